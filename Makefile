@@ -1,0 +1,112 @@
+# cdnpipe - build, test and benchmark.
+#
+#   make            build build/cdnpipe
+#   make demo       build and run a real job on examples/site into demo-out/
+#   make check      every test: unit (cmocka), integration (pytest), fuzz (brief)
+#   make bench      side-by-side benchmarks against the peers (bench/)
+#   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are picked up by folder: every .c under a stage folder goes into
+# build/libcdnpipe.a, every cmd/*.c into the binary, every tests/unit/test_*.c
+# becomes one cmocka binary, every tests/fuzz/fuzz_*.c one libFuzzer target.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libcurl libcrypto zlib libbrotlienc libbrotlidec jansson inih
+PYTHON := /usr/bin/python3
+
+OPT ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I. $(OPT) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread -lm
+
+STAGES := lib minify fingerprint compress upload manifest
+LIB_SRC := $(foreach d,$(STAGES),$(wildcard $(d)/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
+CMD_SRC := $(wildcard cmd/*.c)
+CMD_OBJ := $(CMD_SRC:%.c=build/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+
+.PHONY: all deps deps-build check unit integration fuzz fuzz-smoke demo bench install clean format
+
+all: build/cdnpipe
+
+deps-build:
+	@scripts/install-deps.sh build
+
+deps:
+	@scripts/install-deps.sh check
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+build/libcdnpipe.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/cdnpipe: $(CMD_OBJ) build/libcdnpipe.a
+	$(CC) $(CFLAGS_ALL) -o $@ $(CMD_OBJ) build/libcdnpipe.a $(LIBS)
+
+build/tests/%: tests/unit/%.c build/libcdnpipe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< build/libcdnpipe.a $(LIBS) -lcmocka
+
+# libFuzzer targets: the library is rebuilt with clang and sanitizers.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+		-o $@ $< $(LIB_SRC) $(LIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: build/cdnpipe
+	$(PYTHON) -m pytest -q tests/integration
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n; done
+
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		echo "== fuzz $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=65536 -print_final_stats=0 \
+			build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>build/fuzz/$$n.log \
+			|| { tail -50 build/fuzz/$$n.log; exit 1; }; done
+
+check: deps
+	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) unit
+	$(MAKE) fuzz-smoke
+	$(MAKE) integration
+
+demo: deps-build
+	$(MAKE) all
+	@scripts/demo.sh
+
+bench: all
+	@scripts/install-deps.sh bench
+	@set -e; for b in bench/*.sh; do echo "== $$b"; sh $$b; done
+
+install: build/cdnpipe
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 build/cdnpipe $(DESTDIR)$(PREFIX)/bin/cdnpipe
+	install -m 644 docs/cdnpipe.1 $(DESTDIR)$(PREFIX)/share/man/man1/cdnpipe.1
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build demo-out
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -1,0 +1,78 @@
+/*
+ * digest.c - hashing over libcrypto's EVP interface; see digest.h.
+ */
+#include "digest.h"
+#include "fsutil.h"
+
+#include <openssl/evp.h>
+
+void cp_md5(const void *data, size_t len, unsigned char out[16])
+{
+	EVP_Digest(data, len, out, NULL, EVP_md5(), NULL);
+}
+
+void cp_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+}
+
+static int digest_chunk(void *ctx, const unsigned char *p, size_t n)
+{
+	return EVP_DigestUpdate(ctx, p, n) == 1 ? 0 : -1;
+}
+
+static int digest_file(const EVP_MD *md, const char *path, uint64_t offset, uint64_t length,
+		       unsigned char *out, cp_error *err)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, md, NULL);
+	int rc = cp_stream_file(path, offset, length, digest_chunk, c, err);
+	EVP_DigestFinal_ex(c, out, NULL);
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+int cp_md5_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[16],
+		cp_error *err)
+{
+	return digest_file(EVP_md5(), path, offset, length, out, err);
+}
+
+int cp_sha256_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[32],
+		   cp_error *err)
+{
+	return digest_file(EVP_sha256(), path, offset, length, out, err);
+}
+
+void cp_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[in[i] >> 4];
+		out[2 * i + 1] = hx[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+void cp_base64(const unsigned char *in, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+void cp_md5_init(cp_md5_ctx *c)
+{
+	c->evp = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c->evp, EVP_md5(), NULL);
+}
+
+void cp_md5_update(cp_md5_ctx *c, const void *data, size_t len)
+{
+	EVP_DigestUpdate(c->evp, data, len);
+}
+
+void cp_md5_final(cp_md5_ctx *c, unsigned char out[16])
+{
+	EVP_DigestFinal_ex(c->evp, out, NULL);
+	EVP_MD_CTX_free(c->evp);
+	c->evp = NULL;
+}

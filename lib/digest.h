@@ -1,0 +1,36 @@
+/*
+ * digest.h - MD5, SHA-256 and encodings over OpenSSL's libcrypto.
+ *
+ * MD5 names fingerprinted files (Django's scheme) and is S3's ETag and
+ * Content-MD5; SHA-256 is SigV4's payload hash.  Files are hashed by
+ * streaming, never by loading them whole.
+ */
+#ifndef CP_DIGEST_H
+#define CP_DIGEST_H
+
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+void cp_md5(const void *data, size_t len, unsigned char out[16]);
+void cp_sha256(const void *data, size_t len, unsigned char out[32]);
+/* Streams [offset, offset+length) of a file (length UINT64_MAX: to the end). */
+int cp_md5_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[16],
+		cp_error *err);
+int cp_sha256_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[32],
+		   cp_error *err);
+/* Lower-case hex; out must hold 2*n+1 bytes. */
+void cp_hex(const unsigned char *in, size_t n, char *out);
+/* Standard base64 with padding; out must hold 4*((n+2)/3)+1 bytes. */
+void cp_base64(const unsigned char *in, size_t n, char *out);
+
+/* Incremental MD5 for callers that see a body in pieces. */
+typedef struct cp_md5_ctx {
+	void *evp;
+} cp_md5_ctx;
+void cp_md5_init(cp_md5_ctx *c);
+void cp_md5_update(cp_md5_ctx *c, const void *data, size_t len);
+void cp_md5_final(cp_md5_ctx *c, unsigned char out[16]);
+
+#endif

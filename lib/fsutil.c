@@ -1,0 +1,197 @@
+/*
+ * fsutil.c - atomic writes and streamed copies; see fsutil.h.
+ */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cp_read_file(const char *path, cp_buf *out, cp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cp_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		cp_buf_reserve(out, (size_t)st.st_size);
+	for (;;) {
+		cp_buf_reserve(out, 65536);
+		ssize_t r = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return cp_error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+	}
+	out->data[out->len] = 0;
+	close(fd);
+	return 0;
+}
+
+int cp_mkdirs(const char *dir, cp_error *err)
+{
+	char *p = cp_xstrdup(dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			int e = errno;
+			cp_error_set(err, p, 0, 0, "cannot create folder: %s", strerror(e));
+			free(p);
+			return CP_ERR_BUILD;
+		}
+		*s = '/';
+	}
+	int rc = 0;
+	if (*p && mkdir(p, 0777) != 0 && errno != EEXIST)
+		rc = cp_error_set(err, p, 0, 0, "cannot create folder: %s", strerror(errno));
+	free(p);
+	return rc;
+}
+
+int cp_mkdirs_for(const char *path, cp_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0;
+	char *dir = cp_xstrndup(path, (size_t)(slash - path));
+	int rc = cp_mkdirs(dir, err);
+	free(dir);
+	return rc;
+}
+
+char *cp_tmp_name(const char *path)
+{
+	static atomic_uint counter;
+	unsigned n = atomic_fetch_add(&counter, 1);
+	return cp_xasprintf("%s.tmp.%ld.%u", path, (long)getpid(), n);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int open_tmp(const char *path, char **tmp, cp_error *err)
+{
+	if (cp_mkdirs_for(path, err))
+		return -1;
+	*tmp = cp_tmp_name(path);
+	int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		cp_error_set(err, path, 0, 0, "cannot write: %s", strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+static int finish_tmp(int fd, char *tmp, const char *path, int failed, cp_error *err)
+{
+	int e = failed ? errno : 0;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		free(tmp);
+		return cp_error_set(err, path, 0, 0, "cannot write: %s", strerror(e));
+	}
+	free(tmp);
+	return 0;
+}
+
+int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *err)
+{
+	char *tmp;
+	int fd = open_tmp(path, &tmp, err);
+	if (fd < 0)
+		return CP_ERR_BUILD;
+	int failed = write_all(fd, data, len) != 0;
+	return finish_tmp(fd, tmp, path, failed, err);
+}
+
+static int copy_chunk(void *ctx, const unsigned char *p, size_t n)
+{
+	return write_all(*(int *)ctx, p, n);
+}
+
+int cp_copy_atomic(const char *src, const char *dst, cp_error *err)
+{
+	char *tmp;
+	int fd = open_tmp(dst, &tmp, err);
+	if (fd < 0)
+		return CP_ERR_BUILD;
+	cp_error rerr = {0};
+	int rc = cp_stream_file(src, 0, UINT64_MAX, copy_chunk, &fd, &rerr);
+	if (rc) {
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		if (rerr.set && err && !err->set)
+			*err = rerr;
+		return rc;
+	}
+	return finish_tmp(fd, tmp, dst, 0, err);
+}
+
+int cp_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_fn fn, void *ctx,
+		   cp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cp_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+	unsigned char *chunk = cp_xmalloc(CP_IO_CHUNK);
+	int rc = 0;
+	while (length) {
+		size_t want = length < CP_IO_CHUNK ? (size_t)length : CP_IO_CHUNK;
+		ssize_t r = pread(fd, chunk, want, (off_t)offset);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = cp_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		if (fn(ctx, chunk, (size_t)r)) {
+			rc = cp_error_set(err, path, 0, 0, "cannot write copy: %s", strerror(errno));
+			break;
+		}
+		offset += (uint64_t)r;
+		length -= (uint64_t)r;
+	}
+	free(chunk);
+	close(fd);
+	return rc;
+}

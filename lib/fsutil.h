@@ -1,0 +1,41 @@
+/*
+ * fsutil.h - reading and writing files without ever leaving half a file.
+ *
+ * Every file cdnpipe writes goes to "<name>.tmp.<pid>.<n>" in the same
+ * folder and is renamed into place once complete, so a reader (a web server,
+ * a crashed run's successor) sees the old file or the new one, never a torn
+ * one.  Large files are copied in fixed-size chunks: memory stays bounded
+ * whatever the file size.
+ */
+#ifndef CP_FSUTIL_H
+#define CP_FSUTIL_H
+
+#include "buf.h"
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads a whole file into out (appending). */
+int cp_read_file(const char *path, cp_buf *out, cp_error *err);
+/* Creates every missing folder of path's parent (mkdir -p of dirname). */
+int cp_mkdirs_for(const char *path, cp_error *err);
+int cp_mkdirs(const char *dir, cp_error *err);
+/* A unique temporary name beside path. Newly allocated. */
+char *cp_tmp_name(const char *path);
+/* Writes data to path through a temporary name and rename. */
+int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *err);
+/* Copies src to dst (streamed) through a temporary name and rename. */
+int cp_copy_atomic(const char *src, const char *dst, cp_error *err);
+/* 1 if path exists (as anything). */
+int cp_exists(const char *path);
+
+/* Streaming reader used by hashing and uploads: calls fn on each chunk. */
+typedef int (*cp_chunk_fn)(void *ctx, const unsigned char *p, size_t n);
+int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_fn fn, void *ctx,
+		   cp_error *err);
+
+#define CP_IO_CHUNK (256 * 1024)
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * glob.c - pattern matching for --include/--exclude; see glob.h.
+ */
+#include "glob.h"
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Classic backtracking matcher; "**" may cross '/', "*" and "?" may not. */
+static int match(const char *p, const char *s)
+{
+	while (*p) {
+		if (p[0] == '*' && p[1] == '*') {
+			p += 2;
+			if (*p == '/')
+				p++;
+			for (const char *t = s;; t++) {
+				if (match(p, t))
+					return 1;
+				if (!*t)
+					return 0;
+			}
+		}
+		if (*p == '*') {
+			p++;
+			for (const char *t = s;; t++) {
+				if (match(p, t))
+					return 1;
+				if (!*t || *t == '/')
+					return 0;
+			}
+		}
+		if (!*s)
+			return 0;
+		if (*p == '?') {
+			if (*s == '/')
+				return 0;
+		} else if (*p == '[') {
+			const char *q = p + 1;
+			int neg = *q == '!' || *q == '^';
+			if (neg)
+				q++;
+			int hit = 0;
+			while (*q && *q != ']') {
+				if (q[1] == '-' && q[2] && q[2] != ']') {
+					if ((unsigned char)*s >= (unsigned char)q[0] &&
+					    (unsigned char)*s <= (unsigned char)q[2])
+						hit = 1;
+					q += 3;
+				} else {
+					if (*q == *s)
+						hit = 1;
+					q++;
+				}
+			}
+			if (!*q || hit == neg)
+				return 0;
+			p = q;
+		} else {
+			if (*p == '\\' && p[1])
+				p++;
+			if (*p != *s)
+				return 0;
+		}
+		p++;
+		s++;
+	}
+	return *s == 0;
+}
+
+int cp_glob_match(const char *pattern, const char *path)
+{
+	if (!strchr(pattern, '/')) {
+		const char *base = strrchr(path, '/');
+		return match(pattern, base ? base + 1 : path);
+	}
+	if (pattern[0] == '/')
+		pattern++;
+	return match(pattern, path);
+}
+
+void cp_filter_add(cp_filter *f, int exclude, const char *pattern)
+{
+	char ***v = exclude ? &f->exclude : &f->include;
+	size_t *n = exclude ? &f->nexclude : &f->ninclude;
+	*v = cp_xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = cp_xstrdup(pattern);
+}
+
+int cp_filter_pass(const cp_filter *f, const char *relpath)
+{
+	for (size_t i = 0; i < f->nexclude; i++)
+		if (cp_glob_match(f->exclude[i], relpath))
+			return 0;
+	if (!f->ninclude)
+		return 1;
+	for (size_t i = 0; i < f->ninclude; i++)
+		if (cp_glob_match(f->include[i], relpath))
+			return 1;
+	return 0;
+}
+
+void cp_filter_free(cp_filter *f)
+{
+	for (size_t i = 0; i < f->ninclude; i++)
+		free(f->include[i]);
+	for (size_t i = 0; i < f->nexclude; i++)
+		free(f->exclude[i]);
+	free(f->include);
+	free(f->exclude);
+	memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,131 @@
+/*
+ * path.c - logical path helpers; see path.h.
+ */
+#include "path.h"
+#include "buf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *cp_path_join(const char *dir, const char *rel)
+{
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	if (!dl)
+		return cp_xstrdup(rel);
+	if (!*rel)
+		return cp_xstrndup(dir, dl);
+	if (dl == 1 && dir[0] == '/')
+		return cp_xasprintf("/%s", rel);
+	return cp_xasprintf("%.*s/%s", (int)dl, dir, rel);
+}
+
+int cp_path_normalize(char *p)
+{
+	int absolute = p[0] == '/';
+	size_t n = strlen(p);
+	char *tmp = cp_xmalloc(n + 2);
+	size_t o = 0;
+	const char *s = p;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		const char *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len == 1 && s[0] == '.') {
+			/* skip */
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			if (o == 0) {
+				free(tmp);
+				return -1;
+			}
+			while (o > 0 && tmp[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o)
+				tmp[o++] = '/';
+			memcpy(tmp + o, s, len);
+			o += len;
+		}
+		s += len;
+	}
+	tmp[o] = 0;
+	if (absolute) {
+		p[0] = '/';
+		memcpy(p + 1, tmp, o + 1);
+	} else {
+		memcpy(p, tmp, o + 1);
+	}
+	free(tmp);
+	return 0;
+}
+
+size_t cp_path_dirlen(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? (size_t)(s - p) + 1 : 0;
+}
+
+const char *cp_path_base(const char *p)
+{
+	return p + cp_path_dirlen(p);
+}
+
+size_t cp_path_extpos(const char *p)
+{
+	const char *base = cp_path_base(p);
+	size_t n = strlen(p);
+	const char *dot = strrchr(base, '.');
+	if (!dot)
+		return n;
+	/* os.path.splitext: a dot that only starts the name (".htaccess") is not an extension */
+	const char *q = base;
+	while (*q == '.')
+		q++;
+	if (dot < q)
+		return n;
+	return (size_t)(dot - p);
+}
+
+void cp_path_ext(const char *p, char *out, size_t outsz)
+{
+	size_t pos = cp_path_extpos(p);
+	size_t i = 0;
+	if (p[pos] == '.')
+		pos++;
+	for (; p[pos] && i + 1 < outsz; pos++)
+		out[i++] = (char)tolower((unsigned char)p[pos]);
+	out[i] = 0;
+}
+
+int cp_path_is_within(const char *path, const char *dir)
+{
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	if (strncmp(path, dir, dl) != 0)
+		return 0;
+	return path[dl] == 0 || path[dl] == '/' || (dl == 1 && dir[0] == '/');
+}
+
+char *cp_path_absolute(const char *p)
+{
+	char *abs;
+	if (p[0] == '/') {
+		abs = cp_xstrdup(p);
+	} else {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof cwd))
+			return cp_xstrdup(p);
+		abs = cp_path_join(cwd, p);
+	}
+	cp_path_normalize(abs);
+	return abs;
+}

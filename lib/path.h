@@ -1,0 +1,34 @@
+/*
+ * path.h - logical paths: '/'-separated, relative, normalised.
+ *
+ * A logical path is what a template asks for ("admin/css/base.css") and what
+ * a bucket key is made of.  Normalising resolves "." and ".." textually (the
+ * way a URL is resolved, not the way the kernel follows links); a path whose
+ * ".." climbs above the root is reported, never clamped, because silently
+ * clamping would point a reference at a different file.
+ */
+#ifndef CP_PATH_H
+#define CP_PATH_H
+
+#include <stddef.h>
+
+/* Joins dir and rel with one '/' (either may be empty). Newly allocated. */
+char *cp_path_join(const char *dir, const char *rel);
+/* Normalises in place: drops "." and empty segments, resolves "..".
+ * Returns 0, or -1 when ".." climbs above the start (p is then unchanged). */
+int cp_path_normalize(char *p);
+/* Length of the directory part including its trailing '/', 0 if none. */
+size_t cp_path_dirlen(const char *p);
+/* The last segment. */
+const char *cp_path_base(const char *p);
+/* Index of the '.' of the last extension in the last segment, or strlen(p) when
+ * there is none (Python's os.path.splitext: leading dots of a name do not count). */
+size_t cp_path_extpos(const char *p);
+/* Lower-cased extension without the dot into out ("" if none). */
+void cp_path_ext(const char *p, char *out, size_t outsz);
+/* 1 when path equals dir or lies below it (both absolute and normalised). */
+int cp_path_is_within(const char *path, const char *dir);
+/* Absolute, normalised form of a filesystem path (no symlink resolution). */
+char *cp_path_absolute(const char *p);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * walk.h - listing a local folder tree, as build and sync both need it.
+ *
+ * The walk follows symlinks (static trees are often assembled from links into
+ * packages), so it guards against the two ways that goes wrong: a loop (a link
+ * to an ancestor folder, detected by the device/inode of every folder on the
+ * current path) and, when `confine` roots are given, a link whose target lies
+ * outside all of them.  Both are errors naming the path, because silently
+ * skipping would publish a site with files missing.  Dotfiles are skipped
+ * unless asked for.  Entries come back sorted by relative path (bytewise), so
+ * everything downstream is deterministic.
+ */
+#ifndef CP_WALK_H
+#define CP_WALK_H
+
+#include "err.h"
+#include "glob.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct cp_walk_entry {
+	char *rel;  /* relative path with '/' */
+	char *path; /* path to open: root joined with rel */
+	uint64_t size;
+	int64_t mtime_ns;
+	uint64_t ino, dev;
+} cp_walk_entry;
+
+typedef struct cp_walk_list {
+	cp_walk_entry *v;
+	size_t n, cap;
+} cp_walk_list;
+
+typedef struct cp_walk_opts {
+	int dotfiles;             /* include names starting with '.' */
+	const cp_filter *filter;  /* may be NULL */
+	const char *const *confine; /* NULL-terminated real paths a link may lead into; NULL: any */
+	const char *skip_dir;     /* real path of a folder not to descend into (DIST); may be NULL */
+} cp_walk_opts;
+
+/* Appends the files below root to out, sorted by rel. */
+int cp_walk(const char *root, const cp_walk_opts *opts, cp_walk_list *out, cp_error *err);
+void cp_walk_list_free(cp_walk_list *l);
+
+#endif

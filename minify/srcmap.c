@@ -1,0 +1,75 @@
+/*
+ * srcmap.c - Source Map v3 writer; see srcmap.h.
+ */
+#include "srcmap.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cp_vlq_encode(cp_buf *out, long v)
+{
+	unsigned long u = v < 0 ? ((unsigned long)(-v) << 1) | 1 : (unsigned long)v << 1;
+	do {
+		unsigned digit = u & 31;
+		u >>= 5;
+		if (u)
+			digit |= 32;
+		cp_buf_putc(out, b64[digit]);
+	} while (u);
+}
+
+void cp_srcmap_init(cp_srcmap *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void cp_srcmap_add(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned src_line,
+		   unsigned src_col)
+{
+	while (m->gen_line < gen_line) {
+		cp_buf_putc(&m->mappings, ';');
+		m->gen_line++;
+		m->prev_gen_col = 0;
+		m->line_has_segment = 0;
+	}
+	if (m->line_has_segment)
+		cp_buf_putc(&m->mappings, ',');
+	cp_vlq_encode(&m->mappings, (long)gen_col - m->prev_gen_col);
+	cp_vlq_encode(&m->mappings, 0 - m->prev_src_idx);
+	cp_vlq_encode(&m->mappings, (long)src_line - m->prev_src_line);
+	cp_vlq_encode(&m->mappings, (long)src_col - m->prev_src_col);
+	m->prev_gen_col = gen_col;
+	m->prev_src_idx = 0;
+	m->prev_src_line = src_line;
+	m->prev_src_col = src_col;
+	m->line_has_segment = 1;
+}
+
+void cp_srcmap_json(const cp_srcmap *m, const char *file, const char *source, const char *content,
+		    size_t content_len, cp_buf *out)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_integer(3));
+	if (file)
+		json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "sources", json_pack("[s]", source ? source : ""));
+	if (content)
+		json_object_set_new(o, "sourcesContent",
+				    json_pack("[s#]", content, (int)content_len));
+	json_object_set_new(o, "names", json_array());
+	json_object_set_new(o, "mappings",
+			    json_stringn(m->mappings.data ? m->mappings.data : "", m->mappings.len));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s)
+		cp_buf_puts(out, s);
+	free(s);
+	json_decref(o);
+}
+
+void cp_srcmap_free(cp_srcmap *m)
+{
+	cp_buf_free(&m->mappings);
+}
