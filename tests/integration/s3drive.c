@@ -160,8 +160,16 @@ static int sign(int argc, char **argv)
 		h[i].name = argv[5 + i];
 		h[i].value = c + 1;
 	}
-	cp_sigv4_input in = {argv[0], argv[1], argv[2], h, (size_t)n, argv[4], argv[3],
-			     "us-east-1", "s3", "AKIAIOSFODNN7EXAMPLE",
+	cp_sigv4_input in = {argv[0],
+			     argv[1],
+			     argv[2],
+			     h,
+			     (size_t)n,
+			     argv[4],
+			     argv[3],
+			     "us-east-1",
+			     "s3",
+			     "AKIAIOSFODNN7EXAMPLE",
 			     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
 	char *cr = cp_sigv4_canonical_request(&in);
 	char *sts = cp_sigv4_string_to_sign(&in, cr);
@@ -304,8 +312,8 @@ int main(int argc, char **argv)
 		rc = rc ? 1 : 0;
 	} else if (strcmp(cmd, "delete") == 0 && na >= 1) {
 		json_t *arr = json_array();
-		rc = cp_s3_delete(s, a[0], (const char *const *)a + 1, (size_t)na - 1,
-				  delete_fail, arr, &err);
+		rc = cp_s3_delete(s, a[0], (const char *const *)a + 1, (size_t)na - 1, delete_fail,
+				  arr, &err);
 		cp_error_format(&err, msg, sizeof(msg));
 		print_json(json_pack("{so ss}", "failed", arr, "error", rc ? msg : ""));
 		rc = rc ? 1 : 0;
