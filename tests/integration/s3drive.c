@@ -14,7 +14,9 @@
  *     get B K OUT                     getfd B K OUT
  *     head B K                        list B PREFIX
  *     delete B K...                   copy SB SK DB DK
- *     mpu-abort B K ID                uploads B PREFIX
+ *     mpu-create B K                  mpu-abort B K ID
+ *     partcopy SB SK OFF LEN B K ID N putmem-badmd5 B K TEXT
+ *     uploads B PREFIX
  *     etag FILE PART                  match ETAG FILE
  *     sign METHOD PATH QUERY DATE PAYLOAD NAME:VALUE...
  *     config                          target URL
@@ -276,6 +278,26 @@ int main(int argc, char **argv)
 		b.data = a[2];
 		b.len = strlen(a[2]);
 		rc = report(cp_s3_put(s, a[0], a[1], &b, NULL, NULL, NULL, &r), &r);
+	} else if (strcmp(cmd, "putmem-badmd5") == 0 && na == 3) {
+		/* a Content-MD5 that is not the body's: the server answers BadDigest */
+		unsigned char wrong[16] = {1, 2, 3};
+		cp_s3_body b = {0};
+		b.data = a[2];
+		b.len = strlen(a[2]);
+		b.md5 = wrong;
+		rc = report(cp_s3_put(s, a[0], a[1], &b, NULL, NULL, NULL, &r), &r);
+	} else if (strcmp(cmd, "partcopy") == 0 && na == 8) {
+		rc = report(cp_s3_mpu_part_copy(s, a[0], a[1], strtoull(a[2], NULL, 10),
+						strtoull(a[3], NULL, 10), a[4], a[5], a[6],
+						atoi(a[7]), NULL, NULL, &r),
+			    &r);
+	} else if (strcmp(cmd, "mpu-create") == 0 && na == 2) {
+		rc = cp_s3_mpu_create(s, a[0], a[1], NULL, NULL, NULL, &r);
+		json_t *j = result_json(&r);
+		json_object_set_new(j, "upload_id", json_string(r.upload_id ? r.upload_id : ""));
+		print_json(j);
+		cp_s3_result_free(&r);
+		rc = rc ? 1 : 0;
 	} else if (strcmp(cmd, "putfile") == 0 && na >= 5) {
 		cp_s3_file_opts o = {0};
 		o.threshold = strtoull(a[3], NULL, 10);

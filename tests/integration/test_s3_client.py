@@ -216,7 +216,7 @@ def test_failed_multipart_is_aborted(driver, s3, s3_bucket, cdnpipe_env, tmp_pat
     s3.proxy.inject(500, op="UploadPart", match=lambda q: q.query.get("partNumber") == "2")
     r = drive(driver, cdnpipe_env, "putfile", s3_bucket, "big.bin", str(f), str(5 << 20),
               str(5 << 20), opts=["-r", "2"], expect=1)
-    assert not r["ok"] and "part 2" in r["error"]
+    assert not r["ok"] and "part 2" in r["error"] and "upload aborted" in r["error"]
     assert len(s3.proxy.aborted) == 1
     assert s3.proxy.count(op="CompleteMultipartUpload") == 0
     assert "big.bin" not in s3.list_keys(s3_bucket)
@@ -287,3 +287,31 @@ def test_verbose_log_has_no_secrets(driver, s3, s3_bucket, cdnpipe_env, tmp_path
     assert req.headers["x-amz-security-token"] == "tok-very-secret-123"
     for secret in (sig, "tok-very-secret-123", "Authorization", "Signature", "AWS4-HMAC"):
         assert secret not in err and secret not in json.dumps(r)
+
+
+def test_bad_digest_retried_once_then_reported(driver, s3, s3_bucket, cdnpipe_env):
+    r = drive(driver, cdnpipe_env, "putmem-badmd5", s3_bucket, "k", "body", expect=1)
+    assert r["code"] == "BadDigest" and r["attempts"] == 2
+    assert s3.proxy.count(op="PutObject") == 2
+    assert "k" not in s3.list_keys(s3_bucket)
+
+
+def test_upload_part_copy_request(driver, s3, s3_bucket, cdnpipe_env):
+    """s3rver lacks UploadPartCopy: check the request as the proxy received
+    (and SigV4-verified) it, then that the server's refusal is reported."""
+    up = drive(driver, cdnpipe_env, "mpu-create", s3_bucket, "dst key")
+    assert up["ok"] and up["upload_id"]
+    r = drive(driver, cdnpipe_env, "partcopy", "src-bucket", "a b/c+d\u00e9.bin",
+              str(5 << 20), str(5 << 20), s3_bucket, "dst key", up["upload_id"], "2",
+              expect=1)
+    reqs = s3.proxy.log(op="UploadPartCopy")
+    assert len(reqs) == 1
+    q = reqs[0]
+    assert q.status not in (400, 403)  # signed correctly: the proxy let it through
+    assert q.headers["x-amz-copy-source"] == "src-bucket/a%20b/c%2Bd%C3%A9.bin"
+    assert q.headers["x-amz-copy-source-range"] == f"bytes={5 << 20}-{(10 << 20) - 1}"
+    assert q.query["partNumber"] == "2" and q.query["uploadId"] == up["upload_id"]
+    assert q.key == "dst key"
+    assert r["status"] == q.status and r["error"]
+    assert drive(driver, cdnpipe_env, "mpu-abort", s3_bucket, "dst key", up["upload_id"])["ok"]
+    assert len(s3.proxy.aborted) == 1
