@@ -521,7 +521,7 @@ static int should_retry(s3_req *r)
 	return 0;
 }
 
-static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down)
+static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down, long connects)
 {
 	pthread_mutex_lock(&s->lock);
 	s->stats.requests++;
@@ -537,6 +537,7 @@ static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down)
 		s->stats.posts++;
 	if (r->error_in_200 && strcmp(r->method, "PUT") == 0)
 		s->stats.copies++;
+	s->stats.connects += (uint64_t)connects;
 	s->stats.bytes_sent += up;
 	s->stats.bytes_received += down;
 	pthread_mutex_unlock(&s->lock);
@@ -544,8 +545,9 @@ static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down)
 
 static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 {
-	long status = 0;
+	long status = 0, connects = 0;
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
 	curl_multi_remove_handle(s->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	r->easy = NULL;
@@ -564,7 +566,7 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 			r->res.status = 500; /* an error inside a 200: treat as a server error */
 	}
 	uint64_t down = r->to_fd ? r->nbody : r->resp.len;
-	count(s, r, r->sent, down);
+	count(s, r, r->sent, down, connects);
 	cp_log(CP_LOG_INFO, "s3: %s %s/%s%s%s -> %d%s%s %llu B up %llu B down %llu ms%s%s",
 	       r->method, r->bucket, r->key ? r->key : "", r->query ? "?" : "",
 	       r->query ? r->query : "", r->res.status, r->res.code[0] ? " " : "", r->res.code,
@@ -655,9 +657,13 @@ static void *engine_main(void *arg)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 			end_transfer(s, r, cc);
 		}
+		/* Sleep until curl has work, a submit wakes us, or the nearest
+		 * retry deadline; with every slot busy a deadline cannot start
+		 * anything, so only a finishing transfer (which wakes the poll)
+		 * matters then. */
 		int timeout = 1000;
 		now = now_ms();
-		for (s3_req *r = s->delayed; r; r = r->next) {
+		for (s3_req *r = s->running < s->concurrency ? s->delayed : NULL; r; r = r->next) {
 			int64_t d = (int64_t)r->not_before - (int64_t)now;
 			if (d < timeout)
 				timeout = d < 0 ? 0 : (int)d;

@@ -342,9 +342,9 @@ int main(int argc, char **argv)
 	}
 	cp_s3_stats st;
 	cp_s3_get_stats(s, &st);
-	fprintf(stderr, "stats: requests=%llu retries=%llu puts=%llu\n",
+	fprintf(stderr, "stats: requests=%llu retries=%llu puts=%llu connects=%llu\n",
 		(unsigned long long)st.requests, (unsigned long long)st.retries,
-		(unsigned long long)st.puts);
+		(unsigned long long)st.puts, (unsigned long long)st.connects);
 	cp_s3_free(s);
 	return rc;
 }
