@@ -315,3 +315,16 @@ def test_upload_part_copy_request(driver, s3, s3_bucket, cdnpipe_env):
     assert r["status"] == q.status and r["error"]
     assert drive(driver, cdnpipe_env, "mpu-abort", s3_bucket, "dst key", up["upload_id"])["ok"]
     assert len(s3.proxy.aborted) == 1
+
+
+def test_keep_alive_connections_are_reused(driver, s3, s3_bucket, cdnpipe_env, tmp_path):
+    d = tmp_path / "files"
+    d.mkdir()
+    for i in range(200):
+        (d / f"f{i}").write_bytes(b"%d" % i)
+    r = drive(driver, cdnpipe_env, "putdir", s3_bucket, "", str(d), opts=["-c", "4"])
+    assert r["ok"] == 200
+    stats = dict(kv.split("=") for kv in r["_stderr"].split("stats: ")[1].split())
+    assert int(stats["requests"]) == 200
+    # at most 4 in flight: a handful of connections, not one per request
+    assert 1 <= int(stats["connects"]) <= 8, stats
