@@ -182,13 +182,15 @@ void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
-	if (t->type == CP_CSS_STRING && !(t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)) &&
-	    p[0] == '\'' && !memchr(p + 1, '"', n - 2)) {
+	/* content: without the quotes (EOF may have eaten the closing one) */
+	size_t cn = (t->flags & CP_CSS_UNTERMINATED) ? n - 1 : n - 2;
+	if (t->type == CP_CSS_STRING && !(t->flags & CP_CSS_ESCAPED) && p[0] == '\'' &&
+	    !memchr(p + 1, '"', cn)) {
 		/* no escapes and no double quote inside: "..." reads the same,
 		 * and one quote style throughout compresses better */
 		css_sep(m, ctx, sep, t->type, '"');
 		cp_buf_putc(m->out, '"');
-		cp_buf_append(m->out, p + 1, n - 2);
+		cp_buf_append(m->out, p + 1, cn);
 		cp_buf_putc(m->out, '"');
 		m->last = CP_CSS_STRING;
 		m->last_ch = '"';
@@ -765,8 +767,8 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 		if (map)
 			write_map(&m, m.o, map);
 	}
-	if (!out->data)
-		cp_buf_reserve(out, 0);
+	cp_buf_reserve(out, 0);
+	out->data[out->len] = 0;
 	free(m.t);
 	free(m.seg);
 	cp_buf_free(&m.legal);
