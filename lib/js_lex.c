@@ -40,21 +40,53 @@ static const struct {
 	const char *s;
 	uint8_t len, kw;
 } kws[] = {
-#define K(s, k) {s, sizeof s - 1, k}
-	K("await", CP_KW_AWAIT), K("break", CP_KW_BREAK), K("case", CP_KW_CASE),
-	K("catch", CP_KW_CATCH), K("class", CP_KW_CLASS), K("const", CP_KW_CONST),
-	K("continue", CP_KW_CONTINUE), K("debugger", CP_KW_DEBUGGER), K("default", CP_KW_DEFAULT),
-	K("delete", CP_KW_DELETE), K("do", CP_KW_DO), K("else", CP_KW_ELSE),
-	K("export", CP_KW_EXPORT), K("extends", CP_KW_EXTENDS), K("false", CP_KW_FALSE),
-	K("finally", CP_KW_FINALLY), K("for", CP_KW_FOR), K("function", CP_KW_FUNCTION),
-	K("if", CP_KW_IF), K("import", CP_KW_IMPORT), K("in", CP_KW_IN),
-	K("instanceof", CP_KW_INSTANCEOF), K("new", CP_KW_NEW), K("null", CP_KW_NULL),
-	K("return", CP_KW_RETURN), K("super", CP_KW_SUPER), K("switch", CP_KW_SWITCH),
-	K("this", CP_KW_THIS), K("throw", CP_KW_THROW), K("true", CP_KW_TRUE), K("try", CP_KW_TRY),
-	K("typeof", CP_KW_TYPEOF), K("var", CP_KW_VAR), K("void", CP_KW_VOID),
-	K("while", CP_KW_WHILE), K("with", CP_KW_WITH), K("yield", CP_KW_YIELD),
-	K("let", CP_KW_LET), K("of", CP_KW_OF), K("async", CP_KW_ASYNC),
-	K("static", CP_KW_STATIC), K("get", CP_KW_GET), K("set", CP_KW_SET),
+#define K(s, k)                                                                                    \
+	{                                                                                          \
+		s, sizeof s - 1, k                                                                 \
+	}
+    K("await", CP_KW_AWAIT),
+    K("break", CP_KW_BREAK),
+    K("case", CP_KW_CASE),
+    K("catch", CP_KW_CATCH),
+    K("class", CP_KW_CLASS),
+    K("const", CP_KW_CONST),
+    K("continue", CP_KW_CONTINUE),
+    K("debugger", CP_KW_DEBUGGER),
+    K("default", CP_KW_DEFAULT),
+    K("delete", CP_KW_DELETE),
+    K("do", CP_KW_DO),
+    K("else", CP_KW_ELSE),
+    K("export", CP_KW_EXPORT),
+    K("extends", CP_KW_EXTENDS),
+    K("false", CP_KW_FALSE),
+    K("finally", CP_KW_FINALLY),
+    K("for", CP_KW_FOR),
+    K("function", CP_KW_FUNCTION),
+    K("if", CP_KW_IF),
+    K("import", CP_KW_IMPORT),
+    K("in", CP_KW_IN),
+    K("instanceof", CP_KW_INSTANCEOF),
+    K("new", CP_KW_NEW),
+    K("null", CP_KW_NULL),
+    K("return", CP_KW_RETURN),
+    K("super", CP_KW_SUPER),
+    K("switch", CP_KW_SWITCH),
+    K("this", CP_KW_THIS),
+    K("throw", CP_KW_THROW),
+    K("true", CP_KW_TRUE),
+    K("try", CP_KW_TRY),
+    K("typeof", CP_KW_TYPEOF),
+    K("var", CP_KW_VAR),
+    K("void", CP_KW_VOID),
+    K("while", CP_KW_WHILE),
+    K("with", CP_KW_WITH),
+    K("yield", CP_KW_YIELD),
+    K("let", CP_KW_LET),
+    K("of", CP_KW_OF),
+    K("async", CP_KW_ASYNC),
+    K("static", CP_KW_STATIC),
+    K("get", CP_KW_GET),
+    K("set", CP_KW_SET),
 #undef K
 };
 
@@ -489,8 +521,16 @@ size_t cp_js_punct_len(const char *s, size_t n)
 		return 0;
 	char c0 = s[0], c1 = n > 1 ? s[1] : 0, c2 = n > 2 ? s[2] : 0, c3 = n > 3 ? s[3] : 0;
 	switch (c0) {
-	case '{': case '}': case '(': case ')': case '[': case ']': case ';': case ',':
-	case '~': case ':':
+	case '{':
+	case '}':
+	case '(':
+	case ')':
+	case '[':
+	case ']':
+	case ';':
+	case ',':
+	case '~':
+	case ':':
 		return 1;
 	case '.':
 		return c1 == '.' && c2 == '.' ? 3 : 1;
@@ -519,17 +559,21 @@ size_t cp_js_punct_len(const char *s, size_t n)
 		if (c1 == '=')
 			return c2 == '=' ? 3 : 2;
 		return 1;
-	case '+': case '-':
+	case '+':
+	case '-':
 		return c1 == c0 || c1 == '=' ? 2 : 1;
 	case '*':
 		if (c1 == '*')
 			return c2 == '=' ? 3 : 2;
 		return c1 == '=' ? 2 : 1;
-	case '&': case '|':
+	case '&':
+	case '|':
 		if (c1 == c0)
 			return c2 == '=' ? 3 : 2;
 		return c1 == '=' ? 2 : 1;
-	case '%': case '^': case '/':
+	case '%':
+	case '^':
+	case '/':
 		return c1 == '=' ? 2 : 1;
 	}
 	return 0;
@@ -558,15 +602,23 @@ static uint8_t brace_kind(cp_js_lexer *l, const cp_js_token *t)
 static int close_bracket(cp_js_lexer *l, const cp_js_token *t, char c)
 {
 	if (l->depth <= 1)
-		return fail(l, t->start, c == ')' ? "unexpected )" : c == ']' ? "unexpected ]" : "unexpected }");
+		return fail(l, t->start,
+			    c == ')'   ? "unexpected )"
+			    : c == ']' ? "unexpected ]"
+				       : "unexpected }");
 	uint8_t k = top(l)->kind;
 	int paren = k == CP_JS_C_PSTAT || k == CP_JS_C_PARAMS || k == CP_JS_C_PEXPR;
-	int ok = c == ')' ? paren : c == ']' ? k == CP_JS_C_BRACKET : !paren && k != CP_JS_C_BRACKET;
+	int ok = c == ')'   ? paren
+		 : c == ']' ? k == CP_JS_C_BRACKET
+			    : !paren && k != CP_JS_C_BRACKET;
 	if (!ok)
 		return fail(l, t->start, "mismatched bracket");
 	l->depth--;
 	switch (k) {
-	case CP_JS_C_PSTAT: case CP_JS_C_PARAMS: case CP_JS_C_BLOCK: case CP_JS_C_FNDECL:
+	case CP_JS_C_PSTAT:
+	case CP_JS_C_PARAMS:
+	case CP_JS_C_BLOCK:
+	case CP_JS_C_FNDECL:
 	case CP_JS_C_CLASSDECL:
 		l->state = CP_JS_S_STMT;
 		break;
@@ -612,13 +664,16 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 		st = k == CP_JS_C_OBJECT ? CP_JS_S_EXPR : CP_JS_S_STMT;
 		break;
 	}
-	case ')': case ']': case '}':
+	case ')':
+	case ']':
+	case '}':
 		return close_bracket(l, t, s[0]);
 	case ';':
 		st = CP_JS_S_STMT;
 		f->pend = 0;
 		break;
-	case ',': case '=':
+	case ',':
+	case '=':
 		if (n == 1)
 			f->pend = 0;
 		break;
@@ -635,7 +690,8 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 			 f->kind == CP_JS_C_ARROW)
 			st = CP_JS_S_STMT; /* a label, case or default */
 		break;
-	case '+': case '-':
+	case '+':
+	case '-':
 		if (n == 2 && s[1] == s[0])
 			st = l->state; /* ++/-- leave the state as it was */
 		break;
@@ -650,13 +706,31 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 	int kw = t->kw;
 	struct cp_js_frame *f;
 	switch (kw) {
-	case CP_KW_IF: case CP_KW_WHILE: case CP_KW_FOR: case CP_KW_WITH: case CP_KW_SWITCH:
-	case CP_KW_ELSE: case CP_KW_DO: case CP_KW_TRY: case CP_KW_FINALLY: case CP_KW_CATCH:
+	case CP_KW_IF:
+	case CP_KW_WHILE:
+	case CP_KW_FOR:
+	case CP_KW_WITH:
+	case CP_KW_SWITCH:
+	case CP_KW_ELSE:
+	case CP_KW_DO:
+	case CP_KW_TRY:
+	case CP_KW_FINALLY:
+	case CP_KW_CATCH:
 		st = CP_JS_S_STMT;
 		break;
-	case CP_KW_RETURN: case CP_KW_THROW: case CP_KW_TYPEOF: case CP_KW_INSTANCEOF:
-	case CP_KW_IN: case CP_KW_NEW: case CP_KW_DELETE: case CP_KW_VOID: case CP_KW_CASE:
-	case CP_KW_EXTENDS: case CP_KW_DEFAULT: case CP_KW_YIELD: case CP_KW_AWAIT:
+	case CP_KW_RETURN:
+	case CP_KW_THROW:
+	case CP_KW_TYPEOF:
+	case CP_KW_INSTANCEOF:
+	case CP_KW_IN:
+	case CP_KW_NEW:
+	case CP_KW_DELETE:
+	case CP_KW_VOID:
+	case CP_KW_CASE:
+	case CP_KW_EXTENDS:
+	case CP_KW_DEFAULT:
+	case CP_KW_YIELD:
+	case CP_KW_AWAIT:
 		st = CP_JS_S_EXPR;
 		break;
 	case CP_KW_OF:
@@ -665,7 +739,8 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 		else
 			t->kw = CP_KW_NONE;
 		break;
-	case CP_KW_FUNCTION: case CP_KW_CLASS: {
+	case CP_KW_FUNCTION:
+	case CP_KW_CLASS: {
 		uint8_t before = l->state;
 		if (kw == CP_KW_FUNCTION && l->prev_kw == CP_KW_ASYNC && !t->nl)
 			before = l->prev_state;
@@ -801,8 +876,8 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 		return r;
 	l->prev_state = before;
 	l->prev_kw = t->kw;
-	l->prev_dot = t->type == CP_JS_PUNCT &&
-		      ((t->end - t->start == 1 && c == '.') || (c == '?' && c1 == '.' && t->end - t->start == 2));
+	l->prev_dot = t->type == CP_JS_PUNCT && ((t->end - t->start == 1 && c == '.') ||
+						 (c == '?' && c1 == '.' && t->end - t->start == 2));
 	l->prev_arrow = t->type == CP_JS_PUNCT && c == '=' && c1 == '>';
 	l->nl = 0;
 	l->line_begin = 0;

@@ -39,41 +39,41 @@
 
 enum cp_js_tok {
 	CP_JS_EOF = 0,
-	CP_JS_NAME,      /* identifier or keyword (see kw) */
-	CP_JS_PRIVATE,   /* #name */
+	CP_JS_NAME,    /* identifier or keyword (see kw) */
+	CP_JS_PRIVATE, /* #name */
 	CP_JS_NUMBER,
 	CP_JS_STRING,
-	CP_JS_TEMPLATE,  /* `...` with no substitution */
+	CP_JS_TEMPLATE,	 /* `...` with no substitution */
 	CP_JS_TMPL_HEAD, /* `...${ */
-	CP_JS_TMPL_MID,  /* }...${ */
+	CP_JS_TMPL_MID,	 /* }...${ */
 	CP_JS_TMPL_TAIL, /* }...` */
 	CP_JS_REGEX,
 	CP_JS_PUNCT,
-	CP_JS_COMMENT,      /* block comment */
+	CP_JS_COMMENT,	    /* block comment */
 	CP_JS_LINE_COMMENT, /* // comment (without its line terminator) */
 	CP_JS_HTML_COMMENT, /* <!-- or --> comment in a script (to the end of the line) */
-	CP_JS_HASHBANG,     /* #! line at the very start */
+	CP_JS_HASHBANG,	    /* #! line at the very start */
 };
 
 /* Where the previous significant token leaves the grammar. */
 enum cp_js_state {
 	CP_JS_S_STMT = 0, /* statement start: `/` is a regex, `{` a block */
-	CP_JS_S_EXPR,     /* an expression is expected: regex, `{` is an object */
-	CP_JS_S_END,      /* after an expression: `/` divides; a line break may end the statement */
-	CP_JS_S_ARROW,    /* after an arrow body `}`: like END, but `/` starts a regex (as acorn) */
+	CP_JS_S_EXPR,	  /* an expression is expected: regex, `{` is an object */
+	CP_JS_S_END,	  /* after an expression: `/` divides; a line break may end the statement */
+	CP_JS_S_ARROW,	  /* after an arrow body `}`: like END, but `/` starts a regex (as acorn) */
 };
 
 /* Bracket kinds on the context stack. */
 enum cp_js_ctx {
 	CP_JS_C_TOP = 0,
-	CP_JS_C_PSTAT,   /* ( of if/while/for/with */
-	CP_JS_C_PARAMS,  /* ( of a function's parameters */
-	CP_JS_C_PEXPR,   /* any other ( */
+	CP_JS_C_PSTAT,	 /* ( of if/while/for/with */
+	CP_JS_C_PARAMS,	 /* ( of a function's parameters */
+	CP_JS_C_PEXPR,	 /* any other ( */
 	CP_JS_C_BRACKET, /* [ */
-	CP_JS_C_BLOCK,   /* { of a block (or a method/switch/catch body) */
-	CP_JS_C_OBJECT,  /* { of an object literal (or pattern) */
-	CP_JS_C_FNDECL,  /* { body of a function declaration */
-	CP_JS_C_FNEXPR,  /* { body of a function expression */
+	CP_JS_C_BLOCK,	 /* { of a block (or a method/switch/catch body) */
+	CP_JS_C_OBJECT,	 /* { of an object literal (or pattern) */
+	CP_JS_C_FNDECL,	 /* { body of a function declaration */
+	CP_JS_C_FNEXPR,	 /* { body of a function expression */
 	CP_JS_C_CLASSDECL,
 	CP_JS_C_CLASSEXPR,
 	CP_JS_C_ARROW, /* { body of an arrow function */
@@ -83,30 +83,66 @@ enum cp_js_ctx {
 /* Keywords the lexer tells apart (0 for any other name). */
 enum cp_js_kw {
 	CP_KW_NONE = 0,
-	CP_KW_AWAIT, CP_KW_BREAK, CP_KW_CASE, CP_KW_CATCH, CP_KW_CLASS, CP_KW_CONST,
-	CP_KW_CONTINUE, CP_KW_DEBUGGER, CP_KW_DEFAULT, CP_KW_DELETE, CP_KW_DO, CP_KW_ELSE,
-	CP_KW_EXPORT, CP_KW_EXTENDS, CP_KW_FALSE, CP_KW_FINALLY, CP_KW_FOR, CP_KW_FUNCTION,
-	CP_KW_IF, CP_KW_IMPORT, CP_KW_IN, CP_KW_INSTANCEOF, CP_KW_NEW, CP_KW_NULL, CP_KW_RETURN,
-	CP_KW_SUPER, CP_KW_SWITCH, CP_KW_THIS, CP_KW_THROW, CP_KW_TRUE, CP_KW_TRY, CP_KW_TYPEOF,
-	CP_KW_VAR, CP_KW_VOID, CP_KW_WHILE, CP_KW_WITH, CP_KW_YIELD, CP_KW_LET, CP_KW_OF,
-	CP_KW_ASYNC, CP_KW_STATIC, CP_KW_GET, CP_KW_SET,
+	CP_KW_AWAIT,
+	CP_KW_BREAK,
+	CP_KW_CASE,
+	CP_KW_CATCH,
+	CP_KW_CLASS,
+	CP_KW_CONST,
+	CP_KW_CONTINUE,
+	CP_KW_DEBUGGER,
+	CP_KW_DEFAULT,
+	CP_KW_DELETE,
+	CP_KW_DO,
+	CP_KW_ELSE,
+	CP_KW_EXPORT,
+	CP_KW_EXTENDS,
+	CP_KW_FALSE,
+	CP_KW_FINALLY,
+	CP_KW_FOR,
+	CP_KW_FUNCTION,
+	CP_KW_IF,
+	CP_KW_IMPORT,
+	CP_KW_IN,
+	CP_KW_INSTANCEOF,
+	CP_KW_NEW,
+	CP_KW_NULL,
+	CP_KW_RETURN,
+	CP_KW_SUPER,
+	CP_KW_SWITCH,
+	CP_KW_THIS,
+	CP_KW_THROW,
+	CP_KW_TRUE,
+	CP_KW_TRY,
+	CP_KW_TYPEOF,
+	CP_KW_VAR,
+	CP_KW_VOID,
+	CP_KW_WHILE,
+	CP_KW_WITH,
+	CP_KW_YIELD,
+	CP_KW_LET,
+	CP_KW_OF,
+	CP_KW_ASYNC,
+	CP_KW_STATIC,
+	CP_KW_GET,
+	CP_KW_SET,
 };
 
 typedef struct cp_js_token {
 	enum cp_js_tok type;
-	uint8_t kw;       /* enum cp_js_kw for CP_JS_NAME without escapes (not after `.`) */
-	uint8_t after;    /* enum cp_js_state once this token is read */
-	uint8_t ctx;      /* enum cp_js_ctx of the innermost bracket before this token */
-	uint8_t nl;       /* a line terminator (or a comment holding one) precedes it */
-	uint8_t escaped;  /* NAME: has \u escapes */
+	uint8_t kw;	   /* enum cp_js_kw for CP_JS_NAME without escapes (not after `.`) */
+	uint8_t after;	   /* enum cp_js_state once this token is read */
+	uint8_t ctx;	   /* enum cp_js_ctx of the innermost bracket before this token */
+	uint8_t nl;	   /* a line terminator (or a comment holding one) precedes it */
+	uint8_t escaped;   /* NAME: has \u escapes */
 	size_t start, end; /* byte span in the input */
-	unsigned line;     /* 1-based line of start */
+	unsigned line;	   /* 1-based line of start */
 	size_t line_start; /* byte offset where that line begins */
 } cp_js_token;
 
 struct cp_js_frame {
-	uint8_t kind;    /* enum cp_js_ctx */
-	uint8_t pend;    /* a function/class keyword seen at this level awaits its body */
+	uint8_t kind;	  /* enum cp_js_ctx */
+	uint8_t pend;	  /* a function/class keyword seen at this level awaits its body */
 	uint32_t ternary; /* open `?` at this level */
 };
 
@@ -119,13 +155,13 @@ typedef struct cp_js_lexer {
 	const char *name;
 	cp_error *err;
 	/* regex/division state */
-	uint8_t state;      /* enum cp_js_state */
+	uint8_t state;	    /* enum cp_js_state */
 	uint8_t prev_kw;    /* kw of the previous significant token */
 	uint8_t prev_dot;   /* previous significant token was `.` or `?.` */
 	uint8_t prev_arrow; /* previous significant token was `=>` */
 	uint8_t prev_state; /* state before the previous significant token */
 	uint8_t line_begin; /* nothing but whitespace/comments since a line terminator */
-	uint8_t nl;         /* line terminator seen since the last significant token */
+	uint8_t nl;	    /* line terminator seen since the last significant token */
 	struct cp_js_frame *stack;
 	size_t depth, cap;
 } cp_js_lexer;
