@@ -128,6 +128,8 @@ int cp_fingerprint(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d)
 		return CP_ERR_BUILD;
 	cp_graph g;
 	cp_graph_build(t, &g);
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i].scc = g.comp_of[i];
 	struct fp_run r = {.t = t, .o = &opts, .d = d, .g = &g};
 	size_t errors = d->nerrors;
 	for (unsigned l = 0; l < g.nlevels && d->nerrors == errors; l++) {
