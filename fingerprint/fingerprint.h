@@ -24,14 +24,15 @@ void cp_scan_css(const char *text, size_t len, cp_refs *refs);
 void cp_scan_js(const char *text, size_t len, cp_refs *refs);
 
 enum cp_missing_policy {
-	CP_MISSING_ERROR = 0, /* a missing target is an error (all are listed), nothing is written */
-	CP_MISSING_WARN,      /* keep the reference text as written, warn */
+	CP_MISSING_ERROR =
+	    0,		 /* a missing target is an error (all are listed), nothing is written */
+	CP_MISSING_WARN, /* keep the reference text as written, warn */
 };
 
 typedef struct cp_fingerprint_opts {
-	const char *static_url;         /* absolute URLs under it are rewritten; default "/static/" */
+	const char *static_url; /* absolute URLs under it are rewritten; default "/static/" */
 	enum cp_missing_policy missing; /* for url()/@import */
-	int jobs;                       /* worker threads */
+	int jobs;			/* worker threads */
 	int compact_urls; /* write url(x) without quotes where CSS allows (minified output)
 			     instead of Django's url("x") */
 } cp_fingerprint_opts;
