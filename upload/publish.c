@@ -55,13 +55,9 @@ static void put_one(struct run *r, cp_plan_item *it)
 	int rc = cp_target_put(r->t, it->key, it->local, &h, it->have_md5 ? it->md5 : NULL, &e);
 	pthread_mutex_lock(&r->lock);
 	if (rc) {
-		char msg[2200];
-		if (e.set)
-			cp_error_format(&e, msg, sizeof msg);
-		else
-			snprintf(msg, sizeof msg, "failed");
+		/* the key is the item's; the message says why */
 		it->status = CP_ITEM_FAILED;
-		it->error = cp_xstrdup(msg);
+		it->error = cp_xstrdup(e.set && e.msg[0] ? e.msg : "failed");
 		r->prog.failed++;
 	} else {
 		it->status = CP_ITEM_DONE;
