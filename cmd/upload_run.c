@@ -152,7 +152,7 @@ static void print_plan(const cp_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const cp_plan_item *it = &p->v[i];
-		printf("%-6s %s (%s%s)\n", it->action == CP_PLAN_UPLOAD ? "upload" : "skip",
+		printf("%-6s %s  [%s%s]\n", it->action == CP_PLAN_UPLOAD ? "upload" : "skip",
 		       it->key, cp_plan_reason_str(it->reason), it->manifest ? ", manifest" : "");
 	}
 	fflush(stdout);
@@ -173,7 +173,7 @@ static json_t *outcome_json(const struct outcome *o, int ok)
 	size_t manifests = 0;
 	for (size_t i = 0; o->plan && i < o->plan->n; i++) {
 		json_array_append_new(items, item_json(&o->plan->v[i]));
-		manifests += o->plan->v[i].manifest;
+		manifests += o->plan->v[i].manifest && o->plan->v[i].status == CP_ITEM_DONE;
 	}
 	const cp_publish_result *r = o->res;
 	return json_pack("{s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:f, s:s?, s:o}", "ok", ok,
@@ -181,7 +181,7 @@ static json_t *outcome_json(const struct outcome *o, int ok)
 			 (json_int_t)(r ? r->uploaded : 0), "skipped",
 			 (json_int_t)(o->plan ? o->plan->n_skip : 0), "failed",
 			 (json_int_t)(r ? r->failed : 0), "bytes", (json_int_t)(r ? r->bytes : 0),
-			 "manifest_uploaded", r && r->manifest_sent && manifests > 0, "seconds",
+			 "manifest_uploaded", manifests > 0, "seconds",
 			 o->seconds, "error", o->error, "items", items);
 }
 
