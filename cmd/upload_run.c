@@ -181,8 +181,8 @@ static json_t *outcome_json(const struct outcome *o, int ok)
 			 (json_int_t)(r ? r->uploaded : 0), "skipped",
 			 (json_int_t)(o->plan ? o->plan->n_skip : 0), "failed",
 			 (json_int_t)(r ? r->failed : 0), "bytes", (json_int_t)(r ? r->bytes : 0),
-			 "manifest_uploaded", manifests > 0, "seconds",
-			 o->seconds, "error", o->error, "items", items);
+			 "manifest_uploaded", manifests > 0, "seconds", o->seconds, "error",
+			 o->error, "items", items);
 }
 
 static void print_summary(const struct outcome *o)
@@ -246,6 +246,12 @@ static int run_job(const struct cp_upload_config *c, const cp_plan_opts *po, con
 	cp_target_close(t);
 	cp_dist_free(files, nfiles);
 	return rc;
+}
+
+int cp_upload_check(const struct cp_upload_config *c)
+{
+	cp_plan_opts po;
+	return validate(c, &po);
 }
 
 int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,

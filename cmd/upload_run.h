@@ -30,6 +30,10 @@ struct cp_upload_config {
 extern struct cp_upload_config cp_upload_cfg;
 extern const cp_opt cp_upload_opts[];
 
+/* Checks the option values (prints a message); 0 or CP_ERR_USAGE.  Deploy
+ * calls it before building, so a typo does not cost a build. */
+int cp_upload_check(const struct cp_upload_config *c);
+
 /* Publishes dist to target.  json: collect the report instead of printing a
  * summary; when report is non-NULL the upload's JSON object is stored there
  * (new reference) for the caller to print or embed.  Returns 0, 1 (a
