@@ -60,6 +60,7 @@ typedef struct cp_sync_state {
 	size_t n, cap;
 	cp_strmap map;
 	int dirty;
+	pthread_mutex_t lock; /* taken by the cp_sync_local_* helpers */
 } cp_sync_state;
 
 /* The cache folder: $XDG_CACHE_HOME/cdnpipe or ~/.cache/cdnpipe. Newly allocated. */
@@ -157,6 +158,20 @@ int cp_sync_loc_parse(const char *s, cp_sync_loc *l, cp_error *err);
 void cp_sync_loc_free(cp_sync_loc *l);
 
 /* ---- planning (sync_plan.c) --------------------------------------------- */
+
+struct cp_sync_obj;
+/* The MD5 of a local file: from the state when size, mtime and inode still
+ * match (unless force), else by reading it (and recorded).  st may be NULL.
+ * *hashed is incremented when the file was read. */
+int cp_sync_local_md5(cp_sync_state *st, const struct cp_sync_obj *o, int force,
+		      unsigned char md5[16], size_t *hashed, cp_error *err);
+/* 1 when the local file's multipart ETag for some plausible part size equals
+ * etag ("hex-N"), 0 when not, -1 on a read error.  Cached in the state. */
+int cp_sync_local_mp_match(cp_sync_state *st, const struct cp_sync_obj *o, const char *etag,
+			   uint64_t our_part, size_t *hashed, cp_error *err);
+/* x-amz-meta-mtime as rclone writes it: seconds with a 9-digit fraction. */
+void cp_sync_format_mtime(int64_t ns, char out[32]);
+int cp_sync_parse_mtime(const char *s, int64_t *ns);
 
 /* One side's view of a key.  Local entries have path/ino, S3 ones an ETag. */
 typedef struct cp_sync_obj {

@@ -252,6 +252,7 @@ static int parse_line(const char *p, const char *end, cp_state_ent *e)
 void cp_sync_state_load(cp_sync_state *s, const char *file)
 {
 	memset(s, 0, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
 	s->file = cp_xstrdup(file);
 	cp_buf b = CP_BUF_INIT;
 	cp_error err = {0};
@@ -312,6 +313,7 @@ void cp_sync_state_free(cp_sync_state *s)
 	free(s->v);
 	free(s->file);
 	cp_strmap_free(&s->map);
+	pthread_mutex_destroy(&s->lock);
 	memset(s, 0, sizeof *s);
 }
 
