@@ -260,7 +260,7 @@ typedef struct cp_sync_opts {
 	const char *src, *dst;
 	cp_sync_side src_side, dst_side;
 	const char *endpoint, *region, *profile; /* defaults for both sides */
-	int path_style;				 /* -1 unset, 0 virtual host, 1 path */
+	int addressing; /* enum cp_s3_addressing: 0 auto, 1 path-style, 2 virtual-host */
 	cp_sync_plan_opts plan;
 	uint64_t multipart_threshold;
 	uint64_t part_size;
