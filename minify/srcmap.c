@@ -60,8 +60,8 @@ void cp_srcmap_json(const cp_srcmap *m, const char *file, const char *source, co
 		json_object_set_new(o, "sourcesContent",
 				    json_pack("[s#]", content, (int)content_len));
 	json_object_set_new(o, "names", json_array());
-	json_object_set_new(o, "mappings",
-			    json_stringn(m->mappings.data ? m->mappings.data : "", m->mappings.len));
+	json_object_set_new(
+	    o, "mappings", json_stringn(m->mappings.data ? m->mappings.data : "", m->mappings.len));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s)
 		cp_buf_puts(out, s);

@@ -12,8 +12,8 @@
 
 typedef struct cp_srcmap {
 	cp_buf mappings;
-	unsigned gen_line;   /* line of the last segment written */
-	long prev_gen_col;   /* delta bases, as the spec defines them */
+	unsigned gen_line; /* line of the last segment written */
+	long prev_gen_col; /* delta bases, as the spec defines them */
 	long prev_src_line;
 	long prev_src_col;
 	long prev_src_idx;
