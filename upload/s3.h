@@ -52,8 +52,8 @@
 /* ------------------------------------------------------------------ config */
 
 enum cp_s3_addressing {
-	CP_S3_ADDR_AUTO = 0,    /* virtual-host for AWS; path-style for IP/localhost endpoints */
-	CP_S3_ADDR_PATH = 1,    /* --path-style: https://host/bucket/key */
+	CP_S3_ADDR_AUTO = 0,	/* virtual-host for AWS; path-style for IP/localhost endpoints */
+	CP_S3_ADDR_PATH = 1,	/* --path-style: https://host/bucket/key */
 	CP_S3_ADDR_VIRTUAL = 2, /* --virtual-host: https://bucket.host/key */
 };
 
@@ -62,7 +62,7 @@ typedef struct cp_s3_overrides {
 	const char *endpoint; /* --endpoint URL */
 	const char *region;   /* --region */
 	const char *profile;  /* --profile */
-	int addressing;       /* enum cp_s3_addressing; --path-style / --virtual-host */
+	int addressing;	      /* enum cp_s3_addressing; --path-style / --virtual-host */
 } cp_s3_overrides;
 
 /* Resolved configuration.  All strings are owned (cp_s3_config_free). */
@@ -70,12 +70,12 @@ typedef struct cp_s3_config {
 	char *access_key;
 	char *secret_key;
 	char *session_token; /* NULL when none */
-	char *region;        /* "us-east-1" when nothing says otherwise; "auto" kept (R2) */
-	char *endpoint;      /* "scheme://host[:port]" without trailing '/';
+	char *region;	     /* "us-east-1" when nothing says otherwise; "auto" kept (R2) */
+	char *endpoint;	     /* "scheme://host[:port]" without trailing '/';
 			      * default https://s3.<region>.amazonaws.com */
-	int path_style;      /* resolved: 1 path-style, 0 virtual-host */
+	int path_style;	     /* resolved: 1 path-style, 0 virtual-host */
 	char *ca_bundle;     /* AWS_CA_BUNDLE / ca_bundle; NULL: system store */
-	char *profile;       /* the profile that was read ("default" if none) */
+	char *profile;	     /* the profile that was read ("default" if none) */
 } cp_s3_config;
 
 /*
@@ -139,15 +139,15 @@ typedef struct cp_s3_header {
 
 /* The outcome of one operation.  Strings are owned by the result. */
 typedef struct cp_s3_result {
-	int ok;             /* 1: success */
-	int status;         /* final HTTP status; 0 when no response came */
-	char code[64];      /* S3 error code ("NoSuchKey"), or "" */
-	cp_error err;       /* set when !ok: path = "bucket/key", msg = why */
-	unsigned attempts;  /* 1 + retries used */
-	char etag[80];      /* ETag without quotes (put, head, get, part, complete, copy) */
-	uint64_t size;      /* head: Content-Length; get: bytes written */
-	time_t mtime;       /* head/get/copy: Last-Modified (0 if absent) */
-	char *upload_id;    /* multipart create */
+	int ok;		       /* 1: success */
+	int status;	       /* final HTTP status; 0 when no response came */
+	char code[64];	       /* S3 error code ("NoSuchKey"), or "" */
+	cp_error err;	       /* set when !ok: path = "bucket/key", msg = why */
+	unsigned attempts;     /* 1 + retries used */
+	char etag[80];	       /* ETag without quotes (put, head, get, part, complete, copy) */
+	uint64_t size;	       /* head: Content-Length; get: bytes written */
+	time_t mtime;	       /* head/get/copy: Last-Modified (0 if absent) */
+	char *upload_id;       /* multipart create */
 	cp_s3_header *headers; /* head/get: all response headers */
 	size_t nheaders;
 } cp_s3_result;
@@ -166,17 +166,17 @@ typedef struct cp_s3_put_headers {
 	const char *cache_control;
 	const char *content_encoding;
 	const char *content_disposition;
-	const char *acl;               /* x-amz-acl, only when asked ("public-read") */
-	const cp_s3_header *meta;      /* x-amz-meta-<name>: name without the prefix */
+	const char *acl;	  /* x-amz-acl, only when asked ("public-read") */
+	const cp_s3_header *meta; /* x-amz-meta-<name>: name without the prefix */
 	size_t nmeta;
 } cp_s3_put_headers;
 
 /* A request body: a file range, or memory (file == NULL). */
 typedef struct cp_s3_body {
-	const char *file;        /* path; streamed through curl's read callback */
+	const char *file; /* path; streamed through curl's read callback */
 	uint64_t offset;
-	uint64_t length;         /* UINT64_MAX: to the end of the file */
-	const void *data;        /* when file == NULL: copied at submit time */
+	uint64_t length;  /* UINT64_MAX: to the end of the file */
+	const void *data; /* when file == NULL: copied at submit time */
 	size_t len;
 	const unsigned char *md5; /* optional known MD5 of the body (16 bytes): skips a hash */
 } cp_s3_body;
@@ -216,9 +216,8 @@ typedef struct cp_s3_part {
 } cp_s3_part;
 int cp_s3_mpu_create(cp_s3 *s, const char *bucket, const char *key, const cp_s3_put_headers *h,
 		     cp_s3_done_fn done, void *ctx, cp_s3_result *res);
-int cp_s3_mpu_part(cp_s3 *s, const char *bucket, const char *key, const char *upload_id,
-		   int number, const cp_s3_body *body, cp_s3_done_fn done, void *ctx,
-		   cp_s3_result *res);
+int cp_s3_mpu_part(cp_s3 *s, const char *bucket, const char *key, const char *upload_id, int number,
+		   const cp_s3_body *body, cp_s3_done_fn done, void *ctx, cp_s3_result *res);
 /* UploadPartCopy: bytes [off, off+len) of the source become part `number`. */
 int cp_s3_mpu_part_copy(cp_s3 *s, const char *src_bucket, const char *src_key, uint64_t off,
 			uint64_t len, const char *bucket, const char *key, const char *upload_id,
@@ -236,8 +235,8 @@ int cp_s3_mpu_abort(cp_s3 *s, const char *bucket, const char *key, const char *u
  * res->etag is the object's ETag.
  */
 typedef struct cp_s3_file_opts {
-	uint64_t threshold; /* 0: 64 MiB */
-	uint64_t part_size; /* 0: cp_s3_part_size(size, 0) */
+	uint64_t threshold;	  /* 0: 64 MiB */
+	uint64_t part_size;	  /* 0: cp_s3_part_size(size, 0) */
 	const unsigned char *md5; /* optional known whole-file MD5 (single PUT only) */
 	/* Resuming (sync): an upload id and the parts already uploaded; those
 	 * parts are not sent again.  NoSuchUpload on a resumed upload starts a
@@ -286,8 +285,7 @@ int cp_s3_list_uploads(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_u
 /* DeleteObjects in batches of up to 1000 keys (more are split), with
  * Content-MD5.  on_fail is called (caller's thread) for each key the server
  * refused; a request that fails as a whole returns CP_ERR_BUILD with err. */
-typedef void (*cp_s3_delete_fail_fn)(void *ctx, const char *key, const char *code,
-				     const char *msg);
+typedef void (*cp_s3_delete_fail_fn)(void *ctx, const char *key, const char *code, const char *msg);
 int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n,
 		 cp_s3_delete_fail_fn on_fail, void *ctx, cp_error *err);
 
@@ -304,8 +302,8 @@ char *cp_s3_copy_source(const char *bucket, const char *key);
 /* ------------------------------------------------------------------ ETags (etag.c) */
 
 #define CP_S3_MAX_PARTS 10000
-#define CP_S3_MIN_PART (5ull << 20)
-#define CP_S3_MAX_PART (5ull << 30)
+#define CP_S3_MIN_PART	(5ull << 20)
+#define CP_S3_MAX_PART	(5ull << 30)
 
 /* Part size for a file of `size` bytes: `wanted` (0: 8 MiB, raised to 5 MiB
  * at least) doubled until the upload needs at most 10,000 parts. */

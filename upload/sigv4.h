@@ -28,7 +28,7 @@ typedef struct cp_sigv4_input {
 	const cp_sigv4_header *headers; /* every header to sign (host included) */
 	size_t nheaders;
 	const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
-	const char *amz_date;     /* "20130524T000000Z" */
+	const char *amz_date;	  /* "20130524T000000Z" */
 	const char *region;
 	const char *service; /* NULL: "s3" */
 	const char *access_key;

@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AK "AKIAIOSFODNN7EXAMPLE"
-#define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define AK	  "AKIAIOSFODNN7EXAMPLE"
+#define SK	  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define HOST "examplebucket.s3.amazonaws.com"
-#define DATE "20130524T000000Z"
+#define HOST	  "examplebucket.s3.amazonaws.com"
+#define DATE	  "20130524T000000Z"
 
 static cp_sigv4_input base(const char *method, const char *path, const char *query,
 			   const cp_sigv4_header *h, size_t n, const char *payload)
@@ -67,9 +67,10 @@ static void test_get_object_range(void **state)
 				"x-amz-date:20130524T000000Z\n\n"
 				"host;range;x-amz-content-sha256;x-amz-date\n" EMPTY_SHA);
 	char *sts = cp_sigv4_string_to_sign(&in, cr);
-	assert_string_equal(sts, "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/"
-				 "aws4_request\n7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc4"
-				 "3964946972");
+	assert_string_equal(sts,
+			    "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/"
+			    "aws4_request\n7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc4"
+			    "3964946972");
 	free(cr);
 	free(sts);
 	check_sig(&in, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
@@ -96,12 +97,13 @@ static void test_put_object(void **state)
 	assert_string_equal(path, "/test%24file.text");
 	cp_sigv4_input in = base("PUT", path, NULL, h, 5, sha);
 	char *cr = cp_sigv4_canonical_request(&in);
-	assert_string_equal(cr, "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
-				"host:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:44ce7dd67c"
-				"959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\nx-amz-date:"
-				"20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\ndate;"
-				"host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n44ce7dd67c"
-				"959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+	assert_string_equal(cr,
+			    "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
+			    "host:examplebucket.s3.amazonaws.com\nx-amz-content-sha256:44ce7dd67c"
+			    "959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\nx-amz-date:"
+			    "20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\ndate;"
+			    "host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n44ce7dd67c"
+			    "959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
 	free(cr);
 	check_sig(&in, "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
 	free(path);
@@ -109,29 +111,29 @@ static void test_put_object(void **state)
 
 static void test_get_lifecycle(void **state)
 {
-	cp_sigv4_header h[] = {{"Host", HOST},
-			       {"x-amz-date", DATE},
-			       {"x-amz-content-sha256", EMPTY_SHA}};
+	cp_sigv4_header h[] = {
+	    {"Host", HOST}, {"x-amz-date", DATE}, {"x-amz-content-sha256", EMPTY_SHA}};
 	cp_sigv4_input in = base("GET", "/", "lifecycle", h, 3, EMPTY_SHA);
 	char *cr = cp_sigv4_canonical_request(&in);
-	assert_string_equal(cr, "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
-				"x-amz-content-sha256:" EMPTY_SHA "\nx-amz-date:20130524T000000Z\n\n"
-				"host;x-amz-content-sha256;x-amz-date\n" EMPTY_SHA);
+	assert_string_equal(cr,
+			    "GET\n/\nlifecycle=\nhost:examplebucket.s3.amazonaws.com\n"
+			    "x-amz-content-sha256:" EMPTY_SHA "\nx-amz-date:20130524T000000Z\n\n"
+			    "host;x-amz-content-sha256;x-amz-date\n" EMPTY_SHA);
 	free(cr);
 	check_sig(&in, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
 }
 
 static void test_list_objects(void **state)
 {
-	cp_sigv4_header h[] = {{"Host", HOST},
-			       {"x-amz-date", DATE},
-			       {"x-amz-content-sha256", EMPTY_SHA}};
+	cp_sigv4_header h[] = {
+	    {"Host", HOST}, {"x-amz-date", DATE}, {"x-amz-content-sha256", EMPTY_SHA}};
 	/* given out of order: the canonical query is sorted */
 	cp_sigv4_input in = base("GET", "/", "prefix=J&max-keys=2", h, 3, EMPTY_SHA);
 	char *cr = cp_sigv4_canonical_request(&in);
-	assert_string_equal(cr, "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com"
-				"\nx-amz-content-sha256:" EMPTY_SHA "\nx-amz-date:20130524T000000Z\n\n"
-				"host;x-amz-content-sha256;x-amz-date\n" EMPTY_SHA);
+	assert_string_equal(cr,
+			    "GET\n/\nmax-keys=2&prefix=J\nhost:examplebucket.s3.amazonaws.com"
+			    "\nx-amz-content-sha256:" EMPTY_SHA "\nx-amz-date:20130524T000000Z\n\n"
+			    "host;x-amz-content-sha256;x-amz-date\n" EMPTY_SHA);
 	free(cr);
 	check_sig(&in, "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
@@ -171,10 +173,10 @@ static void test_amz_date(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_object_range), cmocka_unit_test(test_put_object),
-		cmocka_unit_test(test_get_lifecycle),    cmocka_unit_test(test_list_objects),
-		cmocka_unit_test(test_canonical_rules),  cmocka_unit_test(test_uri_encode),
-		cmocka_unit_test(test_amz_date),
+	    cmocka_unit_test(test_get_object_range), cmocka_unit_test(test_put_object),
+	    cmocka_unit_test(test_get_lifecycle),    cmocka_unit_test(test_list_objects),
+	    cmocka_unit_test(test_canonical_rules),  cmocka_unit_test(test_uri_encode),
+	    cmocka_unit_test(test_amz_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
