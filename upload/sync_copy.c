@@ -317,13 +317,14 @@ static void part_done(void *ctx, const cp_s3_result *r)
 	pthread_mutex_unlock(&pc->lock);
 }
 
-/* Above CopyObject's 5 GiB: create, UploadPartCopy ranges in parallel,
- * complete; abort on any failure. */
-static int copy_big(sync_ctx *c, const char *skey, const char *dkey, uint64_t size,
-		    const cp_s3_put_headers *h, cp_error *err)
+/* Above CopyObject's 5 GiB: create, UploadPartCopy ranges in parallel
+ * (at most 2 x concurrency queued), complete; abort on any failure.  Parts
+ * default to 512 MiB: each is a server-side copy, so big parts cost nothing
+ * here and keep the request count low. */
+int sync_copy_big(cp_s3 *s3, const char *sb, const char *skey, const char *db, const char *dkey,
+		  uint64_t size, uint64_t part_size, int concurrency, const cp_s3_put_headers *h,
+		  cp_error *err)
 {
-	cp_s3 *s3 = c->dst.s3;
-	const char *db = c->dst.loc.bucket;
 	cp_s3_result r = {0};
 	if (cp_s3_mpu_create(s3, db, dkey, h, NULL, NULL, &r)) {
 		int rc = fail_from(err, &r, dkey);
@@ -332,23 +333,27 @@ static int copy_big(sync_ctx *c, const char *skey, const char *dkey, uint64_t si
 	}
 	char *uid = cp_xstrdup(r.upload_id);
 	cp_s3_result_free(&r);
-	uint64_t ps = cp_mp_part_size(size, c->o->part_size ? c->o->part_size : 512ull << 20);
+	uint64_t ps = cp_mp_part_size(size, part_size ? part_size : 512ull << 20);
 	unsigned n = cp_mp_part_count(size, ps);
 	struct part_copy pc = {.parts = cp_xcalloc(n, sizeof(cp_s3_part))};
 	void **ctxs = cp_xcalloc(2 * (size_t)n, sizeof *ctxs);
 	pthread_mutex_init(&pc.lock, NULL);
 	pthread_cond_init(&pc.cond, NULL);
-	for (unsigned i = 0; i < n && !pc.failed; i++) {
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&pc.lock);
+		int failed = pc.failed;
+		if (!failed)
+			pc.pending++;
+		pthread_mutex_unlock(&pc.lock);
+		if (failed)
+			break;
 		uint64_t off = (uint64_t)i * ps, len = size - off < ps ? size - off : ps;
 		pc.parts[i].number = (int)i + 1;
 		ctxs[2 * i] = &pc;
 		ctxs[2 * i + 1] = &pc.parts[i];
-		pthread_mutex_lock(&pc.lock);
-		pc.pending++;
-		pthread_mutex_unlock(&pc.lock);
-		cp_s3_wait_below(s3, (size_t)(c->o->concurrency > 0 ? c->o->concurrency : 16) * 2);
-		cp_s3_mpu_part_copy(s3, c->src.loc.bucket, skey, off, len, db, dkey, uid,
-				    (int)i + 1, part_done, &ctxs[2 * i], NULL);
+		cp_s3_wait_below(s3, (size_t)(concurrency > 0 ? concurrency : 16) * 2);
+		cp_s3_mpu_part_copy(s3, sb, skey, off, len, db, dkey, uid, (int)i + 1, part_done,
+				    &ctxs[2 * i], NULL);
 	}
 	pthread_mutex_lock(&pc.lock);
 	while (pc.pending)
@@ -404,7 +409,9 @@ static int s3copy_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 				if (rc)
 					rc = fail_from(err, &r2, s->rel);
 			} else {
-				rc = copy_big(c, skey, dkey, s->size, &ch.h, err);
+				rc = sync_copy_big(c->dst.s3, c->src.loc.bucket, skey,
+						   c->dst.loc.bucket, dkey, s->size,
+						   c->o->part_size, c->o->concurrency, &ch.h, err);
 			}
 			cp_s3_result_free(&r2);
 			headers_free(&ch);

@@ -37,6 +37,11 @@ typedef struct sync_ctx {
 
 /* Copies plan item i (sync_copy.c).  Returns 0, or CP_ERR_BUILD with err. */
 int sync_copy_item(sync_ctx *c, size_t i, cp_error *err);
+/* A server-side copy of an object of any size (CopyObject's 5 GiB limit
+ * does not apply): multipart with UploadPartCopy ranges; aborted on failure. */
+int sync_copy_big(cp_s3 *s3, const char *src_bucket, const char *src_key, const char *dst_bucket,
+		  const char *dst_key, uint64_t size, uint64_t part_size, int concurrency,
+		  const cp_s3_put_headers *h, cp_error *err);
 /* "endpoint|bucket|key": what a journal is keyed by. */
 char *sync_journal_dest(const sync_side *s, const char *key);
 /* x-amz-meta-md5 / x-amz-meta-mtime of a HEAD or GET result. */
