@@ -608,6 +608,11 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	}
 	r->res.attempts = r->attempts;
 	r->res.ok = cc == CURLE_OK && r->res.status >= 200 && r->res.status < 300;
+	if (r->to_fd && r->res.ok) {
+		/* pwrite left the offset alone: leave it after the body, as write would */
+		r->res.size = r->nbody;
+		lseek(r->fd, r->fd_start + (off_t)r->nbody, SEEK_SET);
+	}
 	if (r->md5_ctx) {
 		EVP_DigestFinal_ex(r->md5_ctx, r->res_md5, NULL);
 		EVP_MD_CTX_free(r->md5_ctx);

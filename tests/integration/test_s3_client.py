@@ -341,7 +341,7 @@ def test_download_retries_restart_cleanly(driver, s3, s3_bucket, s3_check, cdnpi
     out = tmp_path / "out.bin"
     out.write_bytes(b"old contents that must be replaced" * 100000)
     r = drive(driver, cdnpipe_env, cmd, s3_bucket, "dl/obj", str(out), opts=["-r", "10"])
-    assert r["ok"] and r["attempts"] >= 1
+    assert r["ok"] and r["attempts"] >= 1 and r["size"] == len(body)
     assert out.read_bytes() == body
     assert rule.hits + s3.proxy.count(op="GetObject", status=200) >= 1
     if cmd == "get":
