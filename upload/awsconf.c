@@ -15,6 +15,7 @@
  * ';' at the start of a line; values are trimmed.
  */
 #include "upload/s3.h"
+#include "upload/s3_int.h"
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -207,17 +208,42 @@ int cp_s3_config_load(cp_s3_config *cfg, const cp_s3_overrides *ov, cp_error *er
 	char *style = prof(&f, "s3.addressing_style", 0);
 
 	int rc = 0;
+	char *unsupported = NULL;
+	static const char *const kinds[] = {
+	    "credential_process",      "role_arn", "sso_session", "sso_start_url",
+	    "web_identity_token_file", NULL};
+	for (int i = 0; kinds[i] && !unsupported && (!cfg->access_key || !cfg->secret_key); i++) {
+		char *v = prof(&f, kinds[i], 1);
+		if (v)
+			unsupported = cp_xstrdup(kinds[i]);
+		free(v);
+	}
 	if (explicit_profile && !f.seen) {
 		rc = cp_error_set(err, NULL, 0, 0, "profile '%s' not found in %s or %s", f.profile,
 				  f.cred ? f.cred : "~/.aws/credentials",
 				  f.conf ? f.conf : "~/.aws/config");
-	} else if (!cfg->access_key || !cfg->secret_key) {
+	} else if ((!cfg->access_key || !cfg->secret_key) && unsupported) {
 		rc = cp_error_set(err, NULL, 0, 0,
-				  "no S3 credentials: set AWS_ACCESS_KEY_ID and "
-				  "AWS_SECRET_ACCESS_KEY, or give profile '%s' "
-				  "aws_access_key_id/aws_secret_access_key in %s",
-				  f.profile, f.cred ? f.cred : "~/.aws/credentials");
+				  "profile '%s' gets its credentials through %s, which cdnpipe "
+				  "does not run; export them first: eval \"$(aws configure "
+				  "export-credentials --profile %s --format env)\"",
+				  f.profile, unsupported, f.profile);
+	} else if (!cfg->access_key || !cfg->secret_key) {
+		free(cfg->access_key);
+		free(cfg->secret_key);
+		free(cfg->session_token);
+		cfg->access_key = cfg->secret_key = cfg->session_token = NULL;
+		int m = s3_machine_credentials(cfg, err);
+		if (m == 1)
+			rc = cp_error_set(err, NULL, 0, 0,
+					  "no S3 credentials: set AWS_ACCESS_KEY_ID and "
+					  "AWS_SECRET_ACCESS_KEY, or give profile '%s' "
+					  "aws_access_key_id/aws_secret_access_key in %s",
+					  f.profile, f.cred ? f.cred : "~/.aws/credentials");
+		else if (m != 0)
+			rc = m;
 	}
+	free(unsupported);
 	if (rc)
 		rc = CP_ERR_USAGE;
 

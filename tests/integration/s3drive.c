@@ -247,11 +247,20 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "config") == 0) {
 		/* the secret is reported by length only: the test checks it was read */
-		print_json(json_pack("{ss si s? ss ss si s? ss}", "access_key", cfg.access_key,
-				     "secret_len", (int)strlen(cfg.secret_key), "session_token",
-				     cfg.session_token, "region", cfg.region, "endpoint",
-				     cfg.endpoint, "path_style", cfg.path_style, "ca_bundle",
-				     cfg.ca_bundle, "profile", cfg.profile));
+		json_t *j = json_object();
+		json_object_set_new(j, "access_key", json_string(cfg.access_key));
+		json_object_set_new(j, "secret_len",
+				    json_integer((json_int_t)strlen(cfg.secret_key)));
+		json_object_set_new(j, "session_token",
+				    cfg.session_token ? json_string(cfg.session_token)
+						      : json_null());
+		json_object_set_new(j, "region", json_string(cfg.region));
+		json_object_set_new(j, "endpoint", json_string(cfg.endpoint));
+		json_object_set_new(j, "path_style", json_integer(cfg.path_style));
+		json_object_set_new(j, "ca_bundle",
+				    cfg.ca_bundle ? json_string(cfg.ca_bundle) : json_null());
+		json_object_set_new(j, "profile", json_string(cfg.profile));
+		print_json(j);
 		cp_s3_config_free(&cfg);
 		return 0;
 	}

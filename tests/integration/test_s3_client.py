@@ -455,7 +455,7 @@ class _Scripted:
     def __init__(self, script):
         import http.server
         import threading
-        self.script = script  # list of (method, query_substring, status, body)
+        self.script = script  # list of (method, substring of path?query, status, body)
         self.requests = []
         outer = self
 
@@ -471,7 +471,7 @@ class _Scripted:
                 path, _, query = self.path.partition("?")
                 outer.requests.append((self.command, path, query, dict(self.headers), body))
                 for i, (m, q, status, out) in enumerate(outer.script):
-                    if m == self.command and q in query:
+                    if m == self.command and q in self.path:
                         outer.script.pop(i)
                         break
                 else:
@@ -557,3 +557,48 @@ def test_wrong_region_is_explained(driver):
         srv.stop()
     assert "not in region us-east-1" in r["error"] and "--region" in r["error"]
     assert "b.s3.eu-west-1.amazonaws.com" in r["error"] and r["attempts"] == 1
+
+
+# ---------------------------------------------------------------- credentials from the machine
+
+def _no_keys_env(**extra):
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_CONFIG_FILE": "/nonexistent",
+           "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "HOME": "/nonexistent"}
+    env.update(extra)
+    return env
+
+
+def test_ec2_instance_metadata_credentials(driver):
+    creds = json.dumps({"Code": "Success", "AccessKeyId": "ASIAEC2", "SecretAccessKey": "s3cr3t",
+                        "Token": "ec2-session", "Expiration": "2099-01-01T00:00:00Z"}).encode()
+    srv = _Scripted([("PUT", "/latest/api/token", 200, b"IMDS-TOKEN"),
+                     ("GET", "security-credentials/deploy-role", 200, creds),
+                     ("GET", "/latest/meta-data/iam/security-credentials/", 200, b"deploy-role\n")])
+    try:
+        r = drive(driver, _no_keys_env(AWS_EC2_METADATA_SERVICE_ENDPOINT=srv.url + "/"), "config")
+    finally:
+        srv.stop()
+    assert r["access_key"] == "ASIAEC2" and r["secret_len"] == 6
+    assert r["session_token"] == "ec2-session"
+    put, lst, get = srv.requests
+    assert put[3].get("X-aws-ec2-metadata-token-ttl-seconds") == "21600"
+    assert lst[3].get("X-aws-ec2-metadata-token") == "IMDS-TOKEN"
+    assert get[1].endswith("/deploy-role") and get[3].get("X-aws-ec2-metadata-token") == "IMDS-TOKEN"
+
+
+def test_container_credentials(driver):
+    creds = json.dumps({"AccessKeyId": "ASIAECS", "SecretAccessKey": "x" * 40,
+                        "Token": "ecs-session"}).encode()
+    srv = _Scripted([("GET", "/v2/credentials/abc", 200, creds)])
+    try:
+        r = drive(driver, _no_keys_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=srv.url + "/v2/credentials/abc",
+                                       AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer t0k"), "config")
+    finally:
+        srv.stop()
+    assert r["access_key"] == "ASIAECS" and r["session_token"] == "ecs-session"
+    assert srv.requests[0][3].get("Authorization") == "Bearer t0k"
+
+
+def test_no_credentials_anywhere(driver):
+    r = drive(driver, _no_keys_env(AWS_EC2_METADATA_DISABLED="true"), "config", expect=1)
+    assert "no S3 credentials" in r["error"] and "AWS_ACCESS_KEY_ID" in r["error"]
