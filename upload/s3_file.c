@@ -257,14 +257,9 @@ int cp_s3_put_file(cp_s3 *s, const char *bucket, const char *key, const char *pa
 		o = &defaults;
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		cp_s3_result tmp = {0};
-		cp_error_set(&tmp.err, path, 0, 0, "cannot read: %s", strerror(errno));
-		if (done) {
-			done(ctx, &tmp);
-			return 0;
-		}
-		*res = tmp;
-		return CP_ERR_BUILD;
+		cp_error err = {0};
+		cp_error_set(&err, path, 0, 0, "cannot read: %s", strerror(errno));
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	uint64_t size = (uint64_t)st.st_size;
 	uint64_t threshold = o->threshold ? o->threshold : (64ull << 20);
@@ -403,14 +398,6 @@ int cp_s3_get_file(cp_s3 *s, const char *bucket, const char *key, const char *pa
 	s3_op_begin(s);
 	s3_submit(r);
 	return w ? s3_waiter_wait(w) : 0;
-fail:;
-	cp_s3_result tmp = {0};
-	tmp.err = err;
-	tmp.err.set = 1;
-	if (done) {
-		done(ctx, &tmp);
-		return 0;
-	}
-	*res = tmp;
-	return CP_ERR_BUILD;
+fail:
+	return s3_fail_early(s, &err, done, ctx, res);
 }

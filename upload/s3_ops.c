@@ -262,19 +262,28 @@ static int apply_body(s3_req *r, const cp_s3_body *b, cp_error *err)
 }
 
 /* Reports a failure before anything was submitted, in the chosen mode. */
-static int fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx,
-		      cp_s3_result *res)
+/* Reports a failure found before anything was sent, in the caller's mode.
+ * An async caller still hears about it on the engine thread, as promised:
+ * a callback run inside the submit call could deadlock a caller that holds
+ * a lock its callback takes. */
+int s3_fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx, cp_s3_result *res)
 {
-	(void)s;
-	cp_s3_result tmp = {0};
-	tmp.err = *err;
-	tmp.err.set = 1;
-	if (done) {
-		done(ctx, &tmp);
-		return 0;
+	if (!done) {
+		memset(res, 0, sizeof(*res));
+		res->err = *err;
+		res->err.set = 1;
+		return CP_ERR_BUILD;
 	}
-	*res = tmp;
-	return CP_ERR_BUILD;
+	s3_req *r = s3_req_new(s, "GET", "", NULL);
+	r->res.err = *err;
+	r->res.err.set = 1;
+	r->prep_failed = 1; /* the engine finishes it without sending */
+	r->done = done;
+	r->done_ctx = ctx;
+	r->finish = finish_simple;
+	s3_op_begin(s);
+	s3_submit(r);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ objects */
@@ -286,7 +295,7 @@ int cp_s3_put(cp_s3 *s, const char *bucket, const char *key, const cp_s3_body *b
 	cp_error err = {0};
 	if (apply_body(r, body, &err) != 0) {
 		s3_req_free(r);
-		return fail_early(s, &err, done, ctx, res);
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	apply_headers(r, h);
 	return run(r, done, ctx, res);
@@ -394,7 +403,7 @@ int cp_s3_mpu_part(cp_s3 *s, const char *bucket, const char *key, const char *up
 	cp_error err = {0};
 	if (apply_body(r, body, &err) != 0) {
 		s3_req_free(r);
-		return fail_early(s, &err, done, ctx, res);
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	r->query = part_query(number, upload_id);
 	return run(r, done, ctx, res);

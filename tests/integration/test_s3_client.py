@@ -602,3 +602,14 @@ def test_container_credentials(driver):
 def test_no_credentials_anywhere(driver):
     r = drive(driver, _no_keys_env(AWS_EC2_METADATA_DISABLED="true"), "config", expect=1)
     assert "no S3 credentials" in r["error"] and "AWS_ACCESS_KEY_ID" in r["error"]
+
+
+def test_async_failures_are_reported_on_the_engine_thread(driver, s3, s3_bucket, cdnpipe_env,
+                                                          tmp_path):
+    d = tmp_path / "files"
+    d.mkdir()
+    (d / "good.txt").write_text("ok")
+    (d / "dangling.txt").symlink_to(tmp_path / "missing")
+    r = drive(driver, cdnpipe_env, "putdir", s3_bucket, "", str(d), expect=1, timeout=60)
+    assert r["ok"] == 1 and r["failed"] == 1 and r["on_caller"] == 0
+    assert "dangling.txt" in r["errors"][0] and "cannot read" in r["errors"][0]
