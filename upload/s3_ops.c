@@ -63,7 +63,15 @@ char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **p
 	const char *scheme = sep ? ep : "https";
 	size_t hl = strcspn(hp, "/");
 	char *key = r->key ? cp_s3_uri_encode(r->key, 1) : NULL;
-	if (cfg->path_style) {
+	/* Like the AWS CLI, fall back to path style for buckets that cannot be
+	 * a host name label: a dot breaks the *.s3 wildcard certificate over
+	 * https, upper case and '_' are not valid in DNS names. */
+	int path_style = cfg->path_style;
+	for (const char *b = r->bucket; !path_style && *b; b++)
+		if ((*b == '.' && scheme_len == 5 && strncmp(scheme, "https", 5) == 0) ||
+		    (*b >= 'A' && *b <= 'Z') || *b == '_')
+			path_style = 1;
+	if (path_style) {
 		*host = cp_xstrndup(hp, hl);
 		*path =
 		    key ? cp_xasprintf("/%s/%s", r->bucket, key) : cp_xasprintf("/%s", r->bucket);
