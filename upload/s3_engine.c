@@ -360,11 +360,10 @@ static void add_signed(cp_sigv4_header *sh, size_t *n, struct curl_slist **sl, c
 	free(line);
 }
 
-/* Builds headers, signs and configures the easy handle. */
-static void prepare(cp_s3 *s, s3_req *r)
+/* The header list of one attempt: S3's, the caller's, and the signature
+ * over them (for this second: it is rebuilt on every attempt). */
+static struct curl_slist *signed_headers(cp_s3 *s, s3_req *r, const char *host, const char *path)
 {
-	char *host, *path;
-	char *url = s3_req_url(&s->cfg, r, &host, &path);
 	char amz_date[17], md5b64[32];
 	const char *payload;
 	cp_sigv4_amz_date(time(NULL), amz_date);
@@ -399,8 +398,15 @@ static void prepare(cp_s3 *s, s3_req *r)
 	sl = curl_slist_append(sl, "Expect:");
 	sl = curl_slist_append(sl, "Accept:");
 	free(sh);
-	r->slist = sl;
+	return sl;
+}
 
+/* Builds headers, signs and configures the easy handle. */
+static void prepare(cp_s3 *s, s3_req *r)
+{
+	char *host, *path;
+	char *url = s3_req_url(&s->cfg, r, &host, &path);
+	struct curl_slist *sl = r->slist = signed_headers(s, r, host, path);
 	CURL *e = r->easy;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);

@@ -86,6 +86,51 @@ char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **p
 
 /* ------------------------------------------------------------------ errors */
 
+/* RequestTimeTooSkewed: the difference, from the times the server gives. */
+static void explain_skew(s3_req *r)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *rt = s3_xml_get(x, r->resp.len, NULL, "RequestTime");
+	char *st = s3_xml_get(x, r->resp.len, NULL, "ServerTime");
+	time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
+	if (!a && rt)
+		a = s3_parse_http_date(rt);
+	if (!b && st)
+		b = s3_parse_http_date(st);
+	if (a && b)
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock differs from the server's by %lld seconds "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)",
+			 (long long)(a - b));
+	else
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock is too far from the server's "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)");
+	free(rt);
+	free(st);
+}
+
+/* A bucket in another region: name it when the server tells. */
+static void explain_region(s3_req *r)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
+	char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
+	char where[300] = "";
+	if (region)
+		snprintf(where, sizeof(where), " (it is in %.60s)", region);
+	else if (ep)
+		snprintf(where, sizeof(where), "; the server names endpoint %.200s", ep);
+	snprintf(e->msg, sizeof(e->msg),
+		 "bucket '%.200s' is not in region %.40s%s: pass --region (or set AWS_REGION) to "
+		 "the bucket's region",
+		 r->bucket, s3_config(r->s)->region, where);
+	free(region);
+	free(ep);
+}
+
 void s3_explain(s3_req *r)
 {
 	cp_error *e = &r->res.err;
@@ -121,26 +166,7 @@ void s3_explain(s3_req *r)
 			 "AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the "
 			 "region)");
 	} else if (strcmp(code, "RequestTimeTooSkewed") == 0) {
-		char *rt =
-		    s3_xml_get(r->resp.data ? r->resp.data : "", r->resp.len, NULL, "RequestTime");
-		char *st =
-		    s3_xml_get(r->resp.data ? r->resp.data : "", r->resp.len, NULL, "ServerTime");
-		time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
-		if (!a && rt)
-			a = s3_parse_http_date(rt);
-		if (!b && st)
-			b = s3_parse_http_date(st);
-		if (a && b)
-			snprintf(e->msg, sizeof(e->msg),
-				 "this machine's clock differs from the server's by %lld seconds "
-				 "(RequestTimeTooSkewed); fix the clock (NTP)",
-				 (long long)(a - b));
-		else
-			snprintf(e->msg, sizeof(e->msg),
-				 "this machine's clock is too far from the server's "
-				 "(RequestTimeTooSkewed); fix the clock (NTP)");
-		free(rt);
-		free(st);
+		explain_skew(r);
 	} else if (strcmp(code, "NoSuchBucket") == 0) {
 		snprintf(e->msg, sizeof(e->msg), "bucket '%s' does not exist on %s", r->bucket,
 			 s3_config(r->s)->endpoint);
@@ -154,20 +180,7 @@ void s3_explain(s3_req *r)
 	} else if (strcmp(code, "PermanentRedirect") == 0 || r->res.status == 301 ||
 		   (strcmp(code, "AuthorizationHeaderMalformed") == 0 &&
 		    strstr(server, "region"))) {
-		const char *x = r->resp.data ? r->resp.data : "";
-		char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
-		char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
-		snprintf(e->msg, sizeof(e->msg),
-			 "bucket '%.200s' is not in region %.40s%s%.60s%s%.200s: pass --region "
-			 "(or set AWS_REGION) to the bucket's region",
-			 r->bucket, s3_config(r->s)->region, region ? " (it is in " : "",
-			 region ? region : "",
-			 region ? ")"
-			 : ep	? "; the server names endpoint "
-				: "",
-			 !region && ep ? ep : "");
-		free(region);
-		free(ep);
+		explain_region(r);
 	} else if (strcmp(code, "NoSuchKey") == 0) {
 		snprintf(e->msg, sizeof(e->msg), "no such key");
 	} else if (code[0]) {
