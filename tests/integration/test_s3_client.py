@@ -231,7 +231,8 @@ def test_list_uploads_unsupported_is_an_error(driver, s3, s3_bucket, cdnpipe_env
 
 # ---------------------------------------------------------------- retries and errors
 
-@pytest.mark.parametrize("fault", ["503", "500", "drop", "drop-after", "reset"])
+@pytest.mark.parametrize("fault", ["503", "500", "502", "504", "429", "drop", "drop-after",
+                                   "reset"])
 def test_retries_recover(driver, s3, s3_bucket, cdnpipe_env, tmp_path, fault):
     d = tmp_path / "files"
     d.mkdir()
@@ -613,3 +614,15 @@ def test_async_failures_are_reported_on_the_engine_thread(driver, s3, s3_bucket,
     r = drive(driver, cdnpipe_env, "putdir", s3_bucket, "", str(d), expect=1, timeout=60)
     assert r["ok"] == 1 and r["failed"] == 1 and r["on_caller"] == 0
     assert "dangling.txt" in r["errors"][0] and "cannot read" in r["errors"][0]
+
+
+def test_access_denied_names_the_key(driver):
+    body = (b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+            b"<RequestId>1</RequestId></Error>")
+    srv = _Scripted([("PUT", "", 403, body)])
+    try:
+        r = drive(driver, _scripted_env(srv.url), "putmem", "b", "static/app.css", "v", expect=1)
+    finally:
+        srv.stop()
+    assert r["code"] == "AccessDenied" and r["attempts"] == 1
+    assert "access denied to s3://b/static/app.css" in r["error"]
