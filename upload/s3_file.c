@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,52 @@ static void on_aborted(void *ctx, const cp_s3_result *res)
 	mpu_finish(m, &m->fail);
 }
 
+/* The ETag S3 gives the completed object: MD5 of the part MD5s, "-N". */
+static int expected_etag(const mpu *m, char out[48])
+{
+	cp_md5_ctx c;
+	cp_md5_init(&c);
+	int ok = 1;
+	for (int i = 0; i < m->nparts; i++) {
+		unsigned char d[16];
+		const char *e = m->parts[i].etag;
+		if (strlen(e) != 32)
+			ok = 0;
+		for (int k = 0; ok && k < 16; k++) {
+			unsigned v;
+			if (sscanf(e + 2 * k, "%2x", &v) != 1)
+				ok = 0;
+			d[k] = (unsigned char)v;
+		}
+		if (ok)
+			cp_md5_update(&c, d, 16);
+	}
+	unsigned char d[16];
+	cp_md5_final(&c, d);
+	cp_hex(d, 16, out);
+	snprintf(out + 32, 16, "-%d", m->nparts);
+	return ok;
+}
+
+/* After a lost answer to CompleteMultipartUpload, is our object there?  Only
+ * an ETag built from exactly our parts proves it (servers that give a plain
+ * MD5, like s3rver, cannot be told apart from an older object: the failure
+ * stands there). */
+static void on_checked(void *ctx, const cp_s3_result *res)
+{
+	mpu *m = ctx;
+	char want[48];
+	if (res->ok && res->size == m->size && expected_etag(m, want) &&
+	    strcasecmp(res->etag, want) == 0) {
+		cp_s3_result ok = *res;
+		ok.nheaders = 0;
+		ok.headers = NULL;
+		mpu_finish(m, &ok);
+		return;
+	}
+	mpu_finish(m, &m->fail);
+}
+
 static void on_completed(void *ctx, const cp_s3_result *res)
 {
 	mpu *m = ctx;
@@ -149,6 +196,14 @@ static void on_completed(void *ctx, const cp_s3_result *res)
 		return;
 	}
 	s3_result_copy(&m->fail, res);
+	if (res->status != 400 && res->status != 403) {
+		/* An earlier attempt may have completed the upload and lost its
+		 * answer (curl itself resends on a reused connection that closes
+		 * without one, so `attempts` cannot tell): the retry then finds
+		 * the upload gone.  The object tells. */
+		cp_s3_head(m->s, m->bucket, m->key, on_checked, m, NULL);
+		return;
+	}
 	if (m->keep)
 		mpu_finish(m, &m->fail);
 	else

@@ -354,12 +354,12 @@ def test_multipart_survives_transient_faults(driver, s3, s3_bucket, cdnpipe_env,
     body = os.urandom(16 << 20)
     f = tmp_path / "big.bin"
     f.write_bytes(body)
-    rule = s3.proxy.inject("503", rate=0.4, seed=5, op="UploadPart")
-    s3.proxy.inject("drop", rate=0.3, seed=6, op="CompleteMultipartUpload", times=1)
+    rule = s3.proxy.inject("503", op="UploadPart", times=3)
+    drop = s3.proxy.inject("drop", op="CompleteMultipartUpload", times=1)
     r = drive(driver, cdnpipe_env, "putfile", s3_bucket, "big.bin", str(f), str(5 << 20),
               str(5 << 20), opts=["-r", "10"])
     assert r["ok"], r
-    assert rule.hits > 0 and s3.proxy.aborted == []
+    assert rule.hits == 3 and drop.hits == 1 and s3.proxy.aborted == []
     assert s3.get_bytes(s3_bucket, "big.bin", size=len(body)) == body
 
 
@@ -471,14 +471,23 @@ class _Scripted:
                 body = self.rfile.read(n) if n else b""
                 path, _, query = self.path.partition("?")
                 outer.requests.append((self.command, path, query, dict(self.headers), body))
-                for i, (m, q, status, out) in enumerate(outer.script):
+                extra = {}
+                for i, entry in enumerate(outer.script):
+                    m, q, status, out = entry[:4]
                     if m == self.command and q in self.path:
+                        extra = entry[4] if len(entry) > 4 else {}
                         outer.script.pop(i)
                         break
                 else:
                     status, out = 500, b"<Error><Code>Unscripted</Code></Error>"
+                if status == 0:  # the answer is lost: close without one
+                    self.close_connection = True
+                    return
                 self.send_response(status)
-                self.send_header("Content-Length", str(len(out)))
+                if "Content-Length" not in extra:
+                    self.send_header("Content-Length", str(len(out)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
@@ -626,3 +635,39 @@ def test_access_denied_names_the_key(driver):
         srv.stop()
     assert r["code"] == "AccessDenied" and r["attempts"] == 1
     assert "access denied to s3://b/static/app.css" in r["error"]
+
+
+def test_lost_answer_to_complete_is_not_a_failure(driver, tmp_path):
+    """S3 completes the upload but the answer is lost; the retry meets
+    NoSuchUpload.  A HEAD showing the ETag made of exactly our parts proves
+    the object is ours: the upload counts as done."""
+    p1, p2 = hashlib.md5(b"one").hexdigest(), hashlib.md5(b"two").hexdigest()
+    final = md5(bytes.fromhex(p1) + bytes.fromhex(p2)) + "-2"
+    size = (5 << 20) + 10
+    init = b"<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>"
+    gone = b"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>"
+
+    def script(head_etag):
+        return [("POST", "uploads", 200, init),
+                ("PUT", "partNumber=1", 200, b"", {"ETag": f'"{p1}"'}),
+                ("PUT", "partNumber=2", 200, b"", {"ETag": f'"{p2}"'}),
+                ("POST", "uploadId=U1", 0, b""),  # completed, answer lost
+                ("POST", "uploadId=U1", 404, gone),
+                ("HEAD", "/b/k", 200, b"", {"ETag": f'"{head_etag}"',
+                                            "Content-Length": str(size)}),
+                ("DELETE", "uploadId=U1", 204, b"")]
+
+    f = tmp_path / "f"
+    f.write_bytes(os.urandom(size))
+    srv = _Scripted(script(final))
+    try:
+        r = drive(driver, _scripted_env(srv.url), "putfile", "b", "k", str(f), "1",
+                  str(5 << 20))
+        assert r["ok"] and r["etag"] == final, r
+        # an object that is not ours (another ETag) leaves the failure standing
+        srv.script[:] = script(p1)
+        r = drive(driver, _scripted_env(srv.url), "putfile", "b", "k", str(f), "1",
+                  str(5 << 20), expect=1)
+        assert r["code"] == "NoSuchUpload"
+    finally:
+        srv.stop()
