@@ -11,7 +11,7 @@ import json
 import os
 import re
 
-from s3fixtures import s3_session, s3, s3_bucket, s3_check, cdnpipe_env  # noqa: F401
+pytest_plugins = ["s3fixtures"]
 from upload_dist import IMMUTABLE, TYPES
 
 SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "upload",

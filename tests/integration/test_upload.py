@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from s3fixtures import s3_session, s3, s3_bucket, s3_check, cdnpipe_env  # noqa: F401
+pytest_plugins = ["s3fixtures"]
 from upload_dist import make_dist, expected_headers
 
 
