@@ -126,6 +126,9 @@ def test_bad_arguments(cdnpipe, tmp_path):
     assert cdnpipe("upload", tmp_path / "missing", f"file://{tmp_path}/o").returncode == 1
     assert cdnpipe("upload", dist, f"file://{tmp_path}/o", "--encoding=zstd").returncode == 2
     assert cdnpipe("upload", dist).returncode == 2
+    p = cdnpipe("upload", dist, f"file://{dist}/public")  # would publish into itself
+    assert p.returncode == 2 and "inside" in p.stderr
+    assert not (dist / "public").exists()
     assert not (tmp_path / "o").exists()
 
 
