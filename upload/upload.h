@@ -218,7 +218,11 @@ int cp_publish(cp_target *t, cp_plan *plan, const cp_publish_opts *o, cp_publish
 	       cp_error *err);
 
 /* ======================================================================
- * (sync helper: declarations below)
+ * Sync (upload/sync*.c): `cdnpipe sync` between folders and buckets.
+ * Its API (cp_sync_run, cp_sync_opts, cp_sync_report, and the planner and
+ * state file the unit tests drive) lives in upload/sync.h.
  * ====================================================================== */
+
+#include "sync.h"
 
 #endif

@@ -14,7 +14,9 @@
  *     get B K OUT                     getfd B K OUT
  *     head B K                        list B PREFIX
  *     delete B K...                   copy SB SK DB DK
- *     mpu-abort B K ID                uploads B PREFIX
+ *     mpu-create B K                  mpu-abort B K ID
+ *     partcopy SB SK OFF LEN B K ID N putmem-badmd5 B K TEXT
+ *     uploads B PREFIX
  *     etag FILE PART                  match ETAG FILE
  *     sign METHOD PATH QUERY DATE PAYLOAD NAME:VALUE...
  *     config                          target URL
@@ -160,8 +162,16 @@ static int sign(int argc, char **argv)
 		h[i].name = argv[5 + i];
 		h[i].value = c + 1;
 	}
-	cp_sigv4_input in = {argv[0], argv[1], argv[2], h, (size_t)n, argv[4], argv[3],
-			     "us-east-1", "s3", "AKIAIOSFODNN7EXAMPLE",
+	cp_sigv4_input in = {argv[0],
+			     argv[1],
+			     argv[2],
+			     h,
+			     (size_t)n,
+			     argv[4],
+			     argv[3],
+			     "us-east-1",
+			     "s3",
+			     "AKIAIOSFODNN7EXAMPLE",
 			     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
 	char *cr = cp_sigv4_canonical_request(&in);
 	char *sts = cp_sigv4_string_to_sign(&in, cr);
@@ -268,6 +278,26 @@ int main(int argc, char **argv)
 		b.data = a[2];
 		b.len = strlen(a[2]);
 		rc = report(cp_s3_put(s, a[0], a[1], &b, NULL, NULL, NULL, &r), &r);
+	} else if (strcmp(cmd, "putmem-badmd5") == 0 && na == 3) {
+		/* a Content-MD5 that is not the body's: the server answers BadDigest */
+		unsigned char wrong[16] = {1, 2, 3};
+		cp_s3_body b = {0};
+		b.data = a[2];
+		b.len = strlen(a[2]);
+		b.md5 = wrong;
+		rc = report(cp_s3_put(s, a[0], a[1], &b, NULL, NULL, NULL, &r), &r);
+	} else if (strcmp(cmd, "partcopy") == 0 && na == 8) {
+		rc = report(cp_s3_mpu_part_copy(s, a[0], a[1], strtoull(a[2], NULL, 10),
+						strtoull(a[3], NULL, 10), a[4], a[5], a[6],
+						atoi(a[7]), NULL, NULL, &r),
+			    &r);
+	} else if (strcmp(cmd, "mpu-create") == 0 && na == 2) {
+		rc = cp_s3_mpu_create(s, a[0], a[1], NULL, NULL, NULL, &r);
+		json_t *j = result_json(&r);
+		json_object_set_new(j, "upload_id", json_string(r.upload_id ? r.upload_id : ""));
+		print_json(j);
+		cp_s3_result_free(&r);
+		rc = rc ? 1 : 0;
 	} else if (strcmp(cmd, "putfile") == 0 && na >= 5) {
 		cp_s3_file_opts o = {0};
 		o.threshold = strtoull(a[3], NULL, 10);
@@ -304,17 +334,17 @@ int main(int argc, char **argv)
 		rc = rc ? 1 : 0;
 	} else if (strcmp(cmd, "delete") == 0 && na >= 1) {
 		json_t *arr = json_array();
-		rc = cp_s3_delete(s, a[0], (const char *const *)a + 1, (size_t)na - 1,
-				  delete_fail, arr, &err);
+		rc = cp_s3_delete(s, a[0], (const char *const *)a + 1, (size_t)na - 1, delete_fail,
+				  arr, &err);
 		cp_error_format(&err, msg, sizeof(msg));
 		print_json(json_pack("{so ss}", "failed", arr, "error", rc ? msg : ""));
 		rc = rc ? 1 : 0;
 	}
 	cp_s3_stats st;
 	cp_s3_get_stats(s, &st);
-	fprintf(stderr, "stats: requests=%llu retries=%llu puts=%llu\n",
+	fprintf(stderr, "stats: requests=%llu retries=%llu puts=%llu connects=%llu\n",
 		(unsigned long long)st.requests, (unsigned long long)st.retries,
-		(unsigned long long)st.puts);
+		(unsigned long long)st.puts, (unsigned long long)st.connects);
 	cp_s3_free(s);
 	return rc;
 }

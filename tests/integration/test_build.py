@@ -440,3 +440,51 @@ def test_usage_errors(cdnpipe, site, tmp_path):
         assert p.stderr.strip()
     assert cdnpipe("build", site).returncode == 2
     assert not (tmp_path / "d").exists()
+
+
+# ---- the default pipeline: minified ----
+
+def test_minified_build(cdnpipe, site, tmp_path):
+    dist = tmp_path / "dist"
+    cdnpipe("build", "-q", site, "-o", dist, check=0)
+    paths = manifest(dist)
+    app = (dist / paths["css/app.css"]).read_bytes()
+    src = (site / "css" / "app.css").read_bytes()
+    assert len(app) < len(src)
+    assert hashlib.md5(app).hexdigest()[:12] in paths["css/app.css"]
+    text = app.decode()
+    # minified CSS gets the shortest url() form; references still resolve
+    assert "url(../img/" + os.path.basename(paths["img/logo.png"]) + ")" in text
+    assert os.path.basename(paths["css/theme.css"]) in text
+    assert 'content:"url(nothing.png)"' in text.replace(" ", "")
+    # *.min.js is not minified again
+    assert (dist / paths["js/vendor.min.js"]).read_bytes() == \
+        (site / "js" / "vendor.min.js").read_bytes()
+    js = (dist / paths["js/app.js"]).read_text()
+    assert "greet" in js and len(js) < len((site / "js" / "app.js").read_text())
+
+
+def test_minified_errors_point_at_the_authors_text(cdnpipe, tmp_path):
+    src = tmp_path / "s"
+    (src / "css").mkdir(parents=True)
+    (src / "css" / "x.css").write_text(".a {\n  color: red;\n  background: url(../img/nope.png);\n}\n")
+    p = cdnpipe("build", src, "-o", tmp_path / "dist")
+    assert p.returncode == 1
+    assert f"{src}/css/x.css:3:15: missing 'img/nope.png'" in p.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_source_maps_generated(cdnpipe, site, tmp_path):
+    dist = tmp_path / "dist"
+    cdnpipe("build", "-q", "--source-map", site, "-o", dist, check=0)
+    paths = manifest(dist)
+    js = (dist / paths["js/app.js"]).read_text()
+    m = re.search(r"//# sourceMappingURL=(\S+)\s*$", js)
+    assert m and m.group(1) == os.path.basename(paths["js/app.js.map"])
+    smap = json.loads((dist / paths["js/app.js.map"]).read_text())
+    assert smap["version"] == 3 and smap["mappings"]
+    # the author's own map was composed in: its sources survive
+    assert smap["sources"] == ["app.ts"]
+    css = (dist / paths["css/theme.css"]).read_text()
+    assert css.rstrip().endswith("/*# sourceMappingURL=" +
+                                 os.path.basename(paths["css/theme.css.map"]) + " */")
