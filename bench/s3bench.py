@@ -262,15 +262,19 @@ def prepare_upload(tmp):
         say(f"skip: corpus {static} is absent (it lives in shared/ beside the repo)")
         return None
     dist = tmp / "dist"
-    r = subprocess.run([str(CDNPIPE), "build", str(static), "-o", str(dist)],
-                       capture_output=True, text=True) if CDNPIPE.exists() else None
-    if r is not None and r.returncode == 0:
-        say(f"built {static} with cdnpipe build -> DIST")
-    else:
-        why = "not built" if r is None else (r.stderr or r.stdout).strip()[:200]
-        say(f"note: cdnpipe build unavailable ({why}); uploading a plain copy of "
-            "the corpus instead")
-        shutil.copytree(static, dist, symlinks=False)
+    why = "not built"
+    if CDNPIPE.exists():
+        # --no-minify: a fall-back while the minifiers are not in this build
+        for extra in ([], ["--no-minify"]):
+            r = subprocess.run([str(CDNPIPE), "build", str(static), "-o", str(dist), *extra],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                say(f"built {static} with cdnpipe build {' '.join(extra)}-> DIST")
+                return dist
+            why = ((r.stderr or r.stdout).strip().splitlines() or ["?"])[0][:160]
+            say(f"note: cdnpipe build {' '.join(extra)}failed: {why}")
+    say("note: no cdnpipe build; uploading a plain copy of the corpus instead")
+    shutil.copytree(static, dist, symlinks=False)
     return dist
 
 

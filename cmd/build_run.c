@@ -187,6 +187,7 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 		if (m >= 0) {
 			cp_buf_free(&t->v[m].text);
 			t->v[m].text = maps[i];
+			t->v[m].flags |= CP_ASSET_GENERATED;
 			free(name);
 		} else {
 			char *source = cp_xasprintf("%s.map", t->v[i].source);
@@ -194,6 +195,7 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 			a->logical = name;
 			a->source = source;
 			a->kind = CP_ASSET_MAP;
+			a->flags = CP_ASSET_GENERATED;
 			a->text = maps[i];
 			a->size = maps[i].len;
 			added = 1;

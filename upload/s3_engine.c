@@ -41,6 +41,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,6 +618,13 @@ static void fail_now(s3_req *r)
 static void *engine_main(void *arg)
 {
 	cp_s3 *s = arg;
+	/* A peer that resets a connection mid-write must give EPIPE, not kill
+	 * the process: with CURLOPT_NOSIGNAL curl leaves SIGPIPE to us, and a
+	 * synchronous signal is delivered to this thread only. */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	for (;;) {
 		uint64_t now = now_ms();
 		/* deadlines that passed go first: they have waited longest */

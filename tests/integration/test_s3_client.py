@@ -315,3 +315,48 @@ def test_upload_part_copy_request(driver, s3, s3_bucket, cdnpipe_env):
     assert r["status"] == q.status and r["error"]
     assert drive(driver, cdnpipe_env, "mpu-abort", s3_bucket, "dst key", up["upload_id"])["ok"]
     assert len(s3.proxy.aborted) == 1
+
+
+def test_keep_alive_connections_are_reused(driver, s3, s3_bucket, cdnpipe_env, tmp_path):
+    d = tmp_path / "files"
+    d.mkdir()
+    for i in range(200):
+        (d / f"f{i}").write_bytes(b"%d" % i)
+    r = drive(driver, cdnpipe_env, "putdir", s3_bucket, "", str(d), opts=["-c", "4"])
+    assert r["ok"] == 200
+    stats = dict(kv.split("=") for kv in r["_stderr"].split("stats: ")[1].split())
+    assert int(stats["requests"]) == 200
+    # at most 4 in flight: a handful of connections, not one per request
+    assert 1 <= int(stats["connects"]) <= 8, stats
+
+
+@pytest.mark.parametrize("cmd", ["get", "getfd"])
+def test_download_retries_restart_cleanly(driver, s3, s3_bucket, s3_check, cdnpipe_env,
+                                          tmp_path, cmd):
+    body = os.urandom(3 << 20)
+    s3_check.put_object(Bucket=s3_bucket, Key="dl/obj", Body=body)
+    s3.wait_settled(s3_bucket, "dl/obj", size=len(body))
+    rule = s3.proxy.inject("drop-after", rate=0.3, seed=11, op="GetObject")
+    s3.proxy.inject("reset", rate=0.2, seed=12, op="GetObject")
+    out = tmp_path / "out.bin"
+    out.write_bytes(b"old contents that must be replaced" * 100000)
+    r = drive(driver, cdnpipe_env, cmd, s3_bucket, "dl/obj", str(out), opts=["-r", "10"])
+    assert r["ok"] and r["attempts"] >= 1
+    assert out.read_bytes() == body
+    assert rule.hits + s3.proxy.count(op="GetObject", status=200) >= 1
+    if cmd == "get":
+        assert [p.name for p in tmp_path.iterdir() if ".tmp." in p.name] == []
+        assert int(out.stat().st_mtime) == r["mtime"]
+
+
+def test_multipart_survives_transient_faults(driver, s3, s3_bucket, cdnpipe_env, tmp_path):
+    body = os.urandom(16 << 20)
+    f = tmp_path / "big.bin"
+    f.write_bytes(body)
+    rule = s3.proxy.inject("503", rate=0.4, seed=5, op="UploadPart")
+    s3.proxy.inject("drop", rate=0.3, seed=6, op="CompleteMultipartUpload", times=1)
+    r = drive(driver, cdnpipe_env, "putfile", s3_bucket, "big.bin", str(f), str(5 << 20),
+              str(5 << 20), opts=["-r", "10"])
+    assert r["ok"], r
+    assert rule.hits > 0 and s3.proxy.aborted == []
+    assert s3.get_bytes(s3_bucket, "big.bin", size=len(body)) == body
