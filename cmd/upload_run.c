@@ -295,8 +295,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 		/* the job stopped before sending anything: one message */
 		cp_error_format(&err, line, sizeof line);
 		o.error = line;
-		if (!json)
-			cp_log(CP_LOG_ERROR, "cdnpipe: %s", line);
+		cp_log(CP_LOG_ERROR, "cdnpipe: %s", line); /* stderr, also with --json */
 	} else {
 		if (c->dry_run && !json)
 			print_plan(&plan);
