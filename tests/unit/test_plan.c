@@ -269,6 +269,17 @@ static void test_encoding_gzip(void **s)
 	it = find(&p, "robots.txt");
 	assert_null(it->content_encoding);
 	assert_int_equal(it->size, 14);
+	/* a manifest keeps its plain bytes: Django reads it, not a browser */
+	put_str("staticfiles.json.gz", "GZ-OF-MANIFEST");
+	cp_plan_free(&p);
+	assert_int_equal(plan_with(NULL, &o, &p, &e), 0);
+	it = find(&p, "staticfiles.json");
+	assert_null(it->content_encoding);
+	assert_int_equal(it->size, strlen(manifest_json));
+	assert_int_equal(find(&p, "staticfiles.json.gz")->action, CP_PLAN_SKIP);
+	char *mgz = cp_path_join(dist, "staticfiles.json.gz");
+	unlink(mgz);
+	free(mgz);
 	/* a lone .gz is still a file */
 	assert_int_equal(find(&p, "archive.tar.gz")->action, CP_PLAN_UPLOAD);
 	assert_null(find(&p, "archive.tar.gz")->content_encoding);
