@@ -20,10 +20,12 @@
 
 #include "asset.h"
 #include "buf.h"
+#include "css_lex.h"
 #include "digest.h"
 #include "err.h"
 #include "fsutil.h"
 #include "glob.h"
+#include "js_lex.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
