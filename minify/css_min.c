@@ -44,38 +44,42 @@
 
 /* ---- writing ---- */
 
+/* Would the tokenizer, reading the last token's text followed by the next
+ * token's, run the two together (or change what the second one is)?  Only
+ * the next token's type and first byte are needed; where that is not enough
+ * to tell, the answer is yes, which costs one space. */
 static int would_merge(cp_css_type a, char ac, cp_css_type b, char bc)
 {
-	int ident =
-	    b == CP_CSS_IDENT || b == CP_CSS_FUNCTION || b == CP_CSS_URL || b == CP_CSS_BAD_URL;
-	int num = b == CP_CSS_NUMBER || b == CP_CSS_PERCENTAGE || b == CP_CSS_DIMENSION;
-	int minus = b == CP_CSS_DELIM && bc == '-';
+	unsigned char c = (unsigned char)bc;
+	int name = cp_css_is_name_byte(c) || c == '\\';
+	int digit = c >= '0' && c <= '9';
+	int start = name && !digit && c != '-';
+	int numeric = b == CP_CSS_NUMBER || b == CP_CSS_PERCENTAGE || b == CP_CSS_DIMENSION;
 	switch (a) {
 	case CP_CSS_IDENT:
-		return ident || num || minus || b == CP_CSS_CDC || b == CP_CSS_LPAREN;
+		return name || c == '(';
 	case CP_CSS_AT_KEYWORD:
 	case CP_CSS_HASH:
 	case CP_CSS_DIMENSION:
-		return ident || num || minus || b == CP_CSS_CDC;
+		return name;
 	case CP_CSS_NUMBER:
-		return ident || num || (b == CP_CSS_DELIM && bc == '%');
+		/* "1" + "-2" stays two numbers; "1" + "-x" becomes a dimension */
+		return start || digit || c == '.' || c == '%' || (c == '-' && !numeric);
 	case CP_CSS_DELIM:
 		switch (ac) {
 		case '#':
-			return ident || num || minus;
+			return name;
 		case '-':
-			return ident || num || minus || b == CP_CSS_CDC;
+			return name || c == '.';
 		case '@':
-			return ident || minus || b == CP_CSS_CDC;
+			return start || c == '-';
 		case '.':
 		case '+':
-			return num;
+			return digit || c == '.';
 		case '/':
-			return b == CP_CSS_DELIM && bc == '*';
+			return c == '*';
 		case '<':
-			return b == CP_CSS_DELIM && bc == '!';
-		case '|':
-			return b == CP_CSS_DELIM && bc == '|';
+			return c == '!';
 		}
 		return 0;
 	default:
@@ -178,13 +182,15 @@ void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
-	if (t->type == CP_CSS_STRING && !(t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)) &&
-	    p[0] == '\'' && !memchr(p + 1, '"', n - 2)) {
+	/* content: without the quotes (EOF may have eaten the closing one) */
+	size_t cn = (t->flags & CP_CSS_UNTERMINATED) ? n - 1 : n - 2;
+	if (t->type == CP_CSS_STRING && !(t->flags & CP_CSS_ESCAPED) && p[0] == '\'' &&
+	    !memchr(p + 1, '"', cn)) {
 		/* no escapes and no double quote inside: "..." reads the same,
 		 * and one quote style throughout compresses better */
 		css_sep(m, ctx, sep, t->type, '"');
 		cp_buf_putc(m->out, '"');
-		cp_buf_append(m->out, p + 1, n - 2);
+		cp_buf_append(m->out, p + 1, cn);
 		cp_buf_putc(m->out, '"');
 		m->last = CP_CSS_STRING;
 		m->last_ch = '"';
@@ -761,8 +767,8 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 		if (map)
 			write_map(&m, m.o, map);
 	}
-	if (!out->data)
-		cp_buf_reserve(out, 0);
+	cp_buf_reserve(out, 0);
+	out->data[out->len] = 0;
 	free(m.t);
 	free(m.seg);
 	cp_buf_free(&m.legal);
