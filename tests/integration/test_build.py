@@ -130,19 +130,22 @@ def test_cycle_members_name_each_other(cdnpipe, site, tmp_path):
     assert manifest(dist)["css/cycle-a.css"] != a
 
 
-@pytest.mark.parametrize("extra", [[], ["--only-hashed"]])
+@pytest.mark.parametrize("extra", [[], ["--only-hashed"], ["--minify-default"]])
 def test_deterministic_across_jobs(cdnpipe, site, tmp_path, extra):
     for i in range(40):  # enough files for threads to interleave
         (site / "css" / f"gen{i:02}.css").write_text(
             f'@import "gen{(i + 1) % 40:02}.css";\n' if i % 7 == 0 else
             f'.g{i} {{ background: url("../img/logo.png"); }}\n' * (i + 1))
     snaps = []
+    base = BASE
+    if extra == ["--minify-default"]:  # the default pipeline, with source maps
+        base, extra = ["build", "-q"], ["--source-map"]
     for jobs in (1, 2, 8):
         dist = tmp_path / f"dist{jobs}"
-        cdnpipe(*BASE, *extra, "--jobs", jobs, site, "-o", dist, check=0)
+        cdnpipe(*base, *extra, "--jobs", jobs, site, "-o", dist, check=0)
         snaps.append({k: v[0] for k, v in snapshot(dist).items()})
     assert snaps[0] == snaps[1] == snaps[2]
-    if extra:
+    if extra == ["--only-hashed"]:
         assert "css/app.css" not in snaps[0]
 
 
