@@ -70,7 +70,9 @@ struct cp_s3 {
 	int stop;
 	size_t ops;
 	cp_s3_stats stats;
-	unsigned seed;	/* engine only: jitter */
+	unsigned seed;	  /* engine only: jitter */
+	char key_date[9]; /* engine only: the signing key and the day it is for */
+	unsigned char key[32];
 	CURL *idle[64]; /* engine only: easy handles kept for reuse */
 	int nidle;
 };
@@ -388,7 +390,11 @@ static struct curl_slist *signed_headers(cp_s3 *s, s3_req *r, const char *host, 
 	cp_sigv4_input in = {r->method,	       path,	 r->query,	sh,   n,
 			     payload,	       amz_date, s->cfg.region, "s3", s->cfg.access_key,
 			     s->cfg.secret_key};
-	char *auth = cp_sigv4_authorization(&in);
+	if (memcmp(s->key_date, amz_date, 8) != 0) {
+		cp_sigv4_signing_key(&in, s->key);
+		memcpy(s->key_date, amz_date, 8);
+	}
+	char *auth = cp_sigv4_authorization_key(&in, s->key);
 	char *line = cp_xasprintf("Authorization: %s", auth);
 	sl = curl_slist_append(sl, line);
 	OPENSSL_cleanse(line, strlen(line));
@@ -782,6 +788,7 @@ void cp_s3_free(cp_s3 *s)
 	pthread_cond_destroy(&s->idle_cond);
 	pthread_cond_destroy(&s->prep_cond);
 	OPENSSL_cleanse(s->cfg.secret_key, strlen(s->cfg.secret_key));
+	OPENSSL_cleanse(s->key, sizeof(s->key));
 	cp_s3_config_free(&s->cfg);
 	free(s);
 }
