@@ -185,7 +185,10 @@ static void on_checked(void *ctx, const cp_s3_result *res)
 		mpu_finish(m, &ok);
 		return;
 	}
-	mpu_finish(m, &m->fail);
+	if (m->keep)
+		mpu_finish(m, &m->fail);
+	else /* the upload may still exist: leave no parts behind */
+		cp_s3_mpu_abort(m->s, m->bucket, m->key, m->upload_id, on_aborted, m, NULL);
 }
 
 static void on_completed(void *ctx, const cp_s3_result *res)

@@ -668,6 +668,7 @@ def test_lost_answer_to_complete_is_not_a_failure(driver, tmp_path):
         srv.script[:] = script(p1)
         r = drive(driver, _scripted_env(srv.url), "putfile", "b", "k", str(f), "1",
                   str(5 << 20), expect=1)
-        assert r["code"] == "NoSuchUpload"
+        assert r["code"] == "NoSuchUpload" and "upload aborted" in r["error"]
+        assert srv.requests[-1][0] == "DELETE" and "uploadId=U1" in srv.requests[-1][2]
     finally:
         srv.stop()
