@@ -554,6 +554,22 @@ static void declaration(cssmin *m, size_t i, size_t j)
 	css_value(m, v, j, mode, CTX_VALUE, SEP_NONE);
 }
 
+/* A rule or at-rule nested in a declaration list.  The ';' owed to the
+ * declaration before it is written first, and taken back when the rule
+ * turns out empty and goes. */
+static size_t nested(cssmin *m, size_t i, int *owed, int at)
+{
+	size_t before = m->out->len;
+	if (*owed)
+		put_punct(m, CP_CSS_SEMICOLON, ';');
+	i = at ? at_rule(m, i, 1, 0) : qualified_rule(m, i, 1, SEL_STYLE);
+	if (*owed && m->out->len == before + 1)
+		truncate_to(m, before); /* still owed */
+	else
+		*owed = 0;
+	return i;
+}
+
 /* Declaration list (a style rule's block, @font-face, ...), which may hold
  * nested rules and at-rules (CSS Nesting).  Returns the index of the
  * closing '}' or EOF. */
@@ -580,10 +596,7 @@ static size_t decls(cssmin *m, size_t i)
 			i++;
 			continue;
 		case CP_CSS_AT_KEYWORD:
-			if (owed)
-				put_punct(m, CP_CSS_SEMICOLON, ';');
-			owed = 0;
-			i = at_rule(m, i, 1, 0);
+			i = nested(m, i, &owed, 1);
 			continue;
 		default:
 			break;
@@ -592,13 +605,13 @@ static size_t decls(cssmin *m, size_t i)
 			     m->s[t->start] == '-' && m->s[t->start + 1] == '-';
 		unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_RBRACE);
 		size_t j = find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
+		if (m->t[j].type == CP_CSS_LBRACE) {
+			i = nested(m, i, &owed, 0);
+			continue;
+		}
 		if (owed)
 			put_punct(m, CP_CSS_SEMICOLON, ';');
 		owed = 0;
-		if (m->t[j].type == CP_CSS_LBRACE) {
-			i = qualified_rule(m, i, 1, SEL_STYLE);
-			continue;
-		}
 		size_t before = m->out->len;
 		declaration(m, i, j);
 		owed = m->out->len != before;
