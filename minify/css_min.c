@@ -123,11 +123,6 @@ static int ws_droppable(const cssmin *m, enum css_ctx ctx, cp_css_type b, char b
 
 void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first)
 {
-	if (m->force_nl) {
-		cp_buf_putc(m->out, '\n');
-		m->force_nl = 0;
-		return;
-	}
 	if (m->last == CP_CSS_EOF)
 		return;
 	if (would_merge(m->last, m->last_ch, type, first)) {
@@ -146,12 +141,15 @@ void css_put(cssmin *m, cp_css_type type, const char *p, size_t n)
 	cp_buf_append(m->out, p, n);
 	m->last = type;
 	m->last_ch = n ? p[n - 1] : 0;
-	if (type == CP_CSS_BAD_STRING || (type == CP_CSS_DELIM && m->last_ch == '\\'))
-		m->force_nl = 1;
+	if (type == CP_CSS_BAD_STRING || (type == CP_CSS_DELIM && m->last_ch == '\\')) {
+		/* the newline that ended it in the input must end it here too */
+		cp_buf_putc(m->out, '\n');
+		m->last = CP_CSS_EOF;
+	}
 }
 
 /* Closes a string, url or comment that EOF cut off (the spec closes it too). */
-static void close_cut(cssmin *m, const cp_css_tok *t)
+static void close_cut(cssmin *m, const css_tok *t)
 {
 	if (!(t->flags & CP_CSS_UNTERMINATED))
 		return;
@@ -171,14 +169,14 @@ static void close_cut(cssmin *m, const cp_css_tok *t)
 	}
 }
 
-void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
+void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 {
 	css_sep(m, ctx, sep, t->type, m->s[t->start]);
 	css_put(m, t->type, m->s + t->start, t->end - t->start);
 	close_cut(m, t);
 }
 
-void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
+void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -204,7 +202,7 @@ static void put_raw(cssmin *m, size_t i, size_t j)
 {
 	if (i >= j)
 		return;
-	const cp_css_tok *a = &m->t[i], *b = &m->t[j - 1];
+	const css_tok *a = &m->t[i], *b = &m->t[j - 1];
 	css_sep(m, CTX_VALUE, SEP_NONE, a->type, m->s[a->start]);
 	css_put(m, b->type, m->s + a->start, b->end - a->start);
 	close_cut(m, b);
@@ -297,7 +295,7 @@ static size_t find_stop(cssmin *m, size_t i, unsigned stops)
 	}
 }
 
-static void legal_comment(cssmin *m, const cp_css_tok *t)
+static void legal_comment(cssmin *m, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -317,7 +315,7 @@ static void legal_comment(cssmin *m, const cp_css_tok *t)
 
 enum sel_kind { SEL_STYLE, SEL_KEYFRAME };
 
-static void attr_string(cssmin *m, int sep, const cp_css_tok *t)
+static void attr_string(cssmin *m, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -331,7 +329,7 @@ static void attr_string(cssmin *m, int sep, const cp_css_tok *t)
 	css_put_string(m, CTX_SEL_IN, sep, t);
 }
 
-static void keyframe_selector(cssmin *m, int sep, const cp_css_tok *t)
+static void keyframe_selector(cssmin *m, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -367,7 +365,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 	i = css_skip_ws(m, i, j, &sep);
 	sep = SEP_NONE;
 	while (i < j) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_WS || t->type == CP_CSS_COMMENT) {
 			i = css_skip_ws(m, i, j, &sep);
 			continue;
@@ -407,8 +405,6 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	if (m->out->len == open && removable) {
 		truncate_to(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_RBRACE, '}');
 		css_put(m, CP_CSS_RBRACE, "}", 1);
 	}
 	m->last = CP_CSS_EOF;
@@ -433,22 +429,18 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 		/* no block: the browser drops it; keep the text as it is */
 		put_raw(m, i, trim_end(m, i, j));
 		m->last = CP_CSS_EOF;
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_EOF, 0);
 		return j;
 	}
 	size_t mark = m->out->len;
 	mark_segment(m, m->t[i].start);
 	selector(m, i, j, kind);
-	if (m->force_nl)
-		css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_LBRACE, '{');
 	return block(m, j, mark, 1, body_decls, 0);
 }
 
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 {
 	for (;;) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
 			return i;
@@ -504,7 +496,7 @@ static void lower_name(const char *p, size_t n, char *buf, size_t bufsz)
 static int opaque_value(cssmin *m, size_t i, size_t j)
 {
 	for (; i < j; i++) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_COLON)
 			return 1;
 		if (t->type == CP_CSS_FUNCTION && t->end - t->start == 11 &&
@@ -528,7 +520,7 @@ static void declaration(cssmin *m, size_t i, size_t j)
 		return;
 	}
 	mark_segment(m, m->t[i].start);
-	const cp_css_tok *name = &m->t[k];
+	const css_tok *name = &m->t[k];
 	css_put(m, CP_CSS_IDENT, m->s + m->t[i].start, name->end - m->t[i].start);
 	css_put(m, CP_CSS_COLON, ":", 1);
 	size_t v = css_skip_ws(m, c + 1, j, &sep);
@@ -577,7 +569,7 @@ static size_t decls(cssmin *m, size_t i)
 {
 	int owed = 0; /* a ';' is owed before the next item */
 	for (;;) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
 		case CP_CSS_RBRACE:
@@ -662,7 +654,7 @@ static size_t skip_block(cssmin *m, size_t b)
 
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 {
-	const cp_css_tok *at = &m->t[i];
+	const css_tok *at = &m->t[i];
 	char name[64];
 	lower_name(m->s + at->start + 1, at->end - at->start - 1, name, sizeof name);
 	int removable;
@@ -694,12 +686,8 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	}
 	if (end != CP_CSS_LBRACE) {
 		m->last = CP_CSS_EOF;
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_EOF, 0);
 		return j;
 	}
-	if (m->force_nl)
-		css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_LBRACE, '{');
 	if (kind == AT_KEYFRAMES)
 		return block(m, j, mark, 0, body_rules, SEL_KEYFRAME);
 	if (kind == AT_DECLS || (kind == AT_RULES && in_decls))
@@ -718,16 +706,24 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 static void tokenize(cssmin *m)
 {
 	cp_css_lex lex;
-	size_t cap = m->len / 4 + 16;
+	cp_css_tok t;
+	size_t cap = m->len / 5 + 16;
 	m->t = cp_xmalloc(cap * sizeof *m->t);
 	m->n = 0;
 	cp_css_lex_init(&lex, m->s, m->len);
 	for (;;) {
 		if (m->n == cap) {
-			cap = cap * 2;
+			cap = cap / 2 * 3;
 			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
 		}
-		if (cp_css_next(&lex, &m->t[m->n]) == CP_CSS_EOF)
+		cp_css_next(&lex, &t);
+		css_tok *c = &m->t[m->n];
+		c->start = (uint32_t)t.start;
+		c->end = (uint32_t)t.end;
+		c->num_end = (uint32_t)t.num_end;
+		c->type = (uint8_t)t.type;
+		c->flags = (uint8_t)t.flags;
+		if (t.type == CP_CSS_EOF)
 			break;
 		m->n++;
 	}
@@ -762,14 +758,17 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	m.s = in ? in : "";
 	m.len = in ? len : 0;
 	m.out = out;
+	if (m.len >= UINT32_MAX) {
+		/* beyond the 32-bit token offsets: no stylesheet is this big */
+		cp_buf_append(out, in, len);
+		return 0;
+	}
 	cp_buf_reserve(out, len / 2 + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
 	m.last = CP_CSS_EOF;
 	tokenize(&m);
 	rules(&m, 0, 1, SEL_STYLE);
-	if (m.force_nl)
-		cp_buf_putc(out, '\n');
 	if (m.legal.len) {
 		if (out->len > m.base)
 			cp_buf_putc(out, '\n');

@@ -17,6 +17,8 @@
 
 #include "minify.h"
 
+#include <stdint.h>
+
 /* Where a token is written: decides which whitespace may go. */
 enum css_ctx {
 	CTX_SEL,    /* selector: whitespace is the descendant combinator */
@@ -28,6 +30,15 @@ enum css_ctx {
 /* What stood between the previous token and this one in the input. */
 enum { SEP_NONE = 0, SEP_WS = 1, SEP_COMMENT = 2 };
 
+/* A token as the minifier keeps it: cp_css_tok in 16 bytes instead of 40
+ * (the array is the minifier's main memory cost, and touching less of it is
+ * most of its speed).  Offsets are 32-bit: a larger input is copied as is. */
+typedef struct css_tok {
+	uint32_t start, end, num_end;
+	uint8_t type; /* cp_css_type */
+	uint8_t flags;
+} css_tok;
+
 typedef struct css_seg {
 	size_t out; /* offset in the output (relative to its start) */
 	size_t src; /* offset in the input */
@@ -36,7 +47,7 @@ typedef struct css_seg {
 typedef struct cssmin {
 	const char *s;
 	size_t len;
-	cp_css_tok *t; /* tokens; t[n] is EOF */
+	css_tok *t; /* tokens; t[n] is EOF */
 	size_t n;
 	cp_buf *out;
 	size_t base; /* out->len at start */
@@ -46,7 +57,6 @@ typedef struct cssmin {
 	 * in this context) */
 	cp_css_type last;
 	char last_ch;
-	int force_nl; /* a bad string or a lone backslash was written: a newline must follow */
 	/* source map segments, kept apart until the end so a truncated rule
 	 * takes its segments with it */
 	int want_map;
@@ -58,9 +68,9 @@ typedef struct cssmin {
 void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first);
 void css_put(cssmin *m, cp_css_type type, const char *p, size_t n);
 /* css_sep + css_put of a token as written in the input. */
-void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t);
+void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
 /* Writes a string token, requoted with the better quote when that is safe. */
-void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t);
+void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
 
 /* Values (css_min_values.c). */
 enum value_mode {
