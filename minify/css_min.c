@@ -389,6 +389,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 }
 
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top);
+static size_t skip_block(cssmin *m, size_t b);
 static size_t decls(cssmin *m, size_t i);
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 
@@ -398,10 +399,20 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
 {
+	if (m->depth >= CSS_MAX_DEPTH) {
+		/* nesting this deep is an attack, not a stylesheet: keep the
+		 * block as written rather than recurse further */
+		size_t e = skip_block(m, b);
+		put_raw(m, b, e);
+		m->last = CP_CSS_EOF;
+		return e;
+	}
 	css_put(m, CP_CSS_LBRACE, "{", 1);
 	m->last = CP_CSS_EOF;
 	size_t open = m->out->len;
+	m->depth++;
 	size_t i = body(m, b + 1, arg);
+	m->depth--;
 	if (m->out->len == open && removable) {
 		truncate_to(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {

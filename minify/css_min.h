@@ -19,6 +19,9 @@
 
 #include <stdint.h>
 
+/* Blocks nested deeper than this are copied as written (the walk recurses). */
+#define CSS_MAX_DEPTH 256
+
 /* Where a token is written: decides which whitespace may go. */
 enum css_ctx {
 	CTX_SEL,    /* selector: whitespace is the descendant combinator */
@@ -52,6 +55,7 @@ typedef struct cssmin {
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
+	int depth;    /* block nesting, bounded by CSS_MAX_DEPTH */
 	cp_buf legal; /* legal comments moved to the end (CP_LEGAL_EOF) */
 	/* last token written: type and last byte (CP_CSS_EOF: nothing yet
 	 * in this context) */

@@ -409,11 +409,12 @@ static void url_token(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t a = 4, b = t->end - t->start;
-	if (t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED) || t->type != CP_CSS_URL) {
+	if ((t->flags & CP_CSS_ESCAPED) || t->type != CP_CSS_URL) {
 		css_put_tok(m, ctx, sep, t);
 		return;
 	}
-	b--; /* ')' */
+	if (!(t->flags & CP_CSS_UNTERMINATED))
+		b--; /* ')' (EOF may have taken it: then it is written anyway) */
 	while (a < b &&
 	       (p[a] == ' ' || p[a] == '\t' || p[a] == '\n' || p[a] == '\r' || p[a] == '\f'))
 		a++;

@@ -136,6 +136,22 @@ static void test_recovery(void **state)
 	check("a{b:\"x\n;c:d}", "a{b:\"x\n;c:d}");
 	check("a{b:'abc", "a{b:\"abc\"");
 	check("a{b:url(x", "a{b:url(x)");
+	check("{c:url(\n", "{c:url()"); /* found by fuzzing: idempotent at EOF too */
+	check("a{b:c}}}", "a{b:c}}}");
+	/* nesting deeper than the walk recurses: kept as written, still idempotent */
+	static char deep[4 * 300 + 64];
+	char *p = deep;
+	for (int k = 0; k < 300; k++)
+		p += sprintf(p, "a {");
+	sprintf(p, "x:y}");
+	cp_minify_opts o0 = {0};
+	char *d1 = min_opts(deep, strlen(deep), &o0);
+	assert_non_null(strstr(d1, "a{a{a{"));
+	assert_non_null(strstr(d1, "a {a {x:y}"));
+	char *d2 = min_opts(d1, strlen(d1), &o0);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
 	check("a{b:c} /*! x", "a{b:c}/*! x*/");
 	check("a{b:c", "a{b:c");
 	check("a{b:calc(1px", "a{b:calc(1px");
