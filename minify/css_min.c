@@ -42,194 +42,6 @@
 
 #define STOP(t) (1u << (t))
 
-/* ---- writing ---- */
-
-/* Would the tokenizer, reading the last token's text followed by the next
- * token's, run the two together (or change what the second one is)?  Only
- * the next token's type and first byte are needed; where that is not enough
- * to tell, the answer is yes, which costs one space. */
-static int would_merge(cp_css_type a, char ac, cp_css_type b, char bc)
-{
-	unsigned char c = (unsigned char)bc;
-	int name = cp_css_is_name_byte(c) || c == '\\';
-	int digit = c >= '0' && c <= '9';
-	int start = name && !digit && c != '-';
-	int numeric = b == CP_CSS_NUMBER || b == CP_CSS_PERCENTAGE || b == CP_CSS_DIMENSION;
-	switch (a) {
-	case CP_CSS_IDENT:
-		return name || c == '(';
-	case CP_CSS_AT_KEYWORD:
-	case CP_CSS_HASH:
-	case CP_CSS_DIMENSION:
-		return name;
-	case CP_CSS_NUMBER:
-		/* "1" + "-2" stays two numbers; "1" + "-x" becomes a dimension */
-		return start || digit || c == '.' || c == '%' || (c == '-' && !numeric);
-	case CP_CSS_DELIM:
-		switch (ac) {
-		case '#':
-			return name;
-		case '-':
-			return name || c == '.';
-		case '@':
-			return start || c == '-';
-		case '.':
-		case '+':
-			return digit || c == '.';
-		case '/':
-			return c == '*';
-		case '<':
-			return c == '!';
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int is_delim(cp_css_type t, char c, const char *set)
-{
-	return t == CP_CSS_DELIM && c && strchr(set, c);
-}
-
-/* May whitespace between the last token and the next one go? */
-static int ws_droppable(const cssmin *m, enum css_ctx ctx, cp_css_type b, char bc)
-{
-	cp_css_type a = m->last;
-	char ac = m->last_ch;
-	switch (ctx) {
-	case CTX_SEL_IN:
-		return 1;
-	case CTX_SEL:
-		return a == CP_CSS_COMMA || a == CP_CSS_LPAREN || a == CP_CSS_FUNCTION ||
-		       is_delim(a, ac, ">+~") || b == CP_CSS_COMMA || b == CP_CSS_RPAREN ||
-		       b == CP_CSS_LBRACE || is_delim(b, bc, ">+~");
-	case CTX_VALUE:
-		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
-		       a == CP_CSS_LBRACKET || a == CP_CSS_COLON || is_delim(a, ac, "/!") ||
-		       b == CP_CSS_COMMA || b == CP_CSS_RPAREN || b == CP_CSS_RBRACKET ||
-		       b == CP_CSS_SEMICOLON || b == CP_CSS_LBRACE || b == CP_CSS_COLON ||
-		       is_delim(b, bc, "/!");
-	case CTX_PRELUDE:
-		if (a == CP_CSS_AT_KEYWORD)
-			return b == CP_CSS_LBRACE || b == CP_CSS_SEMICOLON;
-		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
-		       a == CP_CSS_COLON || is_delim(a, ac, "/") || b == CP_CSS_COMMA ||
-		       b == CP_CSS_RPAREN || b == CP_CSS_COLON || b == CP_CSS_LBRACE ||
-		       b == CP_CSS_SEMICOLON || is_delim(b, bc, "/");
-	}
-	return 0;
-}
-
-void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first)
-{
-	if (m->last == CP_CSS_EOF)
-		return;
-	if (would_merge(m->last, m->last_ch, type, first)) {
-		if (sep == SEP_COMMENT)
-			cp_buf_append(m->out, "/**/", 4);
-		else
-			cp_buf_putc(m->out, ' ');
-		return;
-	}
-	if ((sep & SEP_WS) && !ws_droppable(m, ctx, type, first))
-		cp_buf_putc(m->out, ' ');
-}
-
-void css_put(cssmin *m, cp_css_type type, const char *p, size_t n)
-{
-	cp_buf_append(m->out, p, n);
-	m->last = type;
-	m->last_ch = n ? p[n - 1] : 0;
-	if (type == CP_CSS_BAD_STRING || (type == CP_CSS_DELIM && m->last_ch == '\\')) {
-		/* the newline that ended it in the input must end it here too */
-		cp_buf_putc(m->out, '\n');
-		m->last = CP_CSS_EOF;
-	}
-}
-
-/* Closes a string, url or comment that EOF cut off (the spec closes it too). */
-static void close_cut(cssmin *m, const css_tok *t)
-{
-	if (!(t->flags & CP_CSS_UNTERMINATED))
-		return;
-	if (t->type == CP_CSS_COMMENT) {
-		cp_buf_append(m->out, "*/", 2);
-	} else if (t->type == CP_CSS_URL || t->type == CP_CSS_BAD_URL) {
-		cp_buf_putc(m->out, ')');
-		m->last_ch = ')';
-	} else if (t->type == CP_CSS_STRING) {
-		size_t bs = 0; /* a backslash at EOF escapes nothing; closing after it would */
-		for (size_t k = t->end; k > t->start + 1 && m->s[k - 1] == '\\'; k--)
-			bs++;
-		if (!(bs & 1)) {
-			cp_buf_putc(m->out, m->s[t->start]);
-			m->last_ch = m->s[t->start];
-		}
-	}
-}
-
-void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
-{
-	css_sep(m, ctx, sep, t->type, m->s[t->start]);
-	css_put(m, t->type, m->s + t->start, t->end - t->start);
-	close_cut(m, t);
-}
-
-void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
-{
-	const char *p = m->s + t->start;
-	size_t n = t->end - t->start;
-	/* content: without the quotes (EOF may have eaten the closing one) */
-	size_t cn = (t->flags & CP_CSS_UNTERMINATED) ? n - 1 : n - 2;
-	if (t->type == CP_CSS_STRING && !(t->flags & CP_CSS_ESCAPED) && p[0] == '\'' &&
-	    !memchr(p + 1, '"', cn)) {
-		/* no escapes and no double quote inside: "..." reads the same,
-		 * and one quote style throughout compresses better */
-		css_sep(m, ctx, sep, t->type, '"');
-		cp_buf_putc(m->out, '"');
-		cp_buf_append(m->out, p + 1, cn);
-		cp_buf_putc(m->out, '"');
-		m->last = CP_CSS_STRING;
-		m->last_ch = '"';
-		return;
-	}
-	css_put_tok(m, ctx, sep, t);
-}
-
-/* Copies tokens [i, j) as written. */
-static void put_raw(cssmin *m, size_t i, size_t j)
-{
-	if (i >= j)
-		return;
-	const css_tok *a = &m->t[i], *b = &m->t[j - 1];
-	css_sep(m, CTX_VALUE, SEP_NONE, a->type, m->s[a->start]);
-	css_put(m, b->type, m->s + a->start, b->end - a->start);
-	close_cut(m, b);
-}
-
-static void mark_segment(cssmin *m, size_t src)
-{
-	if (!m->want_map)
-		return;
-	if (m->nseg == m->capseg) {
-		m->capseg = m->capseg ? m->capseg * 2 : 256;
-		m->seg = cp_xrealloc(m->seg, m->capseg * sizeof *m->seg);
-	}
-	m->seg[m->nseg].out = m->out->len - m->base;
-	m->seg[m->nseg].src = src;
-	m->nseg++;
-}
-
-/* Drops everything written since out offset mark (an empty rule). */
-static void truncate_to(cssmin *m, size_t mark)
-{
-	m->out->len = mark;
-	m->out->data[mark] = 0;
-	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= mark)
-		m->nseg--;
-}
-
 /* ---- walking ---- */
 
 size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
@@ -309,7 +121,7 @@ static void legal_comment(cssmin *m, const css_tok *t)
 		return;
 	}
 	css_put(m, CP_CSS_COMMENT, p, n);
-	close_cut(m, t);
+	css_close_cut(m, t);
 	m->last = CP_CSS_EOF; /* a comment separates whatever follows */
 }
 
@@ -403,7 +215,7 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		/* nesting this deep is an attack, not a stylesheet: keep the
 		 * block as written rather than recurse further */
 		size_t e = skip_block(m, b);
-		put_raw(m, b, e);
+		css_put_raw(m, b, e);
 		m->last = CP_CSS_EOF;
 		return e;
 	}
@@ -414,7 +226,7 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	size_t i = body(m, b + 1, arg);
 	m->depth--;
 	if (m->out->len == open && removable) {
-		truncate_to(m, mark);
+		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
 		css_put(m, CP_CSS_RBRACE, "}", 1);
 	}
@@ -438,12 +250,12 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 	size_t j = find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
 	if (m->t[j].type != CP_CSS_LBRACE) {
 		/* no block: the browser drops it; keep the text as it is */
-		put_raw(m, i, trim_end(m, i, j));
+		css_put_raw(m, i, trim_end(m, i, j));
 		m->last = CP_CSS_EOF;
 		return j;
 	}
 	size_t mark = m->out->len;
-	mark_segment(m, m->t[i].start);
+	css_mark_segment(m, m->t[i].start);
 	selector(m, i, j, kind);
 	return block(m, j, mark, 1, body_decls, 0);
 }
@@ -527,10 +339,10 @@ static void declaration(cssmin *m, size_t i, size_t j)
 	int sep = 0;
 	size_t c = k + 1 < j ? css_skip_ws(m, k + 1, j, &sep) : j;
 	if (m->t[k].type != CP_CSS_IDENT || c >= j || m->t[c].type != CP_CSS_COLON) {
-		put_raw(m, i, j); /* not a declaration: the browser drops it as it is */
+		css_put_raw(m, i, j); /* not a declaration: the browser drops it as it is */
 		return;
 	}
-	mark_segment(m, m->t[i].start);
+	css_mark_segment(m, m->t[i].start);
 	const css_tok *name = &m->t[k];
 	css_put(m, CP_CSS_IDENT, m->s + m->t[i].start, name->end - m->t[i].start);
 	css_put(m, CP_CSS_COLON, ":", 1);
@@ -542,11 +354,11 @@ static void declaration(cssmin *m, size_t i, size_t j)
 		size_t w = c + 1;
 		while (w < j && m->t[w].type == CP_CSS_WS)
 			w++;
-		put_raw(m, w, j);
+		css_put_raw(m, w, j);
 		return;
 	}
 	if (opaque_value(m, v, j)) {
-		put_raw(m, v, j);
+		css_put_raw(m, v, j);
 		return;
 	}
 	char lname[64];
@@ -567,7 +379,7 @@ static size_t nested(cssmin *m, size_t i, int *owed, int at)
 		put_punct(m, CP_CSS_SEMICOLON, ';');
 	i = at ? at_rule(m, i, 1, 0) : qualified_rule(m, i, 1, SEL_STYLE);
 	if (*owed && m->out->len == before + 1)
-		truncate_to(m, before); /* still owed */
+		css_truncate(m, before); /* still owed */
 	else
 		*owed = 0;
 	return i;
@@ -679,12 +491,12 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 		size_t e = end == CP_CSS_LBRACE
 			       ? skip_block(m, j)
 			       : (end == CP_CSS_SEMICOLON ? j + 1 : trim_end(m, i, j));
-		put_raw(m, i, e);
+		css_put_raw(m, i, e);
 		m->last = CP_CSS_EOF;
 		return e;
 	}
 	size_t mark = m->out->len;
-	mark_segment(m, at->start);
+	css_mark_segment(m, at->start);
 	css_put(m, CP_CSS_AT_KEYWORD, m->s + at->start, at->end - at->start);
 	int sep = 0;
 	size_t p = css_skip_ws(m, i + 1, j, &sep);
@@ -707,7 +519,7 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 		return block(m, j, mark, removable, body_rules, SEL_STYLE);
 	/* a statement at-rule with a block: not valid, keep its text */
 	size_t e = skip_block(m, j);
-	put_raw(m, j, e);
+	css_put_raw(m, j, e);
 	m->last = CP_CSS_EOF;
 	return e;
 }

@@ -1,7 +1,8 @@
 /*
  * css_min.h - internals of the CSS minifier, shared by css_min.c (the
- * structure: rules, blocks, at-rules, selectors, output and source map) and
- * css_min_values.c (declaration values: numbers, colours, urls, strings).
+ * structure: rules, blocks, at-rules, selectors), css_min_out.c (writing:
+ * separators, strings, source map segments) and css_min_values.c
+ * (declaration values: numbers, colours, urls).
  *
  * The input is tokenized once into an array (lib/css_lex.h) so the structure
  * pass can look ahead to the end of a declaration or a prelude before
@@ -75,6 +76,14 @@ void css_put(cssmin *m, cp_css_type type, const char *p, size_t n);
 void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
 /* Writes a string token, requoted with the better quote when that is safe. */
 void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
+/* Closes a string, url() or comment that EOF cut off (the spec does too). */
+void css_close_cut(cssmin *m, const css_tok *t);
+/* Copies tokens [i, j) as written. */
+void css_put_raw(cssmin *m, size_t i, size_t j);
+/* Records a source map segment: the output's current end <- input offset src. */
+void css_mark_segment(cssmin *m, size_t src);
+/* Drops everything written since out offset mark (an empty rule), with its segments. */
+void css_truncate(cssmin *m, size_t mark);
 
 /* Values (css_min_values.c). */
 enum value_mode {
