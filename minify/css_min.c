@@ -169,6 +169,102 @@ static void keyframe_selector(cssmin *m, int sep, const css_tok *t)
 	css_put_tok(m, CTX_SEL, sep, t);
 }
 
+static int ident_in(cssmin *m, const css_tok *t, const char *const *set)
+{
+	size_t n = t->end - t->start;
+	if (t->type != CP_CSS_IDENT || (t->flags & CP_CSS_ESCAPED))
+		return 0;
+	for (; *set; set++)
+		if (strlen(*set) == n && !strncasecmp(*set, m->s + t->start, n))
+			return 1;
+	return 0;
+}
+
+/* The four pseudo-elements CSS2 spelled with one colon. */
+static int legacy_pseudo(cssmin *m, const css_tok *t)
+{
+	static const char *const names[] = {"before", "after", "first-line", "first-letter", NULL};
+	return ident_in(m, t, names);
+}
+
+/* May this selector share a rule with its neighbour?  A selector list is
+ * dropped whole when one member is invalid, so two rules may only be merged
+ * when every browser understands both: type, class, id, attribute selectors,
+ * combinators and the long-established pseudo-classes, nothing vendor-prefixed
+ * or recent. */
+static int mergeable(cssmin *m, size_t i, size_t j)
+{
+	static const char *const pseudo[] = {
+	    "hover",	    "active",	  "focus",	"visited",	 "link",
+	    "first-child",  "last-child", "only-child", "first-of-type", "last-of-type",
+	    "only-of-type", "empty",	  "checked",	"disabled",	 "enabled",
+	    "root",	    "target",	  NULL};
+	static const char *const nth[] = {"nth-child(", "nth-of-type(", "nth-last-child(",
+					  "nth-last-of-type(", NULL};
+	int brackets = 0;
+	for (; i < j; i++) {
+		const css_tok *t = &m->t[i];
+		char c = m->s[t->start];
+		switch (t->type) {
+		case CP_CSS_WS:
+		case CP_CSS_COMMENT:
+		case CP_CSS_IDENT:
+		case CP_CSS_HASH:
+		case CP_CSS_COMMA:
+			break;
+		case CP_CSS_DELIM:
+			if (!strchr(brackets ? "=^$|~*" : ".*>+~", c))
+				return 0;
+			break;
+		case CP_CSS_LBRACKET:
+			brackets++;
+			break;
+		case CP_CSS_RBRACKET:
+			brackets--;
+			break;
+		case CP_CSS_STRING:
+			if (!brackets || (t->flags & CP_CSS_UNTERMINATED))
+				return 0;
+			break;
+		case CP_CSS_COLON:
+			if (i + 1 < j && m->t[i + 1].type == CP_CSS_COLON)
+				i++;
+			if (i + 1 >= j)
+				return 0;
+			if (legacy_pseudo(m, &m->t[i + 1]) || ident_in(m, &m->t[i + 1], pseudo)) {
+				i++;
+				break;
+			}
+			if (m->t[i + 1].type != CP_CSS_FUNCTION)
+				return 0;
+			{
+				const css_tok *f = &m->t[i + 1];
+				size_t n = f->end - f->start;
+				int ok = 0;
+				for (int k = 0; nth[k]; k++)
+					ok |= strlen(nth[k]) == n &&
+					      !strncasecmp(nth[k], m->s + f->start, n);
+				if (!ok)
+					return 0;
+				for (i += 2; i < j && m->t[i].type != CP_CSS_RPAREN; i++) {
+					cp_css_type ty = m->t[i].type;
+					if (ty != CP_CSS_NUMBER && ty != CP_CSS_DIMENSION &&
+					    ty != CP_CSS_IDENT && ty != CP_CSS_WS &&
+					    !(ty == CP_CSS_DELIM &&
+					      strchr("+-", m->s[m->t[i].start])))
+						return 0;
+				}
+				if (i >= j)
+					return 0;
+			}
+			break;
+		default:
+			return 0;
+		}
+	}
+	return brackets == 0;
+}
+
 static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 {
 	int brackets = 0;
@@ -187,6 +283,11 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 			brackets++;
 		else if (t->type == CP_CSS_RBRACKET && brackets)
 			brackets--;
+		if (t->type == CP_CSS_COLON && i + 2 < j && m->t[i + 1].type == CP_CSS_COLON &&
+		    legacy_pseudo(m, &m->t[i + 2])) {
+			i++; /* ::before -> :before: CSS2's spelling, read the same everywhere */
+			continue;
+		}
 		if (brackets && t->type == CP_CSS_STRING)
 			attr_string(m, sep, t);
 		else if (t->type == CP_CSS_STRING)
@@ -257,7 +358,44 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 	size_t mark = m->out->len;
 	css_mark_segment(m, m->t[i].start);
 	selector(m, i, j, kind);
-	return block(m, j, mark, 1, body_decls, 0);
+	size_t sel_end = m->out->len;
+	size_t e = block(m, j, mark, 1, body_decls, 0);
+	if (m->out->len > mark && m->out->data[m->out->len - 1] == '}') {
+		m->q.start = mark;
+		m->q.sel_end = sel_end;
+		m->q.end = m->out->len;
+		m->q.depth = m->depth;
+		m->q.mergeable = kind == SEL_STYLE && !m->want_map && mergeable(m, i, j);
+	}
+	return e;
+}
+
+/* The rule just written (m->q) has the same block as the rule before it,
+ * written just before it: "A{X}B{X}" becomes "A,B{X}".  Both keep their
+ * place in the cascade, since nothing lay between them. */
+static void merge_rule(cssmin *m, size_t before)
+{
+	struct css_rule *p = &m->prev, *q = &m->q;
+	if (!q->mergeable || !p->mergeable || p->end != before || q->start != before ||
+	    p->depth != q->depth || p->end - p->sel_end != q->end - q->sel_end ||
+	    memcmp(m->out->data + p->sel_end, m->out->data + q->sel_end, q->end - q->sel_end) ||
+	    /* a nested rule's & would stand for the merged list, whose
+	     * specificity is that of its most specific member */
+	    memchr(m->out->data + q->sel_end + 1, '{', q->end - q->sel_end - 1)) {
+		*p = *q;
+		return;
+	}
+	size_t sl = q->sel_end - q->start;
+	char *sel = cp_xstrndup(m->out->data + q->start, sl);
+	char *d = m->out->data;
+	memmove(d + p->sel_end + 1 + sl, d + p->sel_end, p->end - p->sel_end);
+	d[p->sel_end] = ',';
+	memcpy(d + p->sel_end + 1, sel, sl);
+	free(sel);
+	p->sel_end += 1 + sl;
+	p->end += 1 + sl;
+	m->out->len = p->end;
+	d[m->out->len] = 0;
 }
 
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
@@ -291,7 +429,12 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 		default:
 			break;
 		}
+		size_t before = m->out->len;
+		m->q.mergeable = 0;
+		m->q.end = 0;
 		i = qualified_rule(m, i, !top, kind);
+		if (m->q.end == m->out->len && m->q.end > before)
+			merge_rule(m, before);
 	}
 }
 

@@ -48,6 +48,13 @@ typedef struct css_seg {
 	size_t src; /* offset in the input */
 } css_seg;
 
+/* A style rule as written: [start, sel_end) selector, [sel_end, end) block. */
+struct css_rule {
+	size_t start, sel_end, end;
+	int depth;
+	int mergeable;
+};
+
 typedef struct cssmin {
 	const char *s;
 	size_t len;
@@ -56,8 +63,9 @@ typedef struct cssmin {
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
-	int depth;    /* block nesting, bounded by CSS_MAX_DEPTH */
-	cp_buf legal; /* legal comments moved to the end (CP_LEGAL_EOF) */
+	int depth;		 /* block nesting, bounded by CSS_MAX_DEPTH */
+	struct css_rule prev, q; /* the last two style rules, for merging */
+	cp_buf legal;		 /* legal comments moved to the end (CP_LEGAL_EOF) */
 	/* last token written: type and last byte (CP_CSS_EOF: nothing yet
 	 * in this context) */
 	cp_css_type last;

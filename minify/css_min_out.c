@@ -78,10 +78,10 @@ static int ws_droppable(const cssmin *m, enum css_ctx ctx, cp_css_type b, char b
 		       b == CP_CSS_LBRACE || is_delim(b, bc, ">+~");
 	case CTX_VALUE:
 		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
-		       a == CP_CSS_LBRACKET || a == CP_CSS_COLON || is_delim(a, ac, "/!") ||
+		       a == CP_CSS_LBRACKET || a == CP_CSS_COLON || is_delim(a, ac, "/!*") ||
 		       b == CP_CSS_COMMA || b == CP_CSS_RPAREN || b == CP_CSS_RBRACKET ||
 		       b == CP_CSS_SEMICOLON || b == CP_CSS_LBRACE || b == CP_CSS_COLON ||
-		       is_delim(b, bc, "/!");
+		       is_delim(b, bc, "/!*");
 	case CTX_PRELUDE:
 		if (a == CP_CSS_AT_KEYWORD)
 			return b == CP_CSS_LBRACE || b == CP_CSS_SEMICOLON;

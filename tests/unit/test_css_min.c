@@ -44,7 +44,7 @@ static void test_whitespace(void **state)
 	check("@supports not (display : grid) { a { b : c } }",
 	      "@supports not (display:grid){a{b:c}}");
 	check("a { width : calc( 100% - ( 2 * 10px ) ) ; b : min( 1px , 2px ) }",
-	      "a{width:calc(100% - (2 * 10px));b:min(1px,2px)}");
+	      "a{width:calc(100% - (2*10px));b:min(1px,2px)}");
 	check("a{b:clamp(1rem, 2vw + 1px, 3rem);c:max(1px, 2px - 1px)}",
 	      "a{b:clamp(1rem,2vw + 1px,3rem);c:max(1px,2px - 1px)}");
 	check("a { margin : 0 auto ! important ; font : 12px / 1.5 a , b }",
@@ -69,6 +69,30 @@ static void test_structure(void **state)
 	      ".a{color:red;&:hover{color:blue}.b &{x:y}}");
 	check("@font-face{font-family:x;src:url(a.woff)}",
 	      "@font-face{font-family:x;src:url(a.woff)}");
+}
+
+static void test_merging(void **state)
+{
+	/* adjacent rules with the same block share it */
+	check(".a{color:red}.b>p:hover{color:red}.c{color:blue}",
+	      ".a,.b>p:hover{color:red}.c{color:blue}");
+	check("a::before{x:y}b::after{x:y}c::selection{x:y}",
+	      "a:before,b:after{x:y}c::selection{x:y}");
+	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1),[a=b]{x:y}");
+	/* but never when one selector might be unknown to a browser: the whole
+	 * list would be dropped there */
+	check(".a::-moz-selection{x:y}.a::selection{x:y}",
+	      ".a::-moz-selection{x:y}.a::selection{x:y}");
+	check(".a:focus-visible{x:y}.b{x:y}", ".a:focus-visible{x:y}.b{x:y}");
+	check(".a:not(.b){x:y}.c{x:y}", ".a:not(.b){x:y}.c{x:y}");
+	/* nor across anything else, nor different blocks */
+	check(".a{x:y}/*! c */.b{x:y}", ".a{x:y}/*! c */.b{x:y}");
+	check(".a{x:y}@media print{.b{x:y}}.c{x:y}", ".a{x:y}@media print{.b{x:y}}.c{x:y}");
+	check("@media print{.a{x:y}.b{x:y}}", "@media print{.a,.b{x:y}}");
+	check(".a{x:y}.b{x:z}", ".a{x:y}.b{x:z}");
+	check(".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}",
+	      ".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}");
+	check(".a{x:y}.b{x:y", ".a{x:y}.b{x:y");
 }
 
 static void test_numbers_and_units(void **state)
@@ -203,11 +227,11 @@ static void test_source_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_whitespace),	      cmocka_unit_test(test_structure),
-	    cmocka_unit_test(test_numbers_and_units), cmocka_unit_test(test_colours),
-	    cmocka_unit_test(test_strings_and_urls),  cmocka_unit_test(test_kept_verbatim),
-	    cmocka_unit_test(test_recovery),	      cmocka_unit_test(test_legal_comments),
-	    cmocka_unit_test(test_source_map),
+	    cmocka_unit_test(test_whitespace),	   cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_merging),	   cmocka_unit_test(test_numbers_and_units),
+	    cmocka_unit_test(test_colours),	   cmocka_unit_test(test_strings_and_urls),
+	    cmocka_unit_test(test_kept_verbatim),  cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_legal_comments), cmocka_unit_test(test_source_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
