@@ -161,6 +161,7 @@ static void test_recovery(void **state)
 	check("a{b:'abc", "a{b:\"abc\"");
 	check("a{b:url(x", "a{b:url(x)");
 	check("{c:url(\n", "{c:url()"); /* found by fuzzing: idempotent at EOF too */
+	check("\"\\\r\r", "\"\\\r\r");	/* a bad string ending in an escaped CR */
 	check("a{b:c}}}", "a{b:c}}}");
 	/* nesting deeper than the walk recurses: kept as written, still idempotent */
 	static char deep[4 * 300 + 64];
