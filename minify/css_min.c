@@ -47,6 +47,7 @@
 size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
 {
 	for (; i < j; i++) {
+		*sep |= css_sep_of(&m->t[i]);
 		if (m->t[i].type == CP_CSS_WS)
 			*sep |= SEP_WS;
 		else if (m->t[i].type == CP_CSS_COMMENT)
@@ -152,7 +153,7 @@ static void keyframe_selector(cssmin *m, int sep, const css_tok *t)
 	}
 	if (t->type == CP_CSS_PERCENTAGE) {
 		char buf[64];
-		size_t k = t->num_end - t->start;
+		size_t k = t->numlen;
 		if (k + 2 < sizeof buf) {
 			k = css_min_number(p, k, buf);
 			if (k == 3 && !memcmp(buf, "100", 3)) {
@@ -278,6 +279,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 			i = css_skip_ws(m, i, j, &sep);
 			continue;
 		}
+		sep |= css_sep_of(t);
 		enum css_ctx ctx = brackets ? CTX_SEL_IN : CTX_SEL;
 		if (t->type == CP_CSS_LBRACKET)
 			brackets++;
@@ -365,7 +367,7 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 		m->q.sel_end = sel_end;
 		m->q.end = m->out->len;
 		m->q.depth = m->depth;
-		m->q.mergeable = kind == SEL_STYLE && !m->want_map && mergeable(m, i, j);
+		m->q.mergeable = kind == SEL_STYLE && mergeable(m, i, j);
 	}
 	return e;
 }
@@ -392,6 +394,12 @@ static void merge_rule(cssmin *m, size_t before)
 	d[p->sel_end] = ',';
 	memcpy(d + p->sel_end + 1, sel, sl);
 	free(sel);
+	/* source map: the second rule's segments go with it; the block's
+	 * segments move right by the inserted selector */
+	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= q->start)
+		m->nseg--;
+	for (size_t k = m->nseg; k-- > 0 && m->seg[k].out + m->base >= p->sel_end;)
+		m->seg[k].out += 1 + sl;
 	p->sel_end += 1 + sl;
 	p->end += 1 + sl;
 	m->out->len = p->end;
@@ -673,22 +681,35 @@ static void tokenize(cssmin *m)
 {
 	cp_css_lex lex;
 	cp_css_tok t;
-	size_t cap = m->len / 5 + 16;
+	size_t cap = m->len / 8 + 16;
+	unsigned before = 0;
 	m->t = cp_xmalloc(cap * sizeof *m->t);
 	m->n = 0;
 	cp_css_lex_init(&lex, m->s, m->len);
 	for (;;) {
+		cp_css_next(&lex, &t);
+		if (t.type == CP_CSS_WS) {
+			before |= CSS_WS_BEFORE;
+			continue;
+		}
+		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
+			before |= CSS_COMMENT_BEFORE;
+			continue;
+		}
 		if (m->n == cap) {
 			cap = cap / 2 * 3;
 			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
 		}
-		cp_css_next(&lex, &t);
 		css_tok *c = &m->t[m->n];
 		c->start = (uint32_t)t.start;
 		c->end = (uint32_t)t.end;
-		c->num_end = (uint32_t)t.num_end;
+		c->numlen =
+		    t.num_end
+			? (uint16_t)(t.num_end - t.start < 0xffff ? t.num_end - t.start : 0xffff)
+			: 0;
 		c->type = (uint8_t)t.type;
-		c->flags = (uint8_t)t.flags;
+		c->flags = (uint8_t)(t.flags | before);
+		before = 0;
 		if (t.type == CP_CSS_EOF)
 			break;
 		m->n++;

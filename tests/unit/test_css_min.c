@@ -223,6 +223,14 @@ static void test_source_map(void **state)
 	assert_non_null(strstr(map.data, "\"sources\":[\"in.css\"]"));
 	cp_buf_free(&out);
 	cp_buf_free(&map);
+	/* merged rules: the block's segments follow it */
+	in = ".a {\n  x: y;\n}\n.b {\n  x: y;\n}\n";
+	assert_int_equal(cp_minify_css(in, strlen(in), &o, &out, &map, &err), 0);
+	assert_string_equal(out.data, ".a,.b{x:y}\n/*# sourceMappingURL=out.css.map */");
+	/* ".a" 0:0 <- 0:0, "x" 0:6 <- 1:2 */
+	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,MACE\""));
+	cp_buf_free(&out);
+	cp_buf_free(&map);
 }
 
 int main(void)
