@@ -134,7 +134,8 @@ static void attr_string(cssmin *m, int sep, const css_tok *t)
 	size_t n = t->end - t->start;
 	if (t->type == CP_CSS_STRING && !(t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)) &&
 	    m->last == CP_CSS_DELIM && m->last_ch == '=' && n > 2 &&
-	    cp_css_is_plain_ident(p + 1, n - 2)) {
+	    cp_css_is_plain_ident(p + 1, n - 2) && !(p[1] == '-' && p[2] == '-')) {
+		/* (an identifier starting "--" is recent CSS: left quoted) */
 		css_sep(m, CTX_SEL_IN, sep, CP_CSS_IDENT, p[1]);
 		css_put(m, CP_CSS_IDENT, p + 1, n - 2);
 		return;
@@ -191,17 +192,13 @@ static int legacy_pseudo(cssmin *m, const css_tok *t)
 /* May this selector share a rule with its neighbour?  A selector list is
  * dropped whole when one member is invalid, so two rules may only be merged
  * when every browser understands both: type, class, id, attribute selectors,
- * combinators and the long-established pseudo-classes, nothing vendor-prefixed
- * or recent. */
+ * combinators and CSS 2.1's pseudo-classes and pseudo-elements, nothing
+ * vendor-prefixed or more recent (:nth-child() would cost IE8 the rule). */
 static int mergeable(cssmin *m, size_t i, size_t j)
 {
-	static const char *const pseudo[] = {
-	    "hover",	    "active",	  "focus",	"visited",	 "link",
-	    "first-child",  "last-child", "only-child", "first-of-type", "last-of-type",
-	    "only-of-type", "empty",	  "checked",	"disabled",	 "enabled",
-	    "root",	    "target",	  NULL};
-	static const char *const nth[] = {"nth-child(", "nth-of-type(", "nth-last-child(",
-					  "nth-last-of-type(", NULL};
+	/* CSS 2.1's pseudo-classes: older browsers than that are gone */
+	static const char *const pseudo[] = {"hover", "active",	     "focus", "visited",
+					     "link",  "first-child", NULL};
 	int brackets = 0;
 	for (; i < j; i++) {
 		const css_tok *t = &m->t[i];
@@ -236,29 +233,7 @@ static int mergeable(cssmin *m, size_t i, size_t j)
 				i++;
 				break;
 			}
-			if (m->t[i + 1].type != CP_CSS_FUNCTION)
-				return 0;
-			{
-				const css_tok *f = &m->t[i + 1];
-				size_t n = f->end - f->start;
-				int ok = 0;
-				for (int k = 0; nth[k]; k++)
-					ok |= strlen(nth[k]) == n &&
-					      !strncasecmp(nth[k], m->s + f->start, n);
-				if (!ok)
-					return 0;
-				for (i += 2; i < j && m->t[i].type != CP_CSS_RPAREN; i++) {
-					cp_css_type ty = m->t[i].type;
-					if (ty != CP_CSS_NUMBER && ty != CP_CSS_DIMENSION &&
-					    ty != CP_CSS_IDENT && ty != CP_CSS_WS &&
-					    !(ty == CP_CSS_DELIM &&
-					      strchr("+-", m->s[m->t[i].start])))
-						return 0;
-				}
-				if (i >= j)
-					return 0;
-			}
-			break;
+			return 0;
 		default:
 			return 0;
 		}

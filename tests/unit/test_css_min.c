@@ -78,7 +78,8 @@ static void test_merging(void **state)
 	      ".a,.b>p:hover{color:red}.c{color:blue}");
 	check("a::before{x:y}b::after{x:y}c::selection{x:y}",
 	      "a:before,b:after{x:y}c::selection{x:y}");
-	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1),[a=b]{x:y}");
+	check("li:first-child{x:y}[a=b]{x:y}", "li:first-child,[a=b]{x:y}");
+	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1){x:y}[a=b]{x:y}");
 	/* but never when one selector might be unknown to a browser: the whole
 	 * list would be dropped there */
 	check(".a::-moz-selection{x:y}.a::selection{x:y}",
@@ -132,8 +133,8 @@ static void test_strings_and_urls(void **state)
 	check("a{b:url(\"a(1).png\");c:url('x\"y')}", "a{b:url(\"a(1).png\");c:url('x\"y')}");
 	check("a{content:'x';b:'it\"s';c:'it\\'s';d:\"q\"}",
 	      "a{content:\"x\";b:'it\"s';c:'it\\'s';d:\"q\"}");
-	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"]{x:y}",
-	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"]{x:y}");
+	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"],[a=\"--x\"]{x:y}",
+	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"],[a=\"--x\"]{x:y}");
 	check("@import url(\"a.css\") screen;@import 'b.css';",
 	      "@import url(a.css) screen;@import \"b.css\";");
 	check("a{font-weight:bold;b:bold;font:bold 1px a}",
