@@ -54,7 +54,7 @@ while read -r f; do
 	set -- "$f" "$work/cdnpipe/$n.css" "$work/esbuild/$n.css" "$work/lightningcss/$n.css"
 	line=""
 	for x in "$@"; do line="$line $(wc -c <"$x")"; done
-	for x in "$@"; do line="$line $(gzip -9c "$x" | wc -c)"; done
+	for x in "$@"; do line="$line $(gzip -9 <"$x" | wc -c)"; done
 	echo "$line" >>"$work/sizes"
 	rel=${f#"$corpus"/}
 	# shellcheck disable=SC2086
