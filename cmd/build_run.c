@@ -20,6 +20,7 @@
 #include "minify/minify.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +69,17 @@ void cp_build_report_free(struct cp_build_report *r)
 	cp_diags_free(&r->diags);
 }
 
-static int usage_error(struct cp_build_report *r, const char *fmt, const char *value)
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
 {
-	cp_error_set(&r->err, NULL, 0, 0, fmt, value);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cp_error_set(&r->err, NULL, 0, 0, "%s", msg);
 	return CP_ERR_USAGE;
 }
 
@@ -85,9 +94,9 @@ struct settings {
 static int check_config(struct cp_build_config *c, struct settings *s, struct cp_build_report *r)
 {
 	if (!c->roots.n)
-		return usage_error(r, "%sno source folder given", "");
+		return usage_error(r, "no source folder given");
 	if (!c->out || !*c->out)
-		return usage_error(r, "%sno output folder given (-o DIST)", "");
+		return usage_error(r, "no output folder given (-o DIST)");
 	s->fp.static_url = c->static_url && *c->static_url ? c->static_url : "/static/";
 	if (s->fp.static_url[strlen(s->fp.static_url) - 1] != '/')
 		return usage_error(r, "--static-url must end with '/': '%s'", s->fp.static_url);
@@ -106,7 +115,7 @@ static int check_config(struct cp_build_config *c, struct settings *s, struct cp
 		return usage_error(r, "--django-manifest-version wants 1.1 or 1.0, not '%s'",
 				   s->version);
 	if (c->jobs < 0 || c->jobs > 1024)
-		return usage_error(r, "%s--jobs wants a number from 1 to 1024", "");
+		return usage_error(r, "--jobs wants a number from 1 to 1024");
 	s->jobs = c->jobs ? (int)c->jobs : cp_cpu_count();
 	s->fp.jobs = s->jobs;
 	s->fp.compact_urls = !c->no_minify;
