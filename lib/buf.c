@@ -68,8 +68,11 @@ void cp_buf_reserve(cp_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap / 2 * 3 + 64;
+	int fresh = !b->data;
 	b->data = cp_xrealloc(b->data, cap);
 	b->cap = cap;
+	if (fresh)
+		b->data[b->len] = 0; /* the NUL that buf.h promises, even before any append */
 }
 
 void cp_buf_append(cp_buf *b, const void *data, size_t n)
