@@ -357,6 +357,7 @@ def test_unterminated_constructs_and_empty_files(cdnpipe, tmp_path):
         "string.css": '.a{background:url(img/a.png)}\n.b{content:"never closed',
         "url.css": ".a{background:url(img/a.png)}\n.b{background:url(img/a.png",
         "empty.css": "",
+        "empty-url.css": '.a{background:url(img/a.png)}\n.e{background:url("")}\n.f{b:url()}\n',
         "empty.js": "",
     }
     for n, text in cases.items():
@@ -366,10 +367,11 @@ def test_unterminated_constructs_and_empty_files(cdnpipe, tmp_path):
     cdnpipe(*BASE, src, "-o", dist, check=0)
     paths = manifest(dist)
     logo = paths["img/a.png"]
-    for n in ("comment.css", "string.css", "url.css"):
+    for n in ("comment.css", "string.css", "url.css", "empty-url.css"):
         out = (dist / paths[n]).read_text()
         assert out.startswith('.a{background:url("' + logo + '")}'), (n, out)
     assert "/* never closed url(img/a.png)" in (dist / paths["comment.css"]).read_text()
+    assert '.e{background:url("")}\n.f{b:url()}' in (dist / paths["empty-url.css"]).read_text()
     assert (dist / paths["empty.css"]).read_bytes() == b""
     assert paths["empty.png"] == "empty.d41d8cd98f00.png"  # MD5 of nothing
 
