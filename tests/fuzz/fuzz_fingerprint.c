@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char *const names[] = {"a.css",     "b.css",  "c.js",     "d.css",
+static const char *const names[] = {"a.css",	 "b.css",     "c.js",	 "d.css",
 				    "img/e.png", "img/f.css", "x/g.css", "x/g.css.map"};
 
 static void build(const uint8_t *data, size_t size, cp_assets *t)
