@@ -537,3 +537,19 @@ def test_generated_css_map_survives_rewriting(cdnpipe, tmp_path):
     segs = decode_mappings(json.loads((dist / paths["x.css.map"]).read_text())["mappings"])
     hits = [s for s in segs if s[0] == 0 and s[1] == col]
     assert hits and hits[0][2:] == (3, 0), (col, segs)
+
+
+def test_bad_output_path_blocked(cdnpipe, site, tmp_path):
+    # a folder where an output file goes, a file where an output folder goes:
+    # found before the first write
+    dist = make_dist(tmp_path)
+    (dist / "css" / "app.css").mkdir(parents=True)
+    before = snapshot(dist)
+    p = cdnpipe(*BASE, site, "-o", dist)
+    assert_failed_cleanly(p, dist, before, str(dist / "css" / "app.css"))
+    assert sorted(os.listdir(dist / "css")) == ["app.css"]
+    shutil.rmtree(dist / "css")
+    (dist / "img").write_text("x")
+    before = snapshot(dist)
+    p = cdnpipe(*BASE, site, "-o", dist)
+    assert_failed_cleanly(p, dist, before, str(dist / "img"))
