@@ -18,6 +18,13 @@ tests/integration: the proxy is Python and would be the bottleneck.  The
 server itself (one Node process) is shared by all clients and is often the
 limit for first runs; that is the same for everyone.
 
+Peer behaviour against s3rver, seen with BENCH_VIA=proxy: awscli and cdnpipe
+make one listing on a no-change run; s3cmd lists and re-checks MD5s locally;
+rclone HEADs every object and re-uploads every file (it finds no usable
+mtime), and its read-back after each PUT can trip over s3rver's early PUT
+answer ("corrupted on transfer: sizes differ N vs 0"): such a run is reported
+and left out of the medians.
+
 Peers are the Debian packages: /usr/bin/aws (awscli 2.9; the `aws` first on
 PATH may be another), /usr/bin/s3cmd, /usr/bin/rclone, each configured only
 through environment variables and temporary files made here (no host

@@ -19,11 +19,15 @@
 #include "manifest/manifest.h"
 #include "minify/minify.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct cp_build_config cp_build_cfg;
 
@@ -68,9 +72,17 @@ void cp_build_report_free(struct cp_build_report *r)
 	cp_diags_free(&r->diags);
 }
 
-static int usage_error(struct cp_build_report *r, const char *fmt, const char *value)
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
 {
-	cp_error_set(&r->err, NULL, 0, 0, fmt, value);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cp_error_set(&r->err, NULL, 0, 0, "%s", msg);
 	return CP_ERR_USAGE;
 }
 
@@ -85,9 +97,9 @@ struct settings {
 static int check_config(struct cp_build_config *c, struct settings *s, struct cp_build_report *r)
 {
 	if (!c->roots.n)
-		return usage_error(r, "%sno source folder given", "");
+		return usage_error(r, "no source folder given");
 	if (!c->out || !*c->out)
-		return usage_error(r, "%sno output folder given (-o DIST)", "");
+		return usage_error(r, "no output folder given (-o DIST)");
 	s->fp.static_url = c->static_url && *c->static_url ? c->static_url : "/static/";
 	if (s->fp.static_url[strlen(s->fp.static_url) - 1] != '/')
 		return usage_error(r, "--static-url must end with '/': '%s'", s->fp.static_url);
@@ -106,7 +118,7 @@ static int check_config(struct cp_build_config *c, struct settings *s, struct cp
 		return usage_error(r, "--django-manifest-version wants 1.1 or 1.0, not '%s'",
 				   s->version);
 	if (c->jobs < 0 || c->jobs > 1024)
-		return usage_error(r, "%s--jobs wants a number from 1 to 1024", "");
+		return usage_error(r, "--jobs wants a number from 1 to 1024");
 	s->jobs = c->jobs ? (int)c->jobs : cp_cpu_count();
 	s->fp.jobs = s->jobs;
 	s->fp.compact_urls = !c->no_minify;
@@ -251,6 +263,52 @@ static int write_manifest(const cp_assets *t, const struct settings *s, struct c
 	return rc;
 }
 
+/* ---- DIST pre-flight ---- */
+
+/* An output path is blocked when it exists as something other than a file,
+ * or when one of its folders exists as something other than a folder. */
+static int check_out_path(const char *dist, const char *logical, struct cp_build_report *r)
+{
+	char *p = cp_path_join(dist, logical);
+	size_t dl = strlen(dist);
+	struct stat st;
+	int rc = 0;
+	for (char *q = p + dl + 1; !rc && (q = strchr(q, '/')); q++) {
+		*q = 0;
+		if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = cp_error_set(&r->err, p, 0, 0, "is in the way of %s/%s: not a folder",
+					  dist, logical);
+		*q = '/';
+	}
+	if (!rc && stat(p, &st) == 0 && !S_ISREG(st.st_mode))
+		rc = cp_error_set(&r->err, p, 0, 0, "is in the way of an output: not a file");
+	free(p);
+	return rc;
+}
+
+/* What a write into DIST could trip over, checked before the first write so
+ * that a failing build leaves DIST as it was: DIST itself, and every output
+ * path (fingerprinted, unhashed and manifest). */
+static int check_dist(const cp_assets *t, const struct settings *s, struct cp_build_report *r)
+{
+	const char *dist = s->emit.dist;
+	struct stat st;
+	if (stat(dist, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return cp_error_set(&r->err, dist, 0, 0, "output folder is not a folder");
+		if (access(dist, W_OK | X_OK) != 0)
+			return cp_error_set(&r->err, dist, 0, 0,
+					    "output folder is not writable: %s", strerror(errno));
+	}
+	int rc = check_out_path(dist, CP_DJANGO_MANIFEST, r);
+	for (size_t i = 0; i < t->n && !rc; i++) {
+		rc = check_out_path(dist, t->v[i].hashed, r);
+		if (!rc && !s->emit.only_hashed)
+			rc = check_out_path(dist, t->v[i].logical, r);
+	}
+	return rc;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -295,6 +353,8 @@ static int run(cp_assets *t, struct cp_build_config *c, struct settings *s,
 	rc = cp_fingerprint(t, &s->fp, &r->diags);
 	r->stage_seconds[CP_STAGE_FINGERPRINT] = now() - t0;
 	if (rc)
+		return rc;
+	if ((rc = check_dist(t, s, r)))
 		return rc;
 	/* everything is checked: from here on DIST changes */
 	if ((rc = cp_mkdirs(c->out, &r->err)))

@@ -23,7 +23,15 @@
  * bytes apart.  For cycle members `md5` is still the MD5 of the final bytes
  * (what S3 reports as ETag); only the name comes from H.  Django cannot
  * process cycles at all (it gives up after five passes), so there is nothing
- * to be compatible with here.
+ * to be compatible with here.  (A generated source map referenced from a
+ * cycle member is not yet named when P_m is computed; that reference is left
+ * as written in P_m too.)
+ *
+ * Generated source maps (CP_ASSET_GENERATED, --source-map) are the one
+ * exception to "dependencies first": a map's bytes depend on its producer's
+ * rewrites (columns move) and the producer names the map.  So the level loop
+ * skips them, and the producer, just before its own splice, shifts the map
+ * by the edits it is about to make (mapshift.c), hashes and names it.
  */
 #include "fp.h"
 

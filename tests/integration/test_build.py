@@ -357,6 +357,7 @@ def test_unterminated_constructs_and_empty_files(cdnpipe, tmp_path):
         "string.css": '.a{background:url(img/a.png)}\n.b{content:"never closed',
         "url.css": ".a{background:url(img/a.png)}\n.b{background:url(img/a.png",
         "empty.css": "",
+        "empty-url.css": '.a{background:url(img/a.png)}\n.e{background:url("")}\n.f{b:url()}\n',
         "empty.js": "",
     }
     for n, text in cases.items():
@@ -366,10 +367,11 @@ def test_unterminated_constructs_and_empty_files(cdnpipe, tmp_path):
     cdnpipe(*BASE, src, "-o", dist, check=0)
     paths = manifest(dist)
     logo = paths["img/a.png"]
-    for n in ("comment.css", "string.css", "url.css"):
+    for n in ("comment.css", "string.css", "url.css", "empty-url.css"):
         out = (dist / paths[n]).read_text()
         assert out.startswith('.a{background:url("' + logo + '")}'), (n, out)
     assert "/* never closed url(img/a.png)" in (dist / paths["comment.css"]).read_text()
+    assert '.e{background:url("")}\n.f{b:url()}' in (dist / paths["empty-url.css"]).read_text()
     assert (dist / paths["empty.css"]).read_bytes() == b""
     assert paths["empty.png"] == "empty.d41d8cd98f00.png"  # MD5 of nothing
 
@@ -535,3 +537,19 @@ def test_generated_css_map_survives_rewriting(cdnpipe, tmp_path):
     segs = decode_mappings(json.loads((dist / paths["x.css.map"]).read_text())["mappings"])
     hits = [s for s in segs if s[0] == 0 and s[1] == col]
     assert hits and hits[0][2:] == (3, 0), (col, segs)
+
+
+def test_bad_output_path_blocked(cdnpipe, site, tmp_path):
+    # a folder where an output file goes, a file where an output folder goes:
+    # found before the first write
+    dist = make_dist(tmp_path)
+    (dist / "css" / "app.css").mkdir(parents=True)
+    before = snapshot(dist)
+    p = cdnpipe(*BASE, site, "-o", dist)
+    assert_failed_cleanly(p, dist, before, str(dist / "css" / "app.css"))
+    assert sorted(os.listdir(dist / "css")) == ["app.css"]
+    shutil.rmtree(dist / "css")
+    (dist / "img").write_text("x")
+    before = snapshot(dist)
+    p = cdnpipe(*BASE, site, "-o", dist)
+    assert_failed_cleanly(p, dist, before, str(dist / "img"))
