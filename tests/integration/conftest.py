@@ -11,6 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.path.join(ROOT, "build", "cdnpipe")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
+# Tests talk to loopback only.  A run that finds no keys would otherwise ask
+# the EC2 instance-metadata address for credentials, as the AWS tools do.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
 
 @pytest.fixture(scope="session")
 def cdnpipe_bin():

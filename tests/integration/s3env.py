@@ -306,6 +306,9 @@ class S3Env:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_CONFIG_FILE": str(self.aws_config),
             "AWS_SHARED_CREDENTIALS_FILE": str(self.aws_credentials),
+            # a test that removes the keys must not reach for the EC2
+            # instance-metadata address: loopback only
+            "AWS_EC2_METADATA_DISABLED": "true",
         })
         if cache_dir is not None:
             env["XDG_CACHE_HOME"] = str(cache_dir)
