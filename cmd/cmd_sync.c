@@ -191,9 +191,12 @@ int cmd_sync(int argc, char **argv)
 		cp_diags_init(&diags);
 		rc = cp_sync_run(&so, &rep, &diags, &err);
 		cp_report_diags(&diags);
+		/* A run that stopped before planning (bad credentials, refused
+		 * deletes) has only its error to tell. */
+		int planned = !rc || rep.n || rep.nskipped;
 		if (common.json)
 			print_json(&rep, o.dry_run);
-		else
+		else if (planned)
 			print_text(&rep, o.dry_run);
 		if (rc)
 			cp_report_error(&err);
