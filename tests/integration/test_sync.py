@@ -460,3 +460,38 @@ def test_config_section(s3, s3_bucket, cdnpipe_env, tmp_path):
     p = subprocess.run([BINARY, "sync", str(src), f"s3://{s3_bucket}/c"], env=cdnpipe_env,
                        cwd=tmp_path, capture_output=True, text=True)
     assert p.returncode == 2 and "no-such-option" in p.stderr
+
+
+def test_resume_of_forgotten_upload_starts_again(s3, s3_bucket, s3_check, cdnpipe_env,
+                                                 tmp_path):
+    src = tmp_path / "m"
+    src.mkdir()
+    big_file(src / "big.bin", 30)
+    args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
+            "-j", "1"]
+    s3.proxy.inject("delay", op="UploadPart", delay=0.4)
+    proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
+                            env=cdnpipe_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while s3.proxy.count(op="UploadPart", status=200) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    s3.proxy.clear_faults()
+    # The journal names the upload; the server then forgets it (as after a
+    # bucket lifecycle rule): the next run gets NoSuchUpload and starts over.
+    jdir = os.path.join(cdnpipe_env["XDG_CACHE_HOME"], "cdnpipe", "journal")
+    (jfile,) = os.listdir(jdir)
+    text = open(os.path.join(jdir, jfile), encoding="utf-8").read()
+    upload_id = re.search(r"^upload (.+)$", text, re.M).group(1)
+    assert re.search(r"^part 1 \S+$", text, re.M)
+    s3.client().abort_multipart_upload(Bucket=s3_bucket, Key="r/big.bin", UploadId=upload_id)
+    s3.reset()
+    sync(cdnpipe_env, *args)
+    assert s3.proxy.count(op="CreateMultipartUpload") == 1
+    assert s3.proxy.count(op="CompleteMultipartUpload", status=200) == 1
+    body = s3.get_bytes(s3_bucket, "r/big.bin", size=30 << 20)
+    assert hashlib.md5(body).hexdigest() == file_md5(src / "big.bin")
+    assert os.listdir(jdir) == []  # journal removed once complete
