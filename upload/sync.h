@@ -69,6 +69,11 @@ char *cp_sync_cache_dir(void);
 char *cp_sync_state_path(const char *cache_dir, const char *abs_root);
 /* Loads (a missing or corrupt file gives an empty state: it is only a cache). */
 void cp_sync_state_load(cp_sync_state *s, const char *file);
+/* Keeps rel's entry (if any) in the next save without trusting it: every
+ * file still on disk is kept, also those a filter or shard left out. */
+void cp_sync_state_keep(cp_sync_state *s, const char *rel);
+/* 1 when saving would change the file (new entries, or entries to drop). */
+int cp_sync_state_changed(const cp_sync_state *s);
 /* Saves the used entries atomically. */
 int cp_sync_state_save(cp_sync_state *s, cp_error *err);
 void cp_sync_state_free(cp_sync_state *s);

@@ -462,6 +462,9 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	}
 	if ((rc = list_side(&c->src, err)) || (rc = list_side(&c->dst, err)))
 		return rc;
+	for (size_t i = 0; local && i < local->list.n; i++)
+		cp_sync_state_keep(&c->state, local->list.v[i].rel);
+	c->listed = 1;
 	if (o->abort_incomplete && c->dst.loc.is_s3 && !o->dry_run)
 		r->aborted = abort_incomplete(c);
 
@@ -510,7 +513,7 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 		rc = run_inner(&c, r, diags, err);
 	if (c.have_state) {
 		cp_error e2 = {0};
-		if (c.state.dirty || c.plan.n)
+		if (c.listed && cp_sync_state_changed(&c.state))
 			cp_sync_state_save(&c.state, &e2);
 		cp_sync_state_free(&c.state);
 	}
