@@ -195,6 +195,9 @@ typedef struct cp_sync_list {
 
 void cp_sync_list_add(cp_sync_list *l, const char *rel, const char *path, uint64_t size,
 		      int64_t mtime_ns, uint64_t ino, const char *etag);
+/* Same, taking ownership of rel and path (allocated with malloc). */
+void cp_sync_list_take(cp_sync_list *l, char *rel, char *path, uint64_t size, int64_t mtime_ns,
+		       uint64_t ino);
 void cp_sync_list_free(cp_sync_list *l);
 
 enum cp_sync_action { CP_SYNC_SKIP, CP_SYNC_COPY, CP_SYNC_DELETE };
