@@ -84,6 +84,32 @@ static const cp_command_spec spec = {
     sync_tables,
 };
 
+static void human(double v, char *out, size_t n)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int k = 0;
+	while (v >= 1024 && k < 4) {
+		v /= 1024;
+		k++;
+	}
+	snprintf(out, n, k ? "%.1f %s" : "%.0f %s", v, u[k]);
+}
+
+/* files, bytes, rate, ETA: redrawn in place on a terminal. */
+static void draw_progress(void *ctx, const cp_sync_progress *p)
+{
+	(void)ctx;
+	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	char done[32], total[32], r[32], eta[32] = "-";
+	human((double)p->bytes_done, done, sizeof done);
+	human((double)p->bytes_total, total, sizeof total);
+	human(rate, r, sizeof r);
+	if (rate > 0 && p->bytes_done < p->bytes_total)
+		snprintf(eta, sizeof eta, "%.0fs", (double)(p->bytes_total - p->bytes_done) / rate);
+	cp_progress("sync: %zu/%zu files, %s/%s, %s/s, ETA %s", p->files_done, p->files_total, done,
+		    total, r, eta);
+}
+
 static void print_json(const cp_sync_report *r, int dry_run)
 {
 	json_t *items = json_array();
@@ -168,7 +194,9 @@ int cmd_sync(int argc, char **argv)
 	    .acl = o.acl,
 	    .dry_run = o.dry_run,
 	    .abort_incomplete = o.abort_incomplete,
-	    .progress = !o.no_progress && !common.json && !common.quiet,
+	    .progress = !o.no_progress && !common.json && !common.quiet && cp_progress_enabled()
+			    ? draw_progress
+			    : NULL,
 	    .state_dir = o.state_dir,
 	};
 	so.plan.size_only = o.size_only;
@@ -190,6 +218,8 @@ int cmd_sync(int argc, char **argv)
 		cp_error err = {0};
 		cp_diags_init(&diags);
 		rc = cp_sync_run(&so, &rep, &diags, &err);
+		if (so.progress)
+			cp_progress_done();
 		cp_report_diags(&diags);
 		/* A run that stopped before planning (bad credentials, refused
 		 * deletes) has only its error to tell. */

@@ -264,6 +264,14 @@ typedef struct cp_sync_side {
 	const char *profile, *endpoint, *region;
 } cp_sync_side;
 
+/* What a progress callback is told (about 4 times a second, from a thread
+ * of the stage's own; cmd/ draws the line). */
+typedef struct cp_sync_progress {
+	size_t files_done, files_total;
+	uint64_t bytes_done, bytes_total;
+	double seconds;
+} cp_sync_progress;
+
 typedef struct cp_sync_opts {
 	const char *src, *dst;
 	cp_sync_side src_side, dst_side;
@@ -278,7 +286,8 @@ typedef struct cp_sync_opts {
 	const char *acl;
 	int dry_run;
 	int abort_incomplete;
-	int progress;	       /* draw a progress line */
+	void (*progress)(void *ctx, const cp_sync_progress *p); /* NULL: none */
+	void *progress_ctx;
 	const char *state_dir; /* override of the cache folder (tests) */
 } cp_sync_opts;
 

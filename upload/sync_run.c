@@ -15,8 +15,9 @@
  * body from disk, so memory is bounded by the number of requests in flight
  * times the client's small buffers, never by file sizes.
  *
- * The progress line is drawn by a small thread from the client's byte
- * counters (bytes move inside parts, long before a file completes).
+ * Progress is reported to cmd/'s callback by a small thread, from the
+ * clients' byte counters (bytes move inside parts, long before a file
+ * completes).
  */
 #include "sync_run.h"
 
@@ -228,17 +229,6 @@ struct progress {
 	double t0;
 };
 
-static void human(double v, char *out, size_t n)
-{
-	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int k = 0;
-	while (v >= 1024 && k < 4) {
-		v /= 1024;
-		k++;
-	}
-	snprintf(out, n, k ? "%.1f %s" : "%.0f %s", v, u[k]);
-}
-
 static void *progress_main(void *arg)
 {
 	struct progress *p = arg;
@@ -254,26 +244,37 @@ static void *progress_main(void *arg)
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 		if (p->stop)
 			break;
+		/* Bytes move inside parts long before a file completes: count
+		 * them from the clients (server-side copies only by file). */
+		sync_ctx *c = p->c;
 		cp_s3_stats st = {0}, st2 = {0};
-		if (p->c->dst.s3)
-			cp_s3_get_stats(p->c->dst.s3, &st);
-		if (p->c->src.s3 && p->c->src.s3 != p->c->dst.s3)
-			cp_s3_get_stats(p->c->src.s3, &st2);
-		double moved = (double)(st.bytes_sent + st2.bytes_received + st.bytes_received);
-		if (p->c->same_endpoint)
-			moved = (double)p->c->done_bytes;
-		double el = now_s() - p->t0, rate = el > 0 ? moved / el : 0;
-		char b1[32], b2[32], b3[32], eta[32] = "-";
-		human(moved, b1, sizeof b1);
-		human((double)p->total_bytes, b2, sizeof b2);
-		human(rate, b3, sizeof b3);
-		if (rate > 0 && moved < (double)p->total_bytes)
-			snprintf(eta, sizeof eta, "%.0fs", ((double)p->total_bytes - moved) / rate);
-		cp_progress("sync: %zu/%zu files, %s/%s, %s/s, ETA %s", p->c->done_files,
-			    p->total_files, b1, b2, b3, eta);
+		if (c->dst.s3)
+			cp_s3_get_stats(c->dst.s3, &st);
+		if (c->src.s3 && c->src.s3 != c->dst.s3)
+			cp_s3_get_stats(c->src.s3, &st2);
+		cp_sync_progress pr = {.files_total = p->total_files,
+				       .bytes_total = p->total_bytes,
+				       .seconds = now_s() - p->t0};
+		pthread_mutex_lock(&c->lock);
+		pr.files_done = c->done_files;
+		pr.bytes_done = c->done_bytes;
+		pthread_mutex_unlock(&c->lock);
+		if (!c->same_endpoint) {
+			uint64_t moved = c->dst.loc.is_s3 ? st.bytes_sent : st2.bytes_received;
+			pr.bytes_done = moved < p->total_bytes ? moved : p->total_bytes;
+		}
+		c->o->progress(c->o->progress_ctx, &pr);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+static int by_size_desc(const void *a, const void *b, void *ctx)
+{
+	sync_ctx *c = ctx;
+	uint64_t x = c->src.list.v[c->plan.items[*(const size_t *)a].src].size;
+	uint64_t y = c->src.list.v[c->plan.items[*(const size_t *)b].src].size;
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 static void run_copies(sync_ctx *c)
@@ -283,22 +284,21 @@ static void run_copies(sync_ctx *c)
 	for (size_t i = 0; i < c->plan.n; i++)
 		if (c->plan.items[i].action == CP_SYNC_COPY)
 			idx[n++] = i;
-	/* Largest first: a big file's parts then overlap with the small ones. */
-	for (size_t i = 1; i < n; i++) {
-		size_t v = idx[i], j = i;
-		uint64_t sz = c->src.list.v[c->plan.items[v].src].size;
-		while (j && c->src.list.v[c->plan.items[idx[j - 1]].src].size < sz &&
-		       sz >= (8u << 20)) {
-			idx[j] = idx[j - 1];
-			j--;
+	/* Big files first (largest first): their parts then overlap with the
+	 * many small files instead of trailing at the end. */
+	size_t nbig = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c->src.list.v[c->plan.items[idx[i]].src].size >= (8u << 20)) {
+			size_t t = idx[nbig];
+			idx[nbig++] = idx[i];
+			idx[i] = t;
 		}
-		idx[j] = v;
-	}
+	qsort_r(idx, nbig, sizeof *idx, by_size_desc, c);
 	struct progress p = {
 	    .c = c, .total_files = n, .total_bytes = c->plan.copy_bytes, .t0 = now_s()};
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
-	int prog = o->progress && cp_progress_enabled() && n;
+	int prog = o->progress && n;
 	if (prog)
 		pthread_create(&p.th, NULL, progress_main, &p);
 	struct work w = {c, idx};
@@ -310,7 +310,6 @@ static void run_copies(sync_ctx *c)
 		pthread_cond_signal(&p.cond);
 		pthread_mutex_unlock(&p.lock);
 		pthread_join(p.th, NULL);
-		cp_progress_done();
 	}
 	pthread_mutex_destroy(&p.lock);
 	pthread_cond_destroy(&p.cond);
