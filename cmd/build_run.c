@@ -271,9 +271,19 @@ static int run(cp_assets *t, struct cp_build_config *c, struct settings *s,
 	r->files = t->n;
 	for (size_t i = 0; i < t->n; i++)
 		r->bytes_in += t->v[i].size;
-	if (!c->no_minify && (rc = minify_all(t, c, s, r)))
-		return rc;
 	cp_parallel_for(s->jobs, t->n, scan_one, t);
+	if (!c->no_minify) {
+		/* references are checked on the authors' text (messages with their
+		 * line:col), then found again in the minified text for rewriting */
+		if ((rc = cp_fingerprint_check(t, &s->fp, &r->diags)))
+			return rc;
+		for (size_t i = 0; i < t->n; i++)
+			cp_refs_free(&t->v[i].refs);
+		if ((rc = minify_all(t, c, s, r)))
+			return rc;
+		cp_parallel_for(s->jobs, t->n, scan_one, t);
+		s->fp.checked = 1;
+	}
 	if ((rc = cp_fingerprint(t, &s->fp, &r->diags)))
 		return rc;
 	/* everything is checked: from here on DIST changes */

@@ -104,7 +104,7 @@ static int enc_init(struct encoder *e, enum cp_compress_method m, const cp_compr
 	e->out = out;
 	e->br = NULL;
 	if (m == CP_GZIP)
-		return deflateInit2(&e->z, o->gzip_level, Z_DEFLATED, 15 + 16, 9,
+		return deflateInit2(&e->z, o->gzip_level, Z_DEFLATED, 15 + 16, 8,
 				    Z_DEFAULT_STRATEGY) == Z_OK
 			   ? 0
 			   : -1;

@@ -117,14 +117,41 @@ static void do_component(void *ctx, size_t i)
 		do_single(r, r->g->members[r->g->comp_start[c]]);
 }
 
+static void defaults(cp_fingerprint_opts *o)
+{
+	if (!o->static_url || !*o->static_url)
+		o->static_url = "/static/";
+	if (o->jobs < 1)
+		o->jobs = 1;
+}
+
+int cp_fingerprint_check(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d)
+{
+	cp_fingerprint_opts opts = *o;
+	defaults(&opts);
+	return cp_fp_resolve(t, &opts, d);
+}
+
+/* After cp_fingerprint_check: warnings were given on the authors' text, so
+ * only an error that minification somehow introduced is passed on. */
+static int resolve_again(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d)
+{
+	cp_diags scratch;
+	cp_diags_init(&scratch);
+	int rc = cp_fp_resolve(t, o, &scratch);
+	for (size_t i = 0; i < scratch.n; i++)
+		if (scratch.v[i].level == CP_DIAG_ERROR)
+			cp_diags_add(d, CP_DIAG_ERROR, scratch.v[i].path, scratch.v[i].line,
+				     scratch.v[i].col, "%s (after minification)", scratch.v[i].msg);
+	cp_diags_free(&scratch);
+	return rc;
+}
+
 int cp_fingerprint(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d)
 {
 	cp_fingerprint_opts opts = *o;
-	if (!opts.static_url || !*opts.static_url)
-		opts.static_url = "/static/";
-	if (opts.jobs < 1)
-		opts.jobs = 1;
-	if (cp_fp_resolve(t, &opts, d))
+	defaults(&opts);
+	if (opts.checked ? resolve_again(t, &opts, d) : cp_fp_resolve(t, &opts, d))
 		return CP_ERR_BUILD;
 	cp_graph g;
 	cp_graph_build(t, &g);

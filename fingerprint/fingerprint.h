@@ -52,11 +52,20 @@ typedef struct cp_fingerprint_opts {
 	int jobs;			/* worker threads */
 	int compact_urls; /* write url(x) without quotes where CSS allows (minified output)
 			     instead of Django's url("x") */
+	int checked;	  /* the references were checked on the authors' text already
+			     (cp_fingerprint_check before minifying): resolve again
+			     silently, reporting only new errors */
 } cp_fingerprint_opts;
 
 /* Resolves, orders, rewrites and hashes every asset of t.  Problems go to d;
  * returns CP_ERR_BUILD when d holds an error (then no asset is named). */
 int cp_fingerprint(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d);
+
+/* Resolves every reference and reports every problem (missing targets,
+ * ".." escapes) into d, without naming anything.  The build calls it on the
+ * authors' text before minifying, so that messages carry the line and column
+ * the author sees, not a position in a one-line minified file. */
+int cp_fingerprint_check(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d);
 
 /* "dir/name.ext" + md5 -> "dir/name.<12 hex>.ext" (only the last extension
  * is split, like os.path.splitext).  Newly allocated. */

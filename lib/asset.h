@@ -53,6 +53,9 @@ typedef struct cp_refs {
 enum cp_asset_flags {
 	CP_ASSET_MINIFIED = 1 << 0,  /* text was minified by this build */
 	CP_ASSET_REWRITTEN = 1 << 1, /* out holds rewritten text */
+	/* produced by this build (the source map of a minified file): its text is
+	 * finished, and it is named, by the asset whose map it is */
+	CP_ASSET_GENERATED = 1 << 2,
 };
 
 typedef struct cp_asset {

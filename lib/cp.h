@@ -25,6 +25,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "glob.h"
+#include "js_lex.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"

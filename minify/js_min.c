@@ -1,8 +1,406 @@
-/* PLACEHOLDER until the JS minifier lands: refuses, so nothing mistakes it for one. */
-#include "minify.h"
+/*
+ * js_min.c - the JavaScript whitespace and comment minifier.
+ *
+ * It streams tokens from the project lexer (lib/js_lex.h) and copies each one
+ * verbatim; all it decides is what goes between two tokens: nothing, a space
+ * (where the two would otherwise lex as one: `a+ +b`, `1 .x`, `a/ /re/`), or
+ * a line break.  Without a parser, a line break is dropped only where it can
+ * be shown not to matter:
+ *
+ *   - after a token that cannot end an expression (an operator, `(`, `,`,
+ *     `;`, a block's `}`, `else`...), a line break never ends a statement;
+ *   - after one that can (a name, a literal, `)`, `]`, an object's `}`,
+ *     postfix `++`), automatic semicolon insertion fires only before a token
+ *     that cannot continue the expression; so the break is dropped before the
+ *     ones that always continue it (binary operators, `(`, `[`, `.`, a
+ *     template, `)`, `}`, `;`...) and kept before everything else;
+ *   - the restricted productions keep theirs: after return/throw/break/
+ *     continue/debugger/yield/await/async, before a postfix `++`/`--`, before
+ *     `=>`; and in a class body a field name followed by a line break keeps it
+ *     (`x\n[y]() {}` is two members).
+ *
+ * A kept break is written as `\n`, which is where the source had one, so the
+ * program is the same by construction; `;` would be the same size and is not
+ * needed.  The decision uses only the tokens and the lexer's state, so running
+ * the minifier on its own output changes nothing (idempotence).
+ *
+ * Comments go, except legal ones (`/ *!`, `//!`, `@license`, `@preserve`),
+ * which stay in place or move to the end (o->legal).  A sourceMappingURL
+ * comment of the input is always dropped: its map describes the input.
+ * `</script` in strings, templates, regexes and kept comments becomes
+ * `<\/script` (the same value) so the output can be inlined in HTML.
+ * Everything else is copied byte for byte: UTF-8 stays UTF-8.
+ *
+ * Source maps: one segment per output token, columns in UTF-16 code units as
+ * browsers count them; with an input map each segment is looked up in it
+ * (srcmap_in.c) so the output maps to the original sources.
+ */
+#include "js_min.h"
+
+#include "srcmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct jm {
+	const char *src;
+	const cp_minify_opts *o;
+	cp_buf *out;
+	int have_prev;
+	cp_js_token prev;
+	int after_comment; /* a kept comment was written since prev: it separates tokens */
+	int out_nl;	   /* a line terminator was written since prev */
+	cp_buf eof_legal;
+	/* source map */
+	cp_srcmap *sm;
+	cp_srcmap_in *in;
+	unsigned gen_line;
+	size_t gen_off;	  /* output offset up to which gen_col is counted */
+	unsigned gen_col; /* UTF-16 column at gen_off */
+	unsigned src_line;
+	size_t src_off;
+	unsigned src_col;
+};
+
+static int is_punct(const struct jm *m, const cp_js_token *t, const char *p)
+{
+	size_t n = strlen(p);
+	return t->type == CP_JS_PUNCT && t->end - t->start == n && !memcmp(m->src + t->start, p, n);
+}
+
+static int restricted(const cp_js_token *a)
+{
+	switch (a->kw) {
+	case CP_KW_RETURN:
+	case CP_KW_THROW:
+	case CP_KW_BREAK:
+	case CP_KW_CONTINUE:
+	case CP_KW_DEBUGGER:
+	case CP_KW_YIELD:
+	case CP_KW_AWAIT:
+	case CP_KW_ASYNC:
+		return a->type == CP_JS_NAME;
+	}
+	return 0;
+}
+
+/* Must the line break between a and b stay? (See the header comment.) */
+static int keep_newline(const struct jm *m, const cp_js_token *a, const cp_js_token *b)
+{
+	if (restricted(a) || is_punct(m, b, "=>"))
+		return 1;
+	int a_end = a->after == CP_JS_S_END || a->after == CP_JS_S_ARROW;
+	if (!a_end)
+		return 0;
+	if (b->type == CP_JS_TEMPLATE || b->type == CP_JS_TMPL_HEAD || b->type == CP_JS_TMPL_MID ||
+	    b->type == CP_JS_TMPL_TAIL)
+		return 0;
+	if (b->type == CP_JS_NAME)
+		return !(b->kw == CP_KW_IN || b->kw == CP_KW_INSTANCEOF);
+	if (b->type != CP_JS_PUNCT)
+		return 1;
+	char c = m->src[b->start];
+	size_t n = b->end - b->start;
+	if (b->ctx == CP_JS_C_CLASSDECL || b->ctx == CP_JS_C_CLASSEXPR)
+		return !(c == ';' || c == '}' || c == '(' || (c == '=' && n == 1));
+	switch (c) {
+	case '{':
+	case '!':
+	case '~':
+		return 1;
+	case '.':
+		return n == 3; /* ... */
+	case '+':
+	case '-':
+		return n == 2 && m->src[b->start + 1] == c;
+	}
+	return 0;
+}
+
+static int word_end(const cp_js_token *t)
+{
+	return t->type == CP_JS_NAME || t->type == CP_JS_PRIVATE || t->type == CP_JS_NUMBER ||
+	       t->type == CP_JS_REGEX;
+}
+
+static int plain_integer(const struct jm *m, const cp_js_token *t)
+{
+	for (size_t i = t->start; i < t->end; i++) {
+		char c = m->src[i];
+		if (!((c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Would a and b, written without a space, lex differently? */
+static int need_space(const struct jm *m, const cp_js_token *a, const cp_js_token *b)
+{
+	const char *s = m->src;
+	char b0 = s[b->start], alast = s[a->end - 1];
+	if (word_end(a)) {
+		if (b->type == CP_JS_NAME)
+			return 1;
+		if (b->type == CP_JS_NUMBER)
+			return b0 != '.' || (a->type == CP_JS_NUMBER && plain_integer(m, a));
+		if (a->type == CP_JS_NUMBER && b0 == '.' && plain_integer(m, a))
+			return 1;
+		if (a->type == CP_JS_REGEX && (b0 == '/' || b0 == '*') && alast == '/')
+			return 1;
+		return 0;
+	}
+	if (a->type != CP_JS_PUNCT)
+		return 0;
+	if (alast == '/' && (b0 == '/' || b0 == '*'))
+		return 1; /* a comment */
+	if (alast == '<' && (b0 == '!' || b0 == '/'))
+		return 1; /* <!-- and </script */
+	size_t an = a->end - a->start;
+	if (an == 2 && s[a->start] == '-' && alast == '-' && b0 == '>')
+		return 1; /* --> */
+	if (b->type == CP_JS_PUNCT) {
+		char buf[8];
+		size_t bn = b->end - b->start;
+		if (bn > 4)
+			bn = 4;
+		memcpy(buf, s + a->start, an);
+		memcpy(buf + an, s + b->start, bn);
+		return cp_js_punct_len(buf, an + bn) != an;
+	}
+	if (alast == '.' && b->type == CP_JS_NUMBER)
+		return 1;
+	return 0;
+}
+
+/* UTF-16 length of p[0..n). */
+static unsigned u16len(const char *p, size_t n)
+{
+	unsigned c = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = p[i];
+		c += (b & 0xC0) != 0x80;
+		c += b >= 0xF0;
+	}
+	return c;
+}
+
+/* Advances the output line/column over out[gen_off..len). */
+static void gen_advance(struct jm *m)
+{
+	const char *p = m->out->data;
+	size_t i = m->gen_off, n = m->out->len;
+	for (size_t j = i; j < n; j++) {
+		unsigned char c = p[j];
+		size_t k = 0;
+		if (c == '\n')
+			k = 1;
+		else if (c == '\r')
+			k = j + 1 < n && p[j + 1] == '\n' ? 2 : 1;
+		else if (c == 0xE2 && j + 2 < n && (unsigned char)p[j + 1] == 0x80 &&
+			 ((unsigned char)p[j + 2] == 0xA8 || (unsigned char)p[j + 2] == 0xA9))
+			k = 3;
+		if (k) {
+			m->gen_line++;
+			m->gen_col = 0;
+			i = j + k;
+			j += k - 1;
+		}
+	}
+	m->gen_col += u16len(p + i, n - i);
+	m->gen_off = n;
+}
+
+static void map_token(struct jm *m, const cp_js_token *t)
+{
+	gen_advance(m);
+	unsigned line = t->line - 1;
+	if (line != m->src_line || t->start < m->src_off || m->src_off < t->line_start) {
+		m->src_line = line;
+		m->src_off = t->line_start;
+		m->src_col = 0;
+	}
+	m->src_col += u16len(m->src + m->src_off, t->start - m->src_off);
+	m->src_off = t->start;
+	if (!m->in) {
+		cp_srcmap_add(m->sm, m->gen_line, m->gen_col, line, m->src_col);
+		return;
+	}
+	const cp_srcmap_seg *g = cp_srcmap_in_find(m->in, line, m->src_col);
+	if (g)
+		cp_srcmap_add_full(m->sm, m->gen_line, m->gen_col, g->src_idx, g->src_line,
+				   g->src_col, g->name);
+}
+
+/* Appends p[0..n), writing `</script` as `<\/script`. */
+static void put_escaped(cp_buf *out, const char *p, size_t n)
+{
+	const char *end = p + n, *q = p;
+	while ((q = memchr(q, '<', end - q)) != NULL) {
+		if (end - q >= 8 && q[1] == '/' && !strncasecmp(q + 2, "script", 6)) {
+			cp_buf_append(out, p, q + 1 - p);
+			cp_buf_putc(out, '\\');
+			p = q + 1;
+		}
+		q++;
+	}
+	cp_buf_append(out, p, end - p);
+}
+
+static int has(const char *p, size_t n, const char *needle)
+{
+	return memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+static void comment(struct jm *m, const cp_js_token *t)
+{
+	const char *p = m->src + t->start;
+	size_t n = t->end - t->start;
+	if (n > 4 && (p[2] == '#' || p[2] == '@') && !strncmp(p + 3, " sourceMappingURL=", 18))
+		return;
+	if (!(p[2] == '!' || has(p, n, "@license") || has(p, n, "@preserve")))
+		return;
+	int line = t->type == CP_JS_LINE_COMMENT;
+	if (m->o->legal == CP_LEGAL_NONE)
+		return;
+	if (m->o->legal == CP_LEGAL_EOF) {
+		put_escaped(&m->eof_legal, p, n);
+		cp_buf_putc(&m->eof_legal, '\n');
+		return;
+	}
+	if (m->out->len && t->nl && !m->out_nl) {
+		cp_buf_putc(m->out, '\n');
+		m->out_nl = 1;
+	}
+	put_escaped(m->out, p, n);
+	if (line) {
+		cp_buf_putc(m->out, '\n');
+		m->out_nl = 1;
+	} else if (memchr(p, '\n', n) || memchr(p, '\r', n)) {
+		m->out_nl = 1;
+	}
+	m->after_comment = 1;
+}
+
+static void token(struct jm *m, const cp_js_token *t)
+{
+	if (m->have_prev) {
+		if (t->nl && keep_newline(m, &m->prev, t)) {
+			if (!m->out_nl)
+				cp_buf_putc(m->out, '\n');
+		} else if (!m->after_comment && need_space(m, &m->prev, t)) {
+			cp_buf_putc(m->out, ' ');
+		}
+	}
+	if (m->sm)
+		map_token(m, t);
+	const char *p = m->src + t->start;
+	size_t n = t->end - t->start;
+	switch (t->type) {
+	case CP_JS_STRING:
+	case CP_JS_TEMPLATE:
+	case CP_JS_TMPL_HEAD:
+	case CP_JS_TMPL_MID:
+	case CP_JS_TMPL_TAIL:
+	case CP_JS_REGEX:
+		put_escaped(m->out, p, n);
+		break;
+	default:
+		cp_buf_append(m->out, p, n);
+	}
+	m->prev = *t;
+	m->have_prev = 1;
+	m->after_comment = 0;
+	m->out_nl = 0;
+}
+
+static int run(struct jm *m, cp_js_lexer *lx)
+{
+	cp_js_token t;
+	for (;;) {
+		if (cp_js_next(lx, &t))
+			return CP_ERR_BUILD;
+		switch (t.type) {
+		case CP_JS_EOF:
+			return 0;
+		case CP_JS_HASHBANG:
+			cp_buf_append(m->out, m->src + t.start, t.end - t.start);
+			cp_buf_putc(m->out, '\n');
+			m->out_nl = 1;
+			break;
+		case CP_JS_COMMENT:
+		case CP_JS_LINE_COMMENT:
+			comment(m, &t);
+			break;
+		case CP_JS_HTML_COMMENT:
+			break;
+		default:
+			token(m, &t);
+		}
+	}
+}
+
+int cp_minify_js_goal(const char *in, size_t len, const cp_minify_opts *o, int module, cp_buf *out,
+		      cp_buf *map, cp_error *err)
+{
+	static const cp_minify_opts defaults = {0};
+	if (!o)
+		o = &defaults;
+	size_t out0 = out->len;
+	struct jm m = {.src = in, .o = o, .out = out, .gen_off = out0};
+	cp_srcmap sm;
+	cp_srcmap_in inmap;
+	int want_map = o->map_url && map;
+	if (want_map) {
+		cp_srcmap_init(&sm);
+		m.sm = &sm;
+		if (o->in_map) {
+			char why[256];
+			if (cp_srcmap_in_parse(&inmap, o->in_map, o->in_map_len, why, sizeof why)) {
+				cp_srcmap_in_free(&inmap);
+				cp_srcmap_free(&sm);
+				return cp_error_set(err, o->source_name, 0, 0, "%s", why);
+			}
+			m.in = &inmap;
+		}
+	}
+	cp_js_lexer lx;
+	cp_js_lex_init(&lx, in, len, module, o->source_name, err);
+	int r = run(&m, &lx);
+	cp_js_lex_free(&lx);
+	if (!r) {
+		if (m.eof_legal.len) {
+			if (out->len > out0)
+				cp_buf_putc(out, '\n');
+			cp_buf_append(out, m.eof_legal.data, m.eof_legal.len);
+		}
+		if (out->len > out0 && out->data[out->len - 1] != '\n')
+			cp_buf_putc(out, '\n');
+		if (want_map) {
+			cp_buf_printf(out, "//# sourceMappingURL=%s\n", o->map_url);
+			if (m.in)
+				cp_srcmap_json_composed(&sm, o->out_name, m.in, map);
+			else
+				cp_srcmap_json(&sm, o->out_name, o->source_name, in, len, map);
+		}
+	} else {
+		out->len = out0;
+		if (out->data)
+			out->data[out0] = 0;
+	}
+	cp_buf_free(&m.eof_legal);
+	if (want_map) {
+		cp_srcmap_free(&sm);
+		if (m.in)
+			cp_srcmap_in_free(&inmap);
+	}
+	return r;
+}
+
 int cp_minify_js(const char *in, size_t len, const cp_minify_opts *o, cp_buf *out, cp_buf *map,
 		 cp_error *err)
 {
-	(void)in, (void)len, (void)out, (void)map;
-	return cp_error_set(err, o ? o->source_name : "", 0, 0, "JS minifier not built yet");
+	const char *name = o && o->source_name ? o->source_name : "";
+	size_t n = strlen(name);
+	int module = n >= 4 && !strcmp(name + n - 4, ".mjs");
+	return cp_minify_js_goal(in, len, o, module, out, map, err);
 }

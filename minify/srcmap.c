@@ -29,6 +29,12 @@ void cp_srcmap_init(cp_srcmap *m)
 void cp_srcmap_add(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned src_line,
 		   unsigned src_col)
 {
+	cp_srcmap_add_full(m, gen_line, gen_col, 0, src_line, src_col, -1);
+}
+
+void cp_srcmap_add_full(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned src_idx,
+			unsigned src_line, unsigned src_col, long name)
+{
 	while (m->gen_line < gen_line) {
 		cp_buf_putc(&m->mappings, ';');
 		m->gen_line++;
@@ -38,11 +44,15 @@ void cp_srcmap_add(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned s
 	if (m->line_has_segment)
 		cp_buf_putc(&m->mappings, ',');
 	cp_vlq_encode(&m->mappings, (long)gen_col - m->prev_gen_col);
-	cp_vlq_encode(&m->mappings, 0 - m->prev_src_idx);
+	cp_vlq_encode(&m->mappings, (long)src_idx - m->prev_src_idx);
 	cp_vlq_encode(&m->mappings, (long)src_line - m->prev_src_line);
 	cp_vlq_encode(&m->mappings, (long)src_col - m->prev_src_col);
+	if (name >= 0) {
+		cp_vlq_encode(&m->mappings, name - m->prev_name);
+		m->prev_name = name;
+	}
 	m->prev_gen_col = gen_col;
-	m->prev_src_idx = 0;
+	m->prev_src_idx = src_idx;
 	m->prev_src_line = src_line;
 	m->prev_src_col = src_col;
 	m->line_has_segment = 1;

@@ -18,6 +18,7 @@ typedef struct cp_srcmap {
 	long prev_src_col;
 	long prev_src_idx;
 	int line_has_segment;
+	long prev_name; /* delta base of the optional 5th field */
 } cp_srcmap;
 
 void cp_srcmap_init(cp_srcmap *m);
@@ -29,6 +30,39 @@ void cp_srcmap_add(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned s
 void cp_srcmap_json(const cp_srcmap *m, const char *file, const char *source, const char *content,
 		    size_t content_len, cp_buf *out);
 void cp_srcmap_free(cp_srcmap *m);
+/* Adds a segment into source src_idx, naming names[name] (name < 0: none). */
+void cp_srcmap_add_full(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned src_idx,
+			unsigned src_line, unsigned src_col, long name);
+
+/*
+ * Reading an input map, to compose it with ours: the minifier maps each of
+ * its output tokens to a position in its input, and that position is looked
+ * up in the input's own map (the segment at or before it on its line).  The
+ * decoded segments are kept sorted by (line, column) in one array, with an
+ * index of where each generated line begins.  Only plain maps are read
+ * (an index map with "sections" is refused).
+ */
+typedef struct cp_srcmap_seg {
+	unsigned gen_col, src_idx, src_line, src_col;
+	long name; /* -1: none */
+} cp_srcmap_seg;
+
+typedef struct cp_srcmap_in {
+	void *json; /* the parsed map (json_t *): sources, sourcesContent, names */
+	cp_srcmap_seg *segs;
+	size_t nsegs;
+	size_t *lines; /* nlines + 1 offsets into segs */
+	size_t nlines;
+} cp_srcmap_in;
+
+/* Parses a v3 map; on failure returns -1 with a reason in why. */
+int cp_srcmap_in_parse(cp_srcmap_in *in, const char *json, size_t len, char *why, size_t whysz);
+/* The input segment for a 0-based (line, col) of the input's generated code, or NULL. */
+const cp_srcmap_seg *cp_srcmap_in_find(const cp_srcmap_in *in, unsigned line, unsigned col);
+/* Writes m's JSON with the input map's sources (sourceRoot applied), sourcesContent and names. */
+void cp_srcmap_json_composed(const cp_srcmap *m, const char *file, const cp_srcmap_in *in,
+			     cp_buf *out);
+void cp_srcmap_in_free(cp_srcmap_in *in);
 /* Appends the base64 VLQ of v. */
 void cp_vlq_encode(cp_buf *out, long v);
 

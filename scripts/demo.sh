@@ -16,8 +16,6 @@ echo
 echo "== staticfiles.json (what templates read)"
 /usr/bin/python3 -m json.tool "$out/bucket/staticfiles.json" 2>/dev/null || cat "$out/bucket/staticfiles.json"
 echo
-css=$("$bin" url css/site.css --manifest "$out/bucket/staticfiles.json" 2>/dev/null || true)
-[ -n "$css" ] && echo "{% static 'css/site.css' %} -> $css"
 echo "== css/site.css after fingerprinting"
 hashed=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["paths"]["css/site.css"])' "$out/bucket/staticfiles.json")
 cat "$out/bucket/$hashed"

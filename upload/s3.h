@@ -128,6 +128,7 @@ typedef struct cp_s3_stats {
 	uint64_t requests, retries;
 	uint64_t puts, gets, heads, lists, deletes, posts, copies;
 	uint64_t bytes_sent, bytes_received; /* bodies only */
+	uint64_t connects; /* new connections opened (the rest reused a kept-alive one) */
 } cp_s3_stats;
 void cp_s3_get_stats(cp_s3 *s, cp_s3_stats *out);
 

@@ -128,7 +128,11 @@ static void mpu_send_parts(mpu *m);
 static void on_aborted(void *ctx, const cp_s3_result *res)
 {
 	mpu *m = ctx;
-	if (!res->ok) {
+	if (res->ok) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%.990s (upload aborted)", m->fail.err.msg);
+		memcpy(m->fail.err.msg, msg, sizeof(msg));
+	} else {
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%.300s; aborting the upload failed too: %.280s",
 			 m->fail.err.msg, res->err.msg);

@@ -143,6 +143,23 @@ void s3_explain(s3_req *r)
 		snprintf(e->msg, sizeof(e->msg),
 			 "the session token is %s (AWS_SESSION_TOKEN / aws_session_token)",
 			 code[1] == 'x' ? "expired" : "invalid");
+	} else if (strcmp(code, "PermanentRedirect") == 0 || r->res.status == 301 ||
+		   (strcmp(code, "AuthorizationHeaderMalformed") == 0 &&
+		    strstr(server, "region"))) {
+		const char *x = r->resp.data ? r->resp.data : "";
+		char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
+		char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
+		snprintf(e->msg, sizeof(e->msg),
+			 "bucket '%.200s' is not in region %.40s%s%.60s%s%.200s: pass --region "
+			 "(or set AWS_REGION) to the bucket's region",
+			 r->bucket, s3_config(r->s)->region, region ? " (it is in " : "",
+			 region ? region : "",
+			 region ? ")"
+			 : ep	? "; the server names endpoint "
+				: "",
+			 !region && ep ? ep : "");
+		free(region);
+		free(ep);
 	} else if (strcmp(code, "NoSuchKey") == 0) {
 		snprintf(e->msg, sizeof(e->msg), "no such key");
 	} else if (code[0]) {

@@ -230,8 +230,13 @@ int s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *m
 time_t s3_parse_iso8601(const char *s)
 {
 	struct tm tm = {0};
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-			 &tm.tm_min, &tm.tm_sec) != 6)
+	if (!s)
+		return 0;
+	/* extended "2013-05-24T00:00:00.000Z" or basic "20130524T000000Z" */
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec) != 6 &&
+	    sscanf(s, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec) != 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

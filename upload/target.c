@@ -60,8 +60,9 @@ int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, c
 	}
 	if (!strncmp(url, "s3://", 5))
 		return cp_target_s3_open(url, s3, out, err);
-	return cp_error_set(err, url, 0, 0,
-			    "unknown target (expected s3://bucket/prefix or file:///path)");
+	cp_error_set(err, url, 0, 0,
+		     "unknown target (expected s3://bucket/prefix or file:///path)");
+	return CP_ERR_USAGE;
 }
 
 int cp_upload_is_tmp_name(const char *rel)

@@ -128,6 +128,7 @@ static int file_put(cp_target *t, const char *key, const char *local, const cp_p
 	if (!path)
 		return CP_ERR_BUILD;
 	int rc = cp_copy_atomic(local, path, err);
+	cp_log(CP_LOG_INFO, "file: put %s%s", key, rc ? " failed" : "");
 	free(path);
 	return rc;
 }

@@ -21,6 +21,15 @@ struct cp_target_ops {
 	int (*del)(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err);
 	int (*copy)(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
 		    cp_error *err);
+	/* Optional (NULL: the publisher calls put from worker threads).  Starts a
+	 * put and returns; done(ctx, e) is called once when it finished (e NULL
+	 * on success), on whatever thread the target completes work on, so it
+	 * must be short and must not block.  wait_below(n) blocks until fewer
+	 * than n operations are under way: the publisher's back-pressure. */
+	int (*put_async)(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
+			 const unsigned char *md5, void (*done)(void *ctx, const cp_error *e),
+			 void *ctx);
+	void (*wait_below)(cp_target *t, size_t n);
 	uint64_t (*part_size)(const cp_target *t, uint64_t size);
 	void (*close)(cp_target *t);
 };

@@ -136,6 +136,48 @@ static int s3t_put(cp_target *t, const char *key, const char *local, const cp_pu
 	return rc;
 }
 
+struct async_put {
+	void (*done)(void *ctx, const cp_error *e);
+	void *ctx;
+};
+
+/* On the client's engine thread: map the result and hand it on. */
+static void put_done(void *ctx, const cp_s3_result *r)
+{
+	struct async_put *a = ctx;
+	if (r->ok) {
+		a->done(a->ctx, NULL);
+	} else {
+		cp_error e = {0};
+		fail(&e, r, "");
+		a->done(a->ctx, &e);
+	}
+	free(a);
+}
+
+/* The publisher's fast path: no thread per request, the engine calls back. */
+static int s3t_put_async(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
+			 const unsigned char *md5, void (*done)(void *ctx, const cp_error *e),
+			 void *ctx)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_put_headers sh;
+	map_headers(h, &sh);
+	cp_s3_file_opts fo = {.threshold = s->threshold, .part_size = s->part_size, .md5 = md5};
+	struct async_put *a = cp_xmalloc(sizeof *a);
+	a->done = done;
+	a->ctx = ctx;
+	int rc = cp_s3_put_file(s->client, s->bucket, k, local, &sh, &fo, put_done, a, NULL);
+	free(k);
+	return rc;
+}
+
+static void s3t_wait_below(cp_target *t, size_t n)
+{
+	cp_s3_wait_below(st(t)->client, n);
+}
+
 struct del_ctx {
 	struct s3_target *s;
 	cp_diags *diags;
@@ -210,6 +252,8 @@ static const struct cp_target_ops s3_ops = {
     .put = s3t_put,
     .del = s3t_del,
     .copy = s3t_copy,
+    .put_async = s3t_put_async,
+    .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,
     .close = s3t_close,
 };
