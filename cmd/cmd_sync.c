@@ -224,9 +224,13 @@ int cmd_sync(int argc, char **argv)
 		/* A run that stopped before planning (bad credentials, refused
 		 * deletes) has only its error to tell. */
 		int planned = !rc || rep.n || rep.nskipped;
-		if (common.json)
+		if (common.json) {
 			print_json(&rep, o.dry_run);
-		else if (planned)
+			for (size_t i = 0; i < rep.n; i++) /* failures named on stderr too */
+				if (rep.v[i].failed)
+					cp_log(CP_LOG_ERROR, "failed: %s: %s", rep.v[i].rel,
+					       rep.v[i].error ? rep.v[i].error : "");
+		} else if (planned)
 			print_text(&rep, o.dry_run);
 		if (rc)
 			cp_report_error(&err);

@@ -414,9 +414,12 @@ static void fill_report(sync_ctx *c, cp_sync_report *r)
 			const char *a = it->action == CP_SYNC_COPY     ? "copy"
 					: it->action == CP_SYNC_DELETE ? "delete"
 								       : "skip";
-			if (!c->o->dry_run && it->action == CP_SYNC_DELETE)
+			const char *why = it->why;
+			if (!c->o->dry_run && it->action == CP_SYNC_DELETE) {
 				a = "keep"; /* deletes withheld: a copy failed */
-			result_set(c, i, a, it->why, unreadable, unreadable ? "cannot read" : NULL);
+				why = "not in source; not deleted because a copy failed";
+			}
+			result_set(c, i, a, why, unreadable, unreadable ? "cannot read" : NULL);
 			if (unreadable)
 				c->failed++;
 		}

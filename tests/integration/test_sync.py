@@ -384,14 +384,39 @@ def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
     assert s3.get_bytes(s3_bucket, "r/big.bin", size=30 << 20)[:8] == b"changed!"
 
 
-def test_failure_is_named_and_exit_1(s3, s3_bucket, cdnpipe_env, tmp_path):
+def test_failure_is_named_and_exit_1(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     src = tmp_path / "m"
     write(src, "ok.txt", b"fine")
     write(src, "bad.txt", b"doomed")
+    s3_check.put_object(Bucket=s3_bucket, Key="p/stale.txt", Body=b"old")
+    s3.wait_settled(s3_bucket, "p/stale.txt", size=3)
     s3.proxy.inject(403, key="p/bad.txt")
-    p = sync(cdnpipe_env, src, f"s3://{s3_bucket}/p", "--retries", "1", check=1)
+    p = sync(cdnpipe_env, src, f"s3://{s3_bucket}/p", "--retries", "1", "--delete", "--force",
+             "--json", check=1)
+    rep = json.loads(p.stdout)
+    failed = [i for i in rep["items"] if i["failed"]]
+    assert [i["key"] for i in failed] == ["bad.txt"] and failed[0]["error"]
     assert "bad.txt" in p.stderr
-    assert set(s3.list_keys(s3_bucket)) == {"p/ok.txt"}
+    # A failed copy withholds every delete: the destination keeps more,
+    # never less.
+    assert s3.proxy.count(op="DeleteObjects") == 0
+    assert set(s3.list_keys(s3_bucket)) == {"p/ok.txt", "p/stale.txt"}
+
+
+def test_transient_faults_are_retried(s3, s3_bucket, cdnpipe_env, tmp_path):
+    src = tmp_path / "m"
+    files = {f"f{i}.bin": os.urandom(1000 + i) for i in range(40)}
+    for k, v in files.items():
+        write(src, k, v)
+    big_file(src / "big.bin", 20)
+    s3.proxy.inject(503, rate=0.2, seed=3)
+    s3.proxy.inject("drop", rate=0.05, seed=4, op="UploadPart")
+    sync(cdnpipe_env, src, f"s3://{s3_bucket}/t", "--multipart-threshold", "8M",
+         "--part-size", "5M")
+    s3.proxy.clear_faults()
+    assert s3.proxy.count(status=503) > 0
+    files["big.bin"] = open(src / "big.bin", "rb").read()
+    assert bucket_tree(s3, s3_bucket, "t/") == files
 
 
 def test_abort_incomplete(s3, s3_bucket, cdnpipe_env, tmp_path):
