@@ -8,8 +8,10 @@
  * DeleteObjects request whatever the planner said.  The state file is saved
  * at the end, also after failures, so the hashing a failed run did is kept.
  *
- * Concurrency: the copies run on `--concurrency` worker threads, each doing
- * one key with the client's blocking calls.  A multipart upload fans its
+ * Concurrency: the copies run on 2 x `--concurrency` worker threads, each
+ * doing one key with the client's blocking calls; twice as many workers as
+ * requests in flight, so that while some hash a file (for Content-MD5 and
+ * x-amz-meta-md5) the others keep every connection busy.  A multipart upload fans its
  * parts out on the client's network thread, so one 200 MiB file and many
  * small ones keep the connection pool equally busy; the client streams every
  * body from disk, so memory is bounded by the number of requests in flight
@@ -302,7 +304,7 @@ static void run_copies(sync_ctx *c)
 	if (prog)
 		pthread_create(&p.th, NULL, progress_main, &p);
 	struct work w = {c, idx};
-	int workers = o->concurrency > 0 ? o->concurrency : 16;
+	int workers = 2 * (o->concurrency > 0 ? o->concurrency : 16);
 	cp_parallel_for(workers, n, copy_one, &w);
 	if (prog) {
 		pthread_mutex_lock(&p.lock);
