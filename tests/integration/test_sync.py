@@ -156,6 +156,20 @@ def test_s3_to_local(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     assert not os.path.exists(dst / "stray")
 
 
+def test_download_is_verified(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
+    # An object whose x-amz-meta-md5 does not match its bytes (corruption
+    # somewhere on the way): not put in place, named, exit 1.
+    s3_check.put_object(Bucket=s3_bucket, Key="v/good.txt", Body=b"good")
+    s3_check.put_object(Bucket=s3_bucket, Key="v/bad.txt", Body=b"bad!",
+                        Metadata={"md5": hashlib.md5(b"else").hexdigest()})
+    s3.wait_settled(s3_bucket, "v/good.txt", size=4)
+    s3.wait_settled(s3_bucket, "v/bad.txt", size=4)
+    dst = tmp_path / "d"
+    p = sync(cdnpipe_env, f"s3://{s3_bucket}/v", dst, check=1)
+    assert "bad.txt" in p.stderr and "MD5" in p.stderr
+    assert sorted(os.listdir(dst)) == ["good.txt"]
+
+
 def test_s3_to_s3_server_side(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     src = tmp_path / "m"
     # s3rver 3.7.1 answers NoSuchKey to any CopyObject whose source key holds
