@@ -28,7 +28,10 @@ or a cdnpipe without the command is reported and skipped.
 Knobs (environment): BENCH_REPEAT (first runs per client; default 3 for
 upload, 1 for sync), BENCH_NOCHANGE (no-change re-runs per first run,
 default 2), BENCH_CLIENTS (comma list, default all), BENCH_TIMEOUT (seconds
-per run, default 600), BENCH_MEDIA (an existing media tree to use instead of
+per run, default 300), BENCH_BUDGET (seconds for the whole benchmark,
+default 420 for upload, 720 for sync: runs past it are skipped and said so),
+BENCH_VIA=proxy (through the verifying proxy, printing each run's request
+counts per S3 operation; slower for everyone), BENCH_MEDIA (an existing media tree to use instead of
 writing one), BENCH_TMP (where temporary folders go), BENCH_CORPUS (the
 corpus folder; default ../shared/corpus from the repository root),
 BENCH_CDNPIPE (the binary; default build/cdnpipe).
@@ -99,8 +102,10 @@ class Bench:
     # ---- server and clients
     def start(self):
         self.env = s3env.S3Env(buckets=[]).start()
-        self.url = self.env.direct_url
-        base = self.env.cdnpipe_env(direct=True, cache_dir=self.tmp / "xdg-cache")
+        self.via_proxy = os.environ.get("BENCH_VIA") == "proxy"
+        self.url = self.env.url if self.via_proxy else self.env.direct_url
+        base = self.env.cdnpipe_env(direct=not self.via_proxy,
+                                    cache_dir=self.tmp / "xdg-cache")
         base["HOME"] = str(self.tmp / "home")  # no ~/.aws, ~/.s3cfg, ~/.config/rclone
         (self.tmp / "home").mkdir(exist_ok=True)
         base.pop("RCLONE_CONFIG", None)
@@ -118,8 +123,13 @@ class Bench:
             "[bench]\ntype = s3\nprovider = Other\nenv_auth = false\n"
             f"access_key_id = {s3env.ACCESS_KEY}\nsecret_access_key = {s3env.SECRET_KEY}\n"
             f"endpoint = {self.url}\nregion = us-east-1\nforce_path_style = true\n")
-        say(f"s3rver {self.url} (clients talk to s3rver directly, not through the "
-            "verifying proxy); data in a temporary folder")
+        if self.via_proxy:
+            say(f"s3rver behind the verifying proxy {self.url} (BENCH_VIA=proxy: "
+                "every client goes through the Python proxy, which limits speed; "
+                "request counts are shown)")
+        else:
+            say(f"s3rver {self.url} (clients talk to s3rver directly, not through the "
+                "verifying proxy); data in a temporary folder")
 
     def stop(self):
         if self.env is not None:
@@ -162,26 +172,47 @@ class Bench:
         raise ValueError(client)
 
     # ---- one client, one repetition
-    def run_client(self, client, src, files, rep, nochange, timeout):
+    def measured(self, client, phase, cmd, env):
+        """One timed run within the budget; None when it failed or was skipped."""
+        left = self.deadline - time.monotonic()
+        if left < 5:
+            self.note(f"{client} {phase}: skipped, BENCH_BUDGET used up")
+            return None
+        if self.via_proxy:
+            self.env.proxy.reset()
+        rc, wall, cpu, rss, out = run_measured(cmd, env, min(self.timeout, left))
+        if rc != 0:
+            self.note(f"{client} {phase} run failed (exit {rc}): {out.strip()[-600:]}")
+            return None
+        if self.via_proxy:
+            log = self.env.proxy.log()
+            ops = {}
+            for r in log:
+                ops[r.op] = ops.get(r.op, 0) + 1
+            say(f"    {phase}: {wall:.2f} s, {len(log)} requests: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(ops.items())))
+        return wall, cpu, rss
+
+    def run_client(self, client, src, files, rep, nochange):
         bucket = self.env.new_bucket(f"{client}-{rep}")
         prefix = "static" if self.mode == "upload" else "media"
         cmd = self.command(client, src, bucket, prefix)
-        rc, wall, cpu, rss, out = run_measured(cmd, self.base_env, timeout)
-        if rc != 0:
-            self.note(f"{client} first run failed (exit {rc}): {out.strip()[-600:]}")
+        env = dict(self.base_env)  # a first run starts with no sync state cache
+        env["XDG_CACHE_HOME"] = str(self.tmp / f"xdg-cache-{client}-{rep}")
+        first = self.measured(client, "first", cmd, env)
+        if first is None:
             return
         missing = self.check_bucket(bucket, prefix, files)
         if missing:
             self.note(f"{client}: bucket incomplete after first run ({missing}); "
                       "its figures are left out")
             return
-        self.results.setdefault((client, "first"), []).append((wall, cpu, rss))
+        self.results.setdefault((client, "first"), []).append(first)
         for _ in range(nochange):
-            rc, wall, cpu, rss, out = run_measured(cmd, self.base_env, timeout)
-            if rc != 0:
-                self.note(f"{client} no-change run failed (exit {rc}): {out.strip()[-600:]}")
-                return
-            self.results.setdefault((client, "nochange"), []).append((wall, cpu, rss))
+            again = self.measured(client, "nochange", cmd, env)
+            if again is None:
+                break
+            self.results.setdefault((client, "nochange"), []).append(again)
         # free the disk: s3rver keeps a bucket as a folder
         shutil.rmtree(self.env.server.data / bucket, ignore_errors=True)
 
@@ -262,15 +293,19 @@ def prepare_upload(tmp):
         say(f"skip: corpus {static} is absent (it lives in shared/ beside the repo)")
         return None
     dist = tmp / "dist"
-    r = subprocess.run([str(CDNPIPE), "build", str(static), "-o", str(dist)],
-                       capture_output=True, text=True) if CDNPIPE.exists() else None
-    if r is not None and r.returncode == 0:
-        say(f"built {static} with cdnpipe build -> DIST")
-    else:
-        why = "not built" if r is None else (r.stderr or r.stdout).strip()[:200]
-        say(f"note: cdnpipe build unavailable ({why}); uploading a plain copy of "
-            "the corpus instead")
-        shutil.copytree(static, dist, symlinks=False)
+    why = "not built"
+    if CDNPIPE.exists():
+        # --no-minify: a fall-back while the minifiers are not in this build
+        for extra in ([], ["--no-minify"]):
+            r = subprocess.run([str(CDNPIPE), "build", str(static), "-o", str(dist), *extra],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                say(f"built {static} with cdnpipe build {' '.join(extra)}-> DIST")
+                return dist
+            why = ((r.stderr or r.stdout).strip().splitlines() or ["?"])[0][:160]
+            say(f"note: cdnpipe build {' '.join(extra)}failed: {why}")
+    say("note: no cdnpipe build; uploading a plain copy of the corpus instead")
+    shutil.copytree(static, dist, symlinks=False)
     return dist
 
 
@@ -304,11 +339,14 @@ def main():
         return 2
     repeat = int(os.environ.get("BENCH_REPEAT", "3" if mode == "upload" else "1"))
     nochange = int(os.environ.get("BENCH_NOCHANGE", "2"))
-    timeout = float(os.environ.get("BENCH_TIMEOUT", "600"))
+    timeout = float(os.environ.get("BENCH_TIMEOUT", "300"))
+    budget = float(os.environ.get("BENCH_BUDGET", "420" if mode == "upload" else "720"))
     want = [c for c in os.environ.get("BENCH_CLIENTS", ",".join(ORDER)).split(",") if c]
     tmp = Path(tempfile.mkdtemp(prefix=f"cdnpipe-bench-{mode}-",
                                 dir=os.environ.get("BENCH_TMP")))
     bench = Bench(mode, tmp)
+    bench.timeout = timeout
+    bench.deadline = time.monotonic() + budget
     try:
         if mode == "upload":
             src = prepare_upload(tmp)
@@ -327,7 +365,7 @@ def main():
         for rep in range(repeat):
             for c in clients:
                 say(f"  rep {rep + 1}: {c}")
-                bench.run_client(c, src, files, rep, nochange, timeout)
+                bench.run_client(c, src, files, rep, nochange)
         if mode == "upload":
             targets = [("first upload <= 0.5x awscli wall", "first", "wall", 0.5),
                        ("no-change re-run <= 0.3x awscli wall", "nochange", "wall", 0.3),

@@ -187,6 +187,7 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 		if (m >= 0) {
 			cp_buf_free(&t->v[m].text);
 			t->v[m].text = maps[i];
+			t->v[m].flags |= CP_ASSET_GENERATED;
 			free(name);
 		} else {
 			char *source = cp_xasprintf("%s.map", t->v[i].source);
@@ -194,6 +195,7 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 			a->logical = name;
 			a->source = source;
 			a->kind = CP_ASSET_MAP;
+			a->flags = CP_ASSET_GENERATED;
 			a->text = maps[i];
 			a->size = maps[i].len;
 			added = 1;
@@ -265,7 +267,9 @@ static int run(cp_assets *t, struct cp_build_config *c, struct settings *s,
 			      .dotfiles = c->dotfiles,
 			      .dist = c->out,
 			      .jobs = s->jobs};
+	double t0 = now();
 	int rc = cp_collect(&co, t, &r->diags, &r->err);
+	r->stage_seconds[CP_STAGE_COLLECT] = now() - t0;
 	if (rc)
 		return rc;
 	r->files = t->n;
@@ -279,17 +283,26 @@ static int run(cp_assets *t, struct cp_build_config *c, struct settings *s,
 			return rc;
 		for (size_t i = 0; i < t->n; i++)
 			cp_refs_free(&t->v[i].refs);
-		if ((rc = minify_all(t, c, s, r)))
+		t0 = now();
+		rc = minify_all(t, c, s, r);
+		r->stage_seconds[CP_STAGE_MINIFY] = now() - t0;
+		if (rc)
 			return rc;
 		cp_parallel_for(s->jobs, t->n, scan_one, t);
 		s->fp.checked = 1;
 	}
-	if ((rc = cp_fingerprint(t, &s->fp, &r->diags)))
+	t0 = now();
+	rc = cp_fingerprint(t, &s->fp, &r->diags);
+	r->stage_seconds[CP_STAGE_FINGERPRINT] = now() - t0;
+	if (rc)
 		return rc;
 	/* everything is checked: from here on DIST changes */
 	if ((rc = cp_mkdirs(c->out, &r->err)))
 		return rc;
-	if ((rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags)))
+	t0 = now();
+	rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags);
+	r->stage_seconds[CP_STAGE_WRITE] = now() - t0;
+	if (rc)
 		return rc;
 	return write_manifest(t, s, r);
 }
@@ -325,18 +338,28 @@ static void human(uint64_t b, char *out, size_t n)
 		snprintf(out, n, "%.1f MiB", (double)b / (1024 * 1024));
 }
 
+static double pct(uint64_t saved, uint64_t of)
+{
+	return of ? 100.0 * (double)saved / (double)of : 0.0;
+}
+
 void cp_build_print_summary(const struct cp_build_report *r)
 {
 	char in[32], out[32], gz[32], br[32];
+	const cp_emit_stats *e = &r->emit;
 	human(r->bytes_in, in, sizeof in);
-	human(r->emit.bytes_out, out, sizeof out);
-	human(r->emit.gz_orig - r->emit.gz_bytes, gz, sizeof gz);
-	human(r->emit.br_orig - r->emit.br_bytes, br, sizeof br);
+	human(e->bytes_out, out, sizeof out);
+	human(e->gz_orig - e->gz_bytes, gz, sizeof gz);
+	human(e->br_orig - e->br_bytes, br, sizeof br);
 	cp_log(CP_LOG_WARN,
-	       "build: %zu files, %s in, %s out, compressed savings gzip %s (%llu files) brotli %s "
-	       "(%llu files), %.2f s",
-	       r->files, in, out, gz, (unsigned long long)r->emit.gz_files, br,
-	       (unsigned long long)r->emit.br_files, r->seconds);
+	       "build: %zu files, %s in, %s out, compressed savings: gzip %s (%.0f%%, %llu files), "
+	       "brotli %s (%.0f%%, %llu files), %.2f s",
+	       r->files, in, out, gz, pct(e->gz_orig - e->gz_bytes, e->gz_orig),
+	       (unsigned long long)e->gz_files, br, pct(e->br_orig - e->br_bytes, e->br_orig),
+	       (unsigned long long)e->br_files, r->seconds);
+	static const char *const names[] = {"collect", "minify", "fingerprint", "write+compress"};
+	for (int i = 0; i < CP_STAGE_COUNT; i++)
+		cp_log(CP_LOG_INFO, "  %-15s %.3f s", names[i], r->stage_seconds[i]);
 }
 
 static json_t *diags_json(const cp_diags *d, enum cp_diag_level level)

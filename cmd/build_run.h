@@ -35,13 +35,22 @@ extern const cp_opt cp_build_opts[];
 /* -o/--output, bound to cp_build_cfg.out. */
 extern const cp_opt cp_build_out_opt[];
 
+enum cp_build_stage {
+	CP_STAGE_COLLECT,
+	CP_STAGE_MINIFY,
+	CP_STAGE_FINGERPRINT,
+	CP_STAGE_WRITE,
+	CP_STAGE_COUNT
+};
+
 struct cp_build_report {
 	size_t files;	   /* assets collected */
 	size_t minified;   /* assets minified by this build */
 	uint64_t bytes_in; /* their source bytes */
 	cp_emit_stats emit;
 	double seconds;
-	char *manifest; /* path of the manifest written */
+	double stage_seconds[CP_STAGE_COUNT]; /* shown with -v */
+	char *manifest;			      /* path of the manifest written */
 	cp_diags diags; /* warnings, and the errors a user wants all at once */
 	cp_error err;	/* the failure that stopped the build, if not in diags */
 };

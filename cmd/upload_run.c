@@ -254,11 +254,28 @@ int cp_upload_check(const struct cp_upload_config *c)
 	return validate(c, &po);
 }
 
+/* A file:// target inside DIST would be published into itself on the next
+ * run (its files listed as part of DIST).  The same folder is harmless. */
+static int check_folder_target(const char *dist, const char *target)
+{
+	if (strncmp(target, "file://", 7))
+		return 0;
+	char *d = cp_path_absolute(dist), *t = cp_path_absolute(target + 7);
+	int bad = strcmp(d, t) && cp_path_is_within(t, d);
+	if (bad)
+		fprintf(stderr, "cdnpipe: the target folder %s is inside DIST %s\n", t, d);
+	free(d);
+	free(t);
+	return bad ? CP_ERR_USAGE : 0;
+}
+
 int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,
 		  json_t **report)
 {
 	cp_plan_opts po = {0};
 	int rc = validate(c, &po);
+	if (!rc)
+		rc = check_folder_target(dist, target);
 	if (rc)
 		return rc;
 	double t0 = now();
@@ -278,8 +295,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 		/* the job stopped before sending anything: one message */
 		cp_error_format(&err, line, sizeof line);
 		o.error = line;
-		if (!json)
-			cp_log(CP_LOG_ERROR, "cdnpipe: %s", line);
+		cp_log(CP_LOG_ERROR, "cdnpipe: %s", line); /* stderr, also with --json */
 	} else {
 		if (c->dry_run && !json)
 			print_plan(&plan);

@@ -52,8 +52,65 @@ static int compact_for(const struct fp_run *r, const cp_asset *a)
 	return r->o->compact_urls && a->kind == CP_ASSET_CSS && (a->flags & CP_ASSET_MINIFIED);
 }
 
+/* The generated source map of a (see CP_ASSET_GENERATED), or -1. */
+static long generated_map(const struct fp_run *r, const cp_asset *a)
+{
+	for (size_t k = 0; k < a->refs.n; k++) {
+		long m = a->refs.v[k].target;
+		if (a->refs.v[k].kind != CP_REF_SOURCEMAP || m < 0)
+			continue;
+		const cp_asset *map = &r->t->v[m];
+		size_t n = strlen(a->logical);
+		if ((map->flags & CP_ASSET_GENERATED) && !map->hashed &&
+		    !strncmp(map->logical, a->logical, n) && !strcmp(map->logical + n, ".map"))
+			return m;
+	}
+	return -1;
+}
+
+/* Shifts, hashes and names a's generated map m by the edits that rewriting
+ * a's other references will make. */
+static void finish_generated_map(struct fp_run *r, cp_asset *a, long m)
+{
+	cp_asset *map = &r->t->v[m];
+	cp_map_edit *e = cp_xcalloc(a->refs.n + 1, sizeof *e);
+	size_t ne = 0, at = 0;
+	unsigned line = 0, col = 0;
+	cp_buf tmp = CP_BUF_INIT;
+	for (size_t k = 0; k < a->refs.n; k++) {
+		const cp_ref *ref = &a->refs.v[k];
+		long tg = ref->target;
+		if (tg == m || tg == CP_TARGET_KEEP || ref->start < at || ref->end > a->text.len ||
+		    (tg >= 0 && !r->t->v[tg].hashed))
+			continue;
+		for (; at < ref->start; at++, col++)
+			if (a->text.data[at] == '\n')
+				line++, col = (unsigned)-1;
+		unsigned scol = col;
+		int same_line = !memchr(a->text.data + ref->start, '\n', ref->end - ref->start);
+		if (!same_line)
+			continue; /* a rewrite never spans lines in minified CSS */
+		cp_buf_clear(&tmp);
+		if (tg >= 0)
+			cp_fp_replacement(ref, r->t->v[tg].hashed, a->kind, compact_for(r, a),
+					  &tmp);
+		e[ne++] = (cp_map_edit){line, scol, scol + (unsigned)(ref->end - ref->start),
+					(long)tmp.len - (long)(ref->end - ref->start)};
+	}
+	cp_buf_free(&tmp);
+	if (cp_fp_shift_map(&map->text, e, ne))
+		cp_diags_add(r->d, CP_DIAG_WARN, map->logical, 0, 0,
+			     "cannot read the generated source map: columns not adjusted");
+	free(e);
+	cp_md5(map->text.data ? map->text.data : "", map->text.len, map->md5);
+	map->hashed = cp_hashed_name(map->logical, map->md5);
+}
+
 static void finish_text(struct fp_run *r, cp_asset *a)
 {
+	long m = generated_map(r, a);
+	if (m >= 0)
+		finish_generated_map(r, a, m);
 	cp_buf_clear(&a->out);
 	if (needs_rewrite(a)) {
 		cp_fp_splice(r->t, a, r->g, -1, compact_for(r, a), &a->out);
@@ -68,6 +125,8 @@ static void finish_text(struct fp_run *r, cp_asset *a)
 static void do_single(struct fp_run *r, size_t v)
 {
 	cp_asset *a = &r->t->v[v];
+	if (a->flags & CP_ASSET_GENERATED)
+		return; /* named by its producer, a level above */
 	if (a->kind == CP_ASSET_OTHER) {
 		cp_error e = {0};
 		if (cp_md5_file(a->source, 0, UINT64_MAX, a->md5, &e)) {
@@ -165,6 +224,12 @@ int cp_fingerprint(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d)
 				&r);
 	}
 	cp_graph_free(&g);
+	for (size_t i = 0; i < t->n; i++) /* a generated map its producer did not name */
+		if (!t->v[i].hashed && d->nerrors == errors) {
+			cp_asset *a = &t->v[i];
+			cp_md5(a->text.data ? a->text.data : "", a->text.len, a->md5);
+			a->hashed = cp_hashed_name(a->logical, a->md5);
+		}
 	if (d->nerrors > errors) {
 		for (size_t i = 0; i < t->n; i++) {
 			free(t->v[i].hashed);

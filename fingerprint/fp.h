@@ -70,4 +70,18 @@ void cp_fp_replacement(const cp_ref *r, const char *hashed, cp_asset_kind kind, 
 void cp_fp_splice(const cp_assets *t, const cp_asset *a, const cp_graph *g, long skip_comp,
 		  int compact, cp_buf *out);
 
+/* One rewrite, for shifting a generated source map: on 0-based generated
+ * line `line`, [col, end_col) was replaced and the line grew by delta. */
+typedef struct cp_map_edit {
+	unsigned line, col, end_col;
+	long delta;
+} cp_map_edit;
+
+/* Shifts the generated columns of a Source Map v3 JSON's "mappings" by the
+ * edits (sorted by position).  Returns 0, or -1 when the map is not one it
+ * can read (then it is left as it was). */
+int cp_fp_shift_map(cp_buf *map, const cp_map_edit *e, size_t n);
+/* Appends the base64 VLQ of v. */
+void cp_vlq_put(cp_buf *out, long v);
+
 #endif

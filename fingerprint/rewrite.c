@@ -146,6 +146,8 @@ void cp_fp_splice(const cp_assets *t, const cp_asset *a, const cp_graph *g, long
 			continue;
 		if (r->target >= 0 && g && skip_comp >= 0 && g->comp_of[r->target] == skip_comp)
 			continue;
+		if (r->target >= 0 && !t->v[r->target].hashed)
+			continue; /* not named yet (a generated map, inside a cycle's hash) */
 		cp_buf_append(out, text + at, r->start - at);
 		if (r->target >= 0)
 			cp_fp_replacement(r, t->v[r->target].hashed, a->kind, compact, out);

@@ -573,6 +573,7 @@ void cp_css_decode_string(const char *s, const cp_css_tok *t, cp_buf *out)
 	cp_buf_reserve(out, b > a ? b - a : 0);
 	if (b > a)
 		decode_run(s, a, b, 1, out);
+	out->data[out->len] = 0; /* even when nothing was appended */
 }
 
 void cp_css_decode_url(const char *s, const cp_css_tok *t, cp_buf *out)
@@ -589,6 +590,8 @@ void cp_css_decode_url(const char *s, const cp_css_tok *t, cp_buf *out)
 		b--;
 	if (b > a)
 		decode_run(s, a, b, 0, out);
+	cp_buf_reserve(out, 0);
+	out->data[out->len] = 0;
 }
 
 void cp_css_decode_name(const char *s, size_t start, size_t end, cp_buf *out)
@@ -597,6 +600,8 @@ void cp_css_decode_name(const char *s, size_t start, size_t end, cp_buf *out)
 		init_classes();
 	if (end > start)
 		decode_run(s, start, end, 0, out);
+	cp_buf_reserve(out, 0);
+	out->data[out->len] = 0;
 }
 
 int cp_css_is_plain_ident(const char *s, size_t n)

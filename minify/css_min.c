@@ -42,201 +42,12 @@
 
 #define STOP(t) (1u << (t))
 
-/* ---- writing ---- */
-
-/* Would the tokenizer, reading the last token's text followed by the next
- * token's, run the two together (or change what the second one is)?  Only
- * the next token's type and first byte are needed; where that is not enough
- * to tell, the answer is yes, which costs one space. */
-static int would_merge(cp_css_type a, char ac, cp_css_type b, char bc)
-{
-	unsigned char c = (unsigned char)bc;
-	int name = cp_css_is_name_byte(c) || c == '\\';
-	int digit = c >= '0' && c <= '9';
-	int start = name && !digit && c != '-';
-	int numeric = b == CP_CSS_NUMBER || b == CP_CSS_PERCENTAGE || b == CP_CSS_DIMENSION;
-	switch (a) {
-	case CP_CSS_IDENT:
-		return name || c == '(';
-	case CP_CSS_AT_KEYWORD:
-	case CP_CSS_HASH:
-	case CP_CSS_DIMENSION:
-		return name;
-	case CP_CSS_NUMBER:
-		/* "1" + "-2" stays two numbers; "1" + "-x" becomes a dimension */
-		return start || digit || c == '.' || c == '%' || (c == '-' && !numeric);
-	case CP_CSS_DELIM:
-		switch (ac) {
-		case '#':
-			return name;
-		case '-':
-			return name || c == '.';
-		case '@':
-			return start || c == '-';
-		case '.':
-		case '+':
-			return digit || c == '.';
-		case '/':
-			return c == '*';
-		case '<':
-			return c == '!';
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int is_delim(cp_css_type t, char c, const char *set)
-{
-	return t == CP_CSS_DELIM && c && strchr(set, c);
-}
-
-/* May whitespace between the last token and the next one go? */
-static int ws_droppable(const cssmin *m, enum css_ctx ctx, cp_css_type b, char bc)
-{
-	cp_css_type a = m->last;
-	char ac = m->last_ch;
-	switch (ctx) {
-	case CTX_SEL_IN:
-		return 1;
-	case CTX_SEL:
-		return a == CP_CSS_COMMA || a == CP_CSS_LPAREN || a == CP_CSS_FUNCTION ||
-		       is_delim(a, ac, ">+~") || b == CP_CSS_COMMA || b == CP_CSS_RPAREN ||
-		       b == CP_CSS_LBRACE || is_delim(b, bc, ">+~");
-	case CTX_VALUE:
-		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
-		       a == CP_CSS_LBRACKET || a == CP_CSS_COLON || is_delim(a, ac, "/!") ||
-		       b == CP_CSS_COMMA || b == CP_CSS_RPAREN || b == CP_CSS_RBRACKET ||
-		       b == CP_CSS_SEMICOLON || b == CP_CSS_LBRACE || b == CP_CSS_COLON ||
-		       is_delim(b, bc, "/!");
-	case CTX_PRELUDE:
-		if (a == CP_CSS_AT_KEYWORD)
-			return b == CP_CSS_LBRACE || b == CP_CSS_SEMICOLON;
-		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
-		       a == CP_CSS_COLON || is_delim(a, ac, "/") || b == CP_CSS_COMMA ||
-		       b == CP_CSS_RPAREN || b == CP_CSS_COLON || b == CP_CSS_LBRACE ||
-		       b == CP_CSS_SEMICOLON || is_delim(b, bc, "/");
-	}
-	return 0;
-}
-
-void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first)
-{
-	if (m->force_nl) {
-		cp_buf_putc(m->out, '\n');
-		m->force_nl = 0;
-		return;
-	}
-	if (m->last == CP_CSS_EOF)
-		return;
-	if (would_merge(m->last, m->last_ch, type, first)) {
-		if (sep == SEP_COMMENT)
-			cp_buf_append(m->out, "/**/", 4);
-		else
-			cp_buf_putc(m->out, ' ');
-		return;
-	}
-	if ((sep & SEP_WS) && !ws_droppable(m, ctx, type, first))
-		cp_buf_putc(m->out, ' ');
-}
-
-void css_put(cssmin *m, cp_css_type type, const char *p, size_t n)
-{
-	cp_buf_append(m->out, p, n);
-	m->last = type;
-	m->last_ch = n ? p[n - 1] : 0;
-	if (type == CP_CSS_BAD_STRING || (type == CP_CSS_DELIM && m->last_ch == '\\'))
-		m->force_nl = 1;
-}
-
-/* Closes a string, url or comment that EOF cut off (the spec closes it too). */
-static void close_cut(cssmin *m, const cp_css_tok *t)
-{
-	if (!(t->flags & CP_CSS_UNTERMINATED))
-		return;
-	if (t->type == CP_CSS_COMMENT) {
-		cp_buf_append(m->out, "*/", 2);
-	} else if (t->type == CP_CSS_URL || t->type == CP_CSS_BAD_URL) {
-		cp_buf_putc(m->out, ')');
-		m->last_ch = ')';
-	} else if (t->type == CP_CSS_STRING) {
-		size_t bs = 0; /* a backslash at EOF escapes nothing; closing after it would */
-		for (size_t k = t->end; k > t->start + 1 && m->s[k - 1] == '\\'; k--)
-			bs++;
-		if (!(bs & 1)) {
-			cp_buf_putc(m->out, m->s[t->start]);
-			m->last_ch = m->s[t->start];
-		}
-	}
-}
-
-void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
-{
-	css_sep(m, ctx, sep, t->type, m->s[t->start]);
-	css_put(m, t->type, m->s + t->start, t->end - t->start);
-	close_cut(m, t);
-}
-
-void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
-{
-	const char *p = m->s + t->start;
-	size_t n = t->end - t->start;
-	/* content: without the quotes (EOF may have eaten the closing one) */
-	size_t cn = (t->flags & CP_CSS_UNTERMINATED) ? n - 1 : n - 2;
-	if (t->type == CP_CSS_STRING && !(t->flags & CP_CSS_ESCAPED) && p[0] == '\'' &&
-	    !memchr(p + 1, '"', cn)) {
-		/* no escapes and no double quote inside: "..." reads the same,
-		 * and one quote style throughout compresses better */
-		css_sep(m, ctx, sep, t->type, '"');
-		cp_buf_putc(m->out, '"');
-		cp_buf_append(m->out, p + 1, cn);
-		cp_buf_putc(m->out, '"');
-		m->last = CP_CSS_STRING;
-		m->last_ch = '"';
-		return;
-	}
-	css_put_tok(m, ctx, sep, t);
-}
-
-/* Copies tokens [i, j) as written. */
-static void put_raw(cssmin *m, size_t i, size_t j)
-{
-	if (i >= j)
-		return;
-	const cp_css_tok *a = &m->t[i], *b = &m->t[j - 1];
-	css_sep(m, CTX_VALUE, SEP_NONE, a->type, m->s[a->start]);
-	css_put(m, b->type, m->s + a->start, b->end - a->start);
-	close_cut(m, b);
-}
-
-static void mark_segment(cssmin *m, size_t src)
-{
-	if (!m->want_map)
-		return;
-	if (m->nseg == m->capseg) {
-		m->capseg = m->capseg ? m->capseg * 2 : 256;
-		m->seg = cp_xrealloc(m->seg, m->capseg * sizeof *m->seg);
-	}
-	m->seg[m->nseg].out = m->out->len - m->base;
-	m->seg[m->nseg].src = src;
-	m->nseg++;
-}
-
-/* Drops everything written since out offset mark (an empty rule). */
-static void truncate_to(cssmin *m, size_t mark)
-{
-	m->out->len = mark;
-	m->out->data[mark] = 0;
-	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= mark)
-		m->nseg--;
-}
-
 /* ---- walking ---- */
 
 size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
 {
 	for (; i < j; i++) {
+		*sep |= css_sep_of(&m->t[i]);
 		if (m->t[i].type == CP_CSS_WS)
 			*sep |= SEP_WS;
 		else if (m->t[i].type == CP_CSS_COMMENT)
@@ -297,7 +108,7 @@ static size_t find_stop(cssmin *m, size_t i, unsigned stops)
 	}
 }
 
-static void legal_comment(cssmin *m, const cp_css_tok *t)
+static void legal_comment(cssmin *m, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -311,19 +122,20 @@ static void legal_comment(cssmin *m, const cp_css_tok *t)
 		return;
 	}
 	css_put(m, CP_CSS_COMMENT, p, n);
-	close_cut(m, t);
+	css_close_cut(m, t);
 	m->last = CP_CSS_EOF; /* a comment separates whatever follows */
 }
 
 enum sel_kind { SEL_STYLE, SEL_KEYFRAME };
 
-static void attr_string(cssmin *m, int sep, const cp_css_tok *t)
+static void attr_string(cssmin *m, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
 	if (t->type == CP_CSS_STRING && !(t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)) &&
 	    m->last == CP_CSS_DELIM && m->last_ch == '=' && n > 2 &&
-	    cp_css_is_plain_ident(p + 1, n - 2)) {
+	    cp_css_is_plain_ident(p + 1, n - 2) && !(p[1] == '-' && p[2] == '-')) {
+		/* (an identifier starting "--" is recent CSS: left quoted) */
 		css_sep(m, CTX_SEL_IN, sep, CP_CSS_IDENT, p[1]);
 		css_put(m, CP_CSS_IDENT, p + 1, n - 2);
 		return;
@@ -331,7 +143,7 @@ static void attr_string(cssmin *m, int sep, const cp_css_tok *t)
 	css_put_string(m, CTX_SEL_IN, sep, t);
 }
 
-static void keyframe_selector(cssmin *m, int sep, const cp_css_tok *t)
+static void keyframe_selector(cssmin *m, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -342,7 +154,7 @@ static void keyframe_selector(cssmin *m, int sep, const cp_css_tok *t)
 	}
 	if (t->type == CP_CSS_PERCENTAGE) {
 		char buf[64];
-		size_t k = t->num_end - t->start;
+		size_t k = t->numlen;
 		if (k + 2 < sizeof buf) {
 			k = css_min_number(p, k, buf);
 			if (k == 3 && !memcmp(buf, "100", 3)) {
@@ -359,6 +171,76 @@ static void keyframe_selector(cssmin *m, int sep, const cp_css_tok *t)
 	css_put_tok(m, CTX_SEL, sep, t);
 }
 
+static int ident_in(cssmin *m, const css_tok *t, const char *const *set)
+{
+	size_t n = t->end - t->start;
+	if (t->type != CP_CSS_IDENT || (t->flags & CP_CSS_ESCAPED))
+		return 0;
+	for (; *set; set++)
+		if (strlen(*set) == n && !strncasecmp(*set, m->s + t->start, n))
+			return 1;
+	return 0;
+}
+
+/* The four pseudo-elements CSS2 spelled with one colon. */
+static int legacy_pseudo(cssmin *m, const css_tok *t)
+{
+	static const char *const names[] = {"before", "after", "first-line", "first-letter", NULL};
+	return ident_in(m, t, names);
+}
+
+/* May this selector share a rule with its neighbour?  A selector list is
+ * dropped whole when one member is invalid, so two rules may only be merged
+ * when every browser understands both: type, class, id, attribute selectors,
+ * combinators and CSS 2.1's pseudo-classes and pseudo-elements, nothing
+ * vendor-prefixed or more recent (:nth-child() would cost IE8 the rule). */
+static int mergeable(cssmin *m, size_t i, size_t j)
+{
+	/* CSS 2.1's pseudo-classes: older browsers than that are gone */
+	static const char *const pseudo[] = {"hover", "active",	     "focus", "visited",
+					     "link",  "first-child", NULL};
+	int brackets = 0;
+	for (; i < j; i++) {
+		const css_tok *t = &m->t[i];
+		char c = m->s[t->start];
+		switch (t->type) {
+		case CP_CSS_WS:
+		case CP_CSS_COMMENT:
+		case CP_CSS_IDENT:
+		case CP_CSS_HASH:
+		case CP_CSS_COMMA:
+			break;
+		case CP_CSS_DELIM:
+			if (!strchr(brackets ? "=^$|~*" : ".*>+~", c))
+				return 0;
+			break;
+		case CP_CSS_LBRACKET:
+			brackets++;
+			break;
+		case CP_CSS_RBRACKET:
+			brackets--;
+			break;
+		case CP_CSS_STRING:
+			if (!brackets || (t->flags & CP_CSS_UNTERMINATED))
+				return 0;
+			break;
+		case CP_CSS_COLON:
+			if (i + 1 < j && m->t[i + 1].type == CP_CSS_COLON)
+				i++;
+			if (i + 1 >= j)
+				return 0;
+			if (legacy_pseudo(m, &m->t[i + 1]) || ident_in(m, &m->t[i + 1], pseudo)) {
+				i++;
+				break;
+			}
+			return 0;
+		default:
+			return 0;
+		}
+	}
+	return brackets == 0;
+}
+
 static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 {
 	int brackets = 0;
@@ -367,16 +249,22 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 	i = css_skip_ws(m, i, j, &sep);
 	sep = SEP_NONE;
 	while (i < j) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_WS || t->type == CP_CSS_COMMENT) {
 			i = css_skip_ws(m, i, j, &sep);
 			continue;
 		}
+		sep |= css_sep_of(t);
 		enum css_ctx ctx = brackets ? CTX_SEL_IN : CTX_SEL;
 		if (t->type == CP_CSS_LBRACKET)
 			brackets++;
 		else if (t->type == CP_CSS_RBRACKET && brackets)
 			brackets--;
+		if (t->type == CP_CSS_COLON && i + 2 < j && m->t[i + 1].type == CP_CSS_COLON &&
+		    legacy_pseudo(m, &m->t[i + 2])) {
+			i++; /* ::before -> :before: CSS2's spelling, read the same everywhere */
+			continue;
+		}
 		if (brackets && t->type == CP_CSS_STRING)
 			attr_string(m, sep, t);
 		else if (t->type == CP_CSS_STRING)
@@ -391,6 +279,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 }
 
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top);
+static size_t skip_block(cssmin *m, size_t b);
 static size_t decls(cssmin *m, size_t i);
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 
@@ -400,15 +289,23 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
 {
+	if (m->depth >= CSS_MAX_DEPTH) {
+		/* nesting this deep is an attack, not a stylesheet: keep the
+		 * block as written rather than recurse further */
+		size_t e = skip_block(m, b);
+		css_put_raw(m, b, e);
+		m->last = CP_CSS_EOF;
+		return e;
+	}
 	css_put(m, CP_CSS_LBRACE, "{", 1);
 	m->last = CP_CSS_EOF;
 	size_t open = m->out->len;
+	m->depth++;
 	size_t i = body(m, b + 1, arg);
+	m->depth--;
 	if (m->out->len == open && removable) {
-		truncate_to(m, mark);
+		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_RBRACE, '}');
 		css_put(m, CP_CSS_RBRACE, "}", 1);
 	}
 	m->last = CP_CSS_EOF;
@@ -431,24 +328,63 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 	size_t j = find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
 	if (m->t[j].type != CP_CSS_LBRACE) {
 		/* no block: the browser drops it; keep the text as it is */
-		put_raw(m, i, trim_end(m, i, j));
+		css_put_raw(m, i, trim_end(m, i, j));
 		m->last = CP_CSS_EOF;
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_EOF, 0);
 		return j;
 	}
 	size_t mark = m->out->len;
-	mark_segment(m, m->t[i].start);
+	css_mark_segment(m, m->t[i].start);
 	selector(m, i, j, kind);
-	if (m->force_nl)
-		css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_LBRACE, '{');
-	return block(m, j, mark, 1, body_decls, 0);
+	size_t sel_end = m->out->len;
+	size_t e = block(m, j, mark, 1, body_decls, 0);
+	if (m->out->len > mark && m->out->data[m->out->len - 1] == '}') {
+		m->q.start = mark;
+		m->q.sel_end = sel_end;
+		m->q.end = m->out->len;
+		m->q.depth = m->depth;
+		m->q.mergeable = kind == SEL_STYLE && mergeable(m, i, j);
+	}
+	return e;
+}
+
+/* The rule just written (m->q) has the same block as the rule before it,
+ * written just before it: "A{X}B{X}" becomes "A,B{X}".  Both keep their
+ * place in the cascade, since nothing lay between them. */
+static void merge_rule(cssmin *m, size_t before)
+{
+	struct css_rule *p = &m->prev, *q = &m->q;
+	if (!q->mergeable || !p->mergeable || p->end != before || q->start != before ||
+	    p->depth != q->depth || p->end - p->sel_end != q->end - q->sel_end ||
+	    memcmp(m->out->data + p->sel_end, m->out->data + q->sel_end, q->end - q->sel_end) ||
+	    /* a nested rule's & would stand for the merged list, whose
+	     * specificity is that of its most specific member */
+	    memchr(m->out->data + q->sel_end + 1, '{', q->end - q->sel_end - 1)) {
+		*p = *q;
+		return;
+	}
+	size_t sl = q->sel_end - q->start;
+	char *sel = cp_xstrndup(m->out->data + q->start, sl);
+	char *d = m->out->data;
+	memmove(d + p->sel_end + 1 + sl, d + p->sel_end, p->end - p->sel_end);
+	d[p->sel_end] = ',';
+	memcpy(d + p->sel_end + 1, sel, sl);
+	free(sel);
+	/* source map: the second rule's segments go with it; the block's
+	 * segments move right by the inserted selector */
+	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= q->start)
+		m->nseg--;
+	for (size_t k = m->nseg; k-- > 0 && m->seg[k].out + m->base >= p->sel_end;)
+		m->seg[k].out += 1 + sl;
+	p->sel_end += 1 + sl;
+	p->end += 1 + sl;
+	m->out->len = p->end;
+	d[m->out->len] = 0;
 }
 
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 {
 	for (;;) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
 			return i;
@@ -476,7 +412,12 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 		default:
 			break;
 		}
+		size_t before = m->out->len;
+		m->q.mergeable = 0;
+		m->q.end = 0;
 		i = qualified_rule(m, i, !top, kind);
+		if (m->q.end == m->out->len && m->q.end > before)
+			merge_rule(m, before);
 	}
 }
 
@@ -504,7 +445,7 @@ static void lower_name(const char *p, size_t n, char *buf, size_t bufsz)
 static int opaque_value(cssmin *m, size_t i, size_t j)
 {
 	for (; i < j; i++) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_COLON)
 			return 1;
 		if (t->type == CP_CSS_FUNCTION && t->end - t->start == 11 &&
@@ -524,11 +465,11 @@ static void declaration(cssmin *m, size_t i, size_t j)
 	int sep = 0;
 	size_t c = k + 1 < j ? css_skip_ws(m, k + 1, j, &sep) : j;
 	if (m->t[k].type != CP_CSS_IDENT || c >= j || m->t[c].type != CP_CSS_COLON) {
-		put_raw(m, i, j); /* not a declaration: the browser drops it as it is */
+		css_put_raw(m, i, j); /* not a declaration: the browser drops it as it is */
 		return;
 	}
-	mark_segment(m, m->t[i].start);
-	const cp_css_tok *name = &m->t[k];
+	css_mark_segment(m, m->t[i].start);
+	const css_tok *name = &m->t[k];
 	css_put(m, CP_CSS_IDENT, m->s + m->t[i].start, name->end - m->t[i].start);
 	css_put(m, CP_CSS_COLON, ":", 1);
 	size_t v = css_skip_ws(m, c + 1, j, &sep);
@@ -539,11 +480,11 @@ static void declaration(cssmin *m, size_t i, size_t j)
 		size_t w = c + 1;
 		while (w < j && m->t[w].type == CP_CSS_WS)
 			w++;
-		put_raw(m, w, j);
+		css_put_raw(m, w, j);
 		return;
 	}
 	if (opaque_value(m, v, j)) {
-		put_raw(m, v, j);
+		css_put_raw(m, v, j);
 		return;
 	}
 	char lname[64];
@@ -554,6 +495,22 @@ static void declaration(cssmin *m, size_t i, size_t j)
 	css_value(m, v, j, mode, CTX_VALUE, SEP_NONE);
 }
 
+/* A rule or at-rule nested in a declaration list.  The ';' owed to the
+ * declaration before it is written first, and taken back when the rule
+ * turns out empty and goes. */
+static size_t nested(cssmin *m, size_t i, int *owed, int at)
+{
+	size_t before = m->out->len;
+	if (*owed)
+		put_punct(m, CP_CSS_SEMICOLON, ';');
+	i = at ? at_rule(m, i, 1, 0) : qualified_rule(m, i, 1, SEL_STYLE);
+	if (*owed && m->out->len == before + 1)
+		css_truncate(m, before); /* still owed */
+	else
+		*owed = 0;
+	return i;
+}
+
 /* Declaration list (a style rule's block, @font-face, ...), which may hold
  * nested rules and at-rules (CSS Nesting).  Returns the index of the
  * closing '}' or EOF. */
@@ -561,7 +518,7 @@ static size_t decls(cssmin *m, size_t i)
 {
 	int owed = 0; /* a ';' is owed before the next item */
 	for (;;) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
 		case CP_CSS_RBRACE:
@@ -580,10 +537,7 @@ static size_t decls(cssmin *m, size_t i)
 			i++;
 			continue;
 		case CP_CSS_AT_KEYWORD:
-			if (owed)
-				put_punct(m, CP_CSS_SEMICOLON, ';');
-			owed = 0;
-			i = at_rule(m, i, 1, 0);
+			i = nested(m, i, &owed, 1);
 			continue;
 		default:
 			break;
@@ -592,13 +546,13 @@ static size_t decls(cssmin *m, size_t i)
 			     m->s[t->start] == '-' && m->s[t->start + 1] == '-';
 		unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_RBRACE);
 		size_t j = find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
+		if (m->t[j].type == CP_CSS_LBRACE) {
+			i = nested(m, i, &owed, 0);
+			continue;
+		}
 		if (owed)
 			put_punct(m, CP_CSS_SEMICOLON, ';');
 		owed = 0;
-		if (m->t[j].type == CP_CSS_LBRACE) {
-			i = qualified_rule(m, i, 1, SEL_STYLE);
-			continue;
-		}
 		size_t before = m->out->len;
 		declaration(m, i, j);
 		owed = m->out->len != before;
@@ -649,7 +603,7 @@ static size_t skip_block(cssmin *m, size_t b)
 
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 {
-	const cp_css_tok *at = &m->t[i];
+	const css_tok *at = &m->t[i];
 	char name[64];
 	lower_name(m->s + at->start + 1, at->end - at->start - 1, name, sizeof name);
 	int removable;
@@ -663,12 +617,12 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 		size_t e = end == CP_CSS_LBRACE
 			       ? skip_block(m, j)
 			       : (end == CP_CSS_SEMICOLON ? j + 1 : trim_end(m, i, j));
-		put_raw(m, i, e);
+		css_put_raw(m, i, e);
 		m->last = CP_CSS_EOF;
 		return e;
 	}
 	size_t mark = m->out->len;
-	mark_segment(m, at->start);
+	css_mark_segment(m, at->start);
 	css_put(m, CP_CSS_AT_KEYWORD, m->s + at->start, at->end - at->start);
 	int sep = 0;
 	size_t p = css_skip_ws(m, i + 1, j, &sep);
@@ -681,12 +635,8 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	}
 	if (end != CP_CSS_LBRACE) {
 		m->last = CP_CSS_EOF;
-		if (m->force_nl)
-			css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_EOF, 0);
 		return j;
 	}
-	if (m->force_nl)
-		css_sep(m, CTX_VALUE, SEP_NONE, CP_CSS_LBRACE, '{');
 	if (kind == AT_KEYFRAMES)
 		return block(m, j, mark, 0, body_rules, SEL_KEYFRAME);
 	if (kind == AT_DECLS || (kind == AT_RULES && in_decls))
@@ -695,7 +645,7 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 		return block(m, j, mark, removable, body_rules, SEL_STYLE);
 	/* a statement at-rule with a block: not valid, keep its text */
 	size_t e = skip_block(m, j);
-	put_raw(m, j, e);
+	css_put_raw(m, j, e);
 	m->last = CP_CSS_EOF;
 	return e;
 }
@@ -705,16 +655,37 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 static void tokenize(cssmin *m)
 {
 	cp_css_lex lex;
-	size_t cap = m->len / 4 + 16;
+	cp_css_tok t;
+	size_t cap = m->len / 8 + 16;
+	unsigned before = 0;
 	m->t = cp_xmalloc(cap * sizeof *m->t);
 	m->n = 0;
 	cp_css_lex_init(&lex, m->s, m->len);
 	for (;;) {
+		cp_css_next(&lex, &t);
+		if (t.type == CP_CSS_WS) {
+			before |= CSS_WS_BEFORE;
+			continue;
+		}
+		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
+			before |= CSS_COMMENT_BEFORE;
+			continue;
+		}
 		if (m->n == cap) {
-			cap = cap * 2;
+			cap = cap / 2 * 3;
 			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
 		}
-		if (cp_css_next(&lex, &m->t[m->n]) == CP_CSS_EOF)
+		css_tok *c = &m->t[m->n];
+		c->start = (uint32_t)t.start;
+		c->end = (uint32_t)t.end;
+		c->numlen =
+		    t.num_end
+			? (uint16_t)(t.num_end - t.start < 0xffff ? t.num_end - t.start : 0xffff)
+			: 0;
+		c->type = (uint8_t)t.type;
+		c->flags = (uint8_t)(t.flags | before);
+		before = 0;
+		if (t.type == CP_CSS_EOF)
 			break;
 		m->n++;
 	}
@@ -749,14 +720,17 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	m.s = in ? in : "";
 	m.len = in ? len : 0;
 	m.out = out;
+	if (m.len >= UINT32_MAX) {
+		/* beyond the 32-bit token offsets: no stylesheet is this big */
+		cp_buf_append(out, in, len);
+		return 0;
+	}
 	cp_buf_reserve(out, len / 2 + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
 	m.last = CP_CSS_EOF;
 	tokenize(&m);
 	rules(&m, 0, 1, SEL_STYLE);
-	if (m.force_nl)
-		cp_buf_putc(out, '\n');
 	if (m.legal.len) {
 		if (out->len > m.base)
 			cp_buf_putc(out, '\n');

@@ -1,7 +1,8 @@
 /*
  * css_min.h - internals of the CSS minifier, shared by css_min.c (the
- * structure: rules, blocks, at-rules, selectors, output and source map) and
- * css_min_values.c (declaration values: numbers, colours, urls, strings).
+ * structure: rules, blocks, at-rules, selectors), css_min_out.c (writing:
+ * separators, strings, source map segments) and css_min_values.c
+ * (declaration values: numbers, colours, urls).
  *
  * The input is tokenized once into an array (lib/css_lex.h) so the structure
  * pass can look ahead to the end of a declaration or a prelude before
@@ -17,6 +18,11 @@
 
 #include "minify.h"
 
+#include <stdint.h>
+
+/* Blocks nested deeper than this are copied as written (the walk recurses). */
+#define CSS_MAX_DEPTH 256
+
 /* Where a token is written: decides which whitespace may go. */
 enum css_ctx {
 	CTX_SEL,    /* selector: whitespace is the descendant combinator */
@@ -28,25 +34,55 @@ enum css_ctx {
 /* What stood between the previous token and this one in the input. */
 enum { SEP_NONE = 0, SEP_WS = 1, SEP_COMMENT = 2 };
 
+/* A token as the minifier keeps it: cp_css_tok in 12 bytes instead of 40,
+ * and whitespace and (non-legal) comments not kept at all but folded into
+ * the next token's flags.  The array is the minifier's main memory cost, and
+ * touching less of it is most of its speed.  Offsets are 32-bit: a larger
+ * input is copied as is. */
+typedef struct css_tok {
+	uint32_t start, end;
+	uint8_t type;	 /* cp_css_type */
+	uint8_t flags;	 /* cp_css_flags | CSS_WS_BEFORE | CSS_COMMENT_BEFORE */
+	uint16_t numlen; /* numeric tokens: length of the number (0xffff: too long) */
+} css_tok;
+
+#define CSS_WS_BEFORE	   0x40 /* whitespace stood before this token */
+#define CSS_COMMENT_BEFORE 0x80 /* a dropped comment stood before this token */
+#define CSS_NUM_END(t)	   ((size_t)(t)->start + (t)->numlen)
+
+/* SEP_* for what stood before t in the input. */
+static inline int css_sep_of(const struct css_tok *t)
+{
+	return ((t->flags & CSS_WS_BEFORE) ? 1 : 0) | ((t->flags & CSS_COMMENT_BEFORE) ? 2 : 0);
+}
+
 typedef struct css_seg {
 	size_t out; /* offset in the output (relative to its start) */
 	size_t src; /* offset in the input */
 } css_seg;
 
+/* A style rule as written: [start, sel_end) selector, [sel_end, end) block. */
+struct css_rule {
+	size_t start, sel_end, end;
+	int depth;
+	int mergeable;
+};
+
 typedef struct cssmin {
 	const char *s;
 	size_t len;
-	cp_css_tok *t; /* tokens; t[n] is EOF */
+	css_tok *t; /* tokens; t[n] is EOF */
 	size_t n;
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
-	cp_buf legal; /* legal comments moved to the end (CP_LEGAL_EOF) */
+	int depth;		 /* block nesting, bounded by CSS_MAX_DEPTH */
+	struct css_rule prev, q; /* the last two style rules, for merging */
+	cp_buf legal;		 /* legal comments moved to the end (CP_LEGAL_EOF) */
 	/* last token written: type and last byte (CP_CSS_EOF: nothing yet
 	 * in this context) */
 	cp_css_type last;
 	char last_ch;
-	int force_nl; /* a bad string or a lone backslash was written: a newline must follow */
 	/* source map segments, kept apart until the end so a truncated rule
 	 * takes its segments with it */
 	int want_map;
@@ -58,9 +94,17 @@ typedef struct cssmin {
 void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first);
 void css_put(cssmin *m, cp_css_type type, const char *p, size_t n);
 /* css_sep + css_put of a token as written in the input. */
-void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t);
+void css_put_tok(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
 /* Writes a string token, requoted with the better quote when that is safe. */
-void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t);
+void css_put_string(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t);
+/* Closes a string, url() or comment that EOF cut off (the spec does too). */
+void css_close_cut(cssmin *m, const css_tok *t);
+/* Copies tokens [i, j) as written. */
+void css_put_raw(cssmin *m, size_t i, size_t j);
+/* Records a source map segment: the output's current end <- input offset src. */
+void css_mark_segment(cssmin *m, size_t src);
+/* Drops everything written since out offset mark (an empty rule), with its segments. */
+void css_truncate(cssmin *m, size_t mark);
 
 /* Values (css_min_values.c). */
 enum value_mode {

@@ -214,7 +214,8 @@ unsigned css_value_mode(const char *name, size_t n)
 					       "text-emphasis-color",
 					       NULL};
 	for (int k = 0; colorish[k]; k++)
-		if (strlen(colorish[k]) == n && !memcmp(colorish[k], name, n))
+		if (colorish[k][0] == name[0] && strlen(colorish[k]) == n &&
+		    !memcmp(colorish[k], name, n))
 			return VAL_COLOR_NAMES;
 	return VAL_NORMAL;
 }
@@ -270,18 +271,17 @@ static int length_unit(const char *u, size_t n)
 	return 0;
 }
 
-static void number(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t, unsigned mode,
-		   int depth)
+static void number(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t, unsigned mode, int depth)
 {
 	char buf[128];
-	size_t nlen = t->num_end - t->start;
-	size_t ulen = t->end - t->num_end;
+	size_t nlen = t->numlen;
+	size_t ulen = t->end - CSS_NUM_END(t);
 	if ((mode & VAL_NO_NUMBERS) || nlen + 2 > sizeof buf || (t->flags & CP_CSS_ESCAPED)) {
 		css_put_tok(m, ctx, sep, t);
 		return;
 	}
 	size_t k = css_min_number(m->s + t->start, nlen, buf);
-	const char *unit = m->s + t->num_end;
+	const char *unit = m->s + CSS_NUM_END(t);
 	if (t->type == CP_CSS_DIMENSION && is_zero(buf, k) && depth == 0 && ctx == CTX_VALUE &&
 	    !(mode & VAL_NO_ZERO_UNIT) && length_unit(unit, ulen)) {
 		css_sep(m, ctx, sep, CP_CSS_NUMBER, buf[0]);
@@ -334,7 +334,7 @@ static void put_hex(cssmin *m, enum css_ctx ctx, int sep, char *h, size_t n)
 	css_put(m, CP_CSS_HASH, out, o);
 }
 
-static void hash(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
+static void hash(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start + 1;
 	size_t n = t->end - t->start - 1;
@@ -385,7 +385,7 @@ static size_t url_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t j)
 	if (k >= j || m->t[k].type != CP_CSS_STRING ||
 	    (m->t[k].flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)))
 		return 0;
-	const cp_css_tok *str = &m->t[k];
+	const css_tok *str = &m->t[k];
 	size_t r = css_skip_ws(m, k + 1, j, &s2);
 	if (r >= j || m->t[r].type != CP_CSS_RPAREN)
 		return 0;
@@ -405,15 +405,16 @@ static size_t url_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t j)
 }
 
 /* An unquoted url token: the whitespace inside url( ... ) goes. */
-static void url_token(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
+static void url_token(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 {
 	const char *p = m->s + t->start;
 	size_t a = 4, b = t->end - t->start;
-	if (t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED) || t->type != CP_CSS_URL) {
+	if ((t->flags & CP_CSS_ESCAPED) || t->type != CP_CSS_URL) {
 		css_put_tok(m, ctx, sep, t);
 		return;
 	}
-	b--; /* ')' */
+	if (!(t->flags & CP_CSS_UNTERMINATED))
+		b--; /* ')' (EOF may have taken it: then it is written anyway) */
 	while (a < b &&
 	       (p[a] == ' ' || p[a] == '\t' || p[a] == '\n' || p[a] == '\r' || p[a] == '\f'))
 		a++;
@@ -430,7 +431,7 @@ static void url_token(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t)
  * alpha -> hex.  Returns the index after ')' or 0. */
 static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t j)
 {
-	const cp_css_tok *f = &m->t[i];
+	const css_tok *f = &m->t[i];
 	const char *fp = m->s + f->start;
 	size_t fn = f->end - f->start;
 	int hsl;
@@ -451,7 +452,7 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 		k = css_skip_ws(m, k, j, &s2);
 		if (k >= j)
 			return 0;
-		const cp_css_tok *t = &m->t[k];
+		const css_tok *t = &m->t[k];
 		if (t->type == CP_CSS_RPAREN)
 			break;
 		if (t->type == CP_CSS_COMMA) {
@@ -469,7 +470,7 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 		if ((t->type != CP_CSS_NUMBER && t->type != CP_CSS_PERCENTAGE) || nv == 4)
 			return 0;
 		char num[64];
-		size_t len = t->num_end - t->start;
+		size_t len = t->numlen;
 		if (len >= sizeof num)
 			return 0;
 		memcpy(num, m->s + t->start, len);
@@ -530,14 +531,13 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 	return k + 1;
 }
 
-static int ident_is(const cp_css_tok *t, const char *s, const char *w)
+static int ident_is(const css_tok *t, const char *s, const char *w)
 {
 	size_t n = strlen(w);
 	return t->end - t->start == n && !strncasecmp(s + t->start, w, n);
 }
 
-static void ident(cssmin *m, enum css_ctx ctx, int sep, const cp_css_tok *t, unsigned mode,
-		  int depth)
+static void ident(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t, unsigned mode, int depth)
 {
 	const char *p = m->s + t->start;
 	size_t n = t->end - t->start;
@@ -571,8 +571,9 @@ void css_value(cssmin *m, size_t i, size_t j, unsigned mode, enum css_ctx ctx, i
 {
 	int depth = 0;
 	while (i < j) {
-		const cp_css_tok *t = &m->t[i];
+		const css_tok *t = &m->t[i];
 		size_t next;
+		sep |= css_sep_of(t);
 		switch (t->type) {
 		case CP_CSS_WS:
 		case CP_CSS_COMMENT:

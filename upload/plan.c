@@ -324,7 +324,9 @@ static void add_file(struct planner *pl, size_t i)
 	}
 	size_t gi;
 	char *gz = cp_xasprintf("%s.gz", f->rel);
-	if (mode == CP_ENC_GZIP && map_get(&pl->dist, gz, &gi)) {
+	/* A manifest is read by programs (Django's storage), not browsers: it
+	 * keeps its plain bytes even in gzip mode. */
+	if (mode == CP_ENC_GZIP && !is_manifest_name(f->rel) && map_get(&pl->dist, gz, &gi)) {
 		/* x's key, x.gz's bytes */
 		cp_plan_item *it = add_item(pl->plan, f->rel, &pl->files[gi]);
 		set_headers(pl, it, f->rel, "gzip");

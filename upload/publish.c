@@ -11,7 +11,7 @@
  * Concurrency.  For s3:// every put is submitted from this thread to the
  * client's engine (which keeps --concurrency requests on the wire and
  * retries by itself) and completes through a callback; submission waits
- * while the client already has 2N operations queued, so memory stays
+ * while the client already has 4N+64 operations queued, so memory stays
  * bounded for any number of files.  An earlier version used N worker
  * threads each blocked in a synchronous put: same throughput, but every
  * request cost several thread wake-ups, and client CPU is one of the
@@ -66,7 +66,8 @@ static void record(struct run *r, cp_plan_item *it, const cp_error *e)
 	r->prog.files_done++;
 	r->pending--;
 	report(r);
-	pthread_cond_broadcast(&r->cond);
+	if (!r->pending) /* only the end of the phase is waited for */
+		pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -106,7 +107,8 @@ static void async_done(void *ctx, const cp_error *e)
 static void run_async(struct run *r)
 {
 	struct slot *slots = cp_xmalloc((r->nidx + 1) * sizeof *slots);
-	size_t bound = 2 * (size_t)(r->o->concurrency > 0 ? r->o->concurrency : 16);
+	/* enough queued to keep the engine busy, few enough to bound memory */
+	size_t bound = 4 * (size_t)(r->o->concurrency > 0 ? r->o->concurrency : 16) + 64;
 	for (size_t k = 0; k < r->nidx; k++) {
 		slots[k] = (struct slot){r, &r->plan->v[r->idx[k]]};
 		cp_put_headers h;

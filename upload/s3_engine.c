@@ -41,6 +41,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,9 @@ struct cp_s3 {
 	int stop;
 	size_t ops;
 	cp_s3_stats stats;
-	unsigned seed; /* engine only: jitter */
+	unsigned seed;	/* engine only: jitter */
+	CURL *idle[64]; /* engine only: easy handles kept for reuse */
+	int nidle;
 };
 
 static uint64_t now_ms(void)
@@ -168,16 +171,20 @@ typedef struct hash_ctx {
 static int hash_chunk(void *ctx, const unsigned char *p, size_t n)
 {
 	hash_ctx *h = ctx;
-	EVP_DigestUpdate(h->md5, p, n);
+	if (h->md5)
+		EVP_DigestUpdate(h->md5, p, n);
 	EVP_DigestUpdate(h->sha, p, n);
 	return 0;
 }
 
 static void hash_body(s3_req *r)
 {
-	hash_ctx h = {EVP_MD_CTX_new(), EVP_MD_CTX_new()};
+	/* a caller that already knows the MD5 (the planner hashed the file)
+	 * saves one digest: only SHA-256 is computed then */
+	hash_ctx h = {r->have_md5 ? NULL : EVP_MD_CTX_new(), EVP_MD_CTX_new()};
 	unsigned char md5[16], sha[32];
-	EVP_DigestInit_ex(h.md5, EVP_md5(), NULL);
+	if (h.md5)
+		EVP_DigestInit_ex(h.md5, EVP_md5(), NULL);
 	EVP_DigestInit_ex(h.sha, EVP_sha256(), NULL);
 	cp_error err = {0};
 	if (cp_stream_file(r->file, r->off, r->len, hash_chunk, &h, &err) != 0) {
@@ -186,14 +193,16 @@ static void hash_body(s3_req *r)
 		if (!r->res.err.msg[0])
 			cp_error_set(&r->res.err, r->file, 0, 0, "cannot read");
 	} else {
-		EVP_DigestFinal_ex(h.md5, md5, NULL);
 		EVP_DigestFinal_ex(h.sha, sha, NULL);
-		if (!r->have_md5)
+		if (h.md5) {
+			EVP_DigestFinal_ex(h.md5, md5, NULL);
 			memcpy(r->md5, md5, 16);
+		}
 		r->have_md5 = 1;
 		cp_hex(sha, 32, r->sha256);
 	}
-	EVP_MD_CTX_free(h.md5);
+	if (h.md5)
+		EVP_MD_CTX_free(h.md5);
 	EVP_MD_CTX_free(h.sha);
 }
 
@@ -466,7 +475,11 @@ static int start(cp_s3 *s, s3_req *r)
 			return -1;
 		}
 	}
-	r->easy = curl_easy_init();
+	/* a reset handle keeps its DNS and TLS session caches warm */
+	if (s->nidle)
+		r->easy = s->idle[--s->nidle];
+	else
+		r->easy = curl_easy_init();
 	prepare(s, r);
 	r->t_start = now_ms();
 	curl_multi_add_handle(s->multi, r->easy);
@@ -549,7 +562,12 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
 	curl_multi_remove_handle(s->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	if (s->nidle < (int)(sizeof(s->idle) / sizeof(s->idle[0]))) {
+		curl_easy_reset(r->easy);
+		s->idle[s->nidle++] = r->easy;
+	} else {
+		curl_easy_cleanup(r->easy);
+	}
 	r->easy = NULL;
 	curl_slist_free_all(r->slist);
 	r->slist = NULL;
@@ -590,6 +608,11 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	}
 	r->res.attempts = r->attempts;
 	r->res.ok = cc == CURLE_OK && r->res.status >= 200 && r->res.status < 300;
+	if (r->to_fd && r->res.ok) {
+		/* pwrite left the offset alone: leave it after the body, as write would */
+		r->res.size = r->nbody;
+		lseek(r->fd, r->fd_start + (off_t)r->nbody, SEEK_SET);
+	}
 	if (r->md5_ctx) {
 		EVP_DigestFinal_ex(r->md5_ctx, r->res_md5, NULL);
 		EVP_MD_CTX_free(r->md5_ctx);
@@ -617,6 +640,13 @@ static void fail_now(s3_req *r)
 static void *engine_main(void *arg)
 {
 	cp_s3 *s = arg;
+	/* A peer that resets a connection mid-write must give EPIPE, not kill
+	 * the process: with CURLOPT_NOSIGNAL curl leaves SIGPIPE to us, and a
+	 * synchronous signal is delivered to this thread only. */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	for (;;) {
 		uint64_t now = now_ms();
 		/* deadlines that passed go first: they have waited longest */
@@ -739,6 +769,8 @@ void cp_s3_free(cp_s3 *s)
 	pthread_join(s->thread, NULL);
 	for (int i = 0; i < NPREP; i++)
 		pthread_join(s->prep[i], NULL);
+	while (s->nidle)
+		curl_easy_cleanup(s->idle[--s->nidle]);
 	curl_multi_cleanup(s->multi);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle_cond);

@@ -94,6 +94,7 @@ char *s3_xml_decode(const char *s, size_t n)
 	} ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
 	cp_buf b = CP_BUF_INIT;
 	cp_buf_reserve(&b, n);
+	b.data[0] = 0; /* cp_buf_reserve alone does not terminate the buffer */
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] != '&') {
 			cp_buf_putc(&b, s[i]);

@@ -9,7 +9,9 @@
  *            or an S3 bucket prefix (s3://bucket/prefix).  Operations are
  *            synchronous and safe to call from many threads at once; the
  *            S3 implementation multiplexes them onto the client's single
- *            network thread, so N callers means N requests in flight.
+ *            network thread, so N callers means N requests in flight (the
+ *            publisher uses its internal asynchronous put instead, see
+ *            target_impl.h, to spare a thread per request).
  *   plan     pure data: DIST + ONE flat listing of the target -> the list of
  *            keys to send or skip, with headers and a reason for each.  No
  *            network; the unit tests build plans from fabricated listings.

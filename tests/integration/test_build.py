@@ -130,19 +130,22 @@ def test_cycle_members_name_each_other(cdnpipe, site, tmp_path):
     assert manifest(dist)["css/cycle-a.css"] != a
 
 
-@pytest.mark.parametrize("extra", [[], ["--only-hashed"]])
+@pytest.mark.parametrize("extra", [[], ["--only-hashed"], ["--minify-default"]])
 def test_deterministic_across_jobs(cdnpipe, site, tmp_path, extra):
     for i in range(40):  # enough files for threads to interleave
         (site / "css" / f"gen{i:02}.css").write_text(
             f'@import "gen{(i + 1) % 40:02}.css";\n' if i % 7 == 0 else
             f'.g{i} {{ background: url("../img/logo.png"); }}\n' * (i + 1))
     snaps = []
+    base = BASE
+    if extra == ["--minify-default"]:  # the default pipeline, with source maps
+        base, extra = ["build", "-q"], ["--source-map"]
     for jobs in (1, 2, 8):
         dist = tmp_path / f"dist{jobs}"
-        cdnpipe(*BASE, *extra, "--jobs", jobs, site, "-o", dist, check=0)
+        cdnpipe(*base, *extra, "--jobs", jobs, site, "-o", dist, check=0)
         snaps.append({k: v[0] for k, v in snapshot(dist).items()})
     assert snaps[0] == snaps[1] == snaps[2]
-    if extra:
+    if extra == ["--only-hashed"]:
         assert "css/app.css" not in snaps[0]
 
 
@@ -488,3 +491,47 @@ def test_source_maps_generated(cdnpipe, site, tmp_path):
     css = (dist / paths["css/theme.css"]).read_text()
     assert css.rstrip().endswith("/*# sourceMappingURL=" +
                                  os.path.basename(paths["css/theme.css.map"]) + " */")
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def decode_mappings(mappings):
+    """Source Map v3 mappings -> [(gen_line, gen_col, src_line, src_col)]."""
+    out, src_line, src_col = [], 0, 0
+    for gl, line in enumerate(mappings.split(";")):
+        gc = 0
+        for seg in filter(None, line.split(",")):
+            vals, v, shift = [], 0, 0
+            for ch in seg:
+                d = B64.index(ch)
+                v |= (d & 31) << shift
+                shift += 5
+                if not d & 32:
+                    vals.append(-(v >> 1) if v & 1 else v >> 1)
+                    v, shift = 0, 0
+            gc += vals[0]
+            if len(vals) >= 4:
+                src_line += vals[2]
+                src_col += vals[3]
+                out.append((gl, gc, src_line, src_col))
+    return out
+
+
+def test_generated_css_map_survives_rewriting(cdnpipe, tmp_path):
+    # rewriting lengthens url(img/a.png); the map's later columns must follow
+    src = tmp_path / "s"
+    (src / "img").mkdir(parents=True)
+    (src / "img" / "a.png").write_bytes(b"A")
+    (src / "x.css").write_text(
+        ".a {\n  background: url(img/a.png);\n}\n.after {\n  color: red;\n}\n")
+    dist = tmp_path / "dist"
+    cdnpipe("build", "-q", "--source-map", "--compress=none", src, "-o", dist, check=0)
+    paths = manifest(dist)
+    out = (dist / paths["x.css"]).read_text()
+    assert paths["img/a.png"] in out
+    line0 = out.split("\n")[0]
+    col = line0.index(".after")
+    segs = decode_mappings(json.loads((dist / paths["x.css.map"]).read_text())["mappings"])
+    hits = [s for s in segs if s[0] == 0 and s[1] == col]
+    assert hits and hits[0][2:] == (3, 0), (col, segs)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from s3fixtures import s3_session, s3, s3_bucket, s3_check, cdnpipe_env  # noqa: F401
+pytest_plugins = ["s3fixtures"]
 from upload_dist import make_dist, expected_headers
 
 
@@ -249,3 +249,20 @@ def test_clear_errors(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path, env_change)
     assert p.returncode in (1, 2)
     assert p.stderr.strip() and len(p.stderr.strip().splitlines()) <= 3
     assert s3.proxy.count(method="PUT") == 0
+
+
+def test_endpoint_and_region_flags(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path):
+    dist = tmp_path / "dist"
+    files = make_dist(dist)
+    env = {k: v for k, v in cdnpipe_env.items()
+           if k not in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    upload(cdnpipe, env, dist, f"s3://{s3_bucket}/f", "--endpoint", s3.url, "--region",
+           "us-east-1", "--path-style", "--concurrency", "3")
+    assert s3.proxy.count(status=403) == 0
+    check_bucket(s3, s3_bucket, "f/", files)
+    # the flags beat the environment: a wrong region there is overridden
+    env["AWS_REGION"] = "eu-west-3"
+    s3.reset()
+    upload(cdnpipe, env, dist, f"s3://{s3_bucket}/f", "--endpoint", s3.url, "--region",
+           "us-east-1")
+    assert s3.proxy.count(status=403) == 0 and s3.proxy.count(method="PUT") == 0

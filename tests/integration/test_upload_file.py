@@ -126,4 +126,35 @@ def test_bad_arguments(cdnpipe, tmp_path):
     assert cdnpipe("upload", tmp_path / "missing", f"file://{tmp_path}/o").returncode == 1
     assert cdnpipe("upload", dist, f"file://{tmp_path}/o", "--encoding=zstd").returncode == 2
     assert cdnpipe("upload", dist).returncode == 2
+    p = cdnpipe("upload", dist, f"file://{dist}/public")  # would publish into itself
+    assert p.returncode == 2 and "inside" in p.stderr
+    assert not (dist / "public").exists()
     assert not (tmp_path / "o").exists()
+
+
+def test_config_sections(cdnpipe, tmp_path):
+    dist = tmp_path / "dist"
+    files = make_dist(dist)
+    (tmp_path / "cdnpipe.ini").write_text("[upload]\nencoding = none\n")
+    out = tmp_path / "site"
+    cdnpipe("upload", dist, f"file://{out}", check=0)  # cwd is tmp_path
+    assert not [k for k in tree(out) if k.endswith((".gz", ".br"))]
+    # a flag overrides the file
+    out2 = tmp_path / "site2"
+    cdnpipe("upload", dist, f"file://{out2}", "--encoding=siblings", check=0)
+    assert tree(out2) == files
+    # a typo in the config is an error naming file and line
+    (tmp_path / "cdnpipe.ini").write_text("[upload]\n\nencodng = none\n")
+    p = cdnpipe("upload", dist, f"file://{tmp_path}/o3")
+    assert p.returncode == 2 and "cdnpipe.ini:3" in p.stderr
+    assert not (tmp_path / "o3").exists()
+
+
+def test_no_progress_line_off_a_terminal(cdnpipe, tmp_path):
+    dist = tmp_path / "dist"
+    make_dist(dist, extra={f"i{n}.png": b"x" * 5000 for n in range(100)})
+    p = cdnpipe("upload", dist, f"file://{tmp_path}/out", check=0)
+    assert "\r" not in p.stderr and "\033" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1  # the summary line only
+    p = cdnpipe("upload", dist, f"file://{tmp_path}/out2", "-q", check=0)
+    assert p.stderr == "" and p.stdout == ""

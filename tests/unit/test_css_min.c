@@ -44,7 +44,7 @@ static void test_whitespace(void **state)
 	check("@supports not (display : grid) { a { b : c } }",
 	      "@supports not (display:grid){a{b:c}}");
 	check("a { width : calc( 100% - ( 2 * 10px ) ) ; b : min( 1px , 2px ) }",
-	      "a{width:calc(100% - (2 * 10px));b:min(1px,2px)}");
+	      "a{width:calc(100% - (2*10px));b:min(1px,2px)}");
 	check("a{b:clamp(1rem, 2vw + 1px, 3rem);c:max(1px, 2px - 1px)}",
 	      "a{b:clamp(1rem,2vw + 1px,3rem);c:max(1px,2px - 1px)}");
 	check("a { margin : 0 auto ! important ; font : 12px / 1.5 a , b }",
@@ -69,6 +69,31 @@ static void test_structure(void **state)
 	      ".a{color:red;&:hover{color:blue}.b &{x:y}}");
 	check("@font-face{font-family:x;src:url(a.woff)}",
 	      "@font-face{font-family:x;src:url(a.woff)}");
+}
+
+static void test_merging(void **state)
+{
+	/* adjacent rules with the same block share it */
+	check(".a{color:red}.b>p:hover{color:red}.c{color:blue}",
+	      ".a,.b>p:hover{color:red}.c{color:blue}");
+	check("a::before{x:y}b::after{x:y}c::selection{x:y}",
+	      "a:before,b:after{x:y}c::selection{x:y}");
+	check("li:first-child{x:y}[a=b]{x:y}", "li:first-child,[a=b]{x:y}");
+	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1){x:y}[a=b]{x:y}");
+	/* but never when one selector might be unknown to a browser: the whole
+	 * list would be dropped there */
+	check(".a::-moz-selection{x:y}.a::selection{x:y}",
+	      ".a::-moz-selection{x:y}.a::selection{x:y}");
+	check(".a:focus-visible{x:y}.b{x:y}", ".a:focus-visible{x:y}.b{x:y}");
+	check(".a:not(.b){x:y}.c{x:y}", ".a:not(.b){x:y}.c{x:y}");
+	/* nor across anything else, nor different blocks */
+	check(".a{x:y}/*! c */.b{x:y}", ".a{x:y}/*! c */.b{x:y}");
+	check(".a{x:y}@media print{.b{x:y}}.c{x:y}", ".a{x:y}@media print{.b{x:y}}.c{x:y}");
+	check("@media print{.a{x:y}.b{x:y}}", "@media print{.a,.b{x:y}}");
+	check(".a{x:y}.b{x:z}", ".a{x:y}.b{x:z}");
+	check(".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}",
+	      ".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}");
+	check(".a{x:y}.b{x:y", ".a{x:y}.b{x:y");
 }
 
 static void test_numbers_and_units(void **state)
@@ -108,8 +133,8 @@ static void test_strings_and_urls(void **state)
 	check("a{b:url(\"a(1).png\");c:url('x\"y')}", "a{b:url(\"a(1).png\");c:url('x\"y')}");
 	check("a{content:'x';b:'it\"s';c:'it\\'s';d:\"q\"}",
 	      "a{content:\"x\";b:'it\"s';c:'it\\'s';d:\"q\"}");
-	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"]{x:y}",
-	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"]{x:y}");
+	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"],[a=\"--x\"]{x:y}",
+	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"],[a=\"--x\"]{x:y}");
 	check("@import url(\"a.css\") screen;@import 'b.css';",
 	      "@import url(a.css) screen;@import \"b.css\";");
 	check("a{font-weight:bold;b:bold;font:bold 1px a}",
@@ -136,6 +161,23 @@ static void test_recovery(void **state)
 	check("a{b:\"x\n;c:d}", "a{b:\"x\n;c:d}");
 	check("a{b:'abc", "a{b:\"abc\"");
 	check("a{b:url(x", "a{b:url(x)");
+	check("{c:url(\n", "{c:url()"); /* found by fuzzing: idempotent at EOF too */
+	check("\"\\\r\r", "\"\\\r\r");	/* a bad string ending in an escaped CR */
+	check("a{b:c}}}", "a{b:c}}}");
+	/* nesting deeper than the walk recurses: kept as written, still idempotent */
+	static char deep[4 * 300 + 64];
+	char *p = deep;
+	for (int k = 0; k < 300; k++)
+		p += sprintf(p, "a {");
+	sprintf(p, "x:y}");
+	cp_minify_opts o0 = {0};
+	char *d1 = min_opts(deep, strlen(deep), &o0);
+	assert_non_null(strstr(d1, "a{a{a{"));
+	assert_non_null(strstr(d1, "a {a {x:y}"));
+	char *d2 = min_opts(d1, strlen(d1), &o0);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
 	check("a{b:c} /*! x", "a{b:c}/*! x*/");
 	check("a{b:c", "a{b:c");
 	check("a{b:calc(1px", "a{b:calc(1px");
@@ -182,16 +224,24 @@ static void test_source_map(void **state)
 	assert_non_null(strstr(map.data, "\"sources\":[\"in.css\"]"));
 	cp_buf_free(&out);
 	cp_buf_free(&map);
+	/* merged rules: the block's segments follow it */
+	in = ".a {\n  x: y;\n}\n.b {\n  x: y;\n}\n";
+	assert_int_equal(cp_minify_css(in, strlen(in), &o, &out, &map, &err), 0);
+	assert_string_equal(out.data, ".a,.b{x:y}\n/*# sourceMappingURL=out.css.map */");
+	/* ".a" 0:0 <- 0:0, "x" 0:6 <- 1:2 */
+	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,MACE\""));
+	cp_buf_free(&out);
+	cp_buf_free(&map);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_whitespace),	      cmocka_unit_test(test_structure),
-	    cmocka_unit_test(test_numbers_and_units), cmocka_unit_test(test_colours),
-	    cmocka_unit_test(test_strings_and_urls),  cmocka_unit_test(test_kept_verbatim),
-	    cmocka_unit_test(test_recovery),	      cmocka_unit_test(test_legal_comments),
-	    cmocka_unit_test(test_source_map),
+	    cmocka_unit_test(test_whitespace),	   cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_merging),	   cmocka_unit_test(test_numbers_and_units),
+	    cmocka_unit_test(test_colours),	   cmocka_unit_test(test_strings_and_urls),
+	    cmocka_unit_test(test_kept_verbatim),  cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_legal_comments), cmocka_unit_test(test_source_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "upload/target_impl.h"
 #include "upload/upload.h"
+
+#include <pthread.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +269,17 @@ static void test_encoding_gzip(void **s)
 	it = find(&p, "robots.txt");
 	assert_null(it->content_encoding);
 	assert_int_equal(it->size, 14);
+	/* a manifest keeps its plain bytes: Django reads it, not a browser */
+	put_str("staticfiles.json.gz", "GZ-OF-MANIFEST");
+	cp_plan_free(&p);
+	assert_int_equal(plan_with(NULL, &o, &p, &e), 0);
+	it = find(&p, "staticfiles.json");
+	assert_null(it->content_encoding);
+	assert_int_equal(it->size, strlen(manifest_json));
+	assert_int_equal(find(&p, "staticfiles.json.gz")->action, CP_PLAN_SKIP);
+	char *mgz = cp_path_join(dist, "staticfiles.json.gz");
+	unlink(mgz);
+	free(mgz);
 	/* a lone .gz is still a file */
 	assert_int_equal(find(&p, "archive.tar.gz")->action, CP_PLAN_UPLOAD);
 	assert_null(find(&p, "archive.tar.gz")->content_encoding);
@@ -390,6 +404,86 @@ static void test_manifest_in_subfolder(void **s)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- publish, on a fake target that records the order of puts ---- */
+
+struct fake {
+	struct cp_target base;
+	pthread_mutex_t lock;
+	char *order[64];
+	int n;
+	const char *fail; /* puts of keys containing this fail */
+};
+
+static int fake_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
+		    const unsigned char *md5, cp_error *err)
+{
+	struct fake *f = (struct fake *)t;
+	if (f->fail && strstr(key, f->fail))
+		return cp_error_set(err, key, 0, 0, "injected failure");
+	pthread_mutex_lock(&f->lock);
+	f->order[f->n++] = cp_xstrdup(key);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static const struct cp_target_ops fake_ops = {.scheme = "fake", .put = fake_put};
+
+static void fake_free(struct fake *f)
+{
+	for (int i = 0; i < f->n; i++)
+		free(f->order[i]);
+}
+
+static void test_publish_manifest_last(void **s)
+{
+	cp_plan p;
+	cp_error e = {0};
+	assert_int_equal(plan_with(NULL, NULL, &p, &e), 0);
+	struct fake f = {.base.ops = &fake_ops, .lock = PTHREAD_MUTEX_INITIALIZER};
+	cp_publish_opts o = {.concurrency = 4};
+	cp_publish_result r;
+	assert_int_equal(cp_publish(&f.base, &p, &o, &r, &e), 0);
+	assert_int_equal(f.n, (int)p.n);
+	assert_string_equal(f.order[f.n - 1], "staticfiles.json");
+	assert_true(r.manifest_sent);
+	assert_int_equal(r.uploaded, p.n);
+	assert_int_equal(r.failed, 0);
+	for (size_t i = 0; i < p.n; i++)
+		assert_int_equal(p.v[i].status, CP_ITEM_DONE);
+	fake_free(&f);
+	cp_plan_free(&p);
+}
+
+static void test_publish_failure_holds_manifest(void **s)
+{
+	cp_plan p;
+	cp_error e = {0};
+	assert_int_equal(plan_with(NULL, NULL, &p, &e), 0);
+	struct fake f = {.base.ops = &fake_ops, .lock = PTHREAD_MUTEX_INITIALIZER, .fail = "logo"};
+	cp_publish_opts o = {.concurrency = 3};
+	cp_publish_result r;
+	assert_int_equal(cp_publish(&f.base, &p, &o, &r, &e), CP_ERR_BUILD);
+	assert_non_null(strstr(e.msg, "manifest was not uploaded"));
+	assert_int_equal(r.failed, 2); /* img/logo.png and its fingerprinted copy */
+	assert_false(r.manifest_sent);
+	for (int i = 0; i < f.n; i++)
+		assert_string_not_equal(f.order[i], "staticfiles.json");
+	assert_int_equal(f.n, (int)p.n - 3); /* every other asset was still sent */
+	for (size_t i = 0; i < p.n; i++) {
+		const cp_plan_item *it = &p.v[i];
+		if (strstr(it->key, "logo")) {
+			assert_int_equal(it->status, CP_ITEM_FAILED);
+			assert_string_equal(it->error, "injected failure");
+		} else if (it->manifest) {
+			assert_int_equal(it->status, CP_ITEM_PENDING);
+		} else {
+			assert_int_equal(it->status, CP_ITEM_DONE);
+		}
+	}
+	fake_free(&f);
+	cp_plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +496,8 @@ int main(void)
 	    cmocka_unit_test(test_multipart_etag),
 	    cmocka_unit_test(test_bad_manifest_is_an_error),
 	    cmocka_unit_test(test_manifest_in_subfolder),
+	    cmocka_unit_test(test_publish_manifest_last),
+	    cmocka_unit_test(test_publish_failure_holds_manifest),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

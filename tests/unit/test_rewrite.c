@@ -131,13 +131,42 @@ static void test_splice(void **s)
 	cp_assets_free(&t);
 }
 
+static void test_js_scan(void **s)
+{
+	(void)s;
+	/* Django's (?m)^(//# (?-i:sourceMappingURL)=(?P<url>.*))$ */
+	const char *js = "var a;\n//# sourceMappingURL=a.js.map\r\n"
+			 "  //# sourceMappingURL=indented.map\n"
+			 "//# sourcemappingurl=case.map\n"
+			 "//@ sourceMappingURL=old.map\n"
+			 "//#  sourceMappingURL=two-spaces.map\n"
+			 "//# sourceMappingURL= spaced.map \n"
+			 "//# sourceMappingURL=last.map";
+	cp_refs refs = {0};
+	cp_scan_js(js, strlen(js), &refs);
+	assert_int_equal(refs.n, 3);
+	assert_string_equal(refs.v[0].url, "a.js.map");
+	assert_int_equal(refs.v[0].line, 2);
+	assert_int_equal(refs.v[0].col, 1);
+	assert_int_equal(refs.v[0].kind, CP_REF_SOURCEMAP);
+	/* the span is the line without its break, '\r' included in the break */
+	assert_memory_equal(js + refs.v[0].start, "//# sourceMappingURL=a.js.map", 29);
+	assert_int_equal(refs.v[0].end - refs.v[0].start, 29);
+	assert_string_equal(refs.v[1].url, "spaced.map");
+	assert_int_equal(refs.v[1].line, 7);
+	assert_string_equal(refs.v[2].url, "last.map");
+	assert_int_equal(refs.v[2].end, strlen(js));
+	cp_refs_free(&refs);
+	cp_scan_js("", 0, &refs);
+	assert_int_equal(refs.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_django_forms),
-	    cmocka_unit_test(test_escaping),
-	    cmocka_unit_test(test_compact),
-	    cmocka_unit_test(test_splice),
+	    cmocka_unit_test(test_django_forms), cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_compact),	 cmocka_unit_test(test_splice),
+	    cmocka_unit_test(test_js_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,10 @@ static void test_escape_roundtrip(void **state)
 	assert_string_equal(back, k);
 	free(back);
 	cp_buf_free(&b);
+	/* empty text is an empty, terminated string (found by fuzz_s3_xml) */
+	back = s3_xml_decode("", 0);
+	assert_string_equal(back, "");
+	free(back);
 	/* unknown or broken entities are kept as text */
 	back = s3_xml_decode("&bogus; &#xZZ; &", 16);
 	assert_string_equal(back, "&bogus; &#xZZ; &");
