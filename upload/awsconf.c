@@ -15,6 +15,7 @@
  * ';' at the start of a line; values are trimmed.
  */
 #include "upload/s3.h"
+#include "upload/s3_int.h"
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -159,6 +160,97 @@ static char *normalise_endpoint(const char *ep)
 	return v;
 }
 
+/* Keys: the env pair (unless --profile named a profile), else the profile;
+ * failing both, the machine (container endpoint, EC2 metadata). */
+static int load_credentials(cp_s3_config *cfg, files *f, int explicit_profile, cp_error *err)
+{
+	if (!explicit_profile && env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
+		cfg->access_key = cp_xstrdup(env("AWS_ACCESS_KEY_ID"));
+		cfg->secret_key = cp_xstrdup(env("AWS_SECRET_ACCESS_KEY"));
+		cfg->session_token = first(NULL, env("AWS_SESSION_TOKEN"));
+		return 0;
+	}
+	cfg->access_key = prof(f, "aws_access_key_id", 1);
+	cfg->secret_key = prof(f, "aws_secret_access_key", 1);
+	cfg->session_token = prof(f, "aws_session_token", 1);
+	if (explicit_profile && !f->seen)
+		return cp_error_set(err, NULL, 0, 0, "profile '%s' not found in %s or %s",
+				    f->profile, f->cred ? f->cred : "~/.aws/credentials",
+				    f->conf ? f->conf : "~/.aws/config");
+	if (cfg->access_key && cfg->secret_key)
+		return 0;
+	/* profiles whose keys come from a program or a service we do not run */
+	static const char *const kinds[] = {
+	    "credential_process",      "role_arn", "sso_session", "sso_start_url",
+	    "web_identity_token_file", NULL};
+	for (int i = 0; kinds[i]; i++) {
+		char *v = prof(f, kinds[i], 1);
+		free(v);
+		if (v)
+			return cp_error_set(
+			    err, NULL, 0, 0,
+			    "profile '%s' gets its credentials through %s, which "
+			    "cdnpipe does not run; export them first: eval \"$(aws "
+			    "configure export-credentials --profile %s --format env)\"",
+			    f->profile, kinds[i], f->profile);
+	}
+	free(cfg->access_key);
+	free(cfg->secret_key);
+	free(cfg->session_token);
+	cfg->access_key = cfg->secret_key = cfg->session_token = NULL;
+	int m = s3_machine_credentials(cfg, err);
+	if (m == 1)
+		return cp_error_set(err, NULL, 0, 0,
+				    "no S3 credentials: set AWS_ACCESS_KEY_ID and "
+				    "AWS_SECRET_ACCESS_KEY, or give profile '%s' "
+				    "aws_access_key_id/aws_secret_access_key in %s",
+				    f->profile, f->cred ? f->cred : "~/.aws/credentials");
+	return m;
+}
+
+/* Region, endpoint, CA bundle and addressing: flag, env, profile, default. */
+static void load_endpoint(cp_s3_config *cfg, files *f, const cp_s3_overrides *ov)
+{
+	cfg->region = ov->region && *ov->region ? cp_xstrdup(ov->region) : NULL;
+	cfg->region = first(cfg->region, env("AWS_REGION"));
+	cfg->region = first(cfg->region, env("AWS_DEFAULT_REGION"));
+	if (!cfg->region)
+		cfg->region = prof(f, "region", 0);
+	if (!cfg->region || !*cfg->region) {
+		free(cfg->region);
+		cfg->region = cp_xstrdup("us-east-1");
+	}
+	char *ep = ov->endpoint && *ov->endpoint ? cp_xstrdup(ov->endpoint) : NULL;
+	ep = first(ep, env("AWS_ENDPOINT_URL_S3"));
+	ep = first(ep, env("AWS_ENDPOINT_URL"));
+	if (!ep)
+		ep = prof(f, "s3.endpoint_url", 0);
+	if (!ep)
+		ep = prof(f, "endpoint_url", 0);
+	if (ep)
+		cfg->endpoint = normalise_endpoint(ep);
+	else if (strcmp(cfg->region, "auto") == 0)
+		cfg->endpoint = cp_xstrdup("https://s3.amazonaws.com");
+	else
+		cfg->endpoint = cp_xasprintf("https://s3.%s.amazonaws.com", cfg->region);
+	free(ep);
+	cfg->ca_bundle = first(NULL, env("AWS_CA_BUNDLE"));
+	if (!cfg->ca_bundle)
+		cfg->ca_bundle = prof(f, "ca_bundle", 0);
+	char *style = prof(f, "s3.addressing_style", 0);
+	if (ov->addressing == CP_S3_ADDR_PATH)
+		cfg->path_style = 1;
+	else if (ov->addressing == CP_S3_ADDR_VIRTUAL)
+		cfg->path_style = 0;
+	else if (style && strcmp(style, "path") == 0)
+		cfg->path_style = 1;
+	else if (style && strcmp(style, "virtual") == 0)
+		cfg->path_style = 0;
+	else
+		cfg->path_style = local_endpoint(cfg->endpoint);
+	free(style);
+}
+
 int cp_s3_config_load(cp_s3_config *cfg, const cp_s3_overrides *ov, cp_error *err)
 {
 	static const cp_s3_overrides none = {0};
@@ -175,75 +267,9 @@ int cp_s3_config_load(cp_s3_config *cfg, const cp_s3_overrides *ov, cp_error *er
 	f.conf_section = strcmp(f.profile, "default") == 0 ? cp_xstrdup("default")
 							   : cp_xasprintf("profile %s", f.profile);
 	cfg->profile = cp_xstrdup(f.profile);
-
-	/* credentials: env pair (unless --profile), else the profile */
-	if (!explicit_profile && env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-		cfg->access_key = cp_xstrdup(env("AWS_ACCESS_KEY_ID"));
-		cfg->secret_key = cp_xstrdup(env("AWS_SECRET_ACCESS_KEY"));
-		cfg->session_token = first(NULL, env("AWS_SESSION_TOKEN"));
-	} else {
-		cfg->access_key = prof(&f, "aws_access_key_id", 1);
-		cfg->secret_key = prof(&f, "aws_secret_access_key", 1);
-		cfg->session_token = prof(&f, "aws_session_token", 1);
-	}
-
-	cfg->region = ov->region && *ov->region ? cp_xstrdup(ov->region) : NULL;
-	cfg->region = first(cfg->region, env("AWS_REGION"));
-	cfg->region = first(cfg->region, env("AWS_DEFAULT_REGION"));
-	if (!cfg->region)
-		cfg->region = prof(&f, "region", 0);
-
-	char *ep = ov->endpoint && *ov->endpoint ? cp_xstrdup(ov->endpoint) : NULL;
-	ep = first(ep, env("AWS_ENDPOINT_URL_S3"));
-	ep = first(ep, env("AWS_ENDPOINT_URL"));
-	if (!ep)
-		ep = prof(&f, "s3.endpoint_url", 0);
-	if (!ep)
-		ep = prof(&f, "endpoint_url", 0);
-
-	cfg->ca_bundle = first(NULL, env("AWS_CA_BUNDLE"));
-	if (!cfg->ca_bundle)
-		cfg->ca_bundle = prof(&f, "ca_bundle", 0);
-	char *style = prof(&f, "s3.addressing_style", 0);
-
-	int rc = 0;
-	if (explicit_profile && !f.seen) {
-		rc = cp_error_set(err, NULL, 0, 0, "profile '%s' not found in %s or %s", f.profile,
-				  f.cred ? f.cred : "~/.aws/credentials",
-				  f.conf ? f.conf : "~/.aws/config");
-	} else if (!cfg->access_key || !cfg->secret_key) {
-		rc = cp_error_set(err, NULL, 0, 0,
-				  "no S3 credentials: set AWS_ACCESS_KEY_ID and "
-				  "AWS_SECRET_ACCESS_KEY, or give profile '%s' "
-				  "aws_access_key_id/aws_secret_access_key in %s",
-				  f.profile, f.cred ? f.cred : "~/.aws/credentials");
-	}
-	if (rc)
-		rc = CP_ERR_USAGE;
-
-	if (!cfg->region || !*cfg->region) {
-		free(cfg->region);
-		cfg->region = cp_xstrdup("us-east-1");
-	}
-	if (ep) {
-		cfg->endpoint = normalise_endpoint(ep);
-		free(ep);
-	} else if (strcmp(cfg->region, "auto") == 0) {
-		cfg->endpoint = cp_xstrdup("https://s3.amazonaws.com");
-	} else {
-		cfg->endpoint = cp_xasprintf("https://s3.%s.amazonaws.com", cfg->region);
-	}
-	if (ov->addressing == CP_S3_ADDR_PATH)
-		cfg->path_style = 1;
-	else if (ov->addressing == CP_S3_ADDR_VIRTUAL)
-		cfg->path_style = 0;
-	else if (style && strcmp(style, "path") == 0)
-		cfg->path_style = 1;
-	else if (style && strcmp(style, "virtual") == 0)
-		cfg->path_style = 0;
-	else
-		cfg->path_style = local_endpoint(cfg->endpoint);
-	free(style);
+	int rc = load_credentials(cfg, &f, explicit_profile, err) ? CP_ERR_USAGE : 0;
+	if (!rc)
+		load_endpoint(cfg, &f, ov);
 	free(f.cred);
 	free(f.conf);
 	free(f.conf_section);

@@ -91,9 +91,15 @@ typedef struct cp_s3_config {
  * "[default]"): aws_access_key_id, aws_secret_access_key,
  * aws_session_token, region, endpoint_url, ca_bundle, and
  * "s3 =\n  endpoint_url = ..." / "addressing_style = path|virtual" sub-keys.
- * A named profile that exists in neither file is an error; missing
- * credentials are an error (CP_ERR_USAGE) naming where they were looked for.
- * A profile with credentials in env is not required to exist.
+ * When neither gives keys: the container credentials endpoint
+ * (AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI, with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN), then EC2 instance metadata (IMDSv2,
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT; 1 s timeouts; skipped when
+ * AWS_EC2_METADATA_DISABLED=true).  A named profile that exists in neither
+ * file is an error; so is a profile whose credentials come from SSO,
+ * role_arn or credential_process (the message says how to export them);
+ * missing credentials are an error (CP_ERR_USAGE) naming where they were
+ * looked for.
  */
 int cp_s3_config_load(cp_s3_config *cfg, const cp_s3_overrides *ov, cp_error *err);
 void cp_s3_config_free(cp_s3_config *cfg);

@@ -70,7 +70,9 @@ struct cp_s3 {
 	int stop;
 	size_t ops;
 	cp_s3_stats stats;
-	unsigned seed;	/* engine only: jitter */
+	unsigned seed;	  /* engine only: jitter */
+	char key_date[9]; /* engine only: the signing key and the day it is for */
+	unsigned char key[32];
 	CURL *idle[64]; /* engine only: easy handles kept for reuse */
 	int nidle;
 };
@@ -360,11 +362,10 @@ static void add_signed(cp_sigv4_header *sh, size_t *n, struct curl_slist **sl, c
 	free(line);
 }
 
-/* Builds headers, signs and configures the easy handle. */
-static void prepare(cp_s3 *s, s3_req *r)
+/* The header list of one attempt: S3's, the caller's, and the signature
+ * over them (for this second: it is rebuilt on every attempt). */
+static struct curl_slist *signed_headers(cp_s3 *s, s3_req *r, const char *host, const char *path)
 {
-	char *host, *path;
-	char *url = s3_req_url(&s->cfg, r, &host, &path);
 	char amz_date[17], md5b64[32];
 	const char *payload;
 	cp_sigv4_amz_date(time(NULL), amz_date);
@@ -389,7 +390,11 @@ static void prepare(cp_s3 *s, s3_req *r)
 	cp_sigv4_input in = {r->method,	       path,	 r->query,	sh,   n,
 			     payload,	       amz_date, s->cfg.region, "s3", s->cfg.access_key,
 			     s->cfg.secret_key};
-	char *auth = cp_sigv4_authorization(&in);
+	if (memcmp(s->key_date, amz_date, 8) != 0) {
+		cp_sigv4_signing_key(&in, s->key);
+		memcpy(s->key_date, amz_date, 8);
+	}
+	char *auth = cp_sigv4_authorization_key(&in, s->key);
 	char *line = cp_xasprintf("Authorization: %s", auth);
 	sl = curl_slist_append(sl, line);
 	OPENSSL_cleanse(line, strlen(line));
@@ -399,8 +404,15 @@ static void prepare(cp_s3 *s, s3_req *r)
 	sl = curl_slist_append(sl, "Expect:");
 	sl = curl_slist_append(sl, "Accept:");
 	free(sh);
-	r->slist = sl;
+	return sl;
+}
 
+/* Builds headers, signs and configures the easy handle. */
+static void prepare(cp_s3 *s, s3_req *r)
+{
+	char *host, *path;
+	char *url = s3_req_url(&s->cfg, r, &host, &path);
+	struct curl_slist *sl = r->slist = signed_headers(s, r, host, path);
 	CURL *e = r->easy;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
@@ -776,6 +788,7 @@ void cp_s3_free(cp_s3 *s)
 	pthread_cond_destroy(&s->idle_cond);
 	pthread_cond_destroy(&s->prep_cond);
 	OPENSSL_cleanse(s->cfg.secret_key, strlen(s->cfg.secret_key));
+	OPENSSL_cleanse(s->key, sizeof(s->key));
 	cp_s3_config_free(&s->cfg);
 	free(s);
 }

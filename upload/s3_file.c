@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,52 @@ static void on_aborted(void *ctx, const cp_s3_result *res)
 	mpu_finish(m, &m->fail);
 }
 
+/* The ETag S3 gives the completed object: MD5 of the part MD5s, "-N". */
+static int expected_etag(const mpu *m, char out[48])
+{
+	cp_md5_ctx c;
+	cp_md5_init(&c);
+	int ok = 1;
+	for (int i = 0; i < m->nparts; i++) {
+		unsigned char d[16];
+		const char *e = m->parts[i].etag;
+		if (strlen(e) != 32)
+			ok = 0;
+		for (int k = 0; ok && k < 16; k++) {
+			unsigned v;
+			if (sscanf(e + 2 * k, "%2x", &v) != 1)
+				ok = 0;
+			d[k] = (unsigned char)v;
+		}
+		if (ok)
+			cp_md5_update(&c, d, 16);
+	}
+	unsigned char d[16];
+	cp_md5_final(&c, d);
+	cp_hex(d, 16, out);
+	snprintf(out + 32, 16, "-%d", m->nparts);
+	return ok;
+}
+
+/* After a lost answer to CompleteMultipartUpload, is our object there?  Only
+ * an ETag built from exactly our parts proves it (servers that give a plain
+ * MD5, like s3rver, cannot be told apart from an older object: the failure
+ * stands there). */
+static void on_checked(void *ctx, const cp_s3_result *res)
+{
+	mpu *m = ctx;
+	char want[48];
+	if (res->ok && res->size == m->size && expected_etag(m, want) &&
+	    strcasecmp(res->etag, want) == 0) {
+		cp_s3_result ok = *res;
+		ok.nheaders = 0;
+		ok.headers = NULL;
+		mpu_finish(m, &ok);
+		return;
+	}
+	mpu_finish(m, &m->fail);
+}
+
 static void on_completed(void *ctx, const cp_s3_result *res)
 {
 	mpu *m = ctx;
@@ -149,6 +196,14 @@ static void on_completed(void *ctx, const cp_s3_result *res)
 		return;
 	}
 	s3_result_copy(&m->fail, res);
+	if (res->status != 400 && res->status != 403) {
+		/* An earlier attempt may have completed the upload and lost its
+		 * answer (curl itself resends on a reused connection that closes
+		 * without one, so `attempts` cannot tell): the retry then finds
+		 * the upload gone.  The object tells. */
+		cp_s3_head(m->s, m->bucket, m->key, on_checked, m, NULL);
+		return;
+	}
 	if (m->keep)
 		mpu_finish(m, &m->fail);
 	else
@@ -257,14 +312,9 @@ int cp_s3_put_file(cp_s3 *s, const char *bucket, const char *key, const char *pa
 		o = &defaults;
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		cp_s3_result tmp = {0};
-		cp_error_set(&tmp.err, path, 0, 0, "cannot read: %s", strerror(errno));
-		if (done) {
-			done(ctx, &tmp);
-			return 0;
-		}
-		*res = tmp;
-		return CP_ERR_BUILD;
+		cp_error err = {0};
+		cp_error_set(&err, path, 0, 0, "cannot read: %s", strerror(errno));
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	uint64_t size = (uint64_t)st.st_size;
 	uint64_t threshold = o->threshold ? o->threshold : (64ull << 20);
@@ -403,14 +453,6 @@ int cp_s3_get_file(cp_s3 *s, const char *bucket, const char *key, const char *pa
 	s3_op_begin(s);
 	s3_submit(r);
 	return w ? s3_waiter_wait(w) : 0;
-fail:;
-	cp_s3_result tmp = {0};
-	tmp.err = err;
-	tmp.err.set = 1;
-	if (done) {
-		done(ctx, &tmp);
-		return 0;
-	}
-	*res = tmp;
-	return CP_ERR_BUILD;
+fail:
+	return s3_fail_early(s, &err, done, ctx, res);
 }

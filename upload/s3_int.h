@@ -92,6 +92,15 @@ void s3_explain(s3_req *r);
 /* Full URL and the path as signed, for r. Newly allocated. */
 char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **path);
 
+/* Credentials from the machine (s3_creds.c): the container endpoint, then
+ * EC2's instance metadata (IMDSv2).  0: cfg's keys filled; 1: none here;
+ * CP_ERR_BUILD: an endpoint answered but gave nothing usable (err). */
+int s3_machine_credentials(cp_s3_config *cfg, cp_error *err);
+
+/* A failure found before sending, reported in the caller's mode (async:
+ * on the engine thread). */
+int s3_fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx, cp_s3_result *res);
+
 /* Blocking on top of async: a waiter whose done copies the result. */
 typedef struct s3_waiter s3_waiter;
 s3_waiter *s3_waiter_new(cp_s3_result *out);

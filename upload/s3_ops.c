@@ -63,7 +63,15 @@ char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **p
 	const char *scheme = sep ? ep : "https";
 	size_t hl = strcspn(hp, "/");
 	char *key = r->key ? cp_s3_uri_encode(r->key, 1) : NULL;
-	if (cfg->path_style) {
+	/* Like the AWS CLI, fall back to path style for buckets that cannot be
+	 * a host name label: a dot breaks the *.s3 wildcard certificate over
+	 * https, upper case and '_' are not valid in DNS names. */
+	int path_style = cfg->path_style;
+	for (const char *b = r->bucket; !path_style && *b; b++)
+		if ((*b == '.' && scheme_len == 5 && strncmp(scheme, "https", 5) == 0) ||
+		    (*b >= 'A' && *b <= 'Z') || *b == '_')
+			path_style = 1;
+	if (path_style) {
 		*host = cp_xstrndup(hp, hl);
 		*path =
 		    key ? cp_xasprintf("/%s/%s", r->bucket, key) : cp_xasprintf("/%s", r->bucket);
@@ -77,6 +85,51 @@ char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **p
 }
 
 /* ------------------------------------------------------------------ errors */
+
+/* RequestTimeTooSkewed: the difference, from the times the server gives. */
+static void explain_skew(s3_req *r)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *rt = s3_xml_get(x, r->resp.len, NULL, "RequestTime");
+	char *st = s3_xml_get(x, r->resp.len, NULL, "ServerTime");
+	time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
+	if (!a && rt)
+		a = s3_parse_http_date(rt);
+	if (!b && st)
+		b = s3_parse_http_date(st);
+	if (a && b)
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock differs from the server's by %lld seconds "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)",
+			 (long long)(a - b));
+	else
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock is too far from the server's "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)");
+	free(rt);
+	free(st);
+}
+
+/* A bucket in another region: name it when the server tells. */
+static void explain_region(s3_req *r)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
+	char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
+	char where[300] = "";
+	if (region)
+		snprintf(where, sizeof(where), " (it is in %.60s)", region);
+	else if (ep)
+		snprintf(where, sizeof(where), "; the server names endpoint %.200s", ep);
+	snprintf(e->msg, sizeof(e->msg),
+		 "bucket '%.200s' is not in region %.40s%s: pass --region (or set AWS_REGION) to "
+		 "the bucket's region",
+		 r->bucket, s3_config(r->s)->region, where);
+	free(region);
+	free(ep);
+}
 
 void s3_explain(s3_req *r)
 {
@@ -113,26 +166,7 @@ void s3_explain(s3_req *r)
 			 "AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the "
 			 "region)");
 	} else if (strcmp(code, "RequestTimeTooSkewed") == 0) {
-		char *rt =
-		    s3_xml_get(r->resp.data ? r->resp.data : "", r->resp.len, NULL, "RequestTime");
-		char *st =
-		    s3_xml_get(r->resp.data ? r->resp.data : "", r->resp.len, NULL, "ServerTime");
-		time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
-		if (!a && rt)
-			a = s3_parse_http_date(rt);
-		if (!b && st)
-			b = s3_parse_http_date(st);
-		if (a && b)
-			snprintf(e->msg, sizeof(e->msg),
-				 "this machine's clock differs from the server's by %lld seconds "
-				 "(RequestTimeTooSkewed); fix the clock (NTP)",
-				 (long long)(a - b));
-		else
-			snprintf(e->msg, sizeof(e->msg),
-				 "this machine's clock is too far from the server's "
-				 "(RequestTimeTooSkewed); fix the clock (NTP)");
-		free(rt);
-		free(st);
+		explain_skew(r);
 	} else if (strcmp(code, "NoSuchBucket") == 0) {
 		snprintf(e->msg, sizeof(e->msg), "bucket '%s' does not exist on %s", r->bucket,
 			 s3_config(r->s)->endpoint);
@@ -146,20 +180,7 @@ void s3_explain(s3_req *r)
 	} else if (strcmp(code, "PermanentRedirect") == 0 || r->res.status == 301 ||
 		   (strcmp(code, "AuthorizationHeaderMalformed") == 0 &&
 		    strstr(server, "region"))) {
-		const char *x = r->resp.data ? r->resp.data : "";
-		char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
-		char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
-		snprintf(e->msg, sizeof(e->msg),
-			 "bucket '%.200s' is not in region %.40s%s%.60s%s%.200s: pass --region "
-			 "(or set AWS_REGION) to the bucket's region",
-			 r->bucket, s3_config(r->s)->region, region ? " (it is in " : "",
-			 region ? region : "",
-			 region ? ")"
-			 : ep	? "; the server names endpoint "
-				: "",
-			 !region && ep ? ep : "");
-		free(region);
-		free(ep);
+		explain_region(r);
 	} else if (strcmp(code, "NoSuchKey") == 0) {
 		snprintf(e->msg, sizeof(e->msg), "no such key");
 	} else if (code[0]) {
@@ -262,19 +283,28 @@ static int apply_body(s3_req *r, const cp_s3_body *b, cp_error *err)
 }
 
 /* Reports a failure before anything was submitted, in the chosen mode. */
-static int fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx,
-		      cp_s3_result *res)
+/* Reports a failure found before anything was sent, in the caller's mode.
+ * An async caller still hears about it on the engine thread, as promised:
+ * a callback run inside the submit call could deadlock a caller that holds
+ * a lock its callback takes. */
+int s3_fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx, cp_s3_result *res)
 {
-	(void)s;
-	cp_s3_result tmp = {0};
-	tmp.err = *err;
-	tmp.err.set = 1;
-	if (done) {
-		done(ctx, &tmp);
-		return 0;
+	if (!done) {
+		memset(res, 0, sizeof(*res));
+		res->err = *err;
+		res->err.set = 1;
+		return CP_ERR_BUILD;
 	}
-	*res = tmp;
-	return CP_ERR_BUILD;
+	s3_req *r = s3_req_new(s, "GET", "", NULL);
+	r->res.err = *err;
+	r->res.err.set = 1;
+	r->prep_failed = 1; /* the engine finishes it without sending */
+	r->done = done;
+	r->done_ctx = ctx;
+	r->finish = finish_simple;
+	s3_op_begin(s);
+	s3_submit(r);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ objects */
@@ -286,7 +316,7 @@ int cp_s3_put(cp_s3 *s, const char *bucket, const char *key, const cp_s3_body *b
 	cp_error err = {0};
 	if (apply_body(r, body, &err) != 0) {
 		s3_req_free(r);
-		return fail_early(s, &err, done, ctx, res);
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	apply_headers(r, h);
 	return run(r, done, ctx, res);
@@ -394,7 +424,7 @@ int cp_s3_mpu_part(cp_s3 *s, const char *bucket, const char *key, const char *up
 	cp_error err = {0};
 	if (apply_body(r, body, &err) != 0) {
 		s3_req_free(r);
-		return fail_early(s, &err, done, ctx, res);
+		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	r->query = part_query(number, upload_id);
 	return run(r, done, ctx, res);

@@ -173,30 +173,42 @@ static void hmac(const void *key, size_t keylen, const char *msg, unsigned char 
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &len);
 }
 
-void cp_sigv4_signature(const cp_sigv4_input *in, const char *string_to_sign, char out[65])
+void cp_sigv4_signing_key(const cp_sigv4_input *in, unsigned char key[32])
 {
-	unsigned char k[32];
 	char date[9];
 	char *secret = cp_xasprintf("AWS4%s", in->secret_key);
 	memcpy(date, in->amz_date, 8);
 	date[8] = 0;
-	hmac(secret, strlen(secret), date, k);
+	hmac(secret, strlen(secret), date, key);
 	OPENSSL_cleanse(secret, strlen(secret));
 	free(secret);
-	hmac(k, 32, in->region, k);
-	hmac(k, 32, service(in), k);
-	hmac(k, 32, "aws4_request", k);
-	hmac(k, 32, string_to_sign, k);
-	cp_hex(k, 32, out);
+	hmac(key, 32, in->region, key);
+	hmac(key, 32, service(in), key);
+	hmac(key, 32, "aws4_request", key);
+}
+
+static void sign_with(const unsigned char key[32], const char *string_to_sign, char out[65])
+{
+	unsigned char d[32];
+	hmac(key, 32, string_to_sign, d);
+	cp_hex(d, 32, out);
+	OPENSSL_cleanse(d, sizeof(d));
+}
+
+void cp_sigv4_signature(const cp_sigv4_input *in, const char *string_to_sign, char out[65])
+{
+	unsigned char k[32];
+	cp_sigv4_signing_key(in, k);
+	sign_with(k, string_to_sign, out);
 	OPENSSL_cleanse(k, sizeof(k));
 }
 
-char *cp_sigv4_authorization(const cp_sigv4_input *in)
+char *cp_sigv4_authorization_key(const cp_sigv4_input *in, const unsigned char key[32])
 {
 	char *cr = cp_sigv4_canonical_request(in);
 	char *sts = cp_sigv4_string_to_sign(in, cr);
 	char sig[65];
-	cp_sigv4_signature(in, sts, sig);
+	sign_with(key, sts, sig);
 	cp_buf b = CP_BUF_INIT;
 	cp_buf_printf(&b, "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=",
 		      in->access_key, in->amz_date, in->region, service(in));
@@ -207,6 +219,15 @@ char *cp_sigv4_authorization(const cp_sigv4_input *in)
 	free(cr);
 	free(sts);
 	return cp_buf_take(&b);
+}
+
+char *cp_sigv4_authorization(const cp_sigv4_input *in)
+{
+	unsigned char k[32];
+	cp_sigv4_signing_key(in, k);
+	char *auth = cp_sigv4_authorization_key(in, k);
+	OPENSSL_cleanse(k, sizeof(k));
+	return auth;
 }
 
 void cp_sigv4_amz_date(time_t t, char out[17])

@@ -42,6 +42,12 @@ char *cp_sigv4_string_to_sign(const cp_sigv4_input *in, const char *canonical_re
 void cp_sigv4_signature(const cp_sigv4_input *in, const char *string_to_sign, char out[65]);
 /* The whole Authorization header value.  Newly allocated. */
 char *cp_sigv4_authorization(const cp_sigv4_input *in);
+/* The signing key (four chained HMACs) only changes with the date, region
+ * and service: a signer that sends many requests derives it once a day.
+ * key: from cp_sigv4_signing_key for in's date (first 8 characters of
+ * amz_date), region and service. */
+void cp_sigv4_signing_key(const cp_sigv4_input *in, unsigned char key[32]);
+char *cp_sigv4_authorization_key(const cp_sigv4_input *in, const unsigned char key[32]);
 /* "YYYYMMDDTHHMMSSZ" for t (UTC). */
 void cp_sigv4_amz_date(time_t t, char out[17]);
 

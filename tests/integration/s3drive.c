@@ -101,13 +101,18 @@ static void delete_fail(void *ctx, const char *key, const char *code, const char
 typedef struct dir_state {
 	pthread_mutex_t lock;
 	int ok, failed;
+	int on_caller; /* completions run on the submitting thread (must stay 0) */
+	pthread_t caller;
 	json_t *errors;
 } dir_state;
 
 static void dir_done(void *ctx, const cp_s3_result *r)
 {
 	dir_state *d = ctx;
+	/* the submitter holds d->lock while submitting: a completion on its
+	 * thread would deadlock right here */
 	pthread_mutex_lock(&d->lock);
+	d->on_caller += pthread_equal(pthread_self(), d->caller) != 0;
 	if (r->ok) {
 		d->ok++;
 	} else {
@@ -121,7 +126,7 @@ static void dir_done(void *ctx, const cp_s3_result *r)
 
 static int putdir(cp_s3 *s, const char *bucket, const char *prefix, const char *dir)
 {
-	dir_state d = {PTHREAD_MUTEX_INITIALIZER, 0, 0, json_array()};
+	dir_state d = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, pthread_self(), json_array()};
 	DIR *dp = opendir(dir);
 	if (!dp)
 		return 2;
@@ -131,19 +136,19 @@ static int putdir(cp_s3 *s, const char *bucket, const char *prefix, const char *
 			continue;
 		char *path = cp_xasprintf("%s/%s", dir, e->d_name);
 		char *key = cp_xasprintf("%s%s", prefix, e->d_name);
-		cp_s3_body b = {0};
-		b.file = path;
-		b.length = UINT64_MAX;
 		cp_s3_put_headers h = {0};
 		h.content_type = cp_mime_type(path);
 		cp_s3_wait_below(s, 64);
-		cp_s3_put(s, bucket, key, &b, &h, dir_done, &d, NULL);
+		pthread_mutex_lock(&d.lock);
+		cp_s3_put_file(s, bucket, key, path, &h, NULL, dir_done, &d, NULL);
+		pthread_mutex_unlock(&d.lock);
 		free(path);
 		free(key);
 	}
 	closedir(dp);
 	cp_s3_wait_idle(s);
-	print_json(json_pack("{si si so}", "ok", d.ok, "failed", d.failed, "errors", d.errors));
+	print_json(json_pack("{si si si so}", "ok", d.ok, "failed", d.failed, "on_caller",
+			     d.on_caller, "errors", d.errors));
 	return d.failed ? 1 : 0;
 }
 
@@ -247,11 +252,20 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "config") == 0) {
 		/* the secret is reported by length only: the test checks it was read */
-		print_json(json_pack("{ss si s? ss ss si s? ss}", "access_key", cfg.access_key,
-				     "secret_len", (int)strlen(cfg.secret_key), "session_token",
-				     cfg.session_token, "region", cfg.region, "endpoint",
-				     cfg.endpoint, "path_style", cfg.path_style, "ca_bundle",
-				     cfg.ca_bundle, "profile", cfg.profile));
+		json_t *j = json_object();
+		json_object_set_new(j, "access_key", json_string(cfg.access_key));
+		json_object_set_new(j, "secret_len",
+				    json_integer((json_int_t)strlen(cfg.secret_key)));
+		json_object_set_new(j, "session_token",
+				    cfg.session_token ? json_string(cfg.session_token)
+						      : json_null());
+		json_object_set_new(j, "region", json_string(cfg.region));
+		json_object_set_new(j, "endpoint", json_string(cfg.endpoint));
+		json_object_set_new(j, "path_style", json_integer(cfg.path_style));
+		json_object_set_new(j, "ca_bundle",
+				    cfg.ca_bundle ? json_string(cfg.ca_bundle) : json_null());
+		json_object_set_new(j, "profile", json_string(cfg.profile));
+		print_json(j);
 		cp_s3_config_free(&cfg);
 		return 0;
 	}

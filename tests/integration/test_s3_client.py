@@ -231,7 +231,8 @@ def test_list_uploads_unsupported_is_an_error(driver, s3, s3_bucket, cdnpipe_env
 
 # ---------------------------------------------------------------- retries and errors
 
-@pytest.mark.parametrize("fault", ["503", "500", "drop", "drop-after", "reset"])
+@pytest.mark.parametrize("fault", ["503", "500", "502", "504", "429", "drop", "drop-after",
+                                   "reset"])
 def test_retries_recover(driver, s3, s3_bucket, cdnpipe_env, tmp_path, fault):
     d = tmp_path / "files"
     d.mkdir()
@@ -353,12 +354,12 @@ def test_multipart_survives_transient_faults(driver, s3, s3_bucket, cdnpipe_env,
     body = os.urandom(16 << 20)
     f = tmp_path / "big.bin"
     f.write_bytes(body)
-    rule = s3.proxy.inject("503", rate=0.4, seed=5, op="UploadPart")
-    s3.proxy.inject("drop", rate=0.3, seed=6, op="CompleteMultipartUpload", times=1)
+    rule = s3.proxy.inject("503", op="UploadPart", times=3)
+    drop = s3.proxy.inject("drop", op="CompleteMultipartUpload", times=1)
     r = drive(driver, cdnpipe_env, "putfile", s3_bucket, "big.bin", str(f), str(5 << 20),
               str(5 << 20), opts=["-r", "10"])
     assert r["ok"], r
-    assert rule.hits > 0 and s3.proxy.aborted == []
+    assert rule.hits == 3 and drop.hits == 1 and s3.proxy.aborted == []
     assert s3.get_bytes(s3_bucket, "big.bin", size=len(body)) == body
 
 
@@ -455,7 +456,7 @@ class _Scripted:
     def __init__(self, script):
         import http.server
         import threading
-        self.script = script  # list of (method, query_substring, status, body)
+        self.script = script  # list of (method, substring of path?query, status, body)
         self.requests = []
         outer = self
 
@@ -470,14 +471,23 @@ class _Scripted:
                 body = self.rfile.read(n) if n else b""
                 path, _, query = self.path.partition("?")
                 outer.requests.append((self.command, path, query, dict(self.headers), body))
-                for i, (m, q, status, out) in enumerate(outer.script):
-                    if m == self.command and q in query:
+                extra = {}
+                for i, entry in enumerate(outer.script):
+                    m, q, status, out = entry[:4]
+                    if m == self.command and q in self.path:
+                        extra = entry[4] if len(entry) > 4 else {}
                         outer.script.pop(i)
                         break
                 else:
                     status, out = 500, b"<Error><Code>Unscripted</Code></Error>"
+                if status == 0:  # the answer is lost: close without one
+                    self.close_connection = True
+                    return
                 self.send_response(status)
-                self.send_header("Content-Length", str(len(out)))
+                if "Content-Length" not in extra:
+                    self.send_header("Content-Length", str(len(out)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
@@ -557,3 +567,107 @@ def test_wrong_region_is_explained(driver):
         srv.stop()
     assert "not in region us-east-1" in r["error"] and "--region" in r["error"]
     assert "b.s3.eu-west-1.amazonaws.com" in r["error"] and r["attempts"] == 1
+
+
+# ---------------------------------------------------------------- credentials from the machine
+
+def _no_keys_env(**extra):
+    env = {"PATH": os.environ.get("PATH", ""), "AWS_CONFIG_FILE": "/nonexistent",
+           "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "HOME": "/nonexistent"}
+    env.update(extra)
+    return env
+
+
+def test_ec2_instance_metadata_credentials(driver):
+    creds = json.dumps({"Code": "Success", "AccessKeyId": "ASIAEC2", "SecretAccessKey": "s3cr3t",
+                        "Token": "ec2-session", "Expiration": "2099-01-01T00:00:00Z"}).encode()
+    srv = _Scripted([("PUT", "/latest/api/token", 200, b"IMDS-TOKEN"),
+                     ("GET", "security-credentials/deploy-role", 200, creds),
+                     ("GET", "/latest/meta-data/iam/security-credentials/", 200, b"deploy-role\n")])
+    try:
+        r = drive(driver, _no_keys_env(AWS_EC2_METADATA_SERVICE_ENDPOINT=srv.url + "/"), "config")
+    finally:
+        srv.stop()
+    assert r["access_key"] == "ASIAEC2" and r["secret_len"] == 6
+    assert r["session_token"] == "ec2-session"
+    put, lst, get = srv.requests
+    assert put[3].get("X-aws-ec2-metadata-token-ttl-seconds") == "21600"
+    assert lst[3].get("X-aws-ec2-metadata-token") == "IMDS-TOKEN"
+    assert get[1].endswith("/deploy-role") and get[3].get("X-aws-ec2-metadata-token") == "IMDS-TOKEN"
+
+
+def test_container_credentials(driver):
+    creds = json.dumps({"AccessKeyId": "ASIAECS", "SecretAccessKey": "x" * 40,
+                        "Token": "ecs-session"}).encode()
+    srv = _Scripted([("GET", "/v2/credentials/abc", 200, creds)])
+    try:
+        r = drive(driver, _no_keys_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=srv.url + "/v2/credentials/abc",
+                                       AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer t0k"), "config")
+    finally:
+        srv.stop()
+    assert r["access_key"] == "ASIAECS" and r["session_token"] == "ecs-session"
+    assert srv.requests[0][3].get("Authorization") == "Bearer t0k"
+
+
+def test_no_credentials_anywhere(driver):
+    r = drive(driver, _no_keys_env(AWS_EC2_METADATA_DISABLED="true"), "config", expect=1)
+    assert "no S3 credentials" in r["error"] and "AWS_ACCESS_KEY_ID" in r["error"]
+
+
+def test_async_failures_are_reported_on_the_engine_thread(driver, s3, s3_bucket, cdnpipe_env,
+                                                          tmp_path):
+    d = tmp_path / "files"
+    d.mkdir()
+    (d / "good.txt").write_text("ok")
+    (d / "dangling.txt").symlink_to(tmp_path / "missing")
+    r = drive(driver, cdnpipe_env, "putdir", s3_bucket, "", str(d), expect=1, timeout=60)
+    assert r["ok"] == 1 and r["failed"] == 1 and r["on_caller"] == 0
+    assert "dangling.txt" in r["errors"][0] and "cannot read" in r["errors"][0]
+
+
+def test_access_denied_names_the_key(driver):
+    body = (b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+            b"<RequestId>1</RequestId></Error>")
+    srv = _Scripted([("PUT", "", 403, body)])
+    try:
+        r = drive(driver, _scripted_env(srv.url), "putmem", "b", "static/app.css", "v", expect=1)
+    finally:
+        srv.stop()
+    assert r["code"] == "AccessDenied" and r["attempts"] == 1
+    assert "access denied to s3://b/static/app.css" in r["error"]
+
+
+def test_lost_answer_to_complete_is_not_a_failure(driver, tmp_path):
+    """S3 completes the upload but the answer is lost; the retry meets
+    NoSuchUpload.  A HEAD showing the ETag made of exactly our parts proves
+    the object is ours: the upload counts as done."""
+    p1, p2 = hashlib.md5(b"one").hexdigest(), hashlib.md5(b"two").hexdigest()
+    final = md5(bytes.fromhex(p1) + bytes.fromhex(p2)) + "-2"
+    size = (5 << 20) + 10
+    init = b"<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>"
+    gone = b"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>"
+
+    def script(head_etag):
+        return [("POST", "uploads", 200, init),
+                ("PUT", "partNumber=1", 200, b"", {"ETag": f'"{p1}"'}),
+                ("PUT", "partNumber=2", 200, b"", {"ETag": f'"{p2}"'}),
+                ("POST", "uploadId=U1", 0, b""),  # completed, answer lost
+                ("POST", "uploadId=U1", 404, gone),
+                ("HEAD", "/b/k", 200, b"", {"ETag": f'"{head_etag}"',
+                                            "Content-Length": str(size)}),
+                ("DELETE", "uploadId=U1", 204, b"")]
+
+    f = tmp_path / "f"
+    f.write_bytes(os.urandom(size))
+    srv = _Scripted(script(final))
+    try:
+        r = drive(driver, _scripted_env(srv.url), "putfile", "b", "k", str(f), "1",
+                  str(5 << 20))
+        assert r["ok"] and r["etag"] == final, r
+        # an object that is not ours (another ETag) leaves the failure standing
+        srv.script[:] = script(p1)
+        r = drive(driver, _scripted_env(srv.url), "putfile", "b", "k", str(f), "1",
+                  str(5 << 20), expect=1)
+        assert r["code"] == "NoSuchUpload"
+    finally:
+        srv.stop()

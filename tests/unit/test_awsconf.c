@@ -25,11 +25,19 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static const char *const vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-				   "AWS_SESSION_TOKEN", "AWS_PROFILE",
-				   "AWS_REGION",	"AWS_DEFAULT_REGION",
-				   "AWS_ENDPOINT_URL",	"AWS_ENDPOINT_URL_S3",
-				   "AWS_CA_BUNDLE",	NULL};
+static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+				   "AWS_SECRET_ACCESS_KEY",
+				   "AWS_SESSION_TOKEN",
+				   "AWS_PROFILE",
+				   "AWS_REGION",
+				   "AWS_DEFAULT_REGION",
+				   "AWS_ENDPOINT_URL",
+				   "AWS_ENDPOINT_URL_S3",
+				   "AWS_CA_BUNDLE",
+				   "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+				   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+				   "AWS_EC2_METADATA_DISABLED",
+				   NULL};
 
 static int setup(void **state)
 {
@@ -163,14 +171,28 @@ static void test_errors(void **state)
 	cp_error e = {0};
 	assert_int_equal(cp_s3_config_load(&c, &ov, &e), CP_ERR_USAGE);
 	assert_non_null(strstr(e.msg, "profile 'nope' not found"));
-	/* no credentials anywhere */
+	/* no credentials anywhere (and no EC2 metadata service to ask) */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/cred", 1);
 	setenv("AWS_CONFIG_FILE", "/nonexistent/conf", 1);
 	cp_error e2 = {0};
 	assert_int_equal(cp_s3_config_load(&c, NULL, &e2), CP_ERR_USAGE);
 	assert_non_null(strstr(e2.msg, "AWS_ACCESS_KEY_ID"));
+	unsetenv("AWS_EC2_METADATA_DISABLED");
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
 	setenv("AWS_CONFIG_FILE", conf, 1);
+}
+
+static void test_unsupported_profile_kinds(void **state)
+{
+	write_file(conf, "[profile sso]\nsso_session = corp\nregion = eu-west-1\n");
+	cp_s3_overrides ov = {0};
+	ov.profile = "sso";
+	cp_s3_config c;
+	cp_error e = {0};
+	assert_int_equal(cp_s3_config_load(&c, &ov, &e), CP_ERR_USAGE);
+	assert_non_null(strstr(e.msg, "sso_session"));
+	assert_non_null(strstr(e.msg, "export-credentials"));
 }
 
 static void test_target_parse(void **state)
@@ -204,6 +226,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_env_precedence, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsupported_profile_kinds, setup, teardown),
 	    cmocka_unit_test(test_target_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,20 @@ static void test_virtual_host(void **state)
 	      "b.acct.r2.cloudflarestorage.com", "/");
 }
 
+static void test_buckets_that_cannot_be_host_names(void **state)
+{
+	/* a dotted bucket over https would not match the *.s3 certificate */
+	check("https://s3.us-east-1.amazonaws.com", 0, "static.example.com", "a.css", NULL,
+	      "https://s3.us-east-1.amazonaws.com/static.example.com/a.css",
+	      "s3.us-east-1.amazonaws.com", "/static.example.com/a.css");
+	/* over plain http the dotted name is fine as a host */
+	check("http://minio.local:9000", 0, "a.b", "k", NULL, "http://a.b.minio.local:9000/k",
+	      "a.b.minio.local:9000", "/k");
+	check("https://s3.amazonaws.com", 0, "Legacy_Bucket", NULL, "list-type=2",
+	      "https://s3.amazonaws.com/Legacy_Bucket?list-type=2", "s3.amazonaws.com",
+	      "/Legacy_Bucket");
+}
+
 static void test_path_style(void **state)
 {
 	check("http://127.0.0.1:4569", 1, "bkt", "caf\xc3\xa9/x~y.js",
@@ -61,6 +75,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_virtual_host),
 	    cmocka_unit_test(test_path_style),
+	    cmocka_unit_test(test_buckets_that_cannot_be_host_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
