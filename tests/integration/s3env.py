@@ -46,6 +46,20 @@ Known faults of s3rver 3.7.1 (measured; tests and cdnpipe must not trip on them)
   * It does not verify SigV4 signatures nor body digests: the proxy does.
   * Virtual-host addressing only works for "<bucket>.localhost" hosts; use
     path-style (the endpoint is an IP address).
+
+Other tools: Debian's awscli 2.9 and boto3 1.26 predate AWS_ENDPOINT_URL;
+give them the endpoint explicitly (`aws --endpoint-url env.url ...`,
+boto3_client(env.url)).  cdnpipe_env() drops every AWS_* variable of the
+host, so a developer's real profile or endpoint can never be reached.
+
+Faults and counting (proxy = env.proxy; see s3proxy.FaultRule):
+    proxy.inject(503, rate=0.3, seed=1)                 # 30% of all requests
+    proxy.inject("drop", method="PUT", key="static/staticfiles.json")  # always
+    proxy.inject(500, op="UploadPart", times=2)         # the first two parts
+    proxy.inject("drop-after", match=lambda r: r.key.endswith(".css"))
+    proxy.count(op="PutObject"), proxy.log(method="PUT", status=200)
+    proxy.aborted                # [(bucket, key, upload_id)] aborted uploads
+    proxy.last_signature_error   # expected canonical request on a 403
 """
 
 import atexit

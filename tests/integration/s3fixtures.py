@@ -2,11 +2,15 @@
 session, a clean proxy (no faults, empty request log) and a fresh bucket per
 test.  Use them from a test module with
 
-    pytest_plugins = ["s3fixtures"]
+    from s3fixtures import s3_session, s3, s3_bucket, s3_check, cdnpipe_env  # noqa: F401
 
-(or `from s3fixtures import *`).  Fixtures:
+or `pytest_plugins = ["s3fixtures"]` (both work side by side; a module that
+imports them gets its own session server, which costs about a second).
+(PYTEST_DONT_REWRITE: no asserts here, and it keeps pytest from warning when
+one module imports this and another names it in pytest_plugins.)  Fixtures:
 
-    s3            S3Env (see s3env.py), reset before and after the test
+    s3_session    S3Env (see s3env.py) started once per session
+    s3            the same, reset (no faults, empty log) before and after the test
     s3_bucket     name of a new, empty bucket on it
     s3_client     boto3 client through the proxy (recorded, faults apply)
     s3_check      boto3 client straight to s3rver (for independent checks)

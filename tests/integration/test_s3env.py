@@ -208,6 +208,30 @@ def test_body_digests_checked(s3, s3_bucket):
     assert s3.get_bytes(s3_bucket, "d.txt") == b"payload"
 
 
+def _raw_bytes(env, data):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", env.proxy.port), timeout=10) as so:
+        so.sendall(data)
+        out = b""
+        while True:  # the proxy closes after answering
+            chunk = so.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_put_needs_content_length(s3, s3_bucket):
+    # S3 refuses a PUT without Content-Length, and chunked transfer-encoding
+    head = f"PUT /{s3_bucket}/c.txt HTTP/1.1\r\nHost: x\r\n".encode()
+    r = _raw_bytes(s3, head + b"Connection: close\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 411") and b"MissingContentLength" in r
+    r = _raw_bytes(s3, head + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   b"3\r\nabc\r\n0\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 501") and b"NotImplemented" in r
+    assert "c.txt" not in s3.list_keys(s3_bucket)
+
+
 def test_presigned_v4_get(s3, s3_bucket, s3_client):
     s3_client.put_object(Bucket=s3_bucket, Key="p.txt", Body=b"presigned")
     import boto3
@@ -355,6 +379,20 @@ def test_stop_leaves_nothing_behind():
 
 def env_port(client):
     return int(client.meta.endpoint_url.rsplit(":", 1)[1])
+
+
+def test_overwrite_read_back_complete(s3, s3_bucket):
+    # s3rver answers a PUT before the file is written: the helpers must only
+    # return the new object, whole
+    c = s3.client(direct=True)
+    old, new = os.urandom(8 << 20), os.urandom(16 << 20)
+    c.put_object(Bucket=s3_bucket, Key="o.bin", Body=old)
+    c.put_object(Bucket=s3_bucket, Key="o.bin", Body=new)
+    assert s3.wait_settled(s3_bucket, "o.bin", size=len(new))["ContentLength"] == len(new)
+    assert s3.get_bytes(s3_bucket, "o.bin", size=len(new)) == new
+    assert s3.get_bytes(s3_bucket, "o.bin") == new
+    with pytest.raises(AssertionError):
+        s3.wait_settled(s3_bucket, "o.bin", size=1, timeout=0.5)
 
 
 def test_keepalive_connections_reused(s3, s3_bucket):
