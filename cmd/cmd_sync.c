@@ -155,6 +155,36 @@ static void print_text(const cp_sync_report *r, int dry_run)
 	       r->nskipped, r->ndeleted, r->nfailed, r->seconds);
 }
 
+/* Runs the stage and reports; returns the exit status. */
+static int run_and_report(const cp_sync_opts *so, const cp_common *common)
+{
+	cp_sync_report rep;
+	cp_diags diags;
+	cp_error err = {0};
+	cp_diags_init(&diags);
+	int rc = cp_sync_run(so, &rep, &diags, &err);
+	if (so->progress)
+		cp_progress_done();
+	cp_report_diags(&diags);
+	/* A run that stopped before planning (bad credentials, refused
+	 * deletes) has only its error to tell. */
+	int planned = !rc || rep.n || rep.nskipped;
+	if (common->json) {
+		print_json(&rep, so->dry_run);
+		for (size_t i = 0; i < rep.n; i++) /* failures named on stderr too */
+			if (rep.v[i].failed)
+				cp_log(CP_LOG_ERROR, "failed: %s: %s", rep.v[i].rel,
+				       rep.v[i].error ? rep.v[i].error : "");
+	} else if (planned) {
+		print_text(&rep, so->dry_run);
+	}
+	if (rc)
+		cp_report_error(&err);
+	cp_sync_report_free(&rep);
+	cp_diags_free(&diags);
+	return rc;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	o.max_delete = 1000;
@@ -213,29 +243,7 @@ int cmd_sync(int argc, char **argv)
 		fprintf(stderr, "cdnpipe sync: --concurrency wants 1..1024, --retries >= 0\n");
 		rc = CP_ERR_USAGE;
 	} else {
-		cp_sync_report rep;
-		cp_diags diags;
-		cp_error err = {0};
-		cp_diags_init(&diags);
-		rc = cp_sync_run(&so, &rep, &diags, &err);
-		if (so.progress)
-			cp_progress_done();
-		cp_report_diags(&diags);
-		/* A run that stopped before planning (bad credentials, refused
-		 * deletes) has only its error to tell. */
-		int planned = !rc || rep.n || rep.nskipped;
-		if (common.json) {
-			print_json(&rep, o.dry_run);
-			for (size_t i = 0; i < rep.n; i++) /* failures named on stderr too */
-				if (rep.v[i].failed)
-					cp_log(CP_LOG_ERROR, "failed: %s: %s", rep.v[i].rel,
-					       rep.v[i].error ? rep.v[i].error : "");
-		} else if (planned)
-			print_text(&rep, o.dry_run);
-		if (rc)
-			cp_report_error(&err);
-		cp_sync_report_free(&rep);
-		cp_diags_free(&diags);
+		rc = run_and_report(&so, &common);
 	}
 	cp_filter_free(&filter);
 	cp_strlist_free(&pos);
