@@ -497,6 +497,17 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	return 0;
 }
 
+/* The client's own check of an s3:// URL (bucket name rules). */
+static int check_bucket(const cp_sync_loc *l, const char *url, cp_error *err)
+{
+	if (!l->is_s3)
+		return 0;
+	cp_s3_target t = {0};
+	int rc = cp_s3_target_parse(url, &t, err);
+	cp_s3_target_free(&t);
+	return rc;
+}
+
 int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_error *err)
 {
 	double t0 = now_s();
@@ -509,7 +520,8 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 	c.cache_dir = o->state_dir ? cp_xstrdup(o->state_dir) : cp_sync_cache_dir();
 	int rc = 0;
 	if (cp_sync_loc_parse(o->src, &c.src.loc, err) ||
-	    cp_sync_loc_parse(o->dst, &c.dst.loc, err))
+	    cp_sync_loc_parse(o->dst, &c.dst.loc, err) || check_bucket(&c.src.loc, o->src, err) ||
+	    check_bucket(&c.dst.loc, o->dst, err))
 		rc = CP_ERR_USAGE;
 	else if (!c.src.loc.is_s3 && !c.dst.loc.is_s3)
 		rc = cp_error_set(err, "", 0, 0, "one side must be s3://bucket/prefix")
