@@ -84,6 +84,32 @@ static const cp_command_spec spec = {
     sync_tables,
 };
 
+static void human(double v, char *out, size_t n)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int k = 0;
+	while (v >= 1024 && k < 4) {
+		v /= 1024;
+		k++;
+	}
+	snprintf(out, n, k ? "%.1f %s" : "%.0f %s", v, u[k]);
+}
+
+/* files, bytes, rate, ETA: redrawn in place on a terminal. */
+static void draw_progress(void *ctx, const cp_sync_progress *p)
+{
+	(void)ctx;
+	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	char done[32], total[32], r[32], eta[32] = "-";
+	human((double)p->bytes_done, done, sizeof done);
+	human((double)p->bytes_total, total, sizeof total);
+	human(rate, r, sizeof r);
+	if (rate > 0 && p->bytes_done < p->bytes_total)
+		snprintf(eta, sizeof eta, "%.0fs", (double)(p->bytes_total - p->bytes_done) / rate);
+	cp_progress("sync: %zu/%zu files, %s/%s, %s/s, ETA %s", p->files_done, p->files_total, done,
+		    total, r, eta);
+}
+
 static void print_json(const cp_sync_report *r, int dry_run)
 {
 	json_t *items = json_array();
@@ -129,6 +155,36 @@ static void print_text(const cp_sync_report *r, int dry_run)
 	       r->nskipped, r->ndeleted, r->nfailed, r->seconds);
 }
 
+/* Runs the stage and reports; returns the exit status. */
+static int run_and_report(const cp_sync_opts *so, const cp_common *common)
+{
+	cp_sync_report rep;
+	cp_diags diags;
+	cp_error err = {0};
+	cp_diags_init(&diags);
+	int rc = cp_sync_run(so, &rep, &diags, &err);
+	if (so->progress)
+		cp_progress_done();
+	cp_report_diags(&diags);
+	/* A run that stopped before planning (bad credentials, refused
+	 * deletes) has only its error to tell. */
+	int planned = !rc || rep.n || rep.nskipped;
+	if (common->json) {
+		print_json(&rep, so->dry_run);
+		for (size_t i = 0; i < rep.n; i++) /* failures named on stderr too */
+			if (rep.v[i].failed)
+				cp_log(CP_LOG_ERROR, "failed: %s: %s", rep.v[i].rel,
+				       rep.v[i].error ? rep.v[i].error : "");
+	} else if (planned) {
+		print_text(&rep, so->dry_run);
+	}
+	if (rc)
+		cp_report_error(&err);
+	cp_sync_report_free(&rep);
+	cp_diags_free(&diags);
+	return rc;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	o.max_delete = 1000;
@@ -168,7 +224,9 @@ int cmd_sync(int argc, char **argv)
 	    .acl = o.acl,
 	    .dry_run = o.dry_run,
 	    .abort_incomplete = o.abort_incomplete,
-	    .progress = !o.no_progress && !common.json && !common.quiet,
+	    .progress = !o.no_progress && !common.json && !common.quiet && cp_progress_enabled()
+			    ? draw_progress
+			    : NULL,
 	    .state_dir = o.state_dir,
 	};
 	so.plan.size_only = o.size_only;
@@ -185,20 +243,7 @@ int cmd_sync(int argc, char **argv)
 		fprintf(stderr, "cdnpipe sync: --concurrency wants 1..1024, --retries >= 0\n");
 		rc = CP_ERR_USAGE;
 	} else {
-		cp_sync_report rep;
-		cp_diags diags;
-		cp_error err = {0};
-		cp_diags_init(&diags);
-		rc = cp_sync_run(&so, &rep, &diags, &err);
-		cp_report_diags(&diags);
-		if (common.json)
-			print_json(&rep, o.dry_run);
-		else
-			print_text(&rep, o.dry_run);
-		if (rc)
-			cp_report_error(&err);
-		cp_sync_report_free(&rep);
-		cp_diags_free(&diags);
+		rc = run_and_report(&so, &common);
 	}
 	cp_filter_free(&filter);
 	cp_strlist_free(&pos);

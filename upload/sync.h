@@ -69,6 +69,11 @@ char *cp_sync_cache_dir(void);
 char *cp_sync_state_path(const char *cache_dir, const char *abs_root);
 /* Loads (a missing or corrupt file gives an empty state: it is only a cache). */
 void cp_sync_state_load(cp_sync_state *s, const char *file);
+/* Keeps rel's entry (if any) in the next save without trusting it: every
+ * file still on disk is kept, also those a filter or shard left out. */
+void cp_sync_state_keep(cp_sync_state *s, const char *rel);
+/* 1 when saving would change the file (new entries, or entries to drop). */
+int cp_sync_state_changed(const cp_sync_state *s);
 /* Saves the used entries atomically. */
 int cp_sync_state_save(cp_sync_state *s, cp_error *err);
 void cp_sync_state_free(cp_sync_state *s);
@@ -190,6 +195,9 @@ typedef struct cp_sync_list {
 
 void cp_sync_list_add(cp_sync_list *l, const char *rel, const char *path, uint64_t size,
 		      int64_t mtime_ns, uint64_t ino, const char *etag);
+/* Same, taking ownership of rel and path (allocated with malloc). */
+void cp_sync_list_take(cp_sync_list *l, char *rel, char *path, uint64_t size, int64_t mtime_ns,
+		       uint64_t ino);
 void cp_sync_list_free(cp_sync_list *l);
 
 enum cp_sync_action { CP_SYNC_SKIP, CP_SYNC_COPY, CP_SYNC_DELETE };
@@ -256,6 +264,14 @@ typedef struct cp_sync_side {
 	const char *profile, *endpoint, *region;
 } cp_sync_side;
 
+/* What a progress callback is told (about 4 times a second, from a thread
+ * of the stage's own; cmd/ draws the line). */
+typedef struct cp_sync_progress {
+	size_t files_done, files_total;
+	uint64_t bytes_done, bytes_total;
+	double seconds;
+} cp_sync_progress;
+
 typedef struct cp_sync_opts {
 	const char *src, *dst;
 	cp_sync_side src_side, dst_side;
@@ -270,7 +286,8 @@ typedef struct cp_sync_opts {
 	const char *acl;
 	int dry_run;
 	int abort_incomplete;
-	int progress;	       /* draw a progress line */
+	void (*progress)(void *ctx, const cp_sync_progress *p); /* NULL: none */
+	void *progress_ctx;
 	const char *state_dir; /* override of the cache folder (tests) */
 } cp_sync_opts;
 

@@ -10,10 +10,10 @@
  *                 upload is journalled (sync_state.c) as it goes, so a killed
  *                 run resumes it: same upload id, finished parts not resent.
  *   S3 -> local   GetObject into a temporary file beside the destination,
- *                 checked (length, MD5 when the ETag is one) and renamed
- *                 into place by the client; the mtime then set from
- *                 x-amz-meta-mtime (else Last-Modified) so the file compares
- *                 equal next time without hashing.
+ *                 checked (length; MD5 against x-amz-meta-md5 or a plain-MD5
+ *                 ETag), its mtime set from x-amz-meta-mtime (else
+ *                 Last-Modified), and only then renamed into place; its MD5
+ *                 recorded so the next run compares without reading it.
  *   S3 -> S3      one endpoint: CopyObject, or above 5 GiB (CopyObject's
  *                 limit) a multipart upload of UploadPartCopy ranges; no
  *                 byte passes through this machine.  Across endpoints (two
@@ -201,6 +201,84 @@ static int safe_rel(const char *rel)
 	return 1;
 }
 
+/* Parses 32 hex digits. */
+static int unhex16(const char *h, unsigned char out[16])
+{
+	if (cp_etag_kind(h, NULL) != 1)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+		if (sscanf(h + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* GET into a temporary file beside the destination; checked against the
+ * length and the MD5 the object vouches for (x-amz-meta-md5, else a
+ * plain-MD5 ETag); mtime set; only then renamed into place.  The MD5 goes
+ * to the state file, so the next run compares without reading the file. */
+static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, const char *path,
+			  cp_error *err)
+{
+	char *tmp = cp_tmp_name(path);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int rc =
+		    cp_error_set(err, s->rel, 0, 0, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	cp_s3_result r = {0};
+	int rc = cp_s3_get_fd(c->src.s3, c->src.loc.bucket, key, fd, 0, 0, NULL, NULL, &r);
+	if (close(fd) && !rc)
+		rc = cp_error_set(err, s->rel, 0, 0, "cannot write: %s", strerror(errno));
+	else if (rc)
+		rc = fail_from(err, &r, s->rel);
+	unsigned char md5[16], want[16];
+	struct stat sb;
+	const char *cl = cp_s3_result_header(&r, "content-length");
+	uint64_t want_size = cl ? strtoull(cl, NULL, 10) : r.size ? r.size : s->size;
+	if (!rc && (stat(tmp, &sb) || (uint64_t)sb.st_size != want_size))
+		rc = cp_error_set(err, s->rel, 0, 0, "download incomplete");
+	if (!rc)
+		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
+	cp_sync_meta m;
+	sync_meta_from_result(&r, &m);
+	/* The ETag of an SSE-KMS or SSE-C object is not its MD5. */
+	const char *sse = cp_s3_result_header(&r, "x-amz-server-side-encryption");
+	int etag_is_md5 =
+	    !(sse && strcmp(sse, "AES256")) &&
+	    !cp_s3_result_header(&r, "x-amz-server-side-encryption-customer-algorithm");
+	if (!rc &&
+	    ((m.md5[0] && !unhex16(m.md5, want)) || (etag_is_md5 && !unhex16(r.etag, want))) &&
+	    memcmp(md5, want, 16))
+		rc = cp_error_set(err, s->rel, 0, 0,
+				  "downloaded bytes do not match the object's MD5");
+	if (!rc) {
+		int64_t ns = m.mtime_ns >= 0 ? m.mtime_ns : (int64_t)r.mtime * 1000000000;
+		struct timespec ts[2] = {{ns / 1000000000, ns % 1000000000},
+					 {ns / 1000000000, ns % 1000000000}};
+		if ((ns > 0 && utimensat(AT_FDCWD, tmp, ts, 0)) || rename(tmp, path) ||
+		    stat(path, &sb))
+			rc = cp_error_set(err, s->rel, 0, 0, "cannot put in place: %s",
+					  strerror(errno));
+	}
+	if (rc) {
+		unlink(tmp);
+	} else if (c->have_state) {
+		pthread_mutex_lock(&c->state.lock);
+		cp_sync_state_set(&c->state, s->rel, (uint64_t)sb.st_size,
+				  (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
+				  (uint64_t)sb.st_ino, md5);
+		pthread_mutex_unlock(&c->state.lock);
+	}
+	cp_s3_result_free(&r);
+	free(tmp);
+	return rc;
+}
+
 static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 {
 	const cp_sync_obj *s = &c->src.list.v[it->src];
@@ -209,40 +287,8 @@ static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 	char *path = cp_path_join(c->dst.loc.root, s->rel);
 	char *key = cp_xasprintf("%s%s", c->src.loc.prefix, s->rel);
 	int rc = cp_mkdirs_for(path, err);
-	cp_s3_result r = {0};
-	if (!rc) {
-		rc = cp_s3_get_file(c->src.s3, c->src.loc.bucket, key, path, NULL, NULL, &r);
-		if (rc)
-			rc = fail_from(err, &r, s->rel);
-	}
-	if (!rc) {
-		cp_sync_meta m;
-		sync_meta_from_result(&r, &m);
-		if (m.mtime_ns >= 0) {
-			struct timespec ts[2] = {
-			    {m.mtime_ns / 1000000000, m.mtime_ns % 1000000000},
-			    {m.mtime_ns / 1000000000, m.mtime_ns % 1000000000}};
-			utimensat(AT_FDCWD, path, ts, 0);
-		}
-		/* The client checked the body against a plain-MD5 ETag: remember
-		 * it, so the next run need not read the file. */
-		struct stat sb;
-		unsigned char md5[16];
-		if (cp_etag_kind(r.etag, NULL) == 1 && !stat(path, &sb) && c->have_state) {
-			for (int i = 0; i < 16; i++) {
-				unsigned v;
-				sscanf(r.etag + 2 * i, "%2x", &v);
-				md5[i] = (unsigned char)v;
-			}
-			pthread_mutex_lock(&c->state.lock);
-			cp_sync_state_set(&c->state, s->rel, (uint64_t)sb.st_size,
-					  (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-					      sb.st_mtim.tv_nsec,
-					  (uint64_t)sb.st_ino, md5);
-			pthread_mutex_unlock(&c->state.lock);
-		}
-	}
-	cp_s3_result_free(&r);
+	if (!rc)
+		rc = fetch_verified(c, s, key, path, err);
 	free(key);
 	free(path);
 	return rc;

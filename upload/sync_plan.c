@@ -57,6 +57,16 @@ void cp_sync_list_add(cp_sync_list *l, const char *rel, const char *path, uint64
 	o->etag = etag ? cp_xstrdup(etag) : NULL;
 }
 
+void cp_sync_list_take(cp_sync_list *l, char *rel, char *path, uint64_t size, int64_t mtime_ns,
+		       uint64_t ino)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->v = cp_xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = (cp_sync_obj){rel, path, size, mtime_ns, ino, NULL};
+}
+
 void cp_sync_list_free(cp_sync_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {

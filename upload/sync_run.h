@@ -26,6 +26,7 @@ typedef struct sync_ctx {
 	char *cache_dir;
 	cp_sync_state state; /* of the local side, if any */
 	int have_state;
+	int listed; /* both sides listed: the state may be saved (and pruned) */
 	cp_sync_plan plan;
 	cp_sync_result *results; /* one slot per plan item */
 	pthread_mutex_t lock;

@@ -16,7 +16,9 @@
  * other byte (spaces, UTF-8) is stored as is.  A line format loads at a few
  * hundred MB/s with strtoull, is diffable when debugging, and 100,000
  * entries are about 10 MB.  It is rewritten whole, atomically (lib/fsutil.h),
- * and only with the entries seen in this run, so deleted files drop out.
+ * only when something changed, and only with the entries of files still on
+ * disk (looked up or merely listed: a --shard or --exclude run keeps the
+ * others' entries), so deleted files drop out.
  *
  * Journals.  A multipart upload in flight is recorded in its own small file,
  * keyed by the destination: a header (upload id, part size, and the source
@@ -315,6 +317,23 @@ void cp_sync_state_free(cp_sync_state *s)
 	cp_strmap_free(&s->map);
 	pthread_mutex_destroy(&s->lock);
 	memset(s, 0, sizeof *s);
+}
+
+void cp_sync_state_keep(cp_sync_state *s, const char *rel)
+{
+	size_t i;
+	if (cp_strmap_get(&s->map, rel, &i))
+		s->v[i].used = 1;
+}
+
+int cp_sync_state_changed(const cp_sync_state *s)
+{
+	if (s->dirty)
+		return 1;
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->v[i].used)
+			return 1;
+	return 0;
 }
 
 cp_state_ent *cp_sync_state_lookup(cp_sync_state *s, const char *rel, uint64_t size,

@@ -156,6 +156,20 @@ def test_s3_to_local(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     assert not os.path.exists(dst / "stray")
 
 
+def test_download_is_verified(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
+    # An object whose x-amz-meta-md5 does not match its bytes (corruption
+    # somewhere on the way): not put in place, named, exit 1.
+    s3_check.put_object(Bucket=s3_bucket, Key="v/good.txt", Body=b"good")
+    s3_check.put_object(Bucket=s3_bucket, Key="v/bad.txt", Body=b"bad!",
+                        Metadata={"md5": hashlib.md5(b"else").hexdigest()})
+    s3.wait_settled(s3_bucket, "v/good.txt", size=4)
+    s3.wait_settled(s3_bucket, "v/bad.txt", size=4)
+    dst = tmp_path / "d"
+    p = sync(cdnpipe_env, f"s3://{s3_bucket}/v", dst, check=1)
+    assert "bad.txt" in p.stderr and "MD5" in p.stderr
+    assert sorted(os.listdir(dst)) == ["good.txt"]
+
+
 def test_s3_to_s3_server_side(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     src = tmp_path / "m"
     # s3rver 3.7.1 answers NoSuchKey to any CopyObject whose source key holds
@@ -384,11 +398,139 @@ def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
     assert s3.get_bytes(s3_bucket, "r/big.bin", size=30 << 20)[:8] == b"changed!"
 
 
-def test_failure_is_named_and_exit_1(s3, s3_bucket, cdnpipe_env, tmp_path):
+def test_failure_is_named_and_exit_1(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     src = tmp_path / "m"
     write(src, "ok.txt", b"fine")
     write(src, "bad.txt", b"doomed")
+    s3_check.put_object(Bucket=s3_bucket, Key="p/stale.txt", Body=b"old")
+    s3.wait_settled(s3_bucket, "p/stale.txt", size=3)
     s3.proxy.inject(403, key="p/bad.txt")
-    p = sync(cdnpipe_env, src, f"s3://{s3_bucket}/p", "--retries", "1", check=1)
+    p = sync(cdnpipe_env, src, f"s3://{s3_bucket}/p", "--retries", "1", "--delete", "--force",
+             "--json", check=1)
+    rep = json.loads(p.stdout)
+    failed = [i for i in rep["items"] if i["failed"]]
+    assert [i["key"] for i in failed] == ["bad.txt"] and failed[0]["error"]
     assert "bad.txt" in p.stderr
-    assert set(s3.list_keys(s3_bucket)) == {"p/ok.txt"}
+    # A failed copy withholds every delete: the destination keeps more,
+    # never less.
+    assert s3.proxy.count(op="DeleteObjects") == 0
+    assert set(s3.list_keys(s3_bucket)) == {"p/ok.txt", "p/stale.txt"}
+
+
+def test_transient_faults_are_retried(s3, s3_bucket, cdnpipe_env, tmp_path):
+    src = tmp_path / "m"
+    files = {f"f{i}.bin": os.urandom(1000 + i) for i in range(40)}
+    for k, v in files.items():
+        write(src, k, v)
+    big_file(src / "big.bin", 20)
+    s3.proxy.inject(503, rate=0.2, seed=3)
+    s3.proxy.inject("drop", rate=0.05, seed=4, op="UploadPart")
+    sync(cdnpipe_env, src, f"s3://{s3_bucket}/t", "--multipart-threshold", "8M",
+         "--part-size", "5M")
+    s3.proxy.clear_faults()
+    assert s3.proxy.count(status=503) > 0
+    files["big.bin"] = open(src / "big.bin", "rb").read()
+    assert bucket_tree(s3, s3_bucket, "t/") == files
+
+
+def test_abort_incomplete(s3, s3_bucket, cdnpipe_env, tmp_path):
+    src = tmp_path / "m"
+    src.mkdir()
+    big_file(src / "big.bin", 30)
+    args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
+            "-j", "1"]
+    s3.proxy.inject("delay", op="UploadPart", delay=0.4)
+    proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
+                            env=cdnpipe_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while s3.proxy.count(op="CreateMultipartUpload") < 1 or \
+            s3.proxy.count(op="UploadPart", status=200) < 1:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    s3.proxy.clear_faults()
+    s3.reset()
+    # --dry-run never aborts; --abort-incomplete aborts the journalled upload
+    # (s3rver has no ListMultipartUploads: the journal is what we know),
+    # then the sync itself starts afresh.
+    sync(cdnpipe_env, *args, "--abort-incomplete", "--dry-run")
+    assert s3.proxy.count(op="AbortMultipartUpload") == 0
+    sync(cdnpipe_env, *args, "--abort-incomplete")
+    assert s3.proxy.count(op="AbortMultipartUpload") == 1
+    assert s3.proxy.aborted[0][1] == "r/big.bin"
+    assert s3.proxy.count(op="CreateMultipartUpload") == 1
+    s3.wait_settled(s3_bucket, "r/big.bin", size=30 << 20)
+
+
+def test_s3_to_s3_across_endpoints_streams(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
+    # Same server, two endpoint URLs (proxy and s3rver direct): cdnpipe must
+    # treat them as different services and stream the bytes through.
+    src = tmp_path / "m"
+    files = {"a.txt": b"alpha", "dir/b c.bin": os.urandom(100000)}
+    for k, v in files.items():
+        write(src, k, v)
+    sync(cdnpipe_env, src, f"s3://{s3_bucket}/from")
+    for k, v in files.items():
+        s3.wait_settled(s3_bucket, "from/" + k, size=len(v))
+    other = s3.new_bucket("cross-target")
+    s3.reset()
+    sync(cdnpipe_env, f"s3://{s3_bucket}/from", f"s3://{other}/to", "--dst-endpoint",
+         s3.direct_url)
+    ops = body_ops(s3)  # only the source side goes through the proxy
+    assert sorted(op for op, _ in ops) == ["GetObject", "GetObject"]
+    assert bucket_tree(s3, other, "to/") == files
+    h = s3_check.head_object(Bucket=other, Key="to/dir/b c.bin")
+    assert h["Metadata"]["md5"] == hashlib.md5(files["dir/b c.bin"]).hexdigest()
+
+
+def test_config_section(s3, s3_bucket, cdnpipe_env, tmp_path):
+    src = tmp_path / "m"
+    write(src, "a.jpg", b"a")
+    write(src, "b.tmp", b"b")
+    ini = tmp_path / "cdnpipe.ini"
+    ini.write_text("[sync]\nexclude = *.tmp\n")
+    p = subprocess.run([BINARY, "sync", str(src), f"s3://{s3_bucket}/c", "--no-progress"],
+                       env=cdnpipe_env, cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert set(s3.list_keys(s3_bucket)) == {"c/a.jpg"}
+    ini.write_text("[sync]\nno-such-option = 1\n")
+    p = subprocess.run([BINARY, "sync", str(src), f"s3://{s3_bucket}/c"], env=cdnpipe_env,
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 2 and "no-such-option" in p.stderr
+
+
+def test_resume_of_forgotten_upload_starts_again(s3, s3_bucket, s3_check, cdnpipe_env,
+                                                 tmp_path):
+    src = tmp_path / "m"
+    src.mkdir()
+    big_file(src / "big.bin", 30)
+    args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
+            "-j", "1"]
+    s3.proxy.inject("delay", op="UploadPart", delay=0.4)
+    proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
+                            env=cdnpipe_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while s3.proxy.count(op="UploadPart", status=200) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    s3.proxy.clear_faults()
+    # The journal names the upload; the server then forgets it (as after a
+    # bucket lifecycle rule): the next run gets NoSuchUpload and starts over.
+    jdir = os.path.join(cdnpipe_env["XDG_CACHE_HOME"], "cdnpipe", "journal")
+    (jfile,) = os.listdir(jdir)
+    text = open(os.path.join(jdir, jfile), encoding="utf-8").read()
+    upload_id = re.search(r"^upload (.+)$", text, re.M).group(1)
+    assert re.search(r"^part 1 \S+$", text, re.M)
+    s3.client().abort_multipart_upload(Bucket=s3_bucket, Key="r/big.bin", UploadId=upload_id)
+    s3.reset()
+    sync(cdnpipe_env, *args)
+    assert s3.proxy.count(op="CreateMultipartUpload") == 1
+    assert s3.proxy.count(op="CompleteMultipartUpload", status=200) == 1
+    body = s3.get_bytes(s3_bucket, "r/big.bin", size=30 << 20)
+    assert hashlib.md5(body).hexdigest() == file_md5(src / "big.bin")
+    assert os.listdir(jdir) == []  # journal removed once complete

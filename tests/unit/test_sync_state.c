@@ -112,6 +112,18 @@ static void test_change_detection(void **st)
 	cp_sync_state_load(&s, file);
 	assert_int_equal(s.n, 1);
 	assert_non_null(cp_sync_state_lookup(&s, "kept", 1, 1, 1));
+	/* Nothing new, nothing to drop: no need to write the file. */
+	assert_false(cp_sync_state_changed(&s));
+	cp_sync_state_free(&s);
+	/* keep() holds an entry a filtered run did not look at. */
+	cp_sync_state_load(&s, file);
+	assert_true(cp_sync_state_changed(&s));
+	cp_sync_state_keep(&s, "kept");
+	assert_false(cp_sync_state_changed(&s));
+	assert_int_equal(cp_sync_state_save(&s, &err), 0);
+	cp_sync_state_free(&s);
+	cp_sync_state_load(&s, file);
+	assert_int_equal(s.n, 1);
 	cp_sync_state_free(&s);
 	free(file);
 }
