@@ -370,7 +370,10 @@ static void print_table(const cp_opt *t)
 			    : snprintf(left, sizeof left, "      --%s", o->name);
 		if (o->arg)
 			snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
-		printf("%-34s %s\n", left, o->help);
+		if (strlen(left) > 33) /* a long name gets the help on its own line */
+			printf("%s\n%-34s %s\n", left, "", o->help);
+		else
+			printf("%-34s %s\n", left, o->help);
 	}
 }
 
