@@ -125,10 +125,7 @@ static int check_config(struct cp_build_config *c, struct settings *s, struct cp
 	s->emit.dist = c->out;
 	s->emit.only_hashed = c->only_hashed;
 	s->emit.jobs = s->jobs;
-	for (size_t i = 0; i < c->include.n; i++)
-		cp_filter_add(&s->filter, 0, c->include.v[i]);
-	for (size_t i = 0; i < c->exclude.n; i++)
-		cp_filter_add(&s->filter, 1, c->exclude.v[i]);
+	cp_filter_from_lists(&s->filter, &c->include, &c->exclude);
 	return 0;
 }
 

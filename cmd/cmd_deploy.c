@@ -41,6 +41,8 @@ static const cp_command_spec deploy_spec = {
 	       "config sections [build], [upload] and [deploy].",
     .sections = deploy_sections,
     .tables = deploy_tables,
+    .min_args = 2,
+    .max_args = -1,
 };
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -111,11 +113,6 @@ int cmd_deploy(int argc, char **argv)
 	if (rc) {
 		cp_strlist_free(&pos);
 		return rc;
-	}
-	if (pos.n < 2) {
-		fprintf(stderr, "usage: %s\n", deploy_spec.usage);
-		cp_strlist_free(&pos);
-		return CP_ERR_USAGE;
 	}
 	/* positional: the sources, then the target */
 	char *target = pos.v[--pos.n];

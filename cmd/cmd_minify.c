@@ -48,6 +48,8 @@ static const cp_command_spec minify_spec = {
     "Without -o the result goes to stdout.",
     NULL,
     minify_tables,
+    0,
+    0,
 };
 
 enum kind { K_NONE, K_CSS, K_JS };

@@ -82,6 +82,8 @@ static const cp_command_spec spec = {
     "uploads resume on the next run.",
     NULL,
     sync_tables,
+    2,
+    2,
 };
 
 static void human(double v, char *out, size_t n)
@@ -197,16 +199,8 @@ int cmd_sync(int argc, char **argv)
 		cp_strlist_free(&pos);
 		return rc;
 	}
-	if (pos.n != 2) {
-		fprintf(stderr, "cdnpipe sync: expected SRC and DST\nusage: %s\n", spec.usage);
-		cp_strlist_free(&pos);
-		return CP_ERR_USAGE;
-	}
 	cp_filter filter = {0};
-	for (size_t i = 0; i < o.include.n; i++)
-		cp_filter_add(&filter, 0, o.include.v[i]);
-	for (size_t i = 0; i < o.exclude.n; i++)
-		cp_filter_add(&filter, 1, o.exclude.v[i]);
+	cp_filter_from_lists(&filter, &o.include, &o.exclude);
 	cp_sync_opts so = {
 	    .src = pos.v[0],
 	    .dst = pos.v[1],

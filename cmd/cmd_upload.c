@@ -22,6 +22,8 @@ static const cp_command_spec upload_spec = {
 	       "Nothing is ever deleted.  Credentials, region and endpoint are read as the AWS\n"
 	       "CLI reads them (AWS_* variables, ~/.aws/credentials and ~/.aws/config).",
     .tables = upload_tables,
+    .min_args = 2,
+    .max_args = 2,
 };
 
 int cmd_upload(int argc, char **argv)
@@ -32,11 +34,6 @@ int cmd_upload(int argc, char **argv)
 	if (rc || common.help) {
 		cp_strlist_free(&pos);
 		return rc;
-	}
-	if (pos.n != 2) {
-		fprintf(stderr, "usage: %s\n", upload_spec.usage);
-		cp_strlist_free(&pos);
-		return CP_ERR_USAGE;
 	}
 	rc = cp_upload_run(&cp_upload_cfg, pos.v[0], pos.v[1], common.json, NULL);
 	cp_strlist_free(&pos);

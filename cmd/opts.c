@@ -358,7 +358,23 @@ int cp_parse_command(const cp_command_spec *spec, cp_common *common, int argc, c
 			return rc;
 	}
 	cp_apply_common(common);
+	if ((spec->min_args || spec->max_args) &&
+	    (pos->n < (size_t)spec->min_args ||
+	     (spec->max_args >= 0 && pos->n > (size_t)spec->max_args))) {
+		fprintf(stderr, "cdnpipe %s: wrong number of arguments\nusage: %s\n", spec->name,
+			spec->usage);
+		return CP_ERR_USAGE;
+	}
 	return 0;
+}
+
+void cp_filter_from_lists(struct cp_filter *f, const cp_strlist *include,
+			  const cp_strlist *exclude)
+{
+	for (size_t i = 0; i < include->n; i++)
+		cp_filter_add(f, 0, include->v[i]);
+	for (size_t i = 0; i < exclude->n; i++)
+		cp_filter_add(f, 1, exclude->v[i]);
 }
 
 static void print_table(const cp_opt *t)

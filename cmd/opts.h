@@ -67,6 +67,8 @@ typedef struct cp_command_spec {
 	const char *summary;	     /* one paragraph for --help */
 	const char *const *sections; /* config sections this command reads (NULL: {name}) */
 	const cp_opt *const *tables; /* NULL-terminated list of option tables */
+	int min_args, max_args; /* positional arguments checked by cp_parse_command when
+				   either is set; max_args < 0: no upper bound */
 } cp_command_spec;
 
 /* Parses config then argv (argv[0] is the command name).  Positional
@@ -76,6 +78,10 @@ typedef struct cp_command_spec {
 int cp_parse_command(const cp_command_spec *spec, cp_common *common, int argc, char **argv,
 		     cp_strlist *pos);
 void cp_print_help(const cp_command_spec *spec);
+/* Builds a filter from --include/--exclude lists. */
+struct cp_filter;
+void cp_filter_from_lists(struct cp_filter *f, const cp_strlist *include,
+			  const cp_strlist *exclude);
 /* Applies -q/-v to the log level. */
 void cp_apply_common(const cp_common *common);
 

@@ -445,17 +445,7 @@ int cp_s3_get_file(cp_s3 *s, const char *bucket, const char *key, const char *pa
 	r->md5_stream = 1;
 	r->op = d;
 	r->finish = finish_download;
-	s3_waiter *w = NULL;
-	if (!done) {
-		w = s3_waiter_new(res);
-		done = s3_waiter_done;
-		ctx = w;
-	}
-	r->done = done;
-	r->done_ctx = ctx;
-	s3_op_begin(s);
-	s3_submit(r);
-	return w ? s3_waiter_wait(w) : 0;
+	return s3_run(r, done, ctx, res);
 fail:
 	return s3_fail_early(s, &err, done, ctx, res);
 }

@@ -97,6 +97,10 @@ char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **p
  * CP_ERR_BUILD: an endpoint answered but gave nothing usable (err). */
 int s3_machine_credentials(cp_s3_config *cfg, cp_error *err);
 
+/* Submits r as one user-level operation, blocking when done == NULL;
+ * r->finish defaults to handing the result to done (s3_ops.c). */
+int s3_run(s3_req *r, cp_s3_done_fn done, void *ctx, cp_s3_result *res);
+
 /* A failure found before sending, reported in the caller's mode (async:
  * on the engine thread). */
 int s3_fail_early(cp_s3 *s, const cp_error *err, cp_s3_done_fn done, void *ctx, cp_s3_result *res);

@@ -204,8 +204,7 @@ static void finish_simple(s3_req *r)
 	s3_op_end(s);
 }
 
-/* Submits r as one user-level operation, blocking when done == NULL. */
-static int run(s3_req *r, cp_s3_done_fn done, void *ctx, cp_s3_result *res)
+int s3_run(s3_req *r, cp_s3_done_fn done, void *ctx, cp_s3_result *res)
 {
 	s3_waiter *w = NULL;
 	if (!done) {
@@ -319,7 +318,7 @@ int cp_s3_put(cp_s3 *s, const char *bucket, const char *key, const cp_s3_body *b
 		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	apply_headers(r, h);
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 int cp_s3_head(cp_s3 *s, const char *bucket, const char *key, cp_s3_done_fn done, void *ctx,
@@ -327,7 +326,7 @@ int cp_s3_head(cp_s3 *s, const char *bucket, const char *key, cp_s3_done_fn done
 {
 	s3_req *r = s3_req_new(s, "HEAD", bucket, key);
 	r->want_headers = 1;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 int cp_s3_get_fd(cp_s3 *s, const char *bucket, const char *key, int fd, uint64_t range_off,
@@ -346,7 +345,7 @@ int cp_s3_get_fd(cp_s3 *s, const char *bucket, const char *key, int fd, uint64_t
 			 (unsigned long long)(range_off + range_len - 1));
 		s3_req_add_header(r, "range", range);
 	}
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 int cp_s3_copy(cp_s3 *s, const char *src_bucket, const char *src_key, const char *dst_bucket,
@@ -360,7 +359,7 @@ int cp_s3_copy(cp_s3 *s, const char *src_bucket, const char *src_key, const char
 	s3_req_add_header(r, "x-amz-metadata-directive", h ? "REPLACE" : "COPY");
 	apply_headers(r, h);
 	r->error_in_200 = 1;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 /* CopyObjectResult / CopyPartResult carry the ETag in the body. */
@@ -406,7 +405,7 @@ int cp_s3_mpu_create(cp_s3 *s, const char *bucket, const char *key, const cp_s3_
 	r->query = cp_xstrdup("uploads=");
 	apply_headers(r, h);
 	r->finish = finish_create;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 static char *part_query(int number, const char *upload_id)
@@ -427,7 +426,7 @@ int cp_s3_mpu_part(cp_s3 *s, const char *bucket, const char *key, const char *up
 		return s3_fail_early(s, &err, done, ctx, res);
 	}
 	r->query = part_query(number, upload_id);
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 int cp_s3_mpu_part_copy(cp_s3 *s, const char *src_bucket, const char *src_key, uint64_t off,
@@ -445,7 +444,7 @@ int cp_s3_mpu_part_copy(cp_s3 *s, const char *src_bucket, const char *src_key, u
 	r->query = part_query(number, upload_id);
 	r->error_in_200 = 1;
 	r->finish = finish_copy_etag;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 static int cmp_part(const void *a, const void *b)
@@ -489,7 +488,7 @@ int cp_s3_mpu_complete(cp_s3 *s, const char *bucket, const char *key, const char
 	free(id);
 	r->error_in_200 = 1;
 	r->finish = finish_complete;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 static void finish_abort(s3_req *r)
@@ -509,7 +508,7 @@ int cp_s3_mpu_abort(cp_s3 *s, const char *bucket, const char *key, const char *u
 	r->query = cp_xasprintf("uploadId=%s", id);
 	free(id);
 	r->finish = finish_abort;
-	return run(r, done, ctx, res);
+	return s3_run(r, done, ctx, res);
 }
 
 /* ------------------------------------------------------------------ raw blocking requests */
@@ -537,7 +536,7 @@ static int run_raw(s3_req *r, cp_buf *body, cp_error *err)
 	cp_s3_result res;
 	r->op = &rc;
 	r->finish = finish_raw;
-	int rv = run(r, NULL, NULL, &res);
+	int rv = s3_run(r, NULL, NULL, &res);
 	if (rv != 0 && err)
 		*err = res.err, err->set = 1;
 	cp_s3_result_free(&res);
