@@ -57,6 +57,8 @@ const cp_opt cp_build_opts[] = {
      "write a source map beside each minified file", 0},
     {"dotfiles", 0, CP_OPT_FLAG, &cp_build_cfg.dotfiles, NULL,
      "collect names starting with '.' too", 0},
+    {"no-default-ignore", 0, CP_OPT_FLAG, &cp_build_cfg.no_default_ignore, NULL,
+     "collect CVS folders and *~ backup files too (left out by default, as collectstatic does)", 0},
     CP_OPT_END,
 };
 
@@ -126,6 +128,11 @@ static int check_config(struct cp_build_config *c, struct settings *s, struct cp
 	s->emit.only_hashed = c->only_hashed;
 	s->emit.jobs = s->jobs;
 	cp_filter_from_lists(&s->filter, &c->include, &c->exclude);
+	if (!c->no_default_ignore) {
+		/* collectstatic's default ignore_patterns (its third, '.*', is --dotfiles) */
+		cp_filter_add(&s->filter, 1, "CVS");
+		cp_filter_add(&s->filter, 1, "*~");
+	}
 	return 0;
 }
 

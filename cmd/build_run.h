@@ -27,6 +27,7 @@ struct cp_build_config {
 	int no_minify;
 	int source_map; /* write a source map for each minified file */
 	int dotfiles;
+	int no_default_ignore; /* keep CVS folders and *~ backups (Django's default ignores) */
 };
 
 extern struct cp_build_config cp_build_cfg;

@@ -45,6 +45,28 @@ static const cp_command_spec deploy_spec = {
     .max_args = -1,
 };
 
+/* A file:// target inside a source root would be collected as sources by the
+ * next deploy, the way build refuses a DIST inside a root. */
+static int target_in_root(const char *target, const cp_strlist *roots)
+{
+	if (strncmp(target, "file://", 7))
+		return 0;
+	char *t = cp_path_absolute(target + 7);
+	int bad = 0;
+	for (size_t i = 0; !bad && i < roots->n; i++) {
+		char *r = cp_path_absolute(roots->v[i]);
+		bad = cp_path_is_within(t, r);
+		if (bad)
+			fprintf(
+			    stderr,
+			    "cdnpipe deploy: the target folder %s is inside the source root %s\n",
+			    t, r);
+		free(r);
+	}
+	free(t);
+	return bad;
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -119,6 +141,10 @@ int cmd_deploy(int argc, char **argv)
 	pos.v[pos.n] = NULL;
 	cp_strlist_free(&cp_build_cfg.roots);
 	cp_build_cfg.roots = pos;
+	if (target_in_root(target, &pos)) {
+		free(target);
+		return CP_ERR_USAGE;
+	}
 
 	const char *keep = dist_opt ? dist_opt : cp_build_cfg.out;
 	char tmp[4096] = "";

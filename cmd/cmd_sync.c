@@ -46,7 +46,7 @@ static const cp_opt sync_opts[] = {
      "multipart upload at or above SIZE (default 64M)", 0},
     {"part-size", 0, CP_OPT_SIZE, &o.part_size, "SIZE",
      "multipart part size (default 8M, grown to stay within 10,000 parts)", 0},
-    {"concurrency", 'j', CP_OPT_INT, &o.concurrency, "N", "requests in flight (default 16)", 0},
+    {"concurrency", 0, CP_OPT_INT, &o.concurrency, "N", "requests in flight (default 16)", 0},
     {"retries", 0, CP_OPT_INT, &o.retries, "N", "retries per request (default 5)", 0},
     {"cache-control", 0, CP_OPT_STR, &o.cache_control, "VALUE", "Cache-Control of uploads", 0},
     {"acl", 0, CP_OPT_STR, &o.acl, "ACL", "canned ACL of uploads (e.g. public-read)", 0},

@@ -368,8 +368,7 @@ int cp_parse_command(const cp_command_spec *spec, cp_common *common, int argc, c
 	return 0;
 }
 
-void cp_filter_from_lists(struct cp_filter *f, const cp_strlist *include,
-			  const cp_strlist *exclude)
+void cp_filter_from_lists(struct cp_filter *f, const cp_strlist *include, const cp_strlist *exclude)
 {
 	for (size_t i = 0; i < include->n; i++)
 		cp_filter_add(f, 0, include->v[i]);

@@ -67,8 +67,8 @@ typedef struct cp_command_spec {
 	const char *summary;	     /* one paragraph for --help */
 	const char *const *sections; /* config sections this command reads (NULL: {name}) */
 	const cp_opt *const *tables; /* NULL-terminated list of option tables */
-	int min_args, max_args; /* positional arguments checked by cp_parse_command when
-				   either is set; max_args < 0: no upper bound */
+	int min_args, max_args;	     /* positional arguments checked by cp_parse_command when
+					either is set; max_args < 0: no upper bound */
 } cp_command_spec;
 
 /* Parses config then argv (argv[0] is the command name).  Positional

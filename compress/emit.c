@@ -101,13 +101,27 @@ static int link_output(struct emit *e, const char *src, const char *dst)
 
 static const enum cp_compress_method methods[] = {CP_GZIP, CP_BROTLI};
 
-/* Is a sibling name taken by a source file of its own (a user's precompressed file)? */
-static int sibling_is_asset(struct emit *e, const char *logical, enum cp_compress_method m)
+/* Is this asset's name the one a generated sibling takes ("a.css.gz" beside a
+ * compressible "a.css")?  The generated sibling wins: it is the compression
+ * of the bytes this build publishes as a.css, where an author's own a.css.gz
+ * would be stale after minifying and rewriting, and a server would hand it out
+ * as a.css's encoding.  The author's file is still published under its
+ * fingerprinted name; only its unhashed copy gives way, with a warning. */
+static int shadowed_by_sibling(struct emit *e, const cp_asset *a)
 {
-	char *name = cp_xasprintf("%s%s", logical, cp_compress_suffix(m));
-	int taken = cp_assets_find(e->t, name) >= 0;
-	free(name);
-	return taken;
+	for (size_t k = 0; k < 2; k++) {
+		const char *suffix = cp_compress_suffix(methods[k]);
+		size_t n = strlen(a->logical), sl = strlen(suffix);
+		if (!(e->o->comp.methods & methods[k]) || n <= sl ||
+		    strcmp(a->logical + n - sl, suffix))
+			continue;
+		char *base = cp_xstrndup(a->logical, n - sl);
+		int taken = cp_mime_compressible(base) && cp_assets_find(e->t, base) >= 0;
+		free(base);
+		if (taken)
+			return 1;
+	}
+	return 0;
 }
 
 static void count_sibling(struct emit *e, enum cp_compress_method m, const char *path,
@@ -125,13 +139,13 @@ static void count_sibling(struct emit *e, enum cp_compress_method m, const char 
 /* Compresses dst into its siblings, or links them from a twin's (from != NULL).
  * With reuse (dst is a fingerprinted file already in DIST), a sibling that is
  * there is the right one and is kept. */
-static int make_siblings(struct emit *e, const char *logical, const char *dst, const char *from,
-			 uint64_t size, int reuse)
+static int make_siblings(struct emit *e, const char *dst, const char *from, uint64_t size,
+			 int reuse)
 {
 	int rc = 0;
 	for (size_t k = 0; k < 2; k++) {
 		enum cp_compress_method m = methods[k];
-		if (!(e->o->comp.methods & m) || sibling_is_asset(e, logical, m))
+		if (!(e->o->comp.methods & m))
 			continue;
 		char *sib = cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
 		int kept = 0;
@@ -176,17 +190,22 @@ static void emit_asset(struct emit *e, const cp_asset *a, const cp_asset *leader
 	} else if (leader ? link_output(e, lead_dst, hdst) : write_output(e, a, hdst, 1)) {
 		goto out;
 	}
-	if (compress && make_siblings(e, a->hashed, hdst, lead_dst, hsize, reuse))
+	if (compress && make_siblings(e, hdst, lead_dst, hsize, reuse))
 		goto out;
 	atomic_fetch_add(&e->bytes_out, hsize);
-	if (!o->only_hashed) {
+	if (!o->only_hashed && shadowed_by_sibling(e, a)) {
+		cp_diags_add(e->d, CP_DIAG_WARN, a->logical, 0, 0,
+			     "the compressed sibling of a file of the same name takes this name in "
+			     "DIST; this file is published only as %s",
+			     a->hashed);
+	} else if (!o->only_hashed) {
 		char *udst = cp_path_join(o->dist, a->logical);
 		/* the unhashed file holds the text before rewriting: identical to the
 		 * fingerprinted bytes unless references were rewritten */
 		int same = !(a->flags & CP_ASSET_REWRITTEN);
 		if (same ? link_output(e, hdst, udst) == 0 : write_output(e, a, udst, 0) == 0) {
 			if (compress)
-				make_siblings(e, a->logical, udst, same ? hdst : NULL,
+				make_siblings(e, udst, same ? hdst : NULL,
 					      same ? hsize : a->text.len, 0);
 		}
 		free(udst);
@@ -246,6 +265,7 @@ static void make_groups(struct emit *e)
 		size_t la, lp;
 		int twin =
 		    p && groupable(e, a) && groupable(e, p) && !memcmp(a->md5, p->md5, 16) &&
+		    cp_mime_compressible(a->logical) == cp_mime_compressible(p->logical) &&
 		    (hashed_bytes(a, &la) ? la : a->size) == (hashed_bytes(p, &lp) ? lp : p->size);
 		if (!twin)
 			e->groups[e->ngroups++] = k;

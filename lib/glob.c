@@ -88,10 +88,29 @@ void cp_filter_add(cp_filter *f, int exclude, const char *pattern)
 	(*v)[(*n)++] = cp_xstrdup(pattern);
 }
 
+/* An exclude without '/' excludes a folder of that name with everything in
+ * it, as rsync and `aws s3 sync --exclude` users expect ("CVS", "node_modules"):
+ * every segment of the path is tried, not only the last. */
+static int excluded(const char *pattern, const char *path)
+{
+	if (strchr(pattern, '/'))
+		return cp_glob_match(pattern, path);
+	char *seg = cp_xstrdup(path);
+	int hit = 0;
+	for (char *s = seg, *slash; !hit && s; s = slash ? slash + 1 : NULL) {
+		slash = strchr(s, '/');
+		if (slash)
+			*slash = 0;
+		hit = match(pattern, s);
+	}
+	free(seg);
+	return hit;
+}
+
 int cp_filter_pass(const cp_filter *f, const char *relpath)
 {
 	for (size_t i = 0; i < f->nexclude; i++)
-		if (cp_glob_match(f->exclude[i], relpath))
+		if (excluded(f->exclude[i], relpath))
 			return 0;
 	if (!f->ninclude)
 		return 1;

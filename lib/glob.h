@@ -5,7 +5,8 @@
  * ".DS_Store"); a pattern with '/' matches the whole relative path, '*' not
  * crossing a slash, two stars crossing it (see cp_glob_match).  This is what
  * users of rsync, rclone and `aws s3 sync --exclude` expect of the common
- * cases.  Excludes win over includes; with no include, everything is in.
+ * cases; an exclude without '/' also excludes a folder of that name, with
+ * its contents.  Excludes win over includes; with no include, everything is in.
  */
 #ifndef CP_GLOB_H
 #define CP_GLOB_H

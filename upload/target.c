@@ -54,8 +54,13 @@ int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, c
 		/* file://localhost/x is the same as file:///x */
 		if (!strncmp(path, "localhost/", 10))
 			path += 9;
-		if (!*path)
-			return cp_error_set(err, url, 0, 0, "file:// target needs a folder path");
+		if (*path != '/') {
+			/* file://dir/x names host "dir": never what a deploy script meant */
+			cp_error_set(
+			    err, url, 0, 0,
+			    "a file:// target needs an absolute path: file:///path/to/folder");
+			return CP_ERR_USAGE;
+		}
 		return cp_target_file_open(path, out, err);
 	}
 	if (!strncmp(url, "s3://", 5))

@@ -553,3 +553,33 @@ def test_bad_output_path_blocked(cdnpipe, site, tmp_path):
     before = snapshot(dist)
     p = cdnpipe(*BASE, site, "-o", dist)
     assert_failed_cleanly(p, dist, before, str(dist / "img"))
+
+
+def test_default_ignores_and_folder_excludes(cdnpipe, tmp_path):
+    """collectstatic's default ignores (CVS folders, *~ backups) apply unless
+    --no-default-ignore; an --exclude without '/' takes a whole folder."""
+    src = tmp_path / "src"
+    (src / "CVS").mkdir(parents=True)
+    (src / "CVS" / "Entries").write_text("x")
+    (src / "node_modules" / "pkg").mkdir(parents=True)
+    (src / "node_modules" / "pkg" / "index.js").write_text("var a=1;")
+    (src / "app.css~").write_text("old")
+    (src / "app.css").write_text("a{color:red}")
+    cdnpipe(*BASE, "--exclude", "node_modules", src, "-o", tmp_path / "d", check=0)
+    assert sorted(manifest(str(tmp_path / "d"))) == ["app.css"]
+    cdnpipe(*BASE, "--no-default-ignore", src, "-o", tmp_path / "d2", check=0)
+    assert sorted(manifest(str(tmp_path / "d2"))) == [
+        "CVS/Entries", "app.css", "app.css~", "node_modules/pkg/index.js"]
+
+
+def test_identical_bytes_of_two_types_each_get_their_own_siblings(cdnpipe, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    data = b"hello world " * 400
+    (src / "a.png").write_bytes(data)
+    (src / "b.txt").write_bytes(data)
+    cdnpipe("build", "-q", src, "-o", tmp_path / "d", check=0)
+    d = tmp_path / "d"
+    assert gzip.decompress((d / "b.txt.gz").read_bytes()) == data
+    assert brotli.decompress((d / "b.txt.br").read_bytes()) == data
+    assert not (d / "a.png.gz").exists()

@@ -112,3 +112,23 @@ def test_deploy_to_s3(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path):
     p = cdnpipe("deploy", *BUILD_OPTS, SITE, f"s3://{s3_bucket}/static", env=cdnpipe_env)
     assert p.returncode == 0, p.stderr
     assert s3.proxy.count(method="PUT") == 0
+
+
+def test_deploy_refuses_a_folder_target_inside_a_source_root(cdnpipe, tmp_path):
+    src = tmp_path / "static"
+    src.mkdir()
+    (src / "a.css").write_text("a{color:red}")
+    p = cdnpipe("deploy", src, f"file://{src}/bucket")
+    assert p.returncode == 2
+    assert "inside the source root" in p.stderr
+    assert not (src / "bucket").exists()
+
+
+def test_relative_file_url_is_a_usage_error(cdnpipe, tmp_path):
+    src = tmp_path / "static"
+    src.mkdir()
+    (src / "a.css").write_text("a{color:red}")
+    p = cdnpipe("deploy", src, "file://relative/bucket", cwd=tmp_path)
+    assert p.returncode == 2
+    assert "absolute path" in p.stderr
+    assert not (tmp_path / "relative").exists()

@@ -161,10 +161,7 @@ static void test_emit_dist(void **s)
 	cp_diags d;
 	cp_diags_init(&d);
 	cp_emit_stats st = {0};
-	int rc = cp_emit_dist(&t, &o, &st, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "%s: %s\n", d.v[i].path, d.v[i].msg);
-	assert_int_equal(rc, 0);
+	assert_int_equal(cp_emit_dist(&t, &o, &st, &d), 0);
 	char *p = cp_path_join(dir, "b.222222222222.css");
 	cp_buf got = CP_BUF_INIT;
 	cp_error err = {0};
@@ -183,12 +180,26 @@ static void test_emit_dist(void **s)
 	assert_int_equal(stat(a1, &s1), 0);
 	assert_int_equal(stat(a2, &s2), 0);
 	assert_true(s1.st_ino == s2.st_ino);
-	/* a user's own u.css.gz is not overwritten by u.css's sibling */
+	/* u.css's generated sibling takes the name u.css.gz (it matches the u.css
+	 * this build publishes); the author's own u.css.gz is kept under its
+	 * fingerprinted name, with a warning */
 	cp_buf_clear(&got);
 	p = cp_path_join(dir, "u.css.gz");
 	assert_int_equal(cp_read_file(p, &got, &err), 0);
+	cp_buf back = CP_BUF_INIT;
+	assert_int_equal(cp_decompress_buffer(CP_GZIP, got.data, got.len, &back, &err), 0);
+	assert_string_equal(back.data, big.data);
+	cp_buf_free(&back);
+	free(p);
+	cp_buf_clear(&got);
+	p = cp_path_join(dir, "u.css.333333333333.gz");
+	assert_int_equal(cp_read_file(p, &got, &err), 0);
 	assert_string_equal(got.data, "user's own file");
 	free(p);
+	size_t warned = 0;
+	for (size_t i = 0; i < d.n; i++)
+		warned += d.v[i].level == CP_DIAG_WARN && !strcmp(d.v[i].path, "u.css.gz");
+	assert_int_equal(warned, 1);
 	assert_true(st.br_files >= 4 && st.gz_files >= 4);
 	assert_int_equal(st.reused, 0);
 	/* a second run reuses every fingerprinted file */
@@ -205,6 +216,42 @@ static void test_emit_dist(void **s)
 	cp_diags_free(&d);
 }
 
+/* Identical bytes under a compressible and an incompressible name: the
+ * compressible one still gets its siblings. */
+static void test_emit_twins_of_different_types(void **s)
+{
+	char *dir = tmpdir();
+	char *src = cp_xasprintf("%s.src", dir);
+	cp_buf big = CP_BUF_INIT;
+	make_text(&big, 6000);
+	cp_error err = {0};
+	assert_int_equal(cp_write_atomic(src, big.data, big.len, &err), 0);
+	cp_assets t = {0};
+	const char *names[][2] = {{"a.png", "a.111111111111.png"}, {"b.txt", "b.111111111111.txt"}};
+	for (size_t i = 0; i < 2; i++) {
+		cp_asset *a = add_asset(&t, names[i][0], "", names[i][1], 1);
+		free(a->source);
+		a->source = cp_xstrdup(src);
+		a->kind = CP_ASSET_OTHER;
+		a->size = big.len;
+	}
+	cp_emit_opts o = {.dist = dir, .jobs = 2};
+	cp_compress_defaults(&o.comp);
+	cp_diags d;
+	cp_diags_init(&d);
+	assert_int_equal(cp_emit_dist(&t, &o, NULL, &d), 0);
+	char *gz = cp_path_join(dir, "b.txt.gz"), *png_gz = cp_path_join(dir, "a.png.gz");
+	assert_true(cp_exists(gz));
+	assert_false(cp_exists(png_gz));
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, src);
+	assert_int_equal(system(cmd), 0);
+	free(gz), free(png_gz), free(src), free(dir);
+	cp_buf_free(&big);
+	cp_assets_free(&t);
+	cp_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +261,7 @@ int main(void)
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_file_keep_ratio),
 	    cmocka_unit_test(test_emit_dist),
+	    cmocka_unit_test(test_emit_twins_of_different_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,9 @@ static void test_glob(void **s)
 	cp_filter_add(&f, 1, "*.map");
 	assert_true(cp_filter_pass(&f, "a.js"));
 	assert_false(cp_filter_pass(&f, "a.js.map"));
+	cp_filter_add(&f, 1, "CVS");
+	assert_false(cp_filter_pass(&f, "a/CVS/Entries")); /* a folder, with its contents */
+	assert_true(cp_filter_pass(&f, "a/CVSfile"));
 	cp_filter_add(&f, 0, "*.js");
 	assert_false(cp_filter_pass(&f, "a.css")); /* includes given: others are out */
 	assert_true(cp_filter_pass(&f, "x/a.js"));
