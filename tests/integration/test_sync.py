@@ -340,7 +340,7 @@ def test_resume_after_kill(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     src.mkdir()
     big_file(src / "big.bin", 60)  # 12 parts of 5 MiB
     args = [BINARY, "sync", str(src), f"s3://{s3_bucket}/r", "--no-progress",
-            "--multipart-threshold", "16M", "--part-size", "5M", "-j", "2"]
+            "--multipart-threshold", "16M", "--part-size", "5M", "--concurrency", "2"]
     s3.proxy.inject("delay", op="UploadPart", delay=0.4)
     proc = subprocess.Popen(args, env=cdnpipe_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -376,7 +376,7 @@ def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
     src.mkdir()
     big_file(src / "big.bin", 30)
     args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
-            "-j", "1"]
+            "--concurrency", "1"]
     s3.proxy.inject("delay", op="UploadPart", delay=0.4)
     proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
                             env=cdnpipe_env, stdout=subprocess.DEVNULL,
@@ -438,7 +438,7 @@ def test_abort_incomplete(s3, s3_bucket, cdnpipe_env, tmp_path):
     src.mkdir()
     big_file(src / "big.bin", 30)
     args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
-            "-j", "1"]
+            "--concurrency", "1"]
     s3.proxy.inject("delay", op="UploadPart", delay=0.4)
     proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
                             env=cdnpipe_env, stdout=subprocess.DEVNULL,
@@ -507,7 +507,7 @@ def test_resume_of_forgotten_upload_starts_again(s3, s3_bucket, s3_check, cdnpip
     src.mkdir()
     big_file(src / "big.bin", 30)
     args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
-            "-j", "1"]
+            "--concurrency", "1"]
     s3.proxy.inject("delay", op="UploadPart", delay=0.4)
     proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
                             env=cdnpipe_env, stdout=subprocess.DEVNULL,
