@@ -50,6 +50,8 @@ struct jm {
 	cp_js_token prev;
 	int after_comment; /* a kept comment was written since prev: it separates tokens */
 	int out_nl;	   /* a line terminator was written since prev */
+	int semi;	   /* a `;` after an expression is held back: dropped before `}` */
+	cp_js_token semi_tok;
 	cp_buf eof_legal;
 	/* source map */
 	cp_srcmap *sm;
@@ -87,6 +89,8 @@ static int restricted(const cp_js_token *a)
 /* Must the line break between a and b stay? (See the header comment.) */
 static int keep_newline(const struct jm *m, const cp_js_token *a, const cp_js_token *b)
 {
+	if (is_punct(m, b, "}"))
+		return 0; /* a statement ends before } with or without the break */
 	if (restricted(a) || is_punct(m, b, "=>"))
 		return 1;
 	int a_end = a->after == CP_JS_S_END || a->after == CP_JS_S_ARROW;
@@ -138,6 +142,9 @@ static int need_space(const struct jm *m, const cp_js_token *a, const cp_js_toke
 {
 	const char *s = m->src;
 	char b0 = s[b->start], alast = s[a->end - 1];
+	if (b->type == CP_JS_NUMBER && b0 == '0' && b->end - b->start > 2 &&
+	    s[b->start + 1] == '.' && s[b->start + 2] >= '0' && s[b->start + 2] <= '9')
+		b0 = '.'; /* written as .5 */
 	if (word_end(a)) {
 		if (b->type == CP_JS_NAME)
 			return 1;
@@ -246,10 +253,35 @@ static void put_escaped(cp_buf *out, const char *p, size_t n)
 	cp_buf_append(out, p, end - p);
 }
 
+/* A single-quoted string with no `"` in it is written with double quotes
+ * (and `\'` as `'`): the same value, and one quote style compresses better. */
+static void put_string(cp_buf *out, const char *p, size_t n)
+{
+	if (p[0] != '\'' || memchr(p + 1, '"', n - 2)) {
+		put_escaped(out, p, n);
+		return;
+	}
+	cp_buf_putc(out, '"');
+	size_t from = 1;
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == '\'') {
+			put_escaped(out, p + from, i - from);
+			from = i + 1;
+		}
+		i++;
+	}
+	put_escaped(out, p + from, n - 1 - from);
+	cp_buf_putc(out, '"');
+}
+
 static int has(const char *p, size_t n, const char *needle)
 {
 	return memmem(p, n, needle, strlen(needle)) != NULL;
 }
+
+static void flush_semi(struct jm *m, const cp_js_token *next);
 
 static void comment(struct jm *m, const cp_js_token *t)
 {
@@ -267,6 +299,7 @@ static void comment(struct jm *m, const cp_js_token *t)
 		cp_buf_putc(&m->eof_legal, '\n');
 		return;
 	}
+	flush_semi(m, NULL);
 	if (m->out->len && t->nl && !m->out_nl) {
 		cp_buf_putc(m->out, '\n');
 		m->out_nl = 1;
@@ -281,7 +314,34 @@ static void comment(struct jm *m, const cp_js_token *t)
 	m->after_comment = 1;
 }
 
+static void emit(struct jm *m, const cp_js_token *t);
+
+/* Writes a held-back `;` (unless the next token is the `}` it may be dropped before). */
+static void flush_semi(struct jm *m, const cp_js_token *next)
+{
+	if (!m->semi)
+		return;
+	m->semi = 0;
+	if (next && next->type == CP_JS_PUNCT && m->src[next->start] == '}')
+		return;
+	emit(m, &m->semi_tok);
+}
+
 static void token(struct jm *m, const cp_js_token *t)
+{
+	if (t->type == CP_JS_PUNCT && m->src[t->start] == ';' && m->have_prev && !m->semi &&
+	    (m->prev.after == CP_JS_S_END || m->prev.after == CP_JS_S_ARROW ||
+	     (m->prev.type == CP_JS_NAME && m->prev.kw == CP_KW_RETURN)) &&
+	    t->ctx != CP_JS_C_PSTAT) {
+		m->semi = 1;
+		m->semi_tok = *t;
+		return;
+	}
+	flush_semi(m, t);
+	emit(m, t);
+}
+
+static void emit(struct jm *m, const cp_js_token *t)
 {
 	if (m->have_prev) {
 		if (t->nl && keep_newline(m, &m->prev, t)) {
@@ -297,6 +357,13 @@ static void token(struct jm *m, const cp_js_token *t)
 	size_t n = t->end - t->start;
 	switch (t->type) {
 	case CP_JS_STRING:
+		put_string(m->out, p, n);
+		break;
+	case CP_JS_NUMBER: /* 0.5 is .5 */
+		if (n > 2 && p[0] == '0' && p[1] == '.' && p[2] >= '0' && p[2] <= '9')
+			p++, n--;
+		cp_buf_append(m->out, p, n);
+		break;
 	case CP_JS_TEMPLATE:
 	case CP_JS_TMPL_HEAD:
 	case CP_JS_TMPL_MID:
@@ -321,6 +388,7 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			return CP_ERR_BUILD;
 		switch (t.type) {
 		case CP_JS_EOF:
+			flush_semi(m, NULL);
 			return 0;
 		case CP_JS_HASHBANG:
 			cp_buf_append(m->out, m->src + t.start, t.end - t.start);
