@@ -99,14 +99,15 @@ static int keep_newline(const struct jm *m, const cp_js_token *a, const cp_js_to
 	if (b->type == CP_JS_TEMPLATE || b->type == CP_JS_TMPL_HEAD || b->type == CP_JS_TMPL_MID ||
 	    b->type == CP_JS_TMPL_TAIL)
 		return 0;
+	char c = m->src[b->start];
+	size_t n = b->end - b->start;
+	if (b->ctx == CP_JS_C_CLASSDECL || b->ctx == CP_JS_C_CLASSEXPR)
+		return !(b->type == CP_JS_PUNCT &&
+			 (c == ';' || c == '}' || c == '(' || (c == '=' && n == 1)));
 	if (b->type == CP_JS_NAME)
 		return !(b->kw == CP_KW_IN || b->kw == CP_KW_INSTANCEOF);
 	if (b->type != CP_JS_PUNCT)
 		return 1;
-	char c = m->src[b->start];
-	size_t n = b->end - b->start;
-	if (b->ctx == CP_JS_C_CLASSDECL || b->ctx == CP_JS_C_CLASSEXPR)
-		return !(c == ';' || c == '}' || c == '(' || (c == '=' && n == 1));
 	switch (c) {
 	case '{':
 	case '!':
