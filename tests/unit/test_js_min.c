@@ -74,7 +74,7 @@ static void test_token_merging(void **state)
 	MIN_EQ("a = 1 + 0.5", "a=1+.5");
 	MIN_EQ("#x in obj", "#x in obj");
 	MIN_EQ("a\\u0062 in c", "a\\u0062 in c");
-	MIN_EQ("x = a ? ...b : c", "x=a?...b:c");
+	MIN_EQ("x = a ? ...b : c", "x=a? ...b:c"); /* not ?. */
 	MIN_EQ("a = b == = c", "a=b== =c");
 	MIN_EQ("a = b & & c", "a=b& &c");
 }
