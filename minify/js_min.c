@@ -197,6 +197,8 @@ static void gen_advance(struct jm *m)
 {
 	const char *p = m->out->data;
 	size_t i = m->gen_off, n = m->out->len;
+	if (!p)
+		return; /* nothing written yet */
 	for (size_t j = i; j < n; j++) {
 		unsigned char c = p[j];
 		size_t k = 0;
@@ -288,9 +290,9 @@ static void comment(struct jm *m, const cp_js_token *t)
 {
 	const char *p = m->src + t->start;
 	size_t n = t->end - t->start;
-	if (n > 4 && (p[2] == '#' || p[2] == '@') && !strncmp(p + 3, " sourceMappingURL=", 18))
+	if (n >= 21 && (p[2] == '#' || p[2] == '@') && !memcmp(p + 3, " sourceMappingURL=", 18))
 		return;
-	if (!(p[2] == '!' || has(p, n, "@license") || has(p, n, "@preserve")))
+	if (!((n > 2 && p[2] == '!') || has(p, n, "@license") || has(p, n, "@preserve")))
 		return;
 	int line = t->type == CP_JS_LINE_COMMENT;
 	if (m->o->legal == CP_LEGAL_NONE)
@@ -305,6 +307,8 @@ static void comment(struct jm *m, const cp_js_token *t)
 		cp_buf_putc(m->out, '\n');
 		m->out_nl = 1;
 	}
+	if (m->out->len && m->out->data[m->out->len - 1] == '/')
+		cp_buf_putc(m->out, ' '); /* a division or regex: `/ //!` is not `///!` */
 	put_escaped(m->out, p, n);
 	if (line) {
 		cp_buf_putc(m->out, '\n');
@@ -369,9 +373,16 @@ static void emit(struct jm *m, const cp_js_token *t)
 	case CP_JS_TMPL_HEAD:
 	case CP_JS_TMPL_MID:
 	case CP_JS_TMPL_TAIL:
-	case CP_JS_REGEX:
 		put_escaped(m->out, p, n);
 		break;
+	case CP_JS_REGEX: { /* the closing / is never escaped (it could start a </script) */
+		size_t body = n - 1;
+		while (p[body] != '/')
+			body--;
+		put_escaped(m->out, p, body);
+		cp_buf_append(m->out, p + body, n - body);
+		break;
+	}
 	default:
 		cp_buf_append(m->out, p, n);
 	}

@@ -145,6 +145,8 @@ static void test_comments(void **state)
 	MIN_EQ("a()\n//# sourceMappingURL=a.js.map\n", "a()");
 	MIN_EQ("#!/usr/bin/env node\n// x\na()", "#!/usr/bin/env node\na()");
 	MIN_EQ("a <!-- html comment\nb", "a\nb");
+	MIN_EQ("a = b / //! legal\nc", "a=b/ //! legal\nc"); /* not a /// comment */
+	MIN_EQ("a = /[</script>]/.source + /x/script", "a=/[<\\/script>]/.source+/x/script");
 	cp_minify_opts o = {.source_name = "t.js", .legal = CP_LEGAL_EOF};
 	char *s = min_o("/*! one */ a(); /* @preserve two */ b()", &o, NULL);
 	assert_string_equal(s, "a();b()\n/*! one */\n/* @preserve two */");
