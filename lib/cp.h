@@ -20,6 +20,7 @@
 
 #include "asset.h"
 #include "buf.h"
+#include "css_lex.h"
 #include "digest.h"
 #include "err.h"
 #include "fsutil.h"

@@ -1,0 +1,237 @@
+/*
+ * test_css_min.c - the CSS minifier, one transformation (or one place where
+ * whitespace must stay) per case.  Each expected output is also checked to be
+ * a fixed point: minifying it again must not change it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minify/minify.h"
+
+static char *min_opts(const char *in, size_t len, const cp_minify_opts *o)
+{
+	cp_buf out = CP_BUF_INIT;
+	cp_error err = {0};
+	assert_int_equal(cp_minify_css(in, len, o, &out, NULL, &err), 0);
+	return cp_buf_take(&out);
+}
+
+static void check(const char *in, const char *want)
+{
+	cp_minify_opts o = {0};
+	char *got = min_opts(in, strlen(in), &o);
+	if (strcmp(got, want))
+		fail_msg("minify(%s)\n  got:  %s\n  want: %s", in, got, want);
+	char *again = min_opts(got, strlen(got), &o);
+	if (strcmp(again, got))
+		fail_msg("not idempotent: %s -> %s", got, again);
+	free(got);
+	free(again);
+}
+
+static void test_whitespace(void **state)
+{
+	check("a  >  b , c ~ d + e  f { color : red ; }", "a>b,c~d+e f{color:red}");
+	check(".a :hover, .b:not( .c ) .d {x:y}", ".a :hover,.b:not(.c) .d{x:y}");
+	check("@media screen and (max-width : 100px) , print { a { b : c } }",
+	      "@media screen and (max-width:100px),print{a{b:c}}");
+	check("@supports not (display : grid) { a { b : c } }",
+	      "@supports not (display:grid){a{b:c}}");
+	check("a { width : calc( 100% - ( 2 * 10px ) ) ; b : min( 1px , 2px ) }",
+	      "a{width:calc(100% - (2*10px));b:min(1px,2px)}");
+	check("a{b:clamp(1rem, 2vw + 1px, 3rem);c:max(1px, 2px - 1px)}",
+	      "a{b:clamp(1rem,2vw + 1px,3rem);c:max(1px,2px - 1px)}");
+	check("a { margin : 0 auto ! important ; font : 12px / 1.5 a , b }",
+	      "a{margin:0 auto!important;font:12px/1.5 a,b}");
+	check("a{transform:translate(1px) scale(2)}", "a{transform:translate(1px) scale(2)}");
+	/* tokens that would merge keep a separator */
+	check("a{b:1px -2px;c:a -b;d:U+0000-00FF}", "a{b:1px -2px;c:a -b;d:U+0-0FF}");
+	check("a{b:1px/**/2px}", "a{b:1px/**/2px}");
+	check("a\n{\n\tcolor:\tred\n}\n", "a{color:red}");
+}
+
+static void test_structure(void **state)
+{
+	check("a{color:red;;;b:c;}", "a{color:red;b:c}");
+	check("a{}b{ }c{/* x */}d{;}", "");
+	check("@media print{a{}}@media x{}", "");
+	check("@layer a{}@layer b,c;", "@layer a{}@layer b,c;");
+	check("@keyframes k{}", "@keyframes k{}");
+	check("/* c */a{b:c}/* d */", "a{b:c}");
+	check("<!-- a{b:c} -->", "a{b:c}");
+	check(".a{color:red;&:hover{color:blue}.b &{x:y}}",
+	      ".a{color:red;&:hover{color:blue}.b &{x:y}}");
+	check("@font-face{font-family:x;src:url(a.woff)}",
+	      "@font-face{font-family:x;src:url(a.woff)}");
+}
+
+static void test_merging(void **state)
+{
+	/* adjacent rules with the same block share it */
+	check(".a{color:red}.b>p:hover{color:red}.c{color:blue}",
+	      ".a,.b>p:hover{color:red}.c{color:blue}");
+	check("a::before{x:y}b::after{x:y}c::selection{x:y}",
+	      "a:before,b:after{x:y}c::selection{x:y}");
+	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1),[a=b]{x:y}");
+	/* but never when one selector might be unknown to a browser: the whole
+	 * list would be dropped there */
+	check(".a::-moz-selection{x:y}.a::selection{x:y}",
+	      ".a::-moz-selection{x:y}.a::selection{x:y}");
+	check(".a:focus-visible{x:y}.b{x:y}", ".a:focus-visible{x:y}.b{x:y}");
+	check(".a:not(.b){x:y}.c{x:y}", ".a:not(.b){x:y}.c{x:y}");
+	/* nor across anything else, nor different blocks */
+	check(".a{x:y}/*! c */.b{x:y}", ".a{x:y}/*! c */.b{x:y}");
+	check(".a{x:y}@media print{.b{x:y}}.c{x:y}", ".a{x:y}@media print{.b{x:y}}.c{x:y}");
+	check("@media print{.a{x:y}.b{x:y}}", "@media print{.a,.b{x:y}}");
+	check(".a{x:y}.b{x:z}", ".a{x:y}.b{x:z}");
+	check(".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}",
+	      ".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}");
+	check(".a{x:y}.b{x:y", ".a{x:y}.b{x:y");
+}
+
+static void test_numbers_and_units(void **state)
+{
+	check("a{b:0.50em 10.0px -0.5px 010 +.5 1.0e3px}", "a{b:.5em 10px -.5px 10 +.5 1.0e3px}");
+	check("a{margin:0px 0em 0.0rem;width:0%;t:0s;r:0deg}",
+	      "a{margin:0 0 0;width:0%;t:0s;r:0deg}");
+	/* no unit dropped inside functions, custom properties, flex */
+	check("a{width:calc(0px + 1em);t:translate(0px);--x:0px;flex:1 1 0px;-webkit-flex:0px}",
+	      "a{width:calc(0px + 1em);t:translate(0px);--x:0px;flex:1 1 0px;-webkit-flex:0px}");
+	check("@media (min-width:0px){a{b:c}}", "@media (min-width:0px){a{b:c}}");
+	check("a{unicode-range:U+0025-00FF}", "a{unicode-range:U+0025-00FF}");
+	check("@keyframes k{from{a:b}50.0%{a:c}100%{a:d}}", "@keyframes k{0%{a:b}50%{a:c}to{a:d}}");
+}
+
+static void test_colours(void **state)
+{
+	check("a{color:#FFFFFF;b:#AaBbCc;c:#aabbccff;d:#11223344;e:#abcf}",
+	      "a{color:#fff;b:#abc;c:#abc;d:#1234;e:#abc}");
+	check("a{color:#ff0000;b:#000080;c:#C0C0C0}", "a{color:red;b:navy;c:silver}");
+	check("a{color:rgb(255, 0, 0);b:rgba(0,0,0,1);c:rgb(0 128 0 / 100%);d:hsl(0, 100%, 50%)}",
+	      "a{color:red;b:#000;c:green;d:red}");
+	/* not exact, translucent, or out of range: kept (numbers still minified) */
+	check("a{b:rgba(0,0,0,0.5);c:rgb(300,0,0);d:rgb(1.5,2,3);e:rgb(1,2 3)}",
+	      "a{b:rgba(0,0,0,.5);c:rgb(300,0,0);d:rgb(1.5,2,3);e:rgb(1,2 3)}");
+	/* names become hex only where a colour is expected */
+	check("a{color:white;background:black;animation-name:white;grid-area:black}",
+	      "a{color:#fff;background:#000;animation-name:white;grid-area:black}");
+	check("a{color:#fff\\9;b:#ggg;c:#12345}", "a{color:#fff\\9;b:#ggg;c:#12345}");
+	check("a{color:transparent;b:currentColor}", "a{color:transparent;b:currentColor}");
+}
+
+static void test_strings_and_urls(void **state)
+{
+	check("a{b:url( \"a.png\" );c:url('b c.png');d:url( e.png );e:url(\"\")}",
+	      "a{b:url(a.png);c:url(\"b c.png\");d:url(e.png);e:url(\"\")}");
+	check("a{b:url(\"a(1).png\");c:url('x\"y')}", "a{b:url(\"a(1).png\");c:url('x\"y')}");
+	check("a{content:'x';b:'it\"s';c:'it\\'s';d:\"q\"}",
+	      "a{content:\"x\";b:'it\"s';c:'it\\'s';d:\"q\"}");
+	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"]{x:y}",
+	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"]{x:y}");
+	check("@import url(\"a.css\") screen;@import 'b.css';",
+	      "@import url(a.css) screen;@import \"b.css\";");
+	check("a{font-weight:bold;b:bold;font:bold 1px a}",
+	      "a{font-weight:700;b:bold;font:bold 1px a}");
+}
+
+static void test_kept_verbatim(void **state)
+{
+	check(":root{--x:  { a : b }  ;--y: 0.50 /* c */ #FFFFFF ;--e:;}",
+	      ":root{--x:{ a : b };--y:0.50 /* c */ #FFFFFF;--e:}");
+	check("@foo bar  baz { x : y ; }a{b:c}", "@foo bar  baz { x : y ; }a{b:c}");
+	check("@charset \"utf-8\";a{b:c}", "@charset \"utf-8\";a{b:c}");
+	check(".a{*zoom:1;_height:1px;width:100px\\9;color:red\\0/}",
+	      ".a{*zoom:1;_height:1px;width:100px\\9;color:red\\0/}");
+	check("a{filter:progid:DXImageTransform.Microsoft.Alpha(Opacity=80)}",
+	      "a{filter:progid:DXImageTransform.Microsoft.Alpha(Opacity=80)}");
+	check(".\\31 0 , .caf\\E9 {x:y}", ".\\31 0,.caf\\E9 {x:y}");
+}
+
+static void test_recovery(void **state)
+{
+	check("a{color red;b:c}", "a{color red;b:c}");
+	check("} a{b:c}", "} a{b:c}");
+	check("a{b:\"x\n;c:d}", "a{b:\"x\n;c:d}");
+	check("a{b:'abc", "a{b:\"abc\"");
+	check("a{b:url(x", "a{b:url(x)");
+	check("{c:url(\n", "{c:url()"); /* found by fuzzing: idempotent at EOF too */
+	check("a{b:c}}}", "a{b:c}}}");
+	/* nesting deeper than the walk recurses: kept as written, still idempotent */
+	static char deep[4 * 300 + 64];
+	char *p = deep;
+	for (int k = 0; k < 300; k++)
+		p += sprintf(p, "a {");
+	sprintf(p, "x:y}");
+	cp_minify_opts o0 = {0};
+	char *d1 = min_opts(deep, strlen(deep), &o0);
+	assert_non_null(strstr(d1, "a{a{a{"));
+	assert_non_null(strstr(d1, "a {a {x:y}"));
+	char *d2 = min_opts(d1, strlen(d1), &o0);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	check("a{b:c} /*! x", "a{b:c}/*! x*/");
+	check("a{b:c", "a{b:c");
+	check("a{b:calc(1px", "a{b:calc(1px");
+	check("a", "a");
+	check("", "");
+	check("\\", "\\\n");
+	static const char nul[] = "a\0{b:c}";
+	cp_minify_opts o = {0};
+	char *got = min_opts(nul, sizeof nul - 1, &o);
+	assert_memory_equal(got, "a\0{b:c}", 7);
+	free(got);
+}
+
+static void test_legal_comments(void **state)
+{
+	const char *in = "/*! keep */a{b:c;/*! in */}/* drop */";
+	cp_minify_opts o = {0};
+	char *got = min_opts(in, strlen(in), &o);
+	assert_string_equal(got, "/*! keep */a{b:c;/*! in */}");
+	free(got);
+	o.legal = CP_LEGAL_EOF;
+	got = min_opts(in, strlen(in), &o);
+	assert_string_equal(got, "a{b:c}\n/*! keep */\n/*! in */");
+	free(got);
+	o.legal = CP_LEGAL_NONE;
+	got = min_opts(in, strlen(in), &o);
+	assert_string_equal(got, "a{b:c}");
+	free(got);
+}
+
+static void test_source_map(void **state)
+{
+	const char *in = "a {\n  color: red;\n}\n/*# sourceMappingURL=old.map */\nb { x: y }\n";
+	cp_minify_opts o = {
+	    .source_name = "in.css", .out_name = "dist/out.css", .map_url = "out.css.map"};
+	cp_buf out = CP_BUF_INIT, map = CP_BUF_INIT;
+	cp_error err = {0};
+	assert_int_equal(cp_minify_css(in, strlen(in), &o, &out, &map, &err), 0);
+	assert_string_equal(out.data, "a{color:red}b{x:y}\n/*# sourceMappingURL=out.css.map */");
+	/* a rule, a declaration, a rule, a declaration: "a" at 0:0 <- 0:0, "color" at
+	 * 0:2 <- 1:2, "b" at 0:12 <- 4:0, "x" at 0:14 <- 4:4 */
+	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,EACE,UAGF,EAAI\""));
+	assert_non_null(strstr(map.data, "\"file\":\"out.css\""));
+	assert_non_null(strstr(map.data, "\"sources\":[\"in.css\"]"));
+	cp_buf_free(&out);
+	cp_buf_free(&map);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_whitespace),	   cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_merging),	   cmocka_unit_test(test_numbers_and_units),
+	    cmocka_unit_test(test_colours),	   cmocka_unit_test(test_strings_and_urls),
+	    cmocka_unit_test(test_kept_verbatim),  cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_legal_comments), cmocka_unit_test(test_source_map),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
