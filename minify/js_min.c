@@ -39,6 +39,7 @@
 
 #include "srcmap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ struct jm {
 	int after_comment; /* a kept comment was written since prev: it separates tokens */
 	int out_nl;	   /* a line terminator was written since prev */
 	int semi;	   /* a `;` after an expression is held back: dropped before `}` */
+	int prev_plain;	   /* prev is a number written as digits only (1 .x needs the space) */
 	cp_js_token semi_tok;
 	cp_buf eof_legal;
 	/* source map */
@@ -128,30 +130,89 @@ static int word_end(const cp_js_token *t)
 	       t->type == CP_JS_REGEX;
 }
 
-static int plain_integer(const struct jm *m, const cp_js_token *t)
+/*
+ * A decimal number in its shortest spelling of the same value: 0.5 is .5,
+ * 1.50 is 1.5, 1.0 is 1, 1000 is 1e3, 1e+5 is 1e5.  Hex, octal, binary,
+ * BigInt, legacy octal and numbers with separators are left alone.  Returns
+ * the text (p itself or buf) and its length in *n.
+ */
+static const char *num_text(const char *p, size_t *n, char buf[80])
 {
-	for (size_t i = t->start; i < t->end; i++) {
-		char c = m->src[i];
-		if (!((c >= '0' && c <= '9') || c == '_'))
-			return 0;
+	size_t len = *n, i = 0;
+	if (len > 64 || (p[0] == '0' && len > 1 && p[1] >= '0' && p[1] <= '9'))
+		return p;
+	while (i < len && p[i] >= '0' && p[i] <= '9')
+		i++;
+	size_t ilen = i, fstart = i, flen = 0;
+	if (i < len && p[i] == '.') {
+		fstart = ++i;
+		while (i < len && p[i] >= '0' && p[i] <= '9')
+			i++;
+		flen = i - fstart;
 	}
+	const char *e = p + i;
+	size_t elen = len - i;
+	if (elen && (*e | 0x20) != 'e')
+		return p; /* 0x.., 5n, 1_000 */
+	for (size_t k = 1; k < elen; k++)
+		if (!((e[k] >= '0' && e[k] <= '9') || (k == 1 && (e[k] == '+' || e[k] == '-'))))
+			return p;
+	while (flen && p[fstart + flen - 1] == '0')
+		flen--;
+	const char *ip = p;
+	if (ilen == 1 && p[0] == '0' && flen)
+		ilen = 0;
+	size_t o = 0;
+	if (!ilen && !flen)
+		buf[o++] = '0';
+	size_t zeros = 0;
+	if (!flen && !elen && ilen > 3)
+		while (zeros < ilen - 1 && ip[ilen - 1 - zeros] == '0')
+			zeros++;
+	if (zeros >= 3) {
+		memcpy(buf + o, ip, ilen - zeros);
+		o += ilen - zeros;
+		o += sprintf(buf + o, "e%zu", zeros);
+	} else {
+		memcpy(buf + o, ip, ilen);
+		o += ilen;
+	}
+	if (flen) {
+		buf[o++] = '.';
+		memcpy(buf + o, p + fstart, flen);
+		o += flen;
+	}
+	if (elen) {
+		buf[o++] = 'e';
+		size_t k = 1;
+		if (e[1] == '+')
+			k = 2;
+		memcpy(buf + o, e + k, elen - k);
+		o += elen - k;
+	}
+	*n = o;
+	return buf;
+}
+
+static int plain_integer(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return 0;
 	return 1;
 }
 
 /* Would a and b, written without a space, lex differently? */
-static int need_space(const struct jm *m, const cp_js_token *a, const cp_js_token *b)
+static int need_space(const struct jm *m, const cp_js_token *a, const cp_js_token *b, char b0)
 {
 	const char *s = m->src;
-	char b0 = s[b->start], alast = s[a->end - 1];
-	if (b->type == CP_JS_NUMBER && b0 == '0' && b->end - b->start > 2 &&
-	    s[b->start + 1] == '.' && s[b->start + 2] >= '0' && s[b->start + 2] <= '9')
-		b0 = '.'; /* written as .5 */
+	char alast = s[a->end - 1];
 	if (word_end(a)) {
 		if (b->type == CP_JS_NAME)
 			return 1;
 		if (b->type == CP_JS_NUMBER)
-			return b0 != '.' || (a->type == CP_JS_NUMBER && plain_integer(m, a));
-		if (a->type == CP_JS_NUMBER && b0 == '.' && plain_integer(m, a))
+			return b0 != '.' || (a->type == CP_JS_NUMBER && m->prev_plain);
+		if (a->type == CP_JS_NUMBER && b0 == '.' && m->prev_plain)
 			return 1;
 		if (a->type == CP_JS_REGEX && (b0 == '/' || b0 == '*') && alast == '/')
 			return 1;
@@ -348,26 +409,28 @@ static void token(struct jm *m, const cp_js_token *t)
 
 static void emit(struct jm *m, const cp_js_token *t)
 {
+	const char *p = m->src + t->start;
+	size_t n = t->end - t->start;
+	char nbuf[80];
+	if (t->type == CP_JS_NUMBER)
+		p = num_text(p, &n, nbuf);
 	if (m->have_prev) {
 		if (t->nl && keep_newline(m, &m->prev, t)) {
 			if (!m->out_nl)
 				cp_buf_putc(m->out, '\n');
-		} else if (!m->after_comment && need_space(m, &m->prev, t)) {
+		} else if (!m->after_comment && need_space(m, &m->prev, t, *p)) {
 			cp_buf_putc(m->out, ' ');
 		}
 	}
 	if (m->sm)
 		map_token(m, t);
-	const char *p = m->src + t->start;
-	size_t n = t->end - t->start;
 	switch (t->type) {
 	case CP_JS_STRING:
 		put_string(m->out, p, n);
 		break;
-	case CP_JS_NUMBER: /* 0.5 is .5 */
-		if (n > 2 && p[0] == '0' && p[1] == '.' && p[2] >= '0' && p[2] <= '9')
-			p++, n--;
+	case CP_JS_NUMBER:
 		cp_buf_append(m->out, p, n);
+		m->prev_plain = plain_integer(p, n);
 		break;
 	case CP_JS_TEMPLATE:
 	case CP_JS_TMPL_HEAD:
