@@ -52,7 +52,14 @@ struct jm {
 	int after_comment; /* a kept comment was written since prev: it separates tokens */
 	int out_nl;	   /* a line terminator was written since prev */
 	int semi;	   /* a `;` after an expression is held back: dropped before `}` */
-	int prev_plain;	   /* prev is a number written as digits only (1 .x needs the space) */
+	int prev_plain;
+	/* "a" + "b" is folded to "ab": up to three tokens are held back */
+	cp_js_token q[3];
+	int nq;
+	int fold_on; /* q[0]'s text is in fold (a folded string) */
+	cp_buf fold, fold_tmp;
+	cp_js_token last_fed;
+	int have_fed; /* prev is a number written as digits only (1 .x needs the space) */
 	cp_js_token semi_tok;
 	cp_buf eof_legal;
 	/* source map */
@@ -380,7 +387,7 @@ static void comment(struct jm *m, const cp_js_token *t)
 	m->after_comment = 1;
 }
 
-static void emit(struct jm *m, const cp_js_token *t);
+static void emit(struct jm *m, const cp_js_token *t, const char *txt, size_t txtn);
 
 /* Writes a held-back `;` (unless the next token is the `}` it may be dropped before). */
 static void flush_semi(struct jm *m, const cp_js_token *next)
@@ -390,10 +397,10 @@ static void flush_semi(struct jm *m, const cp_js_token *next)
 	m->semi = 0;
 	if (next && next->type == CP_JS_PUNCT && m->src[next->start] == '}')
 		return;
-	emit(m, &m->semi_tok);
+	emit(m, &m->semi_tok, NULL, 0);
 }
 
-static void token(struct jm *m, const cp_js_token *t)
+static void token(struct jm *m, const cp_js_token *t, const char *txt, size_t txtn)
 {
 	if (t->type == CP_JS_PUNCT && m->src[t->start] == ';' && m->have_prev && !m->semi &&
 	    (m->prev.after == CP_JS_S_END || m->prev.after == CP_JS_S_ARROW ||
@@ -404,13 +411,13 @@ static void token(struct jm *m, const cp_js_token *t)
 		return;
 	}
 	flush_semi(m, t);
-	emit(m, t);
+	emit(m, t, txt, txtn);
 }
 
-static void emit(struct jm *m, const cp_js_token *t)
+static void emit(struct jm *m, const cp_js_token *t, const char *txt, size_t txtn)
 {
-	const char *p = m->src + t->start;
-	size_t n = t->end - t->start;
+	const char *p = txt ? txt : m->src + t->start;
+	size_t n = txt ? txtn : t->end - t->start;
 	char nbuf[80];
 	if (t->type == CP_JS_NUMBER)
 		p = num_text(p, &n, nbuf);
@@ -455,6 +462,136 @@ static void emit(struct jm *m, const cp_js_token *t)
 	m->out_nl = 0;
 }
 
+/*
+ * Folding "a" + "b" into "ab".  Only where no neighbour binds tighter than
+ * `+`: the token before the first string must be one after which an
+ * expression starts with nothing stronger than `+` pending (`(`, `,`, `=`,
+ * `?`, `:`, comparisons, assignments, `&&`, `||`, `??`, `=>`, `return`; not
+ * a unary or binary `+`/`-`/`*`, and never at a statement start, where the
+ * result could become a directive), and the token after the second must not
+ * be a member access, call, template, `*`, `/`, `%`, `**`, `++`/`--`.  The two
+ * strings must use the same quote, and a legacy octal escape at the end of the
+ * first must not meet a digit (`"\1" + "2"` is not `"\12"`).
+ */
+static int fold_before_ok(const struct jm *m)
+{
+	const cp_js_token *a = &m->last_fed;
+	if (!m->have_fed)
+		return 0;
+	if (a->type == CP_JS_NAME)
+		return a->kw == CP_KW_RETURN;
+	if (a->type != CP_JS_PUNCT)
+		return 0;
+	const char *p = m->src + a->start;
+	size_t n = a->end - a->start;
+	if (n == 1)
+		return strchr("(,=[?:<>", p[0]) != NULL;
+	return p[n - 1] == '=' || !memcmp(p, "=>", 2) || !memcmp(p, "&&", 2) ||
+	       !memcmp(p, "||", 2) || !memcmp(p, "??", 2);
+}
+
+static int fold_after_blocks(const struct jm *m, const cp_js_token *t)
+{
+	if (t->type == CP_JS_TEMPLATE || t->type == CP_JS_TMPL_HEAD)
+		return 1;
+	if (t->type != CP_JS_PUNCT)
+		return 0;
+	const char *p = m->src + t->start;
+	size_t n = t->end - t->start;
+	if (n == 1)
+		return strchr(".[(*/%", p[0]) != NULL;
+	return !memcmp(p, "?.", 2) || !memcmp(p, "**", 2) || !memcmp(p, "++", 2) ||
+	       !memcmp(p, "--", 2);
+}
+
+static const char *q0_text(const struct jm *m, size_t *n)
+{
+	if (m->fold_on) {
+		*n = m->fold.len;
+		return m->fold.data;
+	}
+	*n = m->q[0].end - m->q[0].start;
+	return m->src + m->q[0].start;
+}
+
+/* The quote put_string() writes a string with. */
+static char eff_quote(const char *p, size_t n)
+{
+	return p[0] == '\'' && !memchr(p + 1, '"', n - 2) ? '"' : p[0];
+}
+
+static int fold_joinable(const struct jm *m, const cp_js_token *t)
+{
+	size_t n;
+	const char *a = q0_text(m, &n), *b = m->src + t->start;
+	if (t->type != CP_JS_STRING ||
+	    (m->fold_on ? a[0] : eff_quote(a, n)) != eff_quote(b, t->end - t->start))
+		return 0;
+	if (t->end - t->start > 2 && b[1] >= '0' && b[1] <= '9')
+		for (size_t i = 1; i + 1 < n; i++)
+			if (a[i] == '\\' && a[i + 1] >= '0' && a[i + 1] <= '9')
+				return 0;
+	return 1;
+}
+
+static void fold_flush(struct jm *m)
+{
+	for (int i = 0; i < m->nq; i++) {
+		if (i == 0 && m->fold_on)
+			token(m, &m->q[0], m->fold.data, m->fold.len);
+		else
+			token(m, &m->q[i], NULL, 0);
+	}
+	m->nq = 0;
+	m->fold_on = 0;
+}
+
+/* q[0] + q[2] -> one string in fold, both written as put_string() would. */
+static void fold_join(struct jm *m)
+{
+	size_t n;
+	const char *a = q0_text(m, &n);
+	const cp_js_token *b = &m->q[2];
+	cp_buf_clear(&m->fold_tmp);
+	if (m->fold_on)
+		cp_buf_append(&m->fold_tmp, a, n);
+	else
+		put_string(&m->fold_tmp, a, n);
+	m->fold_tmp.len--; /* its closing quote */
+	size_t at = m->fold_tmp.len;
+	put_string(&m->fold_tmp, m->src + b->start, b->end - b->start);
+	memmove(m->fold_tmp.data + at, m->fold_tmp.data + at + 1, m->fold_tmp.len - at - 1);
+	m->fold_tmp.len--; /* its opening quote */
+	m->fold_tmp.data[m->fold_tmp.len] = 0;
+	cp_buf swap = m->fold;
+	m->fold = m->fold_tmp;
+	m->fold_tmp = swap;
+	m->fold_on = 1;
+	m->nq = 1;
+}
+
+static void feed(struct jm *m, const cp_js_token *t)
+{
+	for (;;) {
+		if (m->nq == 0 && t->type == CP_JS_STRING && fold_before_ok(m)) {
+			m->q[m->nq++] = *t;
+		} else if (m->nq == 1 && is_punct(m, t, "+")) {
+			m->q[m->nq++] = *t;
+		} else if (m->nq == 2 && fold_joinable(m, t)) {
+			m->q[m->nq++] = *t;
+		} else if (m->nq == 3 && !fold_after_blocks(m, t)) {
+			fold_join(m);
+			continue; /* t may continue the chain: "a" + "b" + "c" */
+		} else {
+			fold_flush(m);
+			token(m, t, NULL, 0);
+		}
+		break;
+	}
+	m->last_fed = *t;
+	m->have_fed = 1;
+}
+
 static int run(struct jm *m, cp_js_lexer *lx)
 {
 	cp_js_token t;
@@ -463,6 +600,9 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			return CP_ERR_BUILD;
 		switch (t.type) {
 		case CP_JS_EOF:
+			if (m->nq == 3)
+				fold_join(m); /* nothing follows the second string */
+			fold_flush(m);
 			flush_semi(m, NULL);
 			return 0;
 		case CP_JS_HASHBANG:
@@ -472,12 +612,13 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			break;
 		case CP_JS_COMMENT:
 		case CP_JS_LINE_COMMENT:
+			fold_flush(m);
 			comment(m, &t);
 			break;
 		case CP_JS_HTML_COMMENT:
 			break;
 		default:
-			token(m, &t);
+			feed(m, &t);
 		}
 	}
 }
@@ -531,6 +672,8 @@ int cp_minify_js_goal(const char *in, size_t len, const cp_minify_opts *o, int m
 			out->data[out0] = 0;
 	}
 	cp_buf_free(&m.eof_legal);
+	cp_buf_free(&m.fold);
+	cp_buf_free(&m.fold_tmp);
 	if (want_map) {
 		cp_srcmap_free(&sm);
 		if (m.in)

@@ -214,6 +214,23 @@ static void test_source_map(void **state)
 	cp_buf_free(&map2);
 }
 
+static void test_numbers_and_strings(void **state)
+{
+	MIN_EQ("x = [0.5, 1.50, 1.0, 1000, 1e+5, 0.0, .50, 1., 100, 1230000]",
+	       "x=[.5,1.5,1,1e3,1e5,0,.5,1,100,123e4]");
+	MIN_EQ("x = [0x10, 5n, 1_000, 017, 08.50]", "x=[0x10,5n,1_000,017,08.50]");
+	MIN_EQ("1.0.toFixed(); 1000 .x", "1 .toFixed();1e3.x");
+	MIN_EQ("x = 'a' + 'b' + 'c'", "x=\"abc\"");
+	MIN_EQ("f('a' + \"b\", 1 + 'a' + 'b', 'c' + 'd'.length, 'e' + 'f' * 2)",
+	       "f(\"ab\",1+\"a\"+\"b\",\"c\"+\"d\".length,\"e\"+\"f\"*2)");
+	MIN_EQ("x = 'it\\'s' + \"a\\\"b\" + 'c'", "x=\"it'sa\\\"bc\"");
+	MIN_EQ("x = a ? '</' + 'script>' : 'y'", "x=a?\"<\\/script>\":\"y\"");
+	MIN_EQ("function f(){ 'use ' + 'strict' }", "function f(){\"use \"+\"strict\"}");
+	MIN_EQ("x = '\\1' + '2'", "x=\"\\1\"+\"2\""); /* not the octal escape \12 */
+	MIN_EQ("x = 'a' + 'b'`t`", "x=\"a\"+\"b\"`t`");
+	MIN_EQ("x = -'a' + 'b'", "x=-\"a\"+\"b\"");
+}
+
 static void test_errors(void **state)
 {
 	cp_buf out = CP_BUF_INIT;
@@ -243,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_comments),
 	    cmocka_unit_test(test_script_end_and_utf8),
 	    cmocka_unit_test(test_source_map),
+	    cmocka_unit_test(test_numbers_and_strings),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
