@@ -157,6 +157,7 @@ typedef struct cp_js_lexer {
 	/* regex/division state */
 	uint8_t state;	    /* enum cp_js_state */
 	uint8_t prev_kw;    /* kw of the previous significant token */
+	uint8_t prev2_kw;   /* and of the one before (for `for await (`) */
 	uint8_t prev_dot;   /* previous significant token was `.` or `?.` */
 	uint8_t prev_arrow; /* previous significant token was `=>` */
 	uint8_t prev_state; /* state before the previous significant token */

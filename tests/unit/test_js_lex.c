@@ -114,6 +114,8 @@ static void test_regex_vs_division(void **state)
 	assert_string_equal(LEX("a.return / 2"), "N:a . N:return / NUM:2");
 	assert_string_equal(LEX("for (x of /re/) ;"), "N:for ( N:x N:of RE:/re/ ) ;");
 	assert_string_equal(LEX("of / 2"), "N:of / NUM:2");
+	assert_string_equal(LEX("for await (x of y) /re/"),
+			    "N:for N:await ( N:x N:of N:y ) RE:/re/");
 	assert_string_equal(LEX("a => /re/"), "N:a => RE:/re/");
 	assert_string_equal(LEX("a ? {} / 1 : 2"), "N:a ? { } / NUM:1 : NUM:2");
 	assert_string_equal(LEX("l: {}\n/re/"), "N:l : { } RE:/re/");
