@@ -345,6 +345,12 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 		if (n == 1)
 			f->ternary++;
 		break;
+	case '*': /* function* or a *method(): generators exist from here on */
+		if (n == 1 && (l->prev_kw == CP_KW_FUNCTION || l->prev_kw == CP_KW_STATIC ||
+			       l->prev_kw == CP_KW_ASYNC || l->prev_c == '{' || l->prev_c == ',' ||
+			       l->prev_c == ';' || l->prev_c == '}'))
+			l->seen_gen = 1;
+		break;
 	case ':':
 		f->pend = 0;
 		if (f->ternary)
@@ -393,9 +399,18 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 	case CP_KW_CASE:
 	case CP_KW_EXTENDS:
 	case CP_KW_DEFAULT:
-	case CP_KW_YIELD:
-	case CP_KW_AWAIT:
 		st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_YIELD: /* an operator only where a generator can be */
+		if (l->seen_gen)
+			st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_AWAIT: /* in a module, or where an async function can be */
+		if (l->module || l->seen_async)
+			st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_ASYNC:
+		l->seen_async = 1;
 		break;
 	case CP_KW_OF:
 		if (l->state == CP_JS_S_END)
@@ -545,6 +560,7 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 	l->prev_dot = t->type == CP_JS_PUNCT && ((t->end - t->start == 1 && c == '.') ||
 						 (c == '?' && c1 == '.' && t->end - t->start == 2));
 	l->prev_arrow = t->type == CP_JS_PUNCT && c == '=' && c1 == '>';
+	l->prev_c = t->type == CP_JS_PUNCT ? c : 0;
 	l->nl = 0;
 	l->line_begin = 0;
 	t->after = l->state;

@@ -109,8 +109,16 @@ static void test_regex_vs_division(void **state)
 	assert_string_equal(LEX("++/re/.lastIndex"), "++ RE:/re/ . N:lastIndex");
 	assert_string_equal(LEX("return /re/"), "N:return RE:/re/");
 	assert_string_equal(LEX("typeof /re/"), "N:typeof RE:/re/");
-	assert_string_equal(LEX("yield /re/"), "N:yield RE:/re/");
-	assert_string_equal(LEX("await /re/"), "N:await RE:/re/");
+	/* yield and await: operators only once a generator / async function is possible */
+	assert_string_equal(LEX("yield / 2 / x"), "N:yield / NUM:2 / N:x");
+	assert_string_equal(LEX("await / 2 / x"), "N:await / NUM:2 / N:x");
+	assert_string_equal(LEX("function* g(){ yield /re/ }"),
+			    "N:function * N:g ( ) { N:yield RE:/re/ }");
+	assert_string_equal(LEX("({ *g(){ yield /re/ } })"),
+			    "( { * N:g ( ) { N:yield RE:/re/ } } )");
+	assert_string_equal(LEX("async function f(){ await /re/ }"),
+			    "N:async N:function N:f ( ) { N:await RE:/re/ }");
+	assert_string_equal(LEXM("await /re/"), "N:await RE:/re/");
 	assert_string_equal(LEX("a.return / 2"), "N:a . N:return / NUM:2");
 	assert_string_equal(LEX("for (x of /re/) ;"), "N:for ( N:x N:of RE:/re/ ) ;");
 	assert_string_equal(LEX("of / 2"), "N:of / NUM:2");
