@@ -54,7 +54,8 @@ struct jm {
 	int semi;	   /* a `;` after an expression is held back: dropped before `}` */
 	int prev_plain;
 	/* "a" + "b" is folded to "ab": up to three tokens are held back */
-	cp_js_token q[3];
+	cp_js_token q[32];
+	int new_mode; /* q holds `new a.b(` ...: see feed_new() */
 	int nq;
 	int fold_on; /* q[0]'s text is in fold (a folded string) */
 	cp_buf fold, fold_tmp;
@@ -570,10 +571,49 @@ static void fold_join(struct jm *m)
 	m->nq = 1;
 }
 
+/*
+ * `new a.b()` is written `new a.b` (the same NewExpression) when what follows
+ * cannot apply to the result (a member access, call or template would bind
+ * to `a.b` instead).  The callee must be plain names and dots, so `new
+ * function(){}()` and `new this.#x()` are left alone.  Returns 1 when t was
+ * held; 0 when the queue was written out and t is still to be handled.
+ */
+static int feed_new(struct jm *m, const cp_js_token *t)
+{
+	const cp_js_token *last = &m->q[m->nq - 1];
+	int name =
+	    t->type == CP_JS_NAME && !t->escaped && (t->kw == CP_KW_NONE || t->kw == CP_KW_THIS);
+	int ok;
+	if (m->nq == 1 || is_punct(m, last, "."))
+		ok = name;
+	else if (last->type == CP_JS_NAME)
+		ok = is_punct(m, t, ".") || is_punct(m, t, "(");
+	else if (is_punct(m, last, "("))
+		ok = is_punct(m, t, ")");
+	else { /* `new a.b()` is complete */
+		if (!fold_after_blocks(m, t))
+			m->nq -= 2;
+		ok = 0;
+	}
+	if (ok && m->nq < (int)(sizeof m->q / sizeof *m->q)) {
+		m->q[m->nq++] = *t;
+		return 1;
+	}
+	fold_flush(m);
+	m->new_mode = 0;
+	return 0;
+}
+
 static void feed(struct jm *m, const cp_js_token *t)
 {
 	for (;;) {
-		if (m->nq == 0 && t->type == CP_JS_STRING && fold_before_ok(m)) {
+		if (m->new_mode) {
+			if (!feed_new(m, t))
+				continue;
+		} else if (m->nq == 0 && t->type == CP_JS_NAME && t->kw == CP_KW_NEW) {
+			m->q[m->nq++] = *t;
+			m->new_mode = 1;
+		} else if (m->nq == 0 && t->type == CP_JS_STRING && fold_before_ok(m)) {
 			m->q[m->nq++] = *t;
 		} else if (m->nq == 1 && is_punct(m, t, "+")) {
 			m->q[m->nq++] = *t;
@@ -600,8 +640,11 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			return CP_ERR_BUILD;
 		switch (t.type) {
 		case CP_JS_EOF:
-			if (m->nq == 3)
+			if (m->new_mode && m->nq > 3 && is_punct(m, &m->q[m->nq - 1], ")"))
+				m->nq -= 2;
+			else if (!m->new_mode && m->nq == 3)
 				fold_join(m); /* nothing follows the second string */
+			m->new_mode = 0;
 			fold_flush(m);
 			flush_semi(m, NULL);
 			return 0;
@@ -612,6 +655,7 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			break;
 		case CP_JS_COMMENT:
 		case CP_JS_LINE_COMMENT:
+			m->new_mode = 0;
 			fold_flush(m);
 			comment(m, &t);
 			break;

@@ -231,6 +231,18 @@ static void test_numbers_and_strings(void **state)
 	MIN_EQ("x = -'a' + 'b'", "x=-\"a\"+\"b\"");
 }
 
+static void test_new_without_arguments(void **state)
+{
+	MIN_EQ("a = new X(); b = new a.b.c(); k = [new X(), new Y()]",
+	       "a=new X;b=new a.b.c;k=[new X,new Y]");
+	MIN_EQ("c = new X().y; d = new X()(1); j = new X()`t`; l = new X()[0]",
+	       "c=new X().y;d=new X()(1);j=new X()`t`;l=new X()[0]");
+	MIN_EQ("e = new function(){}(); f = new X(1); g = new.target",
+	       "e=new function(){}();f=new X(1);g=new.target");
+	MIN_EQ("h = new new X()(); i = new this()", "h=new new X()();i=new this");
+	MIN_EQ("new X()\nnew X()", "new X\nnew X");
+}
+
 static void test_errors(void **state)
 {
 	cp_buf out = CP_BUF_INIT;
@@ -261,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(test_script_end_and_utf8),
 	    cmocka_unit_test(test_source_map),
 	    cmocka_unit_test(test_numbers_and_strings),
+	    cmocka_unit_test(test_new_without_arguments),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
