@@ -58,7 +58,7 @@ const probes = {
 };
 
 const [orig, min] = process.argv.slice(2);
-const name = path.basename(orig).replace(/(-src)?\.js$/, '');
+const name = path.basename(orig).split('_').pop().replace(/(-src)?\.js$/, '');
 let a;
 try {
 	a = load(orig);
