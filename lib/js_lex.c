@@ -435,21 +435,16 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 	l->state = st;
 }
 
-int cp_js_next(cp_js_lexer *l, cp_js_token *t)
+/* Skips whitespace and line terminators (noting the latter). */
+static void skip_space(cp_js_lexer *l)
 {
 	const unsigned char *s = (const unsigned char *)l->src;
 	size_t n = l->len;
-	if (l->pos == 0 && n >= 2 && s[0] == '#' && s[1] == '!') {
-		memset(t, 0, sizeof *t);
-		t->line = 1;
-		cp_js__line_comment(l, t, CP_JS_HASHBANG);
-		return 0;
-	}
 	for (;;) {
 		while (l->pos < n && (cp_js_cls[s[l->pos]] & C_SP))
 			l->pos++;
 		if (l->pos >= n)
-			break;
+			return;
 		unsigned char c = s[l->pos];
 		if (c == '\n' || c == '\r') {
 			size_t k = lt_len(l, l->pos);
@@ -457,68 +452,51 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 			l->pos += k;
 			continue;
 		}
-		if (c >= 0x80) {
-			size_t k;
-			long cp = cp_js__utf8(s + l->pos, n - l->pos, &k);
-			if (cp == 0x2028 || cp == 0x2029) {
-				newline(l, l->pos + k);
-				l->pos += k;
-				continue;
-			}
-			if (cp >= 0 && cp_js__is_uspace(cp)) {
-				l->pos += k;
-				continue;
-			}
-		}
-		break;
+		if (c < 0x80)
+			return;
+		size_t k;
+		long cp = cp_js__utf8(s + l->pos, n - l->pos, &k);
+		if (cp == 0x2028 || cp == 0x2029)
+			newline(l, l->pos + k);
+		else if (cp < 0 || !cp_js__is_uspace(cp))
+			return;
+		l->pos += k;
 	}
-	t->start = l->pos;
-	t->line = l->line;
-	t->line_start = l->line_start;
-	t->nl = l->nl;
-	t->kw = 0;
-	t->escaped = 0;
-	t->ctx = top(l)->kind;
-	t->after = l->state;
-	if (l->pos >= n) {
-		t->type = CP_JS_EOF;
-		t->end = n;
-		if (l->depth > 1)
-			return cp_js__fail(l, n,
-					   "unexpected end of input: a bracket is not closed");
-		return 0;
-	}
-	unsigned char c = s[l->pos], c1 = l->pos + 1 < n ? s[l->pos + 1] : 0;
-	/* comments: not significant, the state is kept */
+}
+
+/* A comment at l->pos: 1 (read into t, or failed with *r set), 0 if none.
+ * Comments are not significant: the regex/division state is kept. */
+static int comment(cp_js_lexer *l, cp_js_token *t, int *r)
+{
+	const unsigned char *s = (const unsigned char *)l->src;
+	size_t n = l->len, p = l->pos;
+	unsigned char c = s[p], c1 = p + 1 < n ? s[p + 1] : 0;
+	*r = 0;
 	if (c == '/' && c1 == '/') {
 		cp_js__line_comment(l, t, CP_JS_LINE_COMMENT);
-		return 0;
-	}
-	if (c == '/' && c1 == '*') {
-		uint8_t lb = l->line_begin;
-		int r = cp_js__block_comment(l, t);
-		if (!r && !l->nl)
-			l->line_begin = lb;
-		return r;
-	}
-	if (!l->module && c == '<' && c1 == '!' && l->pos + 3 < n && s[l->pos + 2] == '-' &&
-	    s[l->pos + 3] == '-') {
+	} else if (c == '/' && c1 == '*') {
+		*r = cp_js__block_comment(l, t);
+	} else if (!l->module && c == '<' && c1 == '!' && p + 3 < n && s[p + 2] == '-' &&
+		   s[p + 3] == '-') {
 		cp_js__line_comment(l, t, CP_JS_HTML_COMMENT);
-		return 0;
-	}
-	if (!l->module && c == '-' && c1 == '-' && l->pos + 2 < n && s[l->pos + 2] == '>' &&
-	    (l->line_begin)) {
+	} else if (!l->module && c == '-' && c1 == '-' && p + 2 < n && s[p + 2] == '>' &&
+		   l->line_begin) {
 		cp_js__line_comment(l, t, CP_JS_HTML_COMMENT);
+	} else {
 		return 0;
 	}
+	return 1;
+}
 
-	uint8_t before = l->state;
+/* Reads the significant token at l->pos and updates the state. */
+static int significant(cp_js_lexer *l, cp_js_token *t)
+{
+	const unsigned char *s = (const unsigned char *)l->src;
+	size_t n = l->len;
+	unsigned char c = s[l->pos], c1 = l->pos + 1 < n ? s[l->pos + 1] : 0;
 	int r = 0, esc = 0;
 	size_t k;
-	if (c < 0x80 && (cp_js_cls[c] & C_DIG)) {
-		r = cp_js__number(l, t);
-		l->state = CP_JS_S_END;
-	} else if (c == '.' && (cp_js_cls[c1] & C_DIG)) {
+	if ((c < 0x80 && (cp_js_cls[c] & C_DIG)) || (c == '.' && (cp_js_cls[c1] & C_DIG))) {
 		r = cp_js__number(l, t);
 		l->state = CP_JS_S_END;
 	} else if ((k = cp_js__id_char(l, l->pos, 1, &esc)) != 0) {
@@ -554,13 +532,47 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 	}
 	if (r)
 		return r;
-	l->prev_state = before;
 	l->prev2_kw = l->prev_kw;
 	l->prev_kw = t->kw;
 	l->prev_dot = t->type == CP_JS_PUNCT && ((t->end - t->start == 1 && c == '.') ||
 						 (c == '?' && c1 == '.' && t->end - t->start == 2));
 	l->prev_arrow = t->type == CP_JS_PUNCT && c == '=' && c1 == '>';
 	l->prev_c = t->type == CP_JS_PUNCT ? c : 0;
+	return 0;
+}
+
+int cp_js_next(cp_js_lexer *l, cp_js_token *t)
+{
+	if (l->pos == 0 && l->len >= 2 && l->src[0] == '#' && l->src[1] == '!') {
+		memset(t, 0, sizeof *t);
+		t->line = 1;
+		cp_js__line_comment(l, t, CP_JS_HASHBANG);
+		return 0;
+	}
+	skip_space(l);
+	t->start = l->pos;
+	t->line = l->line;
+	t->line_start = l->line_start;
+	t->nl = l->nl;
+	t->kw = 0;
+	t->escaped = 0;
+	t->ctx = top(l)->kind;
+	t->after = l->state;
+	if (l->pos >= l->len) {
+		t->type = CP_JS_EOF;
+		t->end = l->len;
+		if (l->depth > 1)
+			return cp_js__fail(l, l->len,
+					   "unexpected end of input: a bracket is not closed");
+		return 0;
+	}
+	int r;
+	if (comment(l, t, &r))
+		return r;
+	uint8_t before = l->state;
+	if ((r = significant(l, t)) != 0)
+		return r;
+	l->prev_state = before;
 	l->nl = 0;
 	l->line_begin = 0;
 	t->after = l->state;
