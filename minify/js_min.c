@@ -2,7 +2,8 @@
  * js_min.c - the JavaScript whitespace and comment minifier.
  *
  * It streams tokens from the project lexer (lib/js_lex.h) and copies each one
- * verbatim; all it decides is what goes between two tokens: nothing, a space
+ * (with the few rewrites below); mostly it decides what goes between two
+ * tokens: nothing, a space
  * (where the two would otherwise lex as one: `a+ +b`, `1 .x`, `a/ /re/`), or
  * a line break.  Without a parser, a line break is dropped only where it can
  * be shown not to matter:
@@ -30,6 +31,15 @@
  * `</script` in strings, templates, regexes and kept comments becomes
  * `<\/script` (the same value) so the output can be inlined in HTML.
  * Everything else is copied byte for byte: UTF-8 stays UTF-8.
+ *
+ * Rewrites that only need a token or two of context, each keeping the value
+ * and the parse: a `;` after an expression right before `}` goes (ASI puts
+ * it back; the last one of the file stays, files get concatenated); a
+ * single-quoted string without `"` is written with double quotes; decimal
+ * numbers take their shortest spelling (.5, 1.5, 1e3); "a" + "b" becomes "ab"
+ * where nothing binds tighter than `+` on either side; `new a.b()` becomes
+ * `new a.b` where nothing binds to the result.  Up to a few tokens are held
+ * back for these (feed()), so the writer still streams.
  *
  * Source maps: one segment per output token, columns in UTF-16 code units as
  * browsers count them; with an input map each segment is looked up in it
