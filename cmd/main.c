@@ -14,15 +14,15 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"build", cmd_build, "minify, fingerprint, rewrite references, precompress; write DIST"},
-	{"upload", cmd_upload, "publish a built DIST to s3://bucket/prefix or file:///path"},
-	{"deploy", cmd_deploy, "build and upload in one command"},
-	{"sync", cmd_sync, "keep media folders and buckets in sync, in any direction"},
-	{"minify", cmd_minify, "minify CSS or JS files (or stdin) on their own"},
-	{"url", cmd_url, "print the CDN URL of a logical path from a manifest"},
-	{"verify", cmd_verify, "check that a published manifest's files are all there"},
-	{"prune", cmd_prune, "delete old fingerprinted files no kept manifest refers to"},
-	{"rollback", cmd_rollback, "publish an earlier manifest again"},
+    {"build", cmd_build, "minify, fingerprint, rewrite references, precompress; write DIST"},
+    {"upload", cmd_upload, "publish a built DIST to s3://bucket/prefix or file:///path"},
+    {"deploy", cmd_deploy, "build and upload in one command"},
+    {"sync", cmd_sync, "keep media folders and buckets in sync, in any direction"},
+    {"minify", cmd_minify, "minify CSS or JS files (or stdin) on their own"},
+    {"url", cmd_url, "print the CDN URL of a logical path from a manifest"},
+    {"verify", cmd_verify, "check that a published manifest's files are all there"},
+    {"prune", cmd_prune, "delete old fingerprinted files no kept manifest refers to"},
+    {"rollback", cmd_rollback, "publish an earlier manifest again"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

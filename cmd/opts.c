@@ -26,12 +26,12 @@ void cp_strlist_free(cp_strlist *l)
 }
 
 static cp_opt common_opts_tmpl[] = {
-	{"help", 'h', CP_OPT_FLAG, NULL, NULL, "show this help and exit", 0},
-	{"verbose", 'v', CP_OPT_COUNT, NULL, NULL, "say more (repeat for more still)", 0},
-	{"quiet", 'q', CP_OPT_FLAG, NULL, NULL, "print errors only", 0},
-	{"json", 0, CP_OPT_FLAG, NULL, NULL, "print a machine-readable report on stdout", 0},
-	{"config", 0, CP_OPT_STR, NULL, "FILE", "read options from FILE (default: ./cdnpipe.ini)", 0},
-	CP_OPT_END,
+    {"help", 'h', CP_OPT_FLAG, NULL, NULL, "show this help and exit", 0},
+    {"verbose", 'v', CP_OPT_COUNT, NULL, NULL, "say more (repeat for more still)", 0},
+    {"quiet", 'q', CP_OPT_FLAG, NULL, NULL, "print errors only", 0},
+    {"json", 0, CP_OPT_FLAG, NULL, NULL, "print a machine-readable report on stdout", 0},
+    {"config", 0, CP_OPT_STR, NULL, "FILE", "read options from FILE (default: ./cdnpipe.ini)", 0},
+    CP_OPT_END,
 };
 
 struct parser {
@@ -63,10 +63,26 @@ static int parse_size(const char *s, uint64_t *out)
 		return -1;
 	uint64_t mul = 1;
 	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	case 't': case 'T': mul = 1ull << 40; end++; break;
+	case 'k':
+	case 'K':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ull << 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		mul = 1ull << 40;
+		end++;
+		break;
 	}
 	if (*end == 'i' || *end == 'I')
 		end++;
@@ -85,12 +101,13 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 	case CP_OPT_FLAG:
 		if (value && *value && strcmp(value, "1") && strcmp(value, "true") &&
 		    strcmp(value, "yes") && strcmp(value, "on")) {
-			if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") ||
-			    !strcmp(value, "off")) {
+			if (!strcmp(value, "0") || !strcmp(value, "false") ||
+			    !strcmp(value, "no") || !strcmp(value, "off")) {
 				*(int *)o->dest = 0;
 				return 0;
 			}
-			fprintf(stderr, "cdnpipe: %s: --%s takes no value (or true/false)\n", p->src, o->name);
+			fprintf(stderr, "cdnpipe: %s: --%s takes no value (or true/false)\n",
+				p->src, o->name);
 			return CP_ERR_USAGE;
 		}
 		*(int *)o->dest = 1;
@@ -109,8 +126,8 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 		errno = 0;
 		long v = strtol(value, &end, 10);
 		if (errno || end == value || *end) {
-			fprintf(stderr, "cdnpipe: %s: --%s wants a whole number, not '%s'\n", p->src,
-				o->name, value);
+			fprintf(stderr, "cdnpipe: %s: --%s wants a whole number, not '%s'\n",
+				p->src, o->name, value);
 			return CP_ERR_USAGE;
 		}
 		*(long *)o->dest = v;
@@ -118,8 +135,8 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 	}
 	case CP_OPT_SIZE:
 		if (parse_size(value, o->dest)) {
-			fprintf(stderr, "cdnpipe: %s: --%s wants a size like 64M, not '%s'\n", p->src,
-				o->name, value);
+			fprintf(stderr, "cdnpipe: %s: --%s wants a size like 64M, not '%s'\n",
+				p->src, o->name, value);
 			return CP_ERR_USAGE;
 		}
 		return 0;
@@ -179,8 +196,8 @@ static int section_wanted(const cp_command_spec *spec, const char *section)
 	return 0;
 }
 
-static const char *const known_sections[] = {"build",  "upload", "deploy", "sync",   "minify",
-					     "url",    "verify", "prune",  "rollback", NULL};
+static const char *const known_sections[] = {"build", "upload", "deploy", "sync",     "minify",
+					     "url",   "verify", "prune",  "rollback", NULL};
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -278,7 +295,8 @@ static int parse_short(struct parser *p, int argc, char **argv, int *i)
 	for (const char *s = argv[*i] + 1; *s; s++) {
 		const cp_opt *o = find_opt(p, NULL, 0, *s);
 		if (!o) {
-			fprintf(stderr, "cdnpipe %s: unknown option '-%c' (see cdnpipe %s --help)\n",
+			fprintf(stderr,
+				"cdnpipe %s: unknown option '-%c' (see cdnpipe %s --help)\n",
 				p->spec->name, *s, p->spec->name);
 			return CP_ERR_USAGE;
 		}
@@ -292,7 +310,8 @@ static int parse_short(struct parser *p, int argc, char **argv, int *i)
 		const char *value = s[1] ? s + 1 : NULL;
 		if (!value) {
 			if (*i + 1 >= argc) {
-				fprintf(stderr, "cdnpipe %s: -%c needs a value\n", p->spec->name, *s);
+				fprintf(stderr, "cdnpipe %s: -%c needs a value\n", p->spec->name,
+					*s);
 				return CP_ERR_USAGE;
 			}
 			value = argv[++*i];
@@ -346,8 +365,9 @@ static void print_table(const cp_opt *t)
 {
 	for (const cp_opt *o = t; o->name; o++) {
 		char left[64];
-		int n = o->shortname ? snprintf(left, sizeof left, "  -%c, --%s", o->shortname, o->name)
-				     : snprintf(left, sizeof left, "      --%s", o->name);
+		int n = o->shortname
+			    ? snprintf(left, sizeof left, "  -%c, --%s", o->shortname, o->name)
+			    : snprintf(left, sizeof left, "      --%s", o->name);
 		if (o->arg)
 			snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
 		printf("%-34s %s\n", left, o->help);

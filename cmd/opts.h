@@ -39,15 +39,18 @@ enum cp_opt_type {
 
 typedef struct cp_opt {
 	const char *name; /* long name without "--"; also the config key */
-	char shortname;   /* 0 when none */
+	char shortname;	  /* 0 when none */
 	enum cp_opt_type type;
 	void *dest;
-	const char *arg;  /* placeholder for help ("N", "GLOB"); NULL for flags */
+	const char *arg; /* placeholder for help ("N", "GLOB"); NULL for flags */
 	const char *help;
 	long value; /* for CP_OPT_SET */
 } cp_opt;
 
-#define CP_OPT_END {NULL, 0, 0, NULL, NULL, NULL, 0}
+#define CP_OPT_END                                                                                 \
+	{                                                                                          \
+		NULL, 0, 0, NULL, NULL, NULL, 0                                                    \
+	}
 
 /* Options every command has. */
 typedef struct cp_common {
@@ -59,9 +62,9 @@ typedef struct cp_common {
 } cp_common;
 
 typedef struct cp_command_spec {
-	const char *name;     /* "build" */
-	const char *usage;    /* "cdnpipe build [options] SRC_DIR... -o DIST_DIR" */
-	const char *summary;  /* one paragraph for --help */
+	const char *name;	     /* "build" */
+	const char *usage;	     /* "cdnpipe build [options] SRC_DIR... -o DIST_DIR" */
+	const char *summary;	     /* one paragraph for --help */
 	const char *const *sections; /* config sections this command reads (NULL: {name}) */
 	const cp_opt *const *tables; /* NULL-terminated list of option tables */
 } cp_command_spec;

@@ -17,6 +17,23 @@
 
 #include "lib/cp.h"
 
+/* Collecting: the source roots become the asset table, sorted by logical
+ * path.  Like Django's STATICFILES_DIRS, the first root holding a relative
+ * path wins; a shadowed duplicate is a warning in d.  Text assets (CSS, JS,
+ * maps) are loaded; binary ones are only checked to be readable.  Errors (a
+ * missing root, DIST inside a root, a symlink loop or escape, an unreadable
+ * file) fill err and return CP_ERR_BUILD, before anything is written. */
+typedef struct cp_collect_opts {
+	const char *const *roots; /* source folders, in priority order */
+	size_t nroots;
+	const cp_filter *filter; /* --include/--exclude; may be NULL */
+	int dotfiles;		 /* collect names starting with '.' */
+	const char *dist;	 /* output folder: refused inside a root; may be NULL */
+	int jobs;		 /* threads for loading */
+} cp_collect_opts;
+
+int cp_collect(const cp_collect_opts *o, cp_assets *t, cp_diags *d, cp_error *err);
+
 /* Scanners: append the references found in a text to refs (in order of
  * position, target = -1).  They never fail: unterminated constructs are
  * recovered from as the language's spec says. */
@@ -24,21 +41,31 @@ void cp_scan_css(const char *text, size_t len, cp_refs *refs);
 void cp_scan_js(const char *text, size_t len, cp_refs *refs);
 
 enum cp_missing_policy {
-	CP_MISSING_ERROR = 0, /* a missing target is an error (all are listed), nothing is written */
-	CP_MISSING_WARN,      /* keep the reference text as written, warn */
+	CP_MISSING_ERROR =
+	    0,		 /* a missing target is an error (all are listed), nothing is written */
+	CP_MISSING_WARN, /* keep the reference text as written, warn */
 };
 
 typedef struct cp_fingerprint_opts {
-	const char *static_url;         /* absolute URLs under it are rewritten; default "/static/" */
+	const char *static_url; /* absolute URLs under it are rewritten; default "/static/" */
 	enum cp_missing_policy missing; /* for url()/@import */
-	int jobs;                       /* worker threads */
+	int jobs;			/* worker threads */
 	int compact_urls; /* write url(x) without quotes where CSS allows (minified output)
 			     instead of Django's url("x") */
+	int checked;	  /* the references were checked on the authors' text already
+			     (cp_fingerprint_check before minifying): resolve again
+			     silently, reporting only new errors */
 } cp_fingerprint_opts;
 
 /* Resolves, orders, rewrites and hashes every asset of t.  Problems go to d;
  * returns CP_ERR_BUILD when d holds an error (then no asset is named). */
 int cp_fingerprint(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d);
+
+/* Resolves every reference and reports every problem (missing targets,
+ * ".." escapes) into d, without naming anything.  The build calls it on the
+ * authors' text before minifying, so that messages carry the line and column
+ * the author sees, not a position in a one-line minified file. */
+int cp_fingerprint_check(cp_assets *t, const cp_fingerprint_opts *o, cp_diags *d);
 
 /* "dir/name.ext" + md5 -> "dir/name.<12 hex>.ext" (only the last extension
  * is split, like os.path.splitext).  Newly allocated. */

@@ -41,8 +41,8 @@ typedef struct cp_ref {
 	size_t start, end;  /* [start, end) in the asset's text */
 	unsigned line, col; /* 1-based position of start, for messages */
 	cp_ref_kind kind;
-	char *url;    /* the URL as written, CSS escapes decoded, query/fragment kept */
-	long target;  /* index of the referenced asset, or -1 (external or missing) */
+	char *url;   /* the URL as written, CSS escapes decoded, query/fragment kept */
+	long target; /* index of the referenced asset, or -1 (external or missing) */
 } cp_ref;
 
 typedef struct cp_refs {
@@ -53,6 +53,9 @@ typedef struct cp_refs {
 enum cp_asset_flags {
 	CP_ASSET_MINIFIED = 1 << 0,  /* text was minified by this build */
 	CP_ASSET_REWRITTEN = 1 << 1, /* out holds rewritten text */
+	/* produced by this build (the source map of a minified file): its text is
+	 * finished, and it is named, by the asset whose map it is */
+	CP_ASSET_GENERATED = 1 << 2,
 };
 
 typedef struct cp_asset {
@@ -62,9 +65,9 @@ typedef struct cp_asset {
 	int64_t mtime_ns;
 	cp_asset_kind kind;
 	unsigned flags;
-	cp_buf text;         /* text assets: contents after minification */
-	cp_refs refs;        /* references found in text, in order of position */
-	cp_buf out;          /* text assets: final bytes after rewriting */
+	cp_buf text;  /* text assets: contents after minification */
+	cp_refs refs; /* references found in text, in order of position */
+	cp_buf out;   /* text assets: final bytes after rewriting */
 	unsigned char md5[16];
 	char *hashed; /* logical hashed name: "admin/css/base.<12 hex>.css" */
 	long scc;     /* strongly connected component id (set by ordering) */

@@ -70,6 +70,7 @@ void cp_buf_reserve(cp_buf *b, size_t extra)
 		cap = cap / 2 * 3 + 64;
 	b->data = cp_xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = 0; /* the NUL promise holds even before the first append */
 }
 
 void cp_buf_append(cp_buf *b, const void *data, size_t n)
@@ -131,7 +132,7 @@ void cp_buf_free(cp_buf *b)
 char *cp_buf_take(cp_buf *b)
 {
 	if (!b->data)
-		cp_buf_reserve(b, 0), b->data[0] = 0;
+		cp_buf_reserve(b, 0);
 	char *p = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

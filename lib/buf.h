@@ -21,7 +21,10 @@ typedef struct cp_buf {
 	size_t cap;
 } cp_buf;
 
-#define CP_BUF_INIT {NULL, 0, 0}
+#define CP_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void *cp_xmalloc(size_t n);
 void *cp_xcalloc(size_t n, size_t size);

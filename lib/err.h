@@ -29,7 +29,7 @@ typedef struct cp_error {
 
 /* Fills e (if not already set: the first error wins) and returns CP_ERR_BUILD. */
 int cp_error_set(cp_error *e, const char *path, unsigned line, unsigned col, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 /* "path:line:col: msg" (parts that are empty are left out). */
 void cp_error_format(const cp_error *e, char *out, size_t outsz);
 

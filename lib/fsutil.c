@@ -185,7 +185,8 @@ int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_
 		if (r == 0)
 			break;
 		if (fn(ctx, chunk, (size_t)r)) {
-			rc = cp_error_set(err, path, 0, 0, "cannot write copy: %s", strerror(errno));
+			rc =
+			    cp_error_set(err, path, 0, 0, "cannot write copy: %s", strerror(errno));
 			break;
 		}
 		offset += (uint64_t)r;

@@ -9,7 +9,13 @@
 #ifndef CP_LOG_H
 #define CP_LOG_H
 
-enum cp_log_level { CP_LOG_QUIET = 0, CP_LOG_ERROR = 1, CP_LOG_WARN = 2, CP_LOG_INFO = 3, CP_LOG_DEBUG = 4 };
+enum cp_log_level {
+	CP_LOG_QUIET = 0,
+	CP_LOG_ERROR = 1,
+	CP_LOG_WARN = 2,
+	CP_LOG_INFO = 3,
+	CP_LOG_DEBUG = 4
+};
 
 extern int cp_log_level;
 

@@ -46,12 +46,12 @@ static void add_entry(struct walker *w, const char *rel, const char *path, const
 		l->v = cp_xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	l->v[l->n++] = (cp_walk_entry){
-		.rel = cp_xstrdup(rel),
-		.path = cp_xstrdup(path),
-		.size = (uint64_t)st->st_size,
-		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-		.ino = (uint64_t)st->st_ino,
-		.dev = (uint64_t)st->st_dev,
+	    .rel = cp_xstrdup(rel),
+	    .path = cp_xstrdup(path),
+	    .size = (uint64_t)st->st_size,
+	    .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+	    .ino = (uint64_t)st->st_ino,
+	    .dev = (uint64_t)st->st_dev,
 	};
 }
 

@@ -33,10 +33,10 @@ typedef struct cp_walk_list {
 } cp_walk_list;
 
 typedef struct cp_walk_opts {
-	int dotfiles;             /* include names starting with '.' */
-	const cp_filter *filter;  /* may be NULL */
+	int dotfiles;		    /* include names starting with '.' */
+	const cp_filter *filter;    /* may be NULL */
 	const char *const *confine; /* NULL-terminated real paths a link may lead into; NULL: any */
-	const char *skip_dir;     /* real path of a folder not to descend into (DIST); may be NULL */
+	const char *skip_dir; /* real path of a folder not to descend into (DIST); may be NULL */
 } cp_walk_opts;
 
 /* Appends the files below root to out, sorted by rel. */

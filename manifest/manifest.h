@@ -22,7 +22,7 @@ typedef struct cp_manifest {
 	cp_manifest_entry *v;
 	size_t n, cap;
 	char version[8]; /* "1.1" or "1.0" */
-	char hash[13];   /* version 1.1 only */
+	char hash[13];	 /* version 1.1 only */
 } cp_manifest;
 
 #define CP_DJANGO_MANIFEST "staticfiles.json"

@@ -47,6 +47,7 @@
 size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
 {
 	for (; i < j; i++) {
+		*sep |= css_sep_of(&m->t[i]);
 		if (m->t[i].type == CP_CSS_WS)
 			*sep |= SEP_WS;
 		else if (m->t[i].type == CP_CSS_COMMENT)
@@ -133,7 +134,8 @@ static void attr_string(cssmin *m, int sep, const css_tok *t)
 	size_t n = t->end - t->start;
 	if (t->type == CP_CSS_STRING && !(t->flags & (CP_CSS_ESCAPED | CP_CSS_UNTERMINATED)) &&
 	    m->last == CP_CSS_DELIM && m->last_ch == '=' && n > 2 &&
-	    cp_css_is_plain_ident(p + 1, n - 2)) {
+	    cp_css_is_plain_ident(p + 1, n - 2) && !(p[1] == '-' && p[2] == '-')) {
+		/* (an identifier starting "--" is recent CSS: left quoted) */
 		css_sep(m, CTX_SEL_IN, sep, CP_CSS_IDENT, p[1]);
 		css_put(m, CP_CSS_IDENT, p + 1, n - 2);
 		return;
@@ -152,7 +154,7 @@ static void keyframe_selector(cssmin *m, int sep, const css_tok *t)
 	}
 	if (t->type == CP_CSS_PERCENTAGE) {
 		char buf[64];
-		size_t k = t->num_end - t->start;
+		size_t k = t->numlen;
 		if (k + 2 < sizeof buf) {
 			k = css_min_number(p, k, buf);
 			if (k == 3 && !memcmp(buf, "100", 3)) {
@@ -190,17 +192,13 @@ static int legacy_pseudo(cssmin *m, const css_tok *t)
 /* May this selector share a rule with its neighbour?  A selector list is
  * dropped whole when one member is invalid, so two rules may only be merged
  * when every browser understands both: type, class, id, attribute selectors,
- * combinators and the long-established pseudo-classes, nothing vendor-prefixed
- * or recent. */
+ * combinators and CSS 2.1's pseudo-classes and pseudo-elements, nothing
+ * vendor-prefixed or more recent (:nth-child() would cost IE8 the rule). */
 static int mergeable(cssmin *m, size_t i, size_t j)
 {
-	static const char *const pseudo[] = {
-	    "hover",	    "active",	  "focus",	"visited",	 "link",
-	    "first-child",  "last-child", "only-child", "first-of-type", "last-of-type",
-	    "only-of-type", "empty",	  "checked",	"disabled",	 "enabled",
-	    "root",	    "target",	  NULL};
-	static const char *const nth[] = {"nth-child(", "nth-of-type(", "nth-last-child(",
-					  "nth-last-of-type(", NULL};
+	/* CSS 2.1's pseudo-classes: older browsers than that are gone */
+	static const char *const pseudo[] = {"hover", "active",	     "focus", "visited",
+					     "link",  "first-child", NULL};
 	int brackets = 0;
 	for (; i < j; i++) {
 		const css_tok *t = &m->t[i];
@@ -235,29 +233,7 @@ static int mergeable(cssmin *m, size_t i, size_t j)
 				i++;
 				break;
 			}
-			if (m->t[i + 1].type != CP_CSS_FUNCTION)
-				return 0;
-			{
-				const css_tok *f = &m->t[i + 1];
-				size_t n = f->end - f->start;
-				int ok = 0;
-				for (int k = 0; nth[k]; k++)
-					ok |= strlen(nth[k]) == n &&
-					      !strncasecmp(nth[k], m->s + f->start, n);
-				if (!ok)
-					return 0;
-				for (i += 2; i < j && m->t[i].type != CP_CSS_RPAREN; i++) {
-					cp_css_type ty = m->t[i].type;
-					if (ty != CP_CSS_NUMBER && ty != CP_CSS_DIMENSION &&
-					    ty != CP_CSS_IDENT && ty != CP_CSS_WS &&
-					    !(ty == CP_CSS_DELIM &&
-					      strchr("+-", m->s[m->t[i].start])))
-						return 0;
-				}
-				if (i >= j)
-					return 0;
-			}
-			break;
+			return 0;
 		default:
 			return 0;
 		}
@@ -278,6 +254,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 			i = css_skip_ws(m, i, j, &sep);
 			continue;
 		}
+		sep |= css_sep_of(t);
 		enum css_ctx ctx = brackets ? CTX_SEL_IN : CTX_SEL;
 		if (t->type == CP_CSS_LBRACKET)
 			brackets++;
@@ -365,7 +342,7 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 		m->q.sel_end = sel_end;
 		m->q.end = m->out->len;
 		m->q.depth = m->depth;
-		m->q.mergeable = kind == SEL_STYLE && !m->want_map && mergeable(m, i, j);
+		m->q.mergeable = kind == SEL_STYLE && mergeable(m, i, j);
 	}
 	return e;
 }
@@ -392,6 +369,12 @@ static void merge_rule(cssmin *m, size_t before)
 	d[p->sel_end] = ',';
 	memcpy(d + p->sel_end + 1, sel, sl);
 	free(sel);
+	/* source map: the second rule's segments go with it; the block's
+	 * segments move right by the inserted selector */
+	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= q->start)
+		m->nseg--;
+	for (size_t k = m->nseg; k-- > 0 && m->seg[k].out + m->base >= p->sel_end;)
+		m->seg[k].out += 1 + sl;
 	p->sel_end += 1 + sl;
 	p->end += 1 + sl;
 	m->out->len = p->end;
@@ -673,22 +656,35 @@ static void tokenize(cssmin *m)
 {
 	cp_css_lex lex;
 	cp_css_tok t;
-	size_t cap = m->len / 5 + 16;
+	size_t cap = m->len / 8 + 16;
+	unsigned before = 0;
 	m->t = cp_xmalloc(cap * sizeof *m->t);
 	m->n = 0;
 	cp_css_lex_init(&lex, m->s, m->len);
 	for (;;) {
+		cp_css_next(&lex, &t);
+		if (t.type == CP_CSS_WS) {
+			before |= CSS_WS_BEFORE;
+			continue;
+		}
+		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
+			before |= CSS_COMMENT_BEFORE;
+			continue;
+		}
 		if (m->n == cap) {
 			cap = cap / 2 * 3;
 			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
 		}
-		cp_css_next(&lex, &t);
 		css_tok *c = &m->t[m->n];
 		c->start = (uint32_t)t.start;
 		c->end = (uint32_t)t.end;
-		c->num_end = (uint32_t)t.num_end;
+		c->numlen =
+		    t.num_end
+			? (uint16_t)(t.num_end - t.start < 0xffff ? t.num_end - t.start : 0xffff)
+			: 0;
 		c->type = (uint8_t)t.type;
-		c->flags = (uint8_t)t.flags;
+		c->flags = (uint8_t)(t.flags | before);
+		before = 0;
 		if (t.type == CP_CSS_EOF)
 			break;
 		m->n++;

@@ -114,8 +114,9 @@ void css_put(cssmin *m, cp_css_type type, const char *p, size_t n)
 	m->last = type;
 	m->last_ch = n ? p[n - 1] : 0;
 	if (type == CP_CSS_BAD_STRING || (type == CP_CSS_DELIM && m->last_ch == '\\')) {
-		/* the newline that ended it in the input must end it here too */
-		cp_buf_putc(m->out, '\n');
+		/* the newline that ended it in the input must end it here too
+		 * (a CR when it ends in an escaped CR, which an LF would join) */
+		cp_buf_putc(m->out, m->last_ch == '\r' ? '\r' : '\n');
 		m->last = CP_CSS_EOF;
 	}
 }

@@ -274,14 +274,14 @@ static int length_unit(const char *u, size_t n)
 static void number(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t, unsigned mode, int depth)
 {
 	char buf[128];
-	size_t nlen = t->num_end - t->start;
-	size_t ulen = t->end - t->num_end;
+	size_t nlen = t->numlen;
+	size_t ulen = t->end - CSS_NUM_END(t);
 	if ((mode & VAL_NO_NUMBERS) || nlen + 2 > sizeof buf || (t->flags & CP_CSS_ESCAPED)) {
 		css_put_tok(m, ctx, sep, t);
 		return;
 	}
 	size_t k = css_min_number(m->s + t->start, nlen, buf);
-	const char *unit = m->s + t->num_end;
+	const char *unit = m->s + CSS_NUM_END(t);
 	if (t->type == CP_CSS_DIMENSION && is_zero(buf, k) && depth == 0 && ctx == CTX_VALUE &&
 	    !(mode & VAL_NO_ZERO_UNIT) && length_unit(unit, ulen)) {
 		css_sep(m, ctx, sep, CP_CSS_NUMBER, buf[0]);
@@ -470,7 +470,7 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 		if ((t->type != CP_CSS_NUMBER && t->type != CP_CSS_PERCENTAGE) || nv == 4)
 			return 0;
 		char num[64];
-		size_t len = t->num_end - t->start;
+		size_t len = t->numlen;
 		if (len >= sizeof num)
 			return 0;
 		memcpy(num, m->s + t->start, len);
@@ -573,6 +573,7 @@ void css_value(cssmin *m, size_t i, size_t j, unsigned mode, enum css_ctx ctx, i
 	while (i < j) {
 		const css_tok *t = &m->t[i];
 		size_t next;
+		sep |= css_sep_of(t);
 		switch (t->type) {
 		case CP_CSS_WS:
 		case CP_CSS_COMMENT:

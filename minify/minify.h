@@ -15,16 +15,16 @@
 
 enum cp_legal_comments {
 	CP_LEGAL_INLINE = 0, /* keep legal comments (bang comments, @license, @preserve) in place */
-	CP_LEGAL_EOF,        /* move them to the end of the output */
-	CP_LEGAL_NONE,       /* drop them */
+	CP_LEGAL_EOF,	     /* move them to the end of the output */
+	CP_LEGAL_NONE,	     /* drop them */
 };
 
 typedef struct cp_minify_opts {
 	const char *source_name; /* input's name, for messages and the map's "sources" */
-	const char *map_url;     /* if set: write a source map into *map and end the output with
+	const char *map_url;	 /* if set: write a source map into *map and end the output with
 				    a sourceMappingURL comment pointing at map_url */
-	const char *out_name;    /* output's file name, for the map's "file" */
-	const char *in_map;      /* JS: the input's own source map (JSON) to compose with; may be NULL */
+	const char *out_name;	 /* output's file name, for the map's "file" */
+	const char *in_map; /* JS: the input's own source map (JSON) to compose with; may be NULL */
 	size_t in_map_len;
 	enum cp_legal_comments legal;
 } cp_minify_opts;

@@ -78,7 +78,8 @@ static void test_merging(void **state)
 	      ".a,.b>p:hover{color:red}.c{color:blue}");
 	check("a::before{x:y}b::after{x:y}c::selection{x:y}",
 	      "a:before,b:after{x:y}c::selection{x:y}");
-	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1),[a=b]{x:y}");
+	check("li:first-child{x:y}[a=b]{x:y}", "li:first-child,[a=b]{x:y}");
+	check("li:nth-child(2n+1){x:y}[a=b]{x:y}", "li:nth-child(2n+1){x:y}[a=b]{x:y}");
 	/* but never when one selector might be unknown to a browser: the whole
 	 * list would be dropped there */
 	check(".a::-moz-selection{x:y}.a::selection{x:y}",
@@ -132,8 +133,8 @@ static void test_strings_and_urls(void **state)
 	check("a{b:url(\"a(1).png\");c:url('x\"y')}", "a{b:url(\"a(1).png\");c:url('x\"y')}");
 	check("a{content:'x';b:'it\"s';c:'it\\'s';d:\"q\"}",
 	      "a{content:\"x\";b:'it\"s';c:'it\\'s';d:\"q\"}");
-	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"]{x:y}",
-	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"]{x:y}");
+	check("[a=\"b\"],[a='b c'],[a=\"1\"],[a=\"b\" i],[a=\"-\"],[a=\"--x\"]{x:y}",
+	      "[a=b],[a=\"b c\"],[a=\"1\"],[a=b i],[a=\"-\"],[a=\"--x\"]{x:y}");
 	check("@import url(\"a.css\") screen;@import 'b.css';",
 	      "@import url(a.css) screen;@import \"b.css\";");
 	check("a{font-weight:bold;b:bold;font:bold 1px a}",
@@ -161,6 +162,7 @@ static void test_recovery(void **state)
 	check("a{b:'abc", "a{b:\"abc\"");
 	check("a{b:url(x", "a{b:url(x)");
 	check("{c:url(\n", "{c:url()"); /* found by fuzzing: idempotent at EOF too */
+	check("\"\\\r\r", "\"\\\r\r");	/* a bad string ending in an escaped CR */
 	check("a{b:c}}}", "a{b:c}}}");
 	/* nesting deeper than the walk recurses: kept as written, still idempotent */
 	static char deep[4 * 300 + 64];
@@ -220,6 +222,14 @@ static void test_source_map(void **state)
 	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,EACE,UAGF,EAAI\""));
 	assert_non_null(strstr(map.data, "\"file\":\"out.css\""));
 	assert_non_null(strstr(map.data, "\"sources\":[\"in.css\"]"));
+	cp_buf_free(&out);
+	cp_buf_free(&map);
+	/* merged rules: the block's segments follow it */
+	in = ".a {\n  x: y;\n}\n.b {\n  x: y;\n}\n";
+	assert_int_equal(cp_minify_css(in, strlen(in), &o, &out, &map, &err), 0);
+	assert_string_equal(out.data, ".a,.b{x:y}\n/*# sourceMappingURL=out.css.map */");
+	/* ".a" 0:0 <- 0:0, "x" 0:6 <- 1:2 */
+	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,MACE\""));
 	cp_buf_free(&out);
 	cp_buf_free(&map);
 }

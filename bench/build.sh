@@ -1,0 +1,110 @@
+#!/bin/sh
+# bench/build.sh - cdnpipe build vs Django collectstatic with whitenoise's
+# CompressedManifestStaticFilesStorage, side by side in one run.
+#
+# Both fingerprint every file, rewrite CSS references and write gzip (level 9)
+# and brotli (quality 11) siblings of originals and hashed copies.  Rows:
+#   cdnpipe --no-minify   the same work as the peer (no minification)
+#   cdnpipe               the default pipeline (minifies CSS/JS first)
+#   django+whitenoise     collectstatic, Debian's python3-django + whitenoise
+# Runs are interleaved (A B A B ...) so that a noisy shared machine hurts both
+# alike; medians of REPS runs (default 3) of wall time and of CPU time (user +
+# system, which a busy machine disturbs less) are printed with the ratios, and
+# the total bytes of .gz and .br files each tool wrote.  On a machine whose
+# other processes keep both cores busy, a multi-threaded tool gains little
+# over a single-threaded one: read the load average printed with the result.  Target: cdnpipe >= 4x
+# faster wall time, compressed bytes equal or smaller.
+#
+#   REPS=5 sh bench/build.sh          CORPUS=/path/to/static sh bench/build.sh
+set -eu
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+CORPUS=${CORPUS:-$REPO/../shared/corpus/static}
+REPS=${REPS:-3}
+if [ ! -d "$CORPUS" ]; then
+	echo "bench/build.sh: corpus $CORPUS not found, skipping"
+	exit 0
+fi
+if ! /usr/bin/python3 -c 'import django, whitenoise, brotli' 2>/dev/null; then
+	echo "bench/build.sh: python3-django, python3-whitenoise or python3-brotli missing, skipping"
+	exit 0
+fi
+[ -x "$REPO/build/cdnpipe" ] || make -C "$REPO" build/cdnpipe >/dev/null
+exec /usr/bin/python3 - "$REPO" "$CORPUS" "$REPS" <<'PY'
+import os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+repo, corpus, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cdnpipe = os.path.join(repo, "build", "cdnpipe")
+collect = os.path.join(repo, "tests", "integration", "django_collect.py")
+work = tempfile.mkdtemp(prefix="cdnpipe-bench-")
+
+tools = [
+    ("cdnpipe --no-minify", lambda out: [cdnpipe, "build", "-q", "--no-minify", corpus, "-o", out]),
+    ("cdnpipe", lambda out: [cdnpipe, "build", "-q", corpus, "-o", out]),
+    ("django+whitenoise", lambda out: ["/usr/bin/python3", collect, "whitenoise", out, corpus]),
+]
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def run(cmd):
+    c0, t0 = cpu(), time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return time.perf_counter() - t0, cpu() - c0, p
+
+def compressed(out):
+    gz = br = 0
+    for root, _, files in os.walk(out):
+        for f in files:
+            if f.endswith(".gz"):
+                gz += os.path.getsize(os.path.join(root, f))
+            elif f.endswith(".br"):
+                br += os.path.getsize(os.path.join(root, f))
+    return gz, br
+
+times = {name: [] for name, _ in tools}
+cpus = {name: [] for name, _ in tools}
+sizes, failed = {}, {}
+for r in range(reps):
+    order = tools if r % 2 == 0 else tools[::-1]
+    for name, cmd in order:
+        if name in failed:
+            continue
+        out = os.path.join(work, name.replace(" ", "_").replace("+", "_"))
+        shutil.rmtree(out, ignore_errors=True)
+        dt, dc, p = run(cmd(out))
+        if p.returncode != 0:
+            failed[name] = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+            continue
+        times[name].append(dt)
+        cpus[name].append(dc)
+        sizes[name] = compressed(out)
+
+nfiles = sum(len(f) for _, _, f in os.walk(corpus))
+print("corpus: %s (%d files), %d runs each, %d cores, load average %.1f" %
+      (corpus, nfiles, reps, os.cpu_count(), os.getloadavg()[0]))
+print("%-22s %10s %10s %14s %14s" % ("tool", "wall s", "cpu s", "gzip bytes", "brotli bytes"))
+for name, _ in tools:
+    if name in failed:
+        print("%-22s failed: %s" % (name, failed[name]))
+        continue
+    gz, br = sizes[name]
+    print("%-22s %10.2f %10.2f %14d %14d" % (name, statistics.median(times[name]),
+                                             statistics.median(cpus[name]), gz, br))
+peer = "django+whitenoise"
+if peer in failed or not times[peer]:
+    sys.exit(1)
+pm = statistics.median(times[peer])
+for name in ("cdnpipe --no-minify", "cdnpipe"):
+    if name in failed:
+        continue
+    m = statistics.median(times[name])
+    cm, pc = statistics.median(cpus[name]), statistics.median(cpus[peer])
+    gz, br = sizes[name]
+    pgz, pbr = sizes[peer]
+    print("%s: %.2fx faster wall time than %s (target >= 4x), %.2fx less CPU; compressed "
+          "bytes %.1f%% of the peer's (gzip %.1f%%, brotli %.1f%%)"
+          % (name, pm / m, peer, pc / cm, 100.0 * (gz + br) / (pgz + pbr),
+             100.0 * gz / pgz, 100.0 * br / pbr))
+shutil.rmtree(work, ignore_errors=True)
+PY

@@ -1,0 +1,402 @@
+/*
+ * build_run.c - the build pipeline: collect -> minify -> scan -> fingerprint
+ * -> write DIST -> manifest; see build_run.h.
+ *
+ * The order is what keeps a failed build harmless: every check that can fail
+ * on bad input (option values, roots, DIST placement, unreadable files, JS
+ * syntax, missing references, ".." escapes) runs before the first byte is
+ * written to DIST.  Writing then goes through temporary names (compress/'s
+ * emitter), and the manifest - the one file that makes templates use the new
+ * names - is renamed into place last, so a crash mid-write leaves the old
+ * site working.  Nothing in DIST is deleted: fingerprinted files of earlier
+ * builds stay for the pages still cached with the old names.
+ *
+ * Minify and scan are parallel-for loops over the table (lib/pool.h); the
+ * fingerprint and emit stages parallelise themselves.
+ */
+#include "build_run.h"
+#include "fingerprint/fingerprint.h"
+#include "manifest/manifest.h"
+#include "minify/minify.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cp_build_config cp_build_cfg;
+
+const cp_opt cp_build_out_opt[] = {
+    {"output", 'o', CP_OPT_STR, &cp_build_cfg.out, "DIST", "write the build into DIST", 0},
+    CP_OPT_END,
+};
+
+const cp_opt cp_build_opts[] = {
+    {"exclude", 0, CP_OPT_LIST, &cp_build_cfg.exclude, "GLOB",
+     "leave out matching files (repeatable; '*.scss', 'src/**')", 0},
+    {"include", 0, CP_OPT_LIST, &cp_build_cfg.include, "GLOB",
+     "collect only matching files (repeatable)", 0},
+    {"static-url", 0, CP_OPT_STR, &cp_build_cfg.static_url, "URL",
+     "absolute URLs under URL are rewritten (default /static/)", 0},
+    {"missing", 0, CP_OPT_STR, &cp_build_cfg.missing, "error|warn",
+     "a reference to a missing file fails the build (default) or warns", 0},
+    {"compress", 0, CP_OPT_STR, &cp_build_cfg.compress, "LIST",
+     "precompressed siblings: gzip,br (default), gzip, br or none", 0},
+    {"only-hashed", 0, CP_OPT_FLAG, &cp_build_cfg.only_hashed, NULL,
+     "write only fingerprinted files, not the unhashed originals", 0},
+    {"django-manifest-version", 0, CP_OPT_STR, &cp_build_cfg.manifest_version, "1.1|1.0",
+     "staticfiles.json format (1.0 for Django before 4.2; default 1.1)", 0},
+    {"jobs", 'j', CP_OPT_INT, &cp_build_cfg.jobs, "N", "worker threads (default: cores)", 0},
+    {"no-minify", 0, CP_OPT_FLAG, &cp_build_cfg.no_minify, NULL, "copy CSS and JS as they are", 0},
+    {"source-map", 0, CP_OPT_FLAG, &cp_build_cfg.source_map, NULL,
+     "write a source map beside each minified file", 0},
+    {"dotfiles", 0, CP_OPT_FLAG, &cp_build_cfg.dotfiles, NULL,
+     "collect names starting with '.' too", 0},
+    CP_OPT_END,
+};
+
+void cp_build_report_init(struct cp_build_report *r)
+{
+	memset(r, 0, sizeof *r);
+	cp_diags_init(&r->diags);
+}
+
+void cp_build_report_free(struct cp_build_report *r)
+{
+	free(r->manifest);
+	cp_diags_free(&r->diags);
+}
+
+static int usage_error(struct cp_build_report *r, const char *fmt, const char *value)
+{
+	cp_error_set(&r->err, NULL, 0, 0, fmt, value);
+	return CP_ERR_USAGE;
+}
+
+struct settings {
+	cp_filter filter;
+	cp_fingerprint_opts fp;
+	cp_emit_opts emit;
+	const char *version;
+	int jobs;
+};
+
+static int check_config(struct cp_build_config *c, struct settings *s, struct cp_build_report *r)
+{
+	if (!c->roots.n)
+		return usage_error(r, "%sno source folder given", "");
+	if (!c->out || !*c->out)
+		return usage_error(r, "%sno output folder given (-o DIST)", "");
+	s->fp.static_url = c->static_url && *c->static_url ? c->static_url : "/static/";
+	if (s->fp.static_url[strlen(s->fp.static_url) - 1] != '/')
+		return usage_error(r, "--static-url must end with '/': '%s'", s->fp.static_url);
+	if (!c->missing || !strcmp(c->missing, "error"))
+		s->fp.missing = CP_MISSING_ERROR;
+	else if (!strcmp(c->missing, "warn"))
+		s->fp.missing = CP_MISSING_WARN;
+	else
+		return usage_error(r, "--missing wants error or warn, not '%s'", c->missing);
+	cp_compress_defaults(&s->emit.comp);
+	if (cp_compress_parse(c->compress ? c->compress : "gzip,br", &s->emit.comp.methods))
+		return usage_error(r, "--compress wants gzip,br, gzip, br or none, not '%s'",
+				   c->compress);
+	s->version = c->manifest_version ? c->manifest_version : "1.1";
+	if (strcmp(s->version, "1.1") && strcmp(s->version, "1.0"))
+		return usage_error(r, "--django-manifest-version wants 1.1 or 1.0, not '%s'",
+				   s->version);
+	if (c->jobs < 0 || c->jobs > 1024)
+		return usage_error(r, "%s--jobs wants a number from 1 to 1024", "");
+	s->jobs = c->jobs ? (int)c->jobs : cp_cpu_count();
+	s->fp.jobs = s->jobs;
+	s->fp.compact_urls = !c->no_minify;
+	s->emit.dist = c->out;
+	s->emit.only_hashed = c->only_hashed;
+	s->emit.jobs = s->jobs;
+	for (size_t i = 0; i < c->include.n; i++)
+		cp_filter_add(&s->filter, 0, c->include.v[i]);
+	for (size_t i = 0; i < c->exclude.n; i++)
+		cp_filter_add(&s->filter, 1, c->exclude.v[i]);
+	return 0;
+}
+
+/* ---- minify ---- */
+
+struct minify_job {
+	cp_assets *t;
+	int source_map;
+	cp_diags *d;
+	cp_buf *maps; /* per asset: the generated source map, if any */
+	size_t minified;
+};
+
+static void minify_one(void *ctx, size_t i)
+{
+	struct minify_job *j = ctx;
+	cp_asset *a = &j->t->v[i];
+	if ((a->kind != CP_ASSET_CSS && a->kind != CP_ASSET_JS) || cp_is_preminified(a->logical))
+		return;
+	const char *base = cp_path_base(a->logical);
+	char *map_url = j->source_map ? cp_xasprintf("%s.map", base) : NULL;
+	cp_minify_opts mo = {.source_name = base, .map_url = map_url, .out_name = base};
+	if (map_url && a->kind == CP_ASSET_JS) {
+		char *in_name = cp_xasprintf("%s.map", a->logical);
+		long m = cp_assets_find(j->t, in_name);
+		if (m >= 0) {
+			mo.in_map = j->t->v[m].text.data;
+			mo.in_map_len = j->t->v[m].text.len;
+		}
+		free(in_name);
+	}
+	cp_buf out = CP_BUF_INIT;
+	cp_error e = {0};
+	int rc = a->kind == CP_ASSET_CSS
+		     ? cp_minify_css(a->text.data ? a->text.data : "", a->text.len, &mo, &out,
+				     map_url ? &j->maps[i] : NULL, &e)
+		     : cp_minify_js(a->text.data ? a->text.data : "", a->text.len, &mo, &out,
+				    map_url ? &j->maps[i] : NULL, &e);
+	free(map_url);
+	if (rc) {
+		/* the minifier names the file by base name: give the real path */
+		cp_diags_add(j->d, CP_DIAG_ERROR, a->source, e.line, e.col, "%s", e.msg);
+		cp_buf_free(&out);
+		cp_buf_free(&j->maps[i]);
+		return;
+	}
+	cp_buf_free(&a->text);
+	a->text = out;
+	a->flags |= CP_ASSET_MINIFIED;
+	__atomic_fetch_add(&j->minified, 1, __ATOMIC_RELAXED);
+}
+
+static int asset_cmp(const void *x, const void *y)
+{
+	return strcmp(((const cp_asset *)x)->logical, ((const cp_asset *)y)->logical);
+}
+
+/* Generated maps join the table (or replace a map of the same name, whose
+ * mappings the JS minifier has composed into the new one). */
+static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
+{
+	int added = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!maps[i].data)
+			continue;
+		char *name = cp_xasprintf("%s.map", t->v[i].logical);
+		long m = cp_assets_find(t, name);
+		if (m >= 0) {
+			cp_buf_free(&t->v[m].text);
+			t->v[m].text = maps[i];
+			t->v[m].flags |= CP_ASSET_GENERATED;
+			free(name);
+		} else {
+			char *source = cp_xasprintf("%s.map", t->v[i].source);
+			cp_asset *a = cp_assets_add(t);
+			a->logical = name;
+			a->source = source;
+			a->kind = CP_ASSET_MAP;
+			a->flags = CP_ASSET_GENERATED;
+			a->text = maps[i];
+			a->size = maps[i].len;
+			added = 1;
+		}
+		memset(&maps[i], 0, sizeof maps[i]);
+	}
+	if (added)
+		qsort(t->v, t->n, sizeof *t->v, asset_cmp);
+}
+
+static int minify_all(cp_assets *t, const struct cp_build_config *c, const struct settings *s,
+		      struct cp_build_report *r)
+{
+	size_t n = t->n;
+	struct minify_job j = {.t = t, .source_map = c->source_map, .d = &r->diags};
+	j.maps = cp_xcalloc(n + 1, sizeof *j.maps);
+	size_t errors = r->diags.nerrors;
+	cp_parallel_for(s->jobs, n, minify_one, &j);
+	r->minified = j.minified;
+	if (r->diags.nerrors == errors)
+		add_maps(t, j.maps, n);
+	for (size_t i = 0; i < n; i++)
+		cp_buf_free(&j.maps[i]);
+	free(j.maps);
+	return r->diags.nerrors > errors ? CP_ERR_BUILD : 0;
+}
+
+/* ---- scan ---- */
+
+static void scan_one(void *ctx, size_t i)
+{
+	cp_asset *a = &((cp_assets *)ctx)->v[i];
+	const char *text = a->text.data ? a->text.data : "";
+	if (a->kind == CP_ASSET_CSS)
+		cp_scan_css(text, a->text.len, &a->refs);
+	else if (a->kind == CP_ASSET_JS)
+		cp_scan_js(text, a->text.len, &a->refs);
+}
+
+/* ---- manifest ---- */
+
+static int write_manifest(const cp_assets *t, const struct settings *s, struct cp_build_report *r)
+{
+	cp_manifest m = {0};
+	for (size_t i = 0; i < t->n; i++)
+		cp_manifest_add(&m, t->v[i].logical, t->v[i].hashed);
+	cp_buf json = CP_BUF_INIT;
+	cp_manifest_django_render(&m, s->version, &json);
+	r->manifest = cp_path_join(s->emit.dist, CP_DJANGO_MANIFEST);
+	int rc = cp_write_atomic(r->manifest, json.data, json.len, &r->err);
+	cp_buf_free(&json);
+	cp_manifest_free(&m);
+	return rc;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run(cp_assets *t, struct cp_build_config *c, struct settings *s,
+	       struct cp_build_report *r)
+{
+	cp_collect_opts co = {.roots = (const char *const *)c->roots.v,
+			      .nroots = c->roots.n,
+			      .filter = &s->filter,
+			      .dotfiles = c->dotfiles,
+			      .dist = c->out,
+			      .jobs = s->jobs};
+	double t0 = now();
+	int rc = cp_collect(&co, t, &r->diags, &r->err);
+	r->stage_seconds[CP_STAGE_COLLECT] = now() - t0;
+	if (rc)
+		return rc;
+	r->files = t->n;
+	for (size_t i = 0; i < t->n; i++)
+		r->bytes_in += t->v[i].size;
+	cp_parallel_for(s->jobs, t->n, scan_one, t);
+	if (!c->no_minify) {
+		/* references are checked on the authors' text (messages with their
+		 * line:col), then found again in the minified text for rewriting */
+		if ((rc = cp_fingerprint_check(t, &s->fp, &r->diags)))
+			return rc;
+		for (size_t i = 0; i < t->n; i++)
+			cp_refs_free(&t->v[i].refs);
+		t0 = now();
+		rc = minify_all(t, c, s, r);
+		r->stage_seconds[CP_STAGE_MINIFY] = now() - t0;
+		if (rc)
+			return rc;
+		cp_parallel_for(s->jobs, t->n, scan_one, t);
+		s->fp.checked = 1;
+	}
+	t0 = now();
+	rc = cp_fingerprint(t, &s->fp, &r->diags);
+	r->stage_seconds[CP_STAGE_FINGERPRINT] = now() - t0;
+	if (rc)
+		return rc;
+	/* everything is checked: from here on DIST changes */
+	if ((rc = cp_mkdirs(c->out, &r->err)))
+		return rc;
+	t0 = now();
+	rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags);
+	r->stage_seconds[CP_STAGE_WRITE] = now() - t0;
+	if (rc)
+		return rc;
+	return write_manifest(t, s, r);
+}
+
+int cp_build_run(struct cp_build_config *c, struct cp_build_report *r)
+{
+	double t0 = now();
+	struct settings s = {0};
+	int rc = check_config(c, &s, r);
+	if (rc) {
+		cp_filter_free(&s.filter);
+		return rc;
+	}
+	cp_assets t = {0};
+	rc = run(&t, c, &s, r);
+	if (!rc && r->diags.nerrors)
+		rc = CP_ERR_BUILD;
+	cp_assets_free(&t);
+	cp_filter_free(&s.filter);
+	r->seconds = now() - t0;
+	return rc;
+}
+
+/* ---- reporting ---- */
+
+static void human(uint64_t b, char *out, size_t n)
+{
+	if (b < 10 * 1024)
+		snprintf(out, n, "%llu B", (unsigned long long)b);
+	else if (b < 10ull * 1024 * 1024)
+		snprintf(out, n, "%.1f KiB", (double)b / 1024);
+	else
+		snprintf(out, n, "%.1f MiB", (double)b / (1024 * 1024));
+}
+
+static double pct(uint64_t saved, uint64_t of)
+{
+	return of ? 100.0 * (double)saved / (double)of : 0.0;
+}
+
+void cp_build_print_summary(const struct cp_build_report *r)
+{
+	char in[32], out[32], gz[32], br[32];
+	const cp_emit_stats *e = &r->emit;
+	human(r->bytes_in, in, sizeof in);
+	human(e->bytes_out, out, sizeof out);
+	human(e->gz_orig - e->gz_bytes, gz, sizeof gz);
+	human(e->br_orig - e->br_bytes, br, sizeof br);
+	cp_log(CP_LOG_WARN,
+	       "build: %zu files, %s in, %s out, compressed savings: gzip %s (%.0f%%, %llu files), "
+	       "brotli %s (%.0f%%, %llu files), %.2f s",
+	       r->files, in, out, gz, pct(e->gz_orig - e->gz_bytes, e->gz_orig),
+	       (unsigned long long)e->gz_files, br, pct(e->br_orig - e->br_bytes, e->br_orig),
+	       (unsigned long long)e->br_files, r->seconds);
+	static const char *const names[] = {"collect", "minify", "fingerprint", "write+compress"};
+	for (int i = 0; i < CP_STAGE_COUNT; i++)
+		cp_log(CP_LOG_INFO, "  %-15s %.3f s", names[i], r->stage_seconds[i]);
+}
+
+static json_t *diags_json(const cp_diags *d, enum cp_diag_level level)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].level != level)
+			continue;
+		char line[4096];
+		cp_diag_format(&d->v[i], line, sizeof line);
+		json_array_append_new(a, json_string(line));
+	}
+	return a;
+}
+
+void cp_build_print_json(const struct cp_build_report *r, int ok)
+{
+	const cp_emit_stats *e = &r->emit;
+	json_t *errors = diags_json(&r->diags, CP_DIAG_ERROR);
+	if (r->err.set) {
+		char line[4096];
+		cp_error_format(&r->err, line, sizeof line);
+		json_array_append_new(errors, json_string(line));
+	}
+	json_t *o = json_pack(
+	    "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:f, "
+	    "s:s?, s:o, s:o}",
+	    "ok", ok, "files", (json_int_t)r->files, "minified", (json_int_t)r->minified,
+	    "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)e->bytes_out,
+	    "files_written", (json_int_t)e->files, "reused", (json_int_t)e->reused, "gzip", "files",
+	    (json_int_t)e->gz_files, "bytes", (json_int_t)e->gz_bytes, "original_bytes",
+	    (json_int_t)e->gz_orig, "brotli", "files", (json_int_t)e->br_files, "bytes",
+	    (json_int_t)e->br_bytes, "original_bytes", (json_int_t)e->br_orig, "seconds",
+	    r->seconds, "manifest", ok ? r->manifest : NULL, "warnings",
+	    diags_json(&r->diags, CP_DIAG_WARN), "errors", errors);
+	char *s = json_dumps(o, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}

@@ -1,0 +1,156 @@
+/*
+ * cmd_deploy.c - `cdnpipe deploy [options] SRC_DIR... TARGET`: build, then
+ * upload, in one command.
+ *
+ * Thin: every build option and every upload option applies (the two shared
+ * tables of build_run.h and upload_run.h, config sections [build], [upload]
+ * and [deploy]), the build runs into a temporary DIST that is removed
+ * afterwards - or into --dist DIR (or the build's -o / [build] output),
+ * which is kept - and the upload runs only when the build succeeded.
+ *
+ * --json prints one object, {"build": {...}, "upload": {...}}, so a deploy
+ * script parses one document whatever happened.
+ */
+#include "build_run.h"
+#include "cmd.h"
+#include "upload_run.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *dist_opt;
+
+static const cp_opt deploy_opts[] = {
+    {"dist", 0, CP_OPT_STR, &dist_opt, "DIR",
+     "build into DIR and keep it (default: a temporary folder, removed afterwards)", 0},
+    CP_OPT_END,
+};
+
+static const cp_opt *const deploy_tables[] = {deploy_opts, cp_build_opts, cp_upload_opts,
+					      cp_build_out_opt, NULL};
+static const char *const deploy_sections[] = {"build", "upload", "deploy", NULL};
+
+static const cp_command_spec deploy_spec = {
+    .name = "deploy",
+    .usage = "cdnpipe deploy [options] SRC_DIR... TARGET",
+    .summary = "Builds SRC_DIR... as `cdnpipe build` does, then publishes the result to\n"
+	       "TARGET (s3://bucket/prefix or file:///path) as `cdnpipe upload` does: every\n"
+	       "asset first, the manifest last and only when every asset arrived.  Reads the\n"
+	       "config sections [build], [upload] and [deploy].",
+    .sections = deploy_sections,
+    .tables = deploy_tables,
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static json_t *build_json(const struct cp_build_report *r, int ok)
+{
+	json_t *errors = json_array(), *warnings = json_array();
+	for (size_t i = 0; i < r->diags.n; i++) {
+		char line[4096];
+		cp_diag_format(&r->diags.v[i], line, sizeof line);
+		json_array_append_new(r->diags.v[i].level == CP_DIAG_ERROR ? errors : warnings,
+				      json_string(line));
+	}
+	if (r->err.set) {
+		char line[4096];
+		cp_error_format(&r->err, line, sizeof line);
+		json_array_append_new(errors, json_string(line));
+	}
+	return json_pack("{s:b, s:I, s:I, s:I, s:f, s:o, s:o}", "ok", ok, "files",
+			 (json_int_t)r->files, "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
+			 (json_int_t)r->emit.bytes_out, "seconds", r->seconds, "warnings", warnings,
+			 "errors", errors);
+}
+
+/* Builds into dist; prints the build's diagnostics and summary. */
+static int run_build(const char *dist, int json, json_t **report)
+{
+	struct cp_build_config *c = &cp_build_cfg;
+	c->out = dist;
+	struct cp_build_report r;
+	cp_build_report_init(&r);
+	int rc = cp_build_run(c, &r);
+	if (rc == CP_ERR_USAGE) {
+		char line[4096];
+		cp_error_format(&r.err, line, sizeof line);
+		fprintf(stderr, "cdnpipe deploy: %s\n", line);
+	} else {
+		cp_report_diags(&r.diags);
+		if (r.err.set)
+			cp_report_error(&r.err);
+		if (!rc && !json)
+			cp_build_print_summary(&r);
+	}
+	if (json)
+		*report = build_json(&r, rc == 0);
+	cp_build_report_free(&r);
+	return rc;
+}
+
+int cmd_deploy(int argc, char **argv)
+{
+	cp_common common = {0};
+	cp_strlist pos = {0};
+	int rc = cp_parse_command(&deploy_spec, &common, argc, argv, &pos);
+	if (rc || common.help) {
+		cp_strlist_free(&pos);
+		return rc;
+	}
+	if (!rc)
+		rc = cp_upload_check(&cp_upload_cfg);
+	if (rc) {
+		cp_strlist_free(&pos);
+		return rc;
+	}
+	if (pos.n < 2) {
+		fprintf(stderr, "usage: %s\n", deploy_spec.usage);
+		cp_strlist_free(&pos);
+		return CP_ERR_USAGE;
+	}
+	/* positional: the sources, then the target */
+	char *target = pos.v[--pos.n];
+	pos.v[pos.n] = NULL;
+	cp_strlist_free(&cp_build_cfg.roots);
+	cp_build_cfg.roots = pos;
+
+	const char *keep = dist_opt ? dist_opt : cp_build_cfg.out;
+	char tmp[4096] = "";
+	if (!keep) {
+		const char *base = getenv("TMPDIR");
+		snprintf(tmp, sizeof tmp, "%s/cdnpipe-deploy.XXXXXX",
+			 base && *base ? base : "/tmp");
+		if (!mkdtemp(tmp)) {
+			perror("cdnpipe deploy: cannot create a temporary folder");
+			free(target);
+			return CP_ERR_BUILD;
+		}
+	}
+	const char *dist = keep ? keep : tmp;
+	json_t *bj = NULL, *uj = NULL;
+	rc = run_build(dist, common.json, &bj);
+	if (!rc)
+		rc = cp_upload_run(&cp_upload_cfg, dist, target, common.json,
+				   common.json ? &uj : NULL);
+	if (common.json) {
+		json_t *o = json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
+				      bj ? bj : json_null(), "upload", uj ? uj : json_null());
+		char *s = json_dumps(o, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+	if (tmp[0])
+		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(target);
+	return rc;
+}

@@ -1,0 +1,326 @@
+/*
+ * upload_run.c - the upload job as upload and deploy both run it; see
+ * upload_run.h.
+ *
+ * Everything here is wiring and reporting: the stage (upload/upload.h) does
+ * the scanning, listing, planning and publishing and prints nothing.  What
+ * this file decides is what a person or a deploy script sees:
+ *   - --dry-run: one line per key on stdout ("upload KEY (why)" / "skip KEY
+ *     (why)"), then the summary; nothing is written to the target;
+ *   - on a terminal, a progress line (files, bytes, rate, ETA), redrawn at
+ *     most ten times a second;
+ *   - each failed key with its reason, then a summary that says whether the
+ *     manifest was held back;
+ *   - --json: one JSON object on stdout instead of the summary (per-key
+ *     entries included, so a script can tell what was sent).
+ */
+#include "upload_run.h"
+#include "cmd.h"
+#include "upload/upload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cp_upload_config cp_upload_cfg = {
+    .addressing = -1,
+    .concurrency = 16,
+    .retries = 5,
+    .multipart_threshold = 64ull << 20,
+    .cache_control_unhashed = CP_CACHE_UNHASHED,
+    .encoding = "siblings",
+};
+
+#define U (&cp_upload_cfg)
+const cp_opt cp_upload_opts[] = {
+    {"endpoint", 0, CP_OPT_STR, &U->endpoint, "URL",
+     "S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS)", 0},
+    {"region", 0, CP_OPT_STR, &U->region, "REGION", "region to sign for (auto for R2)", 0},
+    {"profile", 0, CP_OPT_STR, &U->profile, "NAME", "profile of ~/.aws/credentials and config", 0},
+    {"path-style", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://host/bucket",
+     1},
+    {"virtual-host", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://bucket.host",
+     0},
+    {"concurrency", 0, CP_OPT_INT, &U->concurrency, "N", "requests in flight (default 16)", 0},
+    {"retries", 0, CP_OPT_INT, &U->retries, "N",
+     "retries of a failed request, with backoff (default 5)", 0},
+    {"multipart-threshold", 0, CP_OPT_SIZE, &U->multipart_threshold, "SIZE",
+     "send files of this size or more in parts (default 64M)", 0},
+    {"acl", 0, CP_OPT_STR, &U->acl, "ACL", "canned ACL for every object (default: none sent)", 0},
+    {"cache-control-unhashed", 0, CP_OPT_STR, &U->cache_control_unhashed, "VALUE",
+     "Cache-Control of files that are not fingerprinted (default 'public, max-age=300')", 0},
+    {"encoding", 0, CP_OPT_STR, &U->encoding, "MODE",
+     "siblings (x.gz/x.br as own keys, default), gzip (gzip body under x), none", 0},
+    {"dry-run", 'n', CP_OPT_FLAG, &U->dry_run, NULL, "print the plan, change nothing", 0},
+    CP_OPT_END,
+};
+#undef U
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void human(uint64_t n, char *out, size_t sz)
+{
+	if (n < 1024)
+		snprintf(out, sz, "%llu B", (unsigned long long)n);
+	else if (n < (1u << 20))
+		snprintf(out, sz, "%.1f KiB", n / 1024.0);
+	else if (n < (1u << 30))
+		snprintf(out, sz, "%.1f MiB", n / 1048576.0);
+	else
+		snprintf(out, sz, "%.2f GiB", n / 1073741824.0);
+}
+
+struct progress_state {
+	double start, last;
+};
+
+static void on_progress(void *ctx, const cp_publish_progress *p)
+{
+	struct progress_state *s = ctx;
+	double t = now();
+	int final = p->files_done == p->files_total;
+	if (!final && t - s->last < 0.1)
+		return;
+	s->last = t;
+	double el = t - s->start;
+	double rate = el > 0 ? (double)p->bytes_done / el : 0;
+	char done[32], total[32], r[32], eta[32] = "";
+	human(p->bytes_done, done, sizeof done);
+	human(p->bytes_total, total, sizeof total);
+	human((uint64_t)rate, r, sizeof r);
+	if (rate > 0 && p->bytes_done < p->bytes_total)
+		snprintf(eta, sizeof eta, ", ETA %.0fs",
+			 (double)(p->bytes_total - p->bytes_done) / rate);
+	cp_progress("uploading %zu/%zu files, %s/%s, %s/s%s%s", p->files_done, p->files_total, done,
+		    total, r, eta, p->failed ? ", some failed" : "");
+}
+
+static int validate(const struct cp_upload_config *c, cp_plan_opts *po)
+{
+	int enc = cp_encoding_parse(c->encoding);
+	if (enc < 0) {
+		fprintf(stderr, "cdnpipe: --encoding must be siblings, gzip or none, not '%s'\n",
+			c->encoding);
+		return CP_ERR_USAGE;
+	}
+	if (c->concurrency < 1 || c->concurrency > 1024) {
+		fprintf(stderr, "cdnpipe: --concurrency must be between 1 and 1024\n");
+		return CP_ERR_USAGE;
+	}
+	if (c->retries < 0 || c->retries > 100) {
+		fprintf(stderr, "cdnpipe: --retries must be between 0 and 100\n");
+		return CP_ERR_USAGE;
+	}
+	if (c->multipart_threshold < 1) {
+		fprintf(stderr, "cdnpipe: --multipart-threshold must be at least 1 byte\n");
+		return CP_ERR_USAGE;
+	}
+	po->encoding = (enum cp_encoding_mode)enc;
+	po->cache_control_unhashed = c->cache_control_unhashed;
+	po->acl = c->acl && *c->acl ? c->acl : NULL;
+	return 0;
+}
+
+static json_t *item_json(const cp_plan_item *it)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "key", it->key, "action",
+			      it->action == CP_PLAN_UPLOAD ? "upload" : "skip", "reason",
+			      cp_plan_reason_str(it->reason), "size", (json_int_t)it->size);
+	if (it->action == CP_PLAN_UPLOAD) {
+		json_object_set_new(o, "content_type", json_string(it->content_type));
+		json_object_set_new(o, "cache_control", json_string(it->cache_control));
+		if (it->content_encoding)
+			json_object_set_new(o, "content_encoding",
+					    json_string(it->content_encoding));
+		const char *st = it->status == CP_ITEM_DONE	? "done"
+				 : it->status == CP_ITEM_FAILED ? "failed"
+								: "not sent";
+		json_object_set_new(o, "status", json_string(st));
+		if (it->error)
+			json_object_set_new(o, "error", json_string(it->error));
+	}
+	return o;
+}
+
+static void print_plan(const cp_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const cp_plan_item *it = &p->v[i];
+		printf("%-6s %s  [%s%s]\n", it->action == CP_PLAN_UPLOAD ? "upload" : "skip",
+		       it->key, cp_plan_reason_str(it->reason), it->manifest ? ", manifest" : "");
+	}
+	fflush(stdout);
+}
+
+struct outcome {
+	const char *target;
+	int dry_run;
+	double seconds;
+	const cp_plan *plan;
+	const cp_publish_result *res;
+	const char *error; /* stops the whole job, or NULL */
+};
+
+static json_t *outcome_json(const struct outcome *o, int ok)
+{
+	json_t *items = json_array();
+	size_t manifests = 0;
+	for (size_t i = 0; o->plan && i < o->plan->n; i++) {
+		json_array_append_new(items, item_json(&o->plan->v[i]));
+		manifests += o->plan->v[i].manifest && o->plan->v[i].status == CP_ITEM_DONE;
+	}
+	const cp_publish_result *r = o->res;
+	return json_pack("{s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:b, s:f, s:s?, s:o}", "ok", ok,
+			 "target", o->target, "dry_run", o->dry_run, "uploaded",
+			 (json_int_t)(r ? r->uploaded : 0), "skipped",
+			 (json_int_t)(o->plan ? o->plan->n_skip : 0), "failed",
+			 (json_int_t)(r ? r->failed : 0), "bytes", (json_int_t)(r ? r->bytes : 0),
+			 "manifest_uploaded", manifests > 0, "seconds", o->seconds, "error",
+			 o->error, "items", items);
+}
+
+static void print_summary(const struct outcome *o)
+{
+	const cp_plan *p = o->plan;
+	char b[32];
+	if (o->dry_run) {
+		human(p->bytes_upload, b, sizeof b);
+		cp_log(CP_LOG_WARN,
+		       "dry run: would upload %zu files (%s), skip %zu; nothing changed",
+		       p->n_upload, b, p->n_skip);
+		return;
+	}
+	const cp_publish_result *r = o->res;
+	human(r->bytes, b, sizeof b);
+	if (r->failed)
+		cp_log(CP_LOG_ERROR, "cdnpipe: %zu of %zu uploads failed%s", r->failed, p->n_upload,
+		       r->manifest_sent ? ""
+					: "; the manifest was NOT uploaded (the old one stays)");
+	else
+		cp_log(CP_LOG_WARN,
+		       "uploaded %zu files (%s), skipped %zu unchanged, in %.2fs to %s",
+		       r->uploaded, b, p->n_skip, o->seconds, o->target);
+}
+
+/* Lists, plans and (unless dry) publishes.  Fills plan/res; returns status. */
+static int run_job(const struct cp_upload_config *c, const cp_plan_opts *po, const char *dist,
+		   const char *target, cp_plan *plan, cp_publish_result *res, int *published,
+		   cp_error *err)
+{
+	cp_dist_file *files = NULL;
+	size_t nfiles = 0;
+	cp_target *t = NULL;
+	cp_remote_list rl = {0};
+	cp_s3_settings s3 = {
+	    .endpoint = c->endpoint,
+	    .region = c->region,
+	    .profile = c->profile,
+	    .path_style = c->addressing,
+	    .concurrency = (int)c->concurrency,
+	    .retries = (int)c->retries,
+	    .multipart_threshold = c->multipart_threshold,
+	};
+	int rc = cp_dist_scan(dist, &files, &nfiles, err);
+	if (!rc)
+		rc = cp_target_open(target, &s3, &t, err);
+	if (!rc)
+		rc = cp_target_list(t, "", &rl, err);
+	if (!rc)
+		rc = cp_plan_build(files, nfiles, &rl, t, po, plan, err);
+	if (!rc && !c->dry_run) {
+		struct progress_state ps = {now(), 0};
+		cp_publish_opts o = {.concurrency = (int)c->concurrency,
+				     .progress = on_progress,
+				     .progress_ctx = &ps};
+		*published = 1;
+		rc = cp_publish(t, plan, &o, res, err);
+		cp_progress_done();
+	}
+	cp_remote_list_free(&rl);
+	cp_target_close(t);
+	cp_dist_free(files, nfiles);
+	return rc;
+}
+
+int cp_upload_check(const struct cp_upload_config *c)
+{
+	cp_plan_opts po;
+	return validate(c, &po);
+}
+
+/* A file:// target inside DIST would be published into itself on the next
+ * run (its files listed as part of DIST).  The same folder is harmless. */
+static int check_folder_target(const char *dist, const char *target)
+{
+	if (strncmp(target, "file://", 7))
+		return 0;
+	char *d = cp_path_absolute(dist), *t = cp_path_absolute(target + 7);
+	int bad = strcmp(d, t) && cp_path_is_within(t, d);
+	if (bad)
+		fprintf(stderr, "cdnpipe: the target folder %s is inside DIST %s\n", t, d);
+	free(d);
+	free(t);
+	return bad ? CP_ERR_USAGE : 0;
+}
+
+int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,
+		  json_t **report)
+{
+	cp_plan_opts po = {0};
+	int rc = validate(c, &po);
+	if (!rc)
+		rc = check_folder_target(dist, target);
+	if (rc)
+		return rc;
+	double t0 = now();
+	cp_plan plan = {0};
+	cp_publish_result res = {0};
+	cp_error err = {0};
+	int published = 0;
+	rc = run_job(c, &po, dist, target, &plan, &res, &published, &err);
+
+	struct outcome o = {.target = target,
+			    .dry_run = c->dry_run,
+			    .seconds = now() - t0,
+			    .plan = &plan,
+			    .res = published ? &res : NULL};
+	char line[4096] = "";
+	if (rc && !published) {
+		/* the job stopped before sending anything: one message */
+		cp_error_format(&err, line, sizeof line);
+		o.error = line;
+		cp_log(CP_LOG_ERROR, "cdnpipe: %s", line); /* stderr, also with --json */
+	} else {
+		if (c->dry_run && !json)
+			print_plan(&plan);
+		for (size_t i = 0; i < plan.n; i++)
+			if (plan.v[i].status == CP_ITEM_FAILED)
+				cp_log(CP_LOG_ERROR, "cdnpipe: failed: %s: %s", plan.v[i].key,
+				       plan.v[i].error);
+		if (!json)
+			print_summary(&o);
+		else if (rc) {
+			cp_error_format(&err, line, sizeof line);
+			o.error = line;
+		}
+	}
+	if (json || report) {
+		json_t *j = outcome_json(&o, rc == 0);
+		if (report) {
+			*report = j;
+		} else {
+			char *s = json_dumps(j, JSON_INDENT(2));
+			printf("%s\n", s);
+			free(s);
+			json_decref(j);
+		}
+	}
+	cp_plan_free(&plan);
+	return rc;
+}

@@ -1,0 +1,219 @@
+/* Unit tests for compress/: codecs round-trip, output is reproducible, the
+ * keep-ratio policy, option parsing, and the DIST writer's sibling rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "compress/compress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void make_text(cp_buf *b, size_t n)
+{
+	const char *words[] = {"body{", "color:red;", "margin:0", "}", ".nav a{", "padding:4px}"};
+	unsigned x = 12345;
+	while (b->len < n) {
+		x = x * 1103515245 + 12345;
+		cp_buf_puts(b, words[(x >> 16) % 6]);
+	}
+}
+
+static void roundtrip(enum cp_compress_method m)
+{
+	cp_compress_opts o;
+	cp_compress_defaults(&o);
+	cp_buf in = CP_BUF_INIT, z = CP_BUF_INIT, z2 = CP_BUF_INIT, back = CP_BUF_INIT;
+	make_text(&in, 300000);
+	cp_error err = {0};
+	assert_int_equal(cp_compress_buffer(m, &o, in.data, in.len, &z, &err), 0);
+	assert_true(z.len < in.len / 3);
+	assert_int_equal(cp_compress_buffer(m, &o, in.data, in.len, &z2, &err), 0);
+	assert_int_equal(z.len, z2.len);
+	assert_memory_equal(z.data, z2.data, z.len); /* reproducible */
+	assert_int_equal(cp_decompress_buffer(m, z.data, z.len, &back, &err), 0);
+	assert_int_equal(back.len, in.len);
+	assert_memory_equal(back.data, in.data, in.len);
+	cp_buf_free(&in), cp_buf_free(&z), cp_buf_free(&z2), cp_buf_free(&back);
+}
+
+static void test_gzip_roundtrip(void **s)
+{
+	roundtrip(CP_GZIP);
+}
+
+static void test_brotli_roundtrip(void **s)
+{
+	roundtrip(CP_BROTLI);
+}
+
+static void test_gzip_header_has_no_timestamp(void **s)
+{
+	cp_compress_opts o;
+	cp_compress_defaults(&o);
+	cp_buf z = CP_BUF_INIT;
+	cp_error err = {0};
+	assert_int_equal(cp_compress_buffer(CP_GZIP, &o, "hello hello", 11, &z, &err), 0);
+	assert_true(z.len > 10);
+	assert_int_equal((unsigned char)z.data[0], 0x1f);
+	assert_int_equal((unsigned char)z.data[1], 0x8b);
+	assert_int_equal(z.data[3] & 0x08, 0);		/* no FNAME */
+	assert_memory_equal(z.data + 4, "\0\0\0\0", 4); /* MTIME 0 */
+	cp_buf_free(&z);
+}
+
+static void test_parse(void **s)
+{
+	unsigned m = 99;
+	assert_int_equal(cp_compress_parse("gzip,br", &m), 0);
+	assert_int_equal(m, CP_GZIP | CP_BROTLI);
+	assert_int_equal(cp_compress_parse("br", &m), 0);
+	assert_int_equal(m, CP_BROTLI);
+	assert_int_equal(cp_compress_parse("gzip", &m), 0);
+	assert_int_equal(m, CP_GZIP);
+	assert_int_equal(cp_compress_parse("none", &m), 0);
+	assert_int_equal(m, 0);
+	assert_int_equal(cp_compress_parse("zstd", &m), -1);
+}
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/cp-compress-XXXXXX";
+	return cp_xstrdup(mkdtemp(tmpl));
+}
+
+static void test_file_keep_ratio(void **s)
+{
+	char *dir = tmpdir();
+	char *text = cp_path_join(dir, "a.css"), *rnd = cp_path_join(dir, "b.css");
+	cp_buf in = CP_BUF_INIT;
+	make_text(&in, 50000);
+	cp_error err = {0};
+	assert_int_equal(cp_write_atomic(text, in.data, in.len, &err), 0);
+	/* incompressible bytes: the sibling must not be kept */
+	unsigned char noise[20000];
+	unsigned x = 7;
+	for (size_t i = 0; i < sizeof noise; i++)
+		x = x * 1664525 + 1013904223, noise[i] = (unsigned char)(x >> 24);
+	assert_int_equal(cp_write_atomic(rnd, noise, sizeof noise, &err), 0);
+	cp_compress_opts o;
+	cp_compress_defaults(&o);
+	char *tgz = cp_xasprintf("%s.gz", text), *rgz = cp_xasprintf("%s.gz", rnd);
+	int kept = -1;
+	assert_int_equal(cp_compress_file(CP_GZIP, &o, text, tgz, &kept, &err), 0);
+	assert_int_equal(kept, 1);
+	assert_int_equal(cp_compress_file(CP_GZIP, &o, rnd, rgz, &kept, &err), 0);
+	assert_int_equal(kept, 0);
+	assert_false(cp_exists(rgz));
+	cp_buf gz = CP_BUF_INIT, back = CP_BUF_INIT;
+	assert_int_equal(cp_read_file(tgz, &gz, &err), 0);
+	assert_int_equal(cp_decompress_buffer(CP_GZIP, gz.data, gz.len, &back, &err), 0);
+	assert_int_equal(back.len, in.len);
+	assert_memory_equal(back.data, in.data, in.len);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(text), free(rnd), free(tgz), free(rgz), free(dir);
+	cp_buf_free(&in), cp_buf_free(&gz), cp_buf_free(&back);
+}
+
+static cp_asset *add_asset(cp_assets *t, const char *logical, const char *text, const char *hashed,
+			   unsigned char seed)
+{
+	cp_asset *a = cp_assets_add(t);
+	a->logical = cp_xstrdup(logical);
+	a->source = cp_xstrdup("/nonexistent");
+	a->kind = cp_asset_kind_of(logical);
+	cp_buf_puts(&a->text, text);
+	a->size = a->text.len;
+	memset(a->md5, seed, 16);
+	a->hashed = cp_xstrdup(hashed);
+	return a;
+}
+
+static void test_emit_dist(void **s)
+{
+	char *dir = tmpdir();
+	cp_assets t = {0};
+	cp_buf big = CP_BUF_INIT;
+	make_text(&big, 4000);
+	/* two assets with identical content: one group, hard links */
+	add_asset(&t, "a.css", big.data, "a.111111111111.css", 1);
+	cp_asset *b = add_asset(&t, "b.css", "x{}", "b.222222222222.css", 2);
+	cp_buf_puts(&b->out, "x{color:red}");
+	b->flags |= CP_ASSET_REWRITTEN;
+	add_asset(&t, "c/a.css", big.data, "c/a.111111111111.css", 1);
+	add_asset(&t, "u.css", big.data, "u.111111111111.css", 1);
+	cp_asset *u =
+	    add_asset(&t, "u.css.gz", "", "u.css.333333333333.gz", 3); /* table is sorted */
+	char *usrc = cp_xasprintf("%s.src", dir);
+	cp_error werr = {0};
+	assert_int_equal(cp_write_atomic(usrc, "user's own file", 15, &werr), 0);
+	free(u->source);
+	u->source = usrc; /* binary kind: streamed from its source */
+	u->size = 15;
+	cp_emit_opts o = {.dist = dir, .jobs = 2};
+	cp_compress_defaults(&o.comp);
+	cp_diags d;
+	cp_diags_init(&d);
+	cp_emit_stats st = {0};
+	int rc = cp_emit_dist(&t, &o, &st, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s: %s\n", d.v[i].path, d.v[i].msg);
+	assert_int_equal(rc, 0);
+	char *p = cp_path_join(dir, "b.222222222222.css");
+	cp_buf got = CP_BUF_INIT;
+	cp_error err = {0};
+	assert_int_equal(cp_read_file(p, &got, &err), 0);
+	assert_string_equal(got.data, "x{color:red}"); /* fingerprinted: rewritten bytes */
+	cp_buf_clear(&got);
+	free(p);
+	p = cp_path_join(dir, "b.css");
+	assert_int_equal(cp_read_file(p, &got, &err), 0);
+	assert_string_equal(got.data, "x{}"); /* unhashed: the text before rewriting */
+	free(p);
+	/* twins are links of one inode, their siblings too */
+	struct stat s1, s2;
+	char *a1 = cp_path_join(dir, "a.111111111111.css.br"),
+	     *a2 = cp_path_join(dir, "c/a.111111111111.css.br");
+	assert_int_equal(stat(a1, &s1), 0);
+	assert_int_equal(stat(a2, &s2), 0);
+	assert_true(s1.st_ino == s2.st_ino);
+	/* a user's own u.css.gz is not overwritten by u.css's sibling */
+	cp_buf_clear(&got);
+	p = cp_path_join(dir, "u.css.gz");
+	assert_int_equal(cp_read_file(p, &got, &err), 0);
+	assert_string_equal(got.data, "user's own file");
+	free(p);
+	assert_true(st.br_files >= 4 && st.gz_files >= 4);
+	assert_int_equal(st.reused, 0);
+	/* a second run reuses every fingerprinted file */
+	cp_emit_stats st2 = {0};
+	assert_int_equal(cp_emit_dist(&t, &o, &st2, &d), 0);
+	assert_int_equal(st2.reused, t.n);
+	assert_int_equal(st2.br_files, st.br_files);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s.src", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	free(a1), free(a2), free(dir);
+	cp_buf_free(&got), cp_buf_free(&big);
+	cp_assets_free(&t);
+	cp_diags_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_gzip_roundtrip),
+	    cmocka_unit_test(test_brotli_roundtrip),
+	    cmocka_unit_test(test_gzip_header_has_no_timestamp),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_file_keep_ratio),
+	    cmocka_unit_test(test_emit_dist),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
