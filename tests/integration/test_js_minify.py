@@ -135,3 +135,44 @@ def test_lexical_error_names_the_place_and_writes_nothing(tmp_path):
     assert r.returncode == 1
     assert "bad.js:2:5: unterminated string" in r.stderr
     assert not out.exists()
+
+
+def test_real_world_code_in_node_modules_round_trips(tmp_path):
+    """Every .js file of the npm test tools (acorn, esbuild's JS API, koa...):
+    the same AST after minifying (acorn as a script, or as a module when the
+    original is one), and minifying again changes nothing."""
+    nm = os.path.join(ROOT, "tools", "node", "node_modules")
+    if not os.path.isdir(nm):
+        pytest.skip("tools/node/node_modules not installed")
+    srcs = []
+    for d, dirs, files in os.walk(nm):
+        dirs[:] = [x for x in dirs if x != "test262-parser-tests"]
+        srcs += [os.path.join(d, f) for f in files
+                 if f.endswith(".js") and os.path.getsize(os.path.join(d, f)) < 2 << 20]
+    srcs = sorted(srcs)[:3000]
+    ind, outd, again = tmp_path / "in", tmp_path / "out", tmp_path / "again"
+    ind.mkdir()
+    names = []
+    for i, s in enumerate(srcs):
+        names.append("f%d.js" % i)
+        with open(s, "rb") as a, open(ind / names[-1], "wb") as b:
+            b.write(a.read())
+    minify(*[str(ind / n) for n in names], "-o", str(outd) + "/")
+    minify(*[str(outd / n) for n in names], "-o", str(again) + "/")
+    unstable = [n for n in names if (outd / n).read_bytes() != (again / n).read_bytes()]
+    assert not unstable
+    compare = os.path.join(ROOT, "tests", "integration", "js", "ast_compare.js")
+    fails, ok = {}, 0
+    todo = names
+    for goal in ("script", "module"):
+        lst = tmp_path / ("list-" + goal)
+        lst.write_text("".join("%s\t%s\t%s\n" % (ind / n, outd / n, goal) for n in todo))
+        r = subprocess.run(["node", compare, str(lst)], capture_output=True, text=True, timeout=600)
+        res = json.loads(r.stdout)
+        fails.update(res["fail"])
+        ok += len(res["ok"])
+        todo = sorted(res["skip"])  # not a script: try it as a module
+    assert not fails, fails
+    print("\nnode_modules: %d of %d files round-trip (%d that acorn rejects either way)"
+          % (ok, len(names), len(todo)))
+    assert ok > 0.9 * len(names)
