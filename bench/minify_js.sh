@@ -5,8 +5,8 @@
 # .js/.mjs/.cjs that is not *.min.*: bytes raw and after gzip -9 per file and in
 # total for `cdnpipe minify`, `esbuild --minify-whitespace` and
 # `esbuild --minify`; CPU time on one core (taskset, GOMAXPROCS=1) of one
-# process each over all files, median of RUNS runs; `node --check` on every
-# cdnpipe output; and for the libraries that load in node, the same exported
+# process each over all files (COPIES copies of each, so start-up does not
+# dominate), median of RUNS runs; `node --check` on every cdnpipe output; and for the libraries that load in node, the same exported
 # names and the same results for a few calls (tests/integration/js/lib_compare.js).
 # Targets (issue 5): total gzip <= esbuild --minify-whitespace, throughput >= 5x
 # esbuild's.  Prints ratios; exits 1 only when an output is broken.
@@ -14,6 +14,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CORPUS=${CORPUS:-$ROOT/../shared/corpus/static}
 RUNS=${RUNS:-7}
+COPIES=${COPIES:-4}
 PY=/usr/bin/python3
 if [ ! -d "$CORPUS" ]; then
 	echo "minify_js: corpus $CORPUS not found, skipped"
@@ -63,9 +64,10 @@ for lib in vendor_lodash_lodash.js vendor_leaflet_leaflet-src.js \
 	node "$ROOT/tests/integration/js/lib_compare.js" "$TMP/in/$lib" "$TMP/cdnpipe/$lib" || status=1
 done
 
-"$PY" - "$TMP" "$RUNS" "$CDNPIPE" "$ESBUILD" <<'PYEOF'
+"$PY" - "$TMP" "$RUNS" "$CDNPIPE" "$ESBUILD" "$COPIES" <<'PYEOF'
 import os, resource, statistics, subprocess, sys
 tmp, runs, cdnpipe, esbuild = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+copies = int(sys.argv[5])
 names = sorted(os.listdir(os.path.join(tmp, "in")))
 
 def gz(path):
@@ -101,14 +103,24 @@ def cpu(cmd, env=None):
         samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return statistics.median(samples)
 
-ins = [os.path.join(tmp, "in", n) for n in names]
+# the timing input: COPIES copies of every file (distinct names), so that
+# process start-up (a few ms for either tool) does not dominate
+tin = os.path.join(tmp, "timing_in")
+os.makedirs(tin)
+ins = []
+for k in range(copies):
+    for n in names:
+        dst = os.path.join(tin, "c%d_%s" % (k, n))
+        os.link(os.path.join(tmp, "in", n), dst)
+        ins.append(dst)
 out = os.path.join(tmp, "timing")
 c = cpu([cdnpipe, "minify", "-q"] + ins + ["-o", out + "/"])
 env = dict(os.environ, GOMAXPROCS="1")
 e = cpu([esbuild, "--log-level=error", "--minify-whitespace", "--outdir=" + out] + ins, env)
 m = cpu([esbuild, "--log-level=error", "--minify", "--outdir=" + out] + ins, env)
-mb = t[0] / 1e6
-print("CPU on one core, median of %d, one process over all %d files (%.2f MB):" % (runs, len(ins), mb))
+mb = copies * t[0] / 1e6
+print("CPU on one core, median of %d, one process over %d files (%d copies of each, %.2f MB):"
+      % (runs, len(ins), copies, mb))
 print("  cdnpipe minify            %.3f s  %6.1f MB/s" % (c, mb / c))
 print("  esbuild --minify-whitespace %.3f s  %6.1f MB/s" % (e, mb / e))
 print("  esbuild --minify          %.3f s  %6.1f MB/s" % (m, mb / m))
