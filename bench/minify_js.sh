@@ -6,8 +6,9 @@
 # total for `cdnpipe minify`, `esbuild --minify-whitespace` and
 # `esbuild --minify`; CPU time on one core (taskset, GOMAXPROCS=1) of one
 # process each over all files (COPIES copies of each, so start-up does not
-# dominate), median of RUNS runs; `node --check` on every cdnpipe output; and for the libraries that load in node, the same exported
-# names and the same results for a few calls (tests/integration/js/lib_compare.js).
+# dominate), median of RUNS runs; `node --check` on every cdnpipe output;
+# and for the libraries that load in node, the same exported names and the
+# same results for a few calls (tests/integration/js/lib_compare.js).
 # Targets (issue 5): total gzip <= esbuild --minify-whitespace, throughput >= 5x
 # esbuild's.  Prints ratios; exits 1 only when an output is broken.
 set -eu
