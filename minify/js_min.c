@@ -365,13 +365,22 @@ static int has(const char *p, size_t n, const char *needle)
 
 static void flush_semi(struct jm *m, const cp_js_token *next);
 
-static void comment(struct jm *m, const cp_js_token *t)
+/* A legal comment (kept unless --legal-comments=none)?  Never the input's
+ * sourceMappingURL comment. */
+static int is_legal(const struct jm *m, const cp_js_token *t)
 {
 	const char *p = m->src + t->start;
 	size_t n = t->end - t->start;
 	if (n >= 21 && (p[2] == '#' || p[2] == '@') && !memcmp(p + 3, " sourceMappingURL=", 18))
-		return;
-	if (!((n > 2 && p[2] == '!') || has(p, n, "@license") || has(p, n, "@preserve")))
+		return 0;
+	return (n > 2 && p[2] == '!') || has(p, n, "@license") || has(p, n, "@preserve");
+}
+
+static void comment(struct jm *m, const cp_js_token *t)
+{
+	const char *p = m->src + t->start;
+	size_t n = t->end - t->start;
+	if (!is_legal(m, t))
 		return;
 	int line = t->type == CP_JS_LINE_COMMENT;
 	if (m->o->legal == CP_LEGAL_NONE)
@@ -665,8 +674,10 @@ static int run(struct jm *m, cp_js_lexer *lx)
 			break;
 		case CP_JS_COMMENT:
 		case CP_JS_LINE_COMMENT:
-			m->new_mode = 0;
-			fold_flush(m);
+			if (m->o->legal == CP_LEGAL_INLINE && is_legal(m, &t)) {
+				m->new_mode = 0; /* written here: what is held goes first */
+				fold_flush(m);
+			}
 			comment(m, &t);
 			break;
 		case CP_JS_HTML_COMMENT:

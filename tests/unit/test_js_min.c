@@ -229,6 +229,8 @@ static void test_numbers_and_strings(void **state)
 	MIN_EQ("x = '\\1' + '2'", "x=\"\\1\"+\"2\""); /* not the octal escape \12 */
 	MIN_EQ("x = 'a' + 'b'`t`", "x=\"a\"+\"b\"`t`");
 	MIN_EQ("x = -'a' + 'b'", "x=-\"a\"+\"b\"");
+	MIN_EQ("x = '' + '' // c", "x=\"\""); /* a dropped comment does not stop folding */
+	MIN_EQ("x = '' + '' /*! c */", "x=\"\"+\"\"/*! c */");
 }
 
 static void test_new_without_arguments(void **state)
