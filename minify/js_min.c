@@ -245,6 +245,8 @@ static int need_space(const struct jm *m, const cp_js_token *a, const cp_js_toke
 	size_t an = a->end - a->start;
 	if (an == 2 && s[a->start] == '-' && alast == '-' && b0 == '>')
 		return 1; /* --> */
+	if (alast == '.' && b0 == '.')
+		return 1; /* . . . is not ... */
 	if (b->type == CP_JS_PUNCT) {
 		char buf[8];
 		size_t bn = b->end - b->start;

@@ -77,6 +77,7 @@ static void test_token_merging(void **state)
 	MIN_EQ("x = a ? ...b : c", "x=a? ...b:c"); /* not ?. */
 	MIN_EQ("a = b == = c", "a=b== =c");
 	MIN_EQ("a = b & & c", "a=b& &c");
+	MIN_EQ("a. . .b", "a. . .b"); /* invalid, but three tokens must stay three */
 }
 
 static void test_line_breaks_removed(void **state)
