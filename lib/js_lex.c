@@ -7,16 +7,14 @@
  * template, comment or regex.  The regex/division decision and the bracket
  * stack cost a few branches per token.
  */
-#include "js_lex.h"
+#include "js_lex_int.h"
 
 #include "buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { C_IDS = 1, C_IDP = 2, C_DIG = 4, C_HEX = 8, C_SP = 16 };
-
-static uint8_t cls[256];
+uint8_t cp_js_cls[256];
 static int cls_ready;
 
 static void init_cls(void)
@@ -31,7 +29,7 @@ static void init_cls(void)
 			v |= C_HEX;
 		if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
 			v |= C_SP;
-		cls[c] = v;
+		cp_js_cls[c] = v;
 	}
 	__atomic_store_n(&cls_ready, 1, __ATOMIC_RELEASE);
 }
@@ -133,7 +131,7 @@ unsigned cp_js_col(const char *src, size_t line_start, size_t pos)
 	return col;
 }
 
-static int fail(cp_js_lexer *l, size_t at, const char *msg)
+int cp_js__fail(cp_js_lexer *l, size_t at, const char *msg)
 {
 	return cp_error_set(l->err, l->name, l->line, cp_js_col(l->src, l->line_start, at), "%s",
 			    msg);
@@ -141,7 +139,7 @@ static int fail(cp_js_lexer *l, size_t at, const char *msg)
 
 /* Decodes one UTF-8 sequence at p (n bytes left); returns its code point
  * and stores its length, or -1 for a malformed sequence. */
-static long utf8(const unsigned char *p, size_t n, size_t *len)
+long cp_js__utf8(const unsigned char *p, size_t n, size_t *len)
 {
 	unsigned c = p[0];
 	if (c < 0x80) {
@@ -161,356 +159,21 @@ static long utf8(const unsigned char *p, size_t n, size_t *len)
 	return cp;
 }
 
-static int is_uspace(long c)
+int cp_js__is_uspace(long c)
 {
 	return c == 0xA0 || c == 0xFEFF || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
 	       c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-static inline void newline(cp_js_lexer *l, size_t next)
-{
-	l->line++;
-	l->line_start = next;
-	l->nl = 1;
-	l->line_begin = 1;
-}
-
 /* Line terminator at pos? Returns its length (CRLF is 2), 0 if none. */
-static inline size_t lt_len(const cp_js_lexer *l, size_t pos)
-{
-	const unsigned char *p = (const unsigned char *)l->src + pos;
-	size_t n = l->len - pos;
-	if (!n)
-		return 0;
-	if (p[0] == '\n')
-		return 1;
-	if (p[0] == '\r')
-		return n > 1 && p[1] == '\n' ? 2 : 1;
-	if (p[0] == 0xE2 && n > 2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
-		return 3;
-	return 0;
-}
 
-static inline struct cp_js_frame *top(cp_js_lexer *l)
-{
-	return &l->stack[l->depth - 1];
-}
-
-static void push(cp_js_lexer *l, uint8_t kind)
+void cp_js__push(cp_js_lexer *l, uint8_t kind)
 {
 	if (l->depth == l->cap) {
 		l->cap *= 2;
 		l->stack = cp_xrealloc(l->stack, l->cap * sizeof *l->stack);
 	}
 	l->stack[l->depth++] = (struct cp_js_frame){kind, 0, 0};
-}
-
-/* ---- comments ---------------------------------------------------------- */
-
-static void line_comment(cp_js_lexer *l, cp_js_token *t, enum cp_js_tok type)
-{
-	size_t i = l->pos;
-	while (i < l->len && !lt_len(l, i))
-		i++;
-	t->type = type;
-	t->end = l->pos = i;
-}
-
-static int block_comment(cp_js_lexer *l, cp_js_token *t)
-{
-	size_t i = l->pos + 2;
-	const char *s = l->src;
-	for (;;) {
-		const char *q = memchr(s + i, '*', l->len - i);
-		size_t stop = q ? (size_t)(q - s) : l->len;
-		/* line terminators before the '*' */
-		for (size_t j = i; j < stop; j++) {
-			unsigned char c = s[j];
-			if (c == '\n' || c == '\r' || c == 0xE2) {
-				size_t k = lt_len(l, j);
-				if (k) {
-					newline(l, j + k);
-					j += k - 1;
-				}
-			}
-		}
-		if (!q)
-			return fail(l, l->pos, "unterminated comment");
-		i = stop + 1;
-		if (i < l->len && s[i] == '/') {
-			t->type = CP_JS_COMMENT;
-			t->end = l->pos = i + 1;
-			return 0;
-		}
-	}
-}
-
-/* ---- names ------------------------------------------------------------- */
-
-static int hexval(int c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-/* \uXXXX or \u{X...} at i (pointing at the backslash); returns bytes, 0 if bad. */
-static size_t uescape(const cp_js_lexer *l, size_t i, long *cp)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	if (i + 1 >= l->len || s[i + 1] != 'u')
-		return 0;
-	size_t j = i + 2;
-	long v = 0;
-	if (j < l->len && s[j] == '{') {
-		j++;
-		size_t d = 0;
-		while (j < l->len && (cls[s[j]] & C_HEX)) {
-			v = v * 16 + hexval(s[j]);
-			if (v > 0x10FFFF)
-				return 0;
-			j++, d++;
-		}
-		if (!d || j >= l->len || s[j] != '}')
-			return 0;
-		*cp = v;
-		return j + 1 - i;
-	}
-	for (int k = 0; k < 4; k++, j++) {
-		if (j >= l->len || !(cls[s[j]] & C_HEX))
-			return 0;
-		v = v * 16 + hexval(s[j]);
-	}
-	*cp = v;
-	return j - i;
-}
-
-/* Length of an identifier character at i (0 if none); start: IdentifierStart. */
-static size_t id_char(cp_js_lexer *l, size_t i, int start, int *esc)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	unsigned char c = s[i];
-	if (c < 0x80) {
-		if (cls[c] & (start ? C_IDS : C_IDP))
-			return 1;
-		if (c != '\\')
-			return 0;
-		long cp;
-		size_t n = uescape(l, i, &cp);
-		if (!n)
-			return 0;
-		if (cp < 0x80 && !(cls[cp] & (start ? C_IDS : C_IDP)))
-			return 0;
-		*esc = 1;
-		return n;
-	}
-	size_t n;
-	long cp = utf8(s + i, l->len - i, &n);
-	if (cp < 0 || is_uspace(cp) || cp == 0x2028 || cp == 0x2029)
-		return 0;
-	return n;
-}
-
-static size_t scan_name(cp_js_lexer *l, size_t i, int *esc)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	for (;;) {
-		while (i < l->len && (cls[s[i]] & C_IDP))
-			i++;
-		if (i >= l->len || (s[i] != '\\' && s[i] < 0x80))
-			return i;
-		size_t n = id_char(l, i, 0, esc);
-		if (!n)
-			return i;
-		i += n;
-	}
-}
-
-/* ---- literals ---------------------------------------------------------- */
-
-static size_t digits(const cp_js_lexer *l, size_t i, int hex_ok, int sep)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	while (i < l->len && ((cls[s[i]] & (hex_ok ? C_HEX : C_DIG)) || (sep && s[i] == '_')))
-		i++;
-	return i;
-}
-
-static int number(cp_js_lexer *l, cp_js_token *t)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	size_t i = l->pos, n = l->len;
-	char c1 = i + 1 < n ? s[i + 1] | 0x20 : 0;
-	if (s[i] == '0' && (c1 == 'x' || c1 == 'o' || c1 == 'b')) {
-		size_t j = digits(l, i + 2, c1 == 'x', 1);
-		if (j == i + 2)
-			return fail(l, j, "missing digits in numeric literal");
-		i = j;
-		if (i < n && s[i] == 'n')
-			i++;
-	} else if (s[i] == '0' && i + 1 < n && (cls[s[i + 1]] & C_DIG)) {
-		size_t j = i + 1;
-		int octal = 1;
-		while (j < n && (cls[s[j]] & C_DIG))
-			octal &= s[j++] < '8';
-		i = j;
-		if (!octal) { /* NonOctalDecimalIntegerLiteral: may have a fraction and exponent */
-			if (i < n && s[i] == '.')
-				i = digits(l, i + 1, 0, 1);
-			goto exponent;
-		}
-	} else {
-		int frac = 0;
-		i = digits(l, i, 0, 1);
-		if (i < n && s[i] == '.') {
-			frac = 1;
-			i = digits(l, i + 1, 0, 1);
-		}
-		if (!frac && i < n && s[i] == 'n') {
-			i++;
-			goto done;
-		}
-	exponent:
-		if (i < n && (s[i] | 0x20) == 'e') {
-			size_t j = i + 1;
-			if (j < n && (s[j] == '+' || s[j] == '-'))
-				j++;
-			size_t k = digits(l, j, 0, 1);
-			if (k == j)
-				return fail(l, i, "missing exponent in numeric literal");
-			i = k;
-		}
-	}
-done:
-	if (i < n) {
-		int esc = 0;
-		if ((cls[s[i]] & C_IDP) || s[i] == '\\' || (s[i] >= 0x80 && id_char(l, i, 1, &esc)))
-			return fail(l, i, "identifier starts immediately after numeric literal");
-	}
-	t->type = CP_JS_NUMBER;
-	t->end = l->pos = i;
-	return 0;
-}
-
-static int string(cp_js_lexer *l, cp_js_token *t)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	unsigned char q = s[l->pos];
-	size_t i = l->pos + 1, n = l->len;
-	for (;;) {
-		while (i < n && s[i] != q && s[i] != '\\' && s[i] != '\n' && s[i] != '\r' &&
-		       s[i] != 0xE2)
-			i++;
-		if (i >= n || s[i] == '\n' || s[i] == '\r')
-			return fail(l, l->pos, "unterminated string");
-		if (s[i] == q)
-			break;
-		if (s[i] == 0xE2) { /* U+2028/2029 are allowed in strings; count the line */
-			size_t k = lt_len(l, i);
-			if (k)
-				newline(l, i + k), i += k;
-			else
-				i++;
-			continue;
-		}
-		/* backslash */
-		i++;
-		if (i >= n)
-			return fail(l, l->pos, "unterminated string");
-		size_t k = lt_len(l, i);
-		if (k) { /* line continuation */
-			newline(l, i + k);
-			i += k;
-		} else if (s[i] == 'x') {
-			if (i + 2 >= n || !(cls[s[i + 1]] & C_HEX) || !(cls[s[i + 2]] & C_HEX))
-				return fail(l, i - 1, "bad \\x escape in string");
-			i += 3;
-		} else if (s[i] == 'u') {
-			long cp;
-			size_t e = uescape(l, i - 1, &cp);
-			if (!e)
-				return fail(l, i - 1, "bad \\u escape in string");
-			i += e - 1;
-		} else {
-			i++;
-		}
-	}
-	t->type = CP_JS_STRING;
-	t->end = l->pos = i + 1;
-	return 0;
-}
-
-/* Template characters from i to the closing ` or ${; t->type set by the caller's kind. */
-static int template(cp_js_lexer *l, cp_js_token *t, size_t i, int head)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	size_t n = l->len;
-	for (;;) {
-		while (i < n && s[i] != '`' && s[i] != '$' && s[i] != '\\' && s[i] != '\n' &&
-		       s[i] != '\r' && s[i] != 0xE2)
-			i++;
-		if (i >= n)
-			return fail(l, t->start, "unterminated template");
-		unsigned char c = s[i];
-		if (c == '`') {
-			t->type = head ? CP_JS_TEMPLATE : CP_JS_TMPL_TAIL;
-			t->end = l->pos = i + 1;
-			return 0;
-		}
-		if (c == '$') {
-			if (i + 1 < n && s[i + 1] == '{') {
-				t->type = head ? CP_JS_TMPL_HEAD : CP_JS_TMPL_MID;
-				t->end = l->pos = i + 2;
-				push(l, CP_JS_C_TMPL);
-				return 0;
-			}
-			i++;
-			continue;
-		}
-		if (c == '\\') {
-			i++;
-			if (i >= n)
-				return fail(l, t->start, "unterminated template");
-		}
-		size_t k = lt_len(l, i);
-		if (k)
-			newline(l, i + k), i += k;
-		else
-			i++;
-	}
-}
-
-static int regex(cp_js_lexer *l, cp_js_token *t)
-{
-	const unsigned char *s = (const unsigned char *)l->src;
-	size_t i = l->pos + 1, n = l->len;
-	int in_class = 0;
-	for (;;) {
-		if (i >= n || lt_len(l, i))
-			return fail(l, l->pos, "unterminated regular expression");
-		unsigned char c = s[i];
-		if (c == '\\') {
-			i++;
-			if (i >= n || lt_len(l, i))
-				return fail(l, l->pos, "unterminated regular expression");
-		} else if (c == '[') {
-			in_class = 1;
-		} else if (c == ']') {
-			in_class = 0;
-		} else if (c == '/' && !in_class) {
-			break;
-		}
-		i++;
-	}
-	i++;
-	while (i < n && (cls[s[i]] & C_IDP))
-		i++;
-	if (i < n && (s[i] == '\\' || s[i] >= 0x80)) {
-		int esc = 0;
-		if (id_char(l, i, 0, &esc))
-			return fail(l, i, "invalid regular expression flags");
-	}
-	t->type = CP_JS_REGEX;
-	t->end = l->pos = i;
-	return 0;
 }
 
 /* ---- punctuators ------------------------------------------------------- */
@@ -602,17 +265,17 @@ static uint8_t brace_kind(cp_js_lexer *l, const cp_js_token *t)
 static int close_bracket(cp_js_lexer *l, const cp_js_token *t, char c)
 {
 	if (l->depth <= 1)
-		return fail(l, t->start,
-			    c == ')'   ? "unexpected )"
-			    : c == ']' ? "unexpected ]"
-				       : "unexpected }");
+		return cp_js__fail(l, t->start,
+				   c == ')'   ? "unexpected )"
+				   : c == ']' ? "unexpected ]"
+					      : "unexpected }");
 	uint8_t k = top(l)->kind;
 	int paren = k == CP_JS_C_PSTAT || k == CP_JS_C_PARAMS || k == CP_JS_C_PEXPR;
 	int ok = c == ')'   ? paren
 		 : c == ']' ? k == CP_JS_C_BRACKET
 			    : !paren && k != CP_JS_C_BRACKET;
 	if (!ok)
-		return fail(l, t->start, "mismatched bracket");
+		return cp_js__fail(l, t->start, "mismatched bracket");
 	l->depth--;
 	switch (k) {
 	case CP_JS_C_PSTAT:
@@ -637,8 +300,8 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 	size_t n = cp_js_punct_len(s, l->len - l->pos);
 	if (!n) {
 		size_t k;
-		long cp = utf8((const unsigned char *)s, l->len - l->pos, &k);
-		return fail(l, l->pos, cp < 0 ? "invalid UTF-8" : "unexpected character");
+		long cp = cp_js__utf8((const unsigned char *)s, l->len - l->pos, &k);
+		return cp_js__fail(l, l->pos, cp < 0 ? "invalid UTF-8" : "unexpected character");
 	}
 	t->type = CP_JS_PUNCT;
 	t->end = l->pos += n;
@@ -648,19 +311,20 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 	case '(': {
 		uint8_t k = CP_JS_C_PEXPR;
 		if (!l->prev_dot && (l->prev_kw == CP_KW_IF || l->prev_kw == CP_KW_WHILE ||
-				     l->prev_kw == CP_KW_FOR || l->prev_kw == CP_KW_WITH))
+				     l->prev_kw == CP_KW_FOR || l->prev_kw == CP_KW_WITH ||
+				     (l->prev_kw == CP_KW_AWAIT && l->prev2_kw == CP_KW_FOR)))
 			k = CP_JS_C_PSTAT;
 		else if (f->pend == CP_JS_C_FNDECL || f->pend == CP_JS_C_FNEXPR)
 			k = CP_JS_C_PARAMS;
-		push(l, k);
+		cp_js__push(l, k);
 		break;
 	}
 	case '[':
-		push(l, CP_JS_C_BRACKET);
+		cp_js__push(l, CP_JS_C_BRACKET);
 		break;
 	case '{': {
 		uint8_t k = brace_kind(l, t);
-		push(l, k);
+		cp_js__push(l, k);
 		st = k == CP_JS_C_OBJECT ? CP_JS_S_EXPR : CP_JS_S_STMT;
 		break;
 	}
@@ -680,6 +344,12 @@ static int punct(cp_js_lexer *l, cp_js_token *t)
 	case '?':
 		if (n == 1)
 			f->ternary++;
+		break;
+	case '*': /* function* or a *method(): generators exist from here on */
+		if (n == 1 && (l->prev_kw == CP_KW_FUNCTION || l->prev_kw == CP_KW_STATIC ||
+			       l->prev_kw == CP_KW_ASYNC || l->prev_c == '{' || l->prev_c == ',' ||
+			       l->prev_c == ';' || l->prev_c == '}'))
+			l->seen_gen = 1;
 		break;
 	case ':':
 		f->pend = 0;
@@ -729,9 +399,18 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 	case CP_KW_CASE:
 	case CP_KW_EXTENDS:
 	case CP_KW_DEFAULT:
-	case CP_KW_YIELD:
-	case CP_KW_AWAIT:
 		st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_YIELD: /* an operator only where a generator can be */
+		if (l->seen_gen)
+			st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_AWAIT: /* in a module, or where an async function can be */
+		if (l->module || l->seen_async)
+			st = CP_JS_S_EXPR;
+		break;
+	case CP_KW_ASYNC:
+		l->seen_async = 1;
 		break;
 	case CP_KW_OF:
 		if (l->state == CP_JS_S_END)
@@ -756,21 +435,16 @@ static void name_state(cp_js_lexer *l, cp_js_token *t)
 	l->state = st;
 }
 
-int cp_js_next(cp_js_lexer *l, cp_js_token *t)
+/* Skips whitespace and line terminators (noting the latter). */
+static void skip_space(cp_js_lexer *l)
 {
 	const unsigned char *s = (const unsigned char *)l->src;
 	size_t n = l->len;
-	if (l->pos == 0 && n >= 2 && s[0] == '#' && s[1] == '!') {
-		memset(t, 0, sizeof *t);
-		t->line = 1;
-		line_comment(l, t, CP_JS_HASHBANG);
-		return 0;
-	}
 	for (;;) {
-		while (l->pos < n && (cls[s[l->pos]] & C_SP))
+		while (l->pos < n && (cp_js_cls[s[l->pos]] & C_SP))
 			l->pos++;
 		if (l->pos >= n)
-			break;
+			return;
 		unsigned char c = s[l->pos];
 		if (c == '\n' || c == '\r') {
 			size_t k = lt_len(l, l->pos);
@@ -778,21 +452,104 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 			l->pos += k;
 			continue;
 		}
-		if (c >= 0x80) {
-			size_t k;
-			long cp = utf8(s + l->pos, n - l->pos, &k);
-			if (cp == 0x2028 || cp == 0x2029) {
-				newline(l, l->pos + k);
-				l->pos += k;
-				continue;
-			}
-			if (cp >= 0 && is_uspace(cp)) {
-				l->pos += k;
-				continue;
-			}
-		}
-		break;
+		if (c < 0x80)
+			return;
+		size_t k;
+		long cp = cp_js__utf8(s + l->pos, n - l->pos, &k);
+		if (cp == 0x2028 || cp == 0x2029)
+			newline(l, l->pos + k);
+		else if (cp < 0 || !cp_js__is_uspace(cp))
+			return;
+		l->pos += k;
 	}
+}
+
+/* A comment at l->pos: 1 (read into t, or failed with *r set), 0 if none.
+ * Comments are not significant: the regex/division state is kept. */
+static int comment(cp_js_lexer *l, cp_js_token *t, int *r)
+{
+	const unsigned char *s = (const unsigned char *)l->src;
+	size_t n = l->len, p = l->pos;
+	unsigned char c = s[p], c1 = p + 1 < n ? s[p + 1] : 0;
+	*r = 0;
+	if (c == '/' && c1 == '/') {
+		cp_js__line_comment(l, t, CP_JS_LINE_COMMENT);
+	} else if (c == '/' && c1 == '*') {
+		*r = cp_js__block_comment(l, t);
+	} else if (!l->module && c == '<' && c1 == '!' && p + 3 < n && s[p + 2] == '-' &&
+		   s[p + 3] == '-') {
+		cp_js__line_comment(l, t, CP_JS_HTML_COMMENT);
+	} else if (!l->module && c == '-' && c1 == '-' && p + 2 < n && s[p + 2] == '>' &&
+		   l->line_begin) {
+		cp_js__line_comment(l, t, CP_JS_HTML_COMMENT);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads the significant token at l->pos and updates the state. */
+static int significant(cp_js_lexer *l, cp_js_token *t)
+{
+	const unsigned char *s = (const unsigned char *)l->src;
+	size_t n = l->len;
+	unsigned char c = s[l->pos], c1 = l->pos + 1 < n ? s[l->pos + 1] : 0;
+	int r = 0, esc = 0;
+	size_t k;
+	if ((c < 0x80 && (cp_js_cls[c] & C_DIG)) || (c == '.' && (cp_js_cls[c1] & C_DIG))) {
+		r = cp_js__number(l, t);
+		l->state = CP_JS_S_END;
+	} else if ((k = cp_js__id_char(l, l->pos, 1, &esc)) != 0) {
+		size_t e = cp_js__scan_name(l, l->pos + k, &esc);
+		t->type = CP_JS_NAME;
+		t->end = l->pos = e;
+		t->escaped = esc;
+		if (!esc && !l->prev_dot)
+			t->kw = keyword(l->src + t->start, e - t->start);
+		name_state(l, t);
+	} else if (c == '"' || c == '\'') {
+		r = cp_js__string(l, t);
+		l->state = CP_JS_S_END;
+	} else if (c == '`') {
+		r = cp_js__template(l, t, l->pos + 1, 1);
+		l->state = t->type == CP_JS_TMPL_HEAD ? CP_JS_S_EXPR : CP_JS_S_END;
+	} else if (c == '}' && top(l)->kind == CP_JS_C_TMPL) {
+		l->depth--;
+		r = cp_js__template(l, t, l->pos + 1, 0);
+		l->state = t->type == CP_JS_TMPL_MID ? CP_JS_S_EXPR : CP_JS_S_END;
+	} else if (c == '#') {
+		size_t e = l->pos + 1 < n ? cp_js__id_char(l, l->pos + 1, 1, &esc) : 0;
+		if (!e)
+			return cp_js__fail(l, l->pos, "unexpected character '#'");
+		t->type = CP_JS_PRIVATE;
+		t->end = l->pos = cp_js__scan_name(l, l->pos + 1 + e, &esc);
+		l->state = CP_JS_S_END;
+	} else if (c == '/' && l->state != CP_JS_S_END) {
+		r = cp_js__regex(l, t);
+		l->state = CP_JS_S_END;
+	} else {
+		r = punct(l, t);
+	}
+	if (r)
+		return r;
+	l->prev2_kw = l->prev_kw;
+	l->prev_kw = t->kw;
+	l->prev_dot = t->type == CP_JS_PUNCT && ((t->end - t->start == 1 && c == '.') ||
+						 (c == '?' && c1 == '.' && t->end - t->start == 2));
+	l->prev_arrow = t->type == CP_JS_PUNCT && c == '=' && c1 == '>';
+	l->prev_c = t->type == CP_JS_PUNCT ? c : 0;
+	return 0;
+}
+
+int cp_js_next(cp_js_lexer *l, cp_js_token *t)
+{
+	if (l->pos == 0 && l->len >= 2 && l->src[0] == '#' && l->src[1] == '!') {
+		memset(t, 0, sizeof *t);
+		t->line = 1;
+		cp_js__line_comment(l, t, CP_JS_HASHBANG);
+		return 0;
+	}
+	skip_space(l);
 	t->start = l->pos;
 	t->line = l->line;
 	t->line_start = l->line_start;
@@ -801,84 +558,21 @@ int cp_js_next(cp_js_lexer *l, cp_js_token *t)
 	t->escaped = 0;
 	t->ctx = top(l)->kind;
 	t->after = l->state;
-	if (l->pos >= n) {
+	if (l->pos >= l->len) {
 		t->type = CP_JS_EOF;
-		t->end = n;
+		t->end = l->len;
 		if (l->depth > 1)
-			return fail(l, n, "unexpected end of input: a bracket is not closed");
+			return cp_js__fail(l, l->len,
+					   "unexpected end of input: a bracket is not closed");
 		return 0;
 	}
-	unsigned char c = s[l->pos], c1 = l->pos + 1 < n ? s[l->pos + 1] : 0;
-	/* comments: not significant, the state is kept */
-	if (c == '/' && c1 == '/') {
-		line_comment(l, t, CP_JS_LINE_COMMENT);
-		return 0;
-	}
-	if (c == '/' && c1 == '*') {
-		uint8_t lb = l->line_begin;
-		int r = block_comment(l, t);
-		if (!r && !l->nl)
-			l->line_begin = lb;
+	int r;
+	if (comment(l, t, &r))
 		return r;
-	}
-	if (!l->module && c == '<' && c1 == '!' && l->pos + 3 < n && s[l->pos + 2] == '-' &&
-	    s[l->pos + 3] == '-') {
-		line_comment(l, t, CP_JS_HTML_COMMENT);
-		return 0;
-	}
-	if (!l->module && c == '-' && c1 == '-' && l->pos + 2 < n && s[l->pos + 2] == '>' &&
-	    (l->line_begin)) {
-		line_comment(l, t, CP_JS_HTML_COMMENT);
-		return 0;
-	}
-
 	uint8_t before = l->state;
-	int r = 0, esc = 0;
-	size_t k;
-	if (c < 0x80 && (cls[c] & C_DIG)) {
-		r = number(l, t);
-		l->state = CP_JS_S_END;
-	} else if (c == '.' && (cls[c1] & C_DIG)) {
-		r = number(l, t);
-		l->state = CP_JS_S_END;
-	} else if ((k = id_char(l, l->pos, 1, &esc)) != 0) {
-		size_t e = scan_name(l, l->pos + k, &esc);
-		t->type = CP_JS_NAME;
-		t->end = l->pos = e;
-		t->escaped = esc;
-		if (!esc && !l->prev_dot)
-			t->kw = keyword(l->src + t->start, e - t->start);
-		name_state(l, t);
-	} else if (c == '"' || c == '\'') {
-		r = string(l, t);
-		l->state = CP_JS_S_END;
-	} else if (c == '`') {
-		r = template(l, t, l->pos + 1, 1);
-		l->state = t->type == CP_JS_TMPL_HEAD ? CP_JS_S_EXPR : CP_JS_S_END;
-	} else if (c == '}' && top(l)->kind == CP_JS_C_TMPL) {
-		l->depth--;
-		r = template(l, t, l->pos + 1, 0);
-		l->state = t->type == CP_JS_TMPL_MID ? CP_JS_S_EXPR : CP_JS_S_END;
-	} else if (c == '#') {
-		size_t e = l->pos + 1 < n ? id_char(l, l->pos + 1, 1, &esc) : 0;
-		if (!e)
-			return fail(l, l->pos, "unexpected character '#'");
-		t->type = CP_JS_PRIVATE;
-		t->end = l->pos = scan_name(l, l->pos + 1 + e, &esc);
-		l->state = CP_JS_S_END;
-	} else if (c == '/' && l->state != CP_JS_S_END) {
-		r = regex(l, t);
-		l->state = CP_JS_S_END;
-	} else {
-		r = punct(l, t);
-	}
-	if (r)
+	if ((r = significant(l, t)) != 0)
 		return r;
 	l->prev_state = before;
-	l->prev_kw = t->kw;
-	l->prev_dot = t->type == CP_JS_PUNCT && ((t->end - t->start == 1 && c == '.') ||
-						 (c == '?' && c1 == '.' && t->end - t->start == 2));
-	l->prev_arrow = t->type == CP_JS_PUNCT && c == '=' && c1 == '>';
 	l->nl = 0;
 	l->line_begin = 0;
 	t->after = l->state;

@@ -18,8 +18,10 @@
  * property's), and the state after the previous significant token: at the
  * start of a statement, where an expression is expected, or after one.
  * `)` and `}` take their meaning from the bracket they close, names from
- * whether they are keywords (and not after `.`), `of`/`yield`/`await` as the
- * usual heuristics say.  The same state tells a caller where a line break may
+ * whether they are keywords (and not after `.`); `of` is an operator after
+ * an expression (for-of), `yield` once a generator has been seen and `await`
+ * in a module or once `async` has been seen (before that they can only be
+ * identifiers).  The same state tells a caller where a line break may
  * end a statement (cp_js_token.after == CP_JS_S_END), which is what the
  * minifier needs to keep ASI exact without a parser.
  *
@@ -157,8 +159,12 @@ typedef struct cp_js_lexer {
 	/* regex/division state */
 	uint8_t state;	    /* enum cp_js_state */
 	uint8_t prev_kw;    /* kw of the previous significant token */
+	uint8_t prev2_kw;   /* and of the one before (for `for await (`) */
 	uint8_t prev_dot;   /* previous significant token was `.` or `?.` */
 	uint8_t prev_arrow; /* previous significant token was `=>` */
+	uint8_t prev_c;	    /* its first byte when it was a punctuator */
+	uint8_t seen_async; /* an `async` was seen: `await` may be an operator */
+	uint8_t seen_gen;   /* a generator was seen: `yield` may be an operator */
 	uint8_t prev_state; /* state before the previous significant token */
 	uint8_t line_begin; /* nothing but whitespace/comments since a line terminator */
 	uint8_t nl;	    /* line terminator seen since the last significant token */

@@ -8,8 +8,11 @@
  *   jsmin -t N FILE...      minify all FILEs N times, print the CPU seconds
  *                           and bytes in and out.
  *
- * It exists so the test262 test and the benchmark need one process rather
- * than thousands (cdnpipe minify handles one job per run).
+ * A developer tool (the tests and the benchmark use `cdnpipe minify`): it
+ * times the minifier alone, without process start-up and file writes, and it
+ * reads test262's *.module.js names as modules.  Build it with
+ *   cc -std=c11 -D_GNU_SOURCE -O2 -I. -o build/jsmin tests/integration/js/jsmin.c \
+ *      build/libcdnpipe.a $(pkg-config --libs jansson libcrypto zlib) -pthread
  */
 #include "minify/js_min.h"
 

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+a <!-- b
+--> c

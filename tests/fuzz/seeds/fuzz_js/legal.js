@@ -1,0 +1,1 @@
+/*! legal */ a = '</script>' // x
