@@ -81,7 +81,5 @@ typedef struct cp_map_edit {
  * edits (sorted by position).  Returns 0, or -1 when the map is not one it
  * can read (then it is left as it was). */
 int cp_fp_shift_map(cp_buf *map, const cp_map_edit *e, size_t n);
-/* Appends the base64 VLQ of v. */
-void cp_vlq_put(cp_buf *out, long v);
 
 #endif

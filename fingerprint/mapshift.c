@@ -18,41 +18,6 @@
 
 #include <string.h>
 
-static int b64(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decodes one base64 VLQ at *p; returns 0, or -1 on malformed input. */
-static int vlq_decode(const char **p, const char *end, long *out)
-{
-	long v = 0;
-	int shift = 0;
-	for (;;) {
-		if (*p >= end || shift > 60)
-			return -1;
-		int d = b64(*(*p)++);
-		if (d < 0)
-			return -1;
-		v |= (long)(d & 31) << shift;
-		shift += 5;
-		if (!(d & 32))
-			break;
-	}
-	*out = (v & 1) ? -(v >> 1) : (v >> 1);
-	return 0;
-}
-
 static long shifted(const cp_map_edit *e, size_t n, unsigned line, long col)
 {
 	long delta = 0;
@@ -83,10 +48,10 @@ static int shift_mappings(const char *s, const char *end, const cp_map_edit *e, 
 			s++, seg_start = 1;
 		} else if (seg_start) {
 			long d;
-			if (vlq_decode(&s, end, &d))
+			if (cp_vlq_decode(&s, end, &d))
 				return -1;
 			long col = prev + d, ncol = shifted(e, n, line, col);
-			cp_vlq_put(out, ncol - prev_new);
+			cp_vlq_encode(out, ncol - prev_new);
 			prev = col, prev_new = ncol, seg_start = 0;
 		} else {
 			cp_buf_putc(out, c);
@@ -123,18 +88,4 @@ int cp_fp_shift_map(cp_buf *map, const cp_map_edit *e, size_t n)
 	cp_buf_free(map);
 	*map = out;
 	return 0;
-}
-
-void cp_vlq_put(cp_buf *out, long v)
-{
-	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned long u = v < 0 ? ((unsigned long)(-v) << 1) | 1 : (unsigned long)v << 1;
-	do {
-		unsigned d = u & 31;
-		u >>= 5;
-		if (u)
-			d |= 32;
-		cp_buf_putc(out, digits[d]);
-	} while (u);
 }

@@ -12,6 +12,7 @@
  *   glob.h    --include/--exclude patterns
  *   walk.h    listing a folder tree (symlinks followed, loops detected)
  *   asset.h   the asset table the build stages share
+ *   vlq.h     Source Map base64 VLQ numbers (minify/ writes maps, fingerprint/ shifts them)
  *   css_lex.h the CSS tokenizer (CSS Syntax Level 3), shared by minify/ and fingerprint/
  *   js_lex.h  the ECMAScript lexer, shared by minify/ and fingerprint/
  */
@@ -30,6 +31,7 @@
 #include "mime.h"
 #include "path.h"
 #include "pool.h"
+#include "vlq.h"
 #include "walk.h"
 
 #define CP_VERSION "0.1.0"

@@ -7,20 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void cp_vlq_encode(cp_buf *out, long v)
-{
-	unsigned long u = v < 0 ? ((unsigned long)(-v) << 1) | 1 : (unsigned long)v << 1;
-	do {
-		unsigned digit = u & 31;
-		u >>= 5;
-		if (u)
-			digit |= 32;
-		cp_buf_putc(out, b64[digit]);
-	} while (u);
-}
-
 void cp_srcmap_init(cp_srcmap *m)
 {
 	memset(m, 0, sizeof *m);
@@ -70,6 +56,11 @@ void cp_srcmap_json(const cp_srcmap *m, const char *file, const char *source, co
 		json_object_set_new(o, "sourcesContent",
 				    json_pack("[s#]", content, (int)content_len));
 	json_object_set_new(o, "names", json_array());
+	cp_srcmap_dump(o, m, out);
+}
+
+void cp_srcmap_dump(json_t *o, const cp_srcmap *m, cp_buf *out)
+{
 	json_object_set_new(
 	    o, "mappings", json_stringn(m->mappings.data ? m->mappings.data : "", m->mappings.len));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

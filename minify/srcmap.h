@@ -10,6 +10,8 @@
 
 #include "lib/cp.h"
 
+#include <jansson.h>
+
 typedef struct cp_srcmap {
 	cp_buf mappings;
 	unsigned gen_line; /* line of the last segment written */
@@ -30,6 +32,10 @@ void cp_srcmap_add(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned s
 void cp_srcmap_json(const cp_srcmap *m, const char *file, const char *source, const char *content,
 		    size_t content_len, cp_buf *out);
 void cp_srcmap_free(cp_srcmap *m);
+/* Adds m's "mappings" to the map object o, appends o's compact JSON to out,
+ * and releases o (the last step of every map this folder writes). */
+
+void cp_srcmap_dump(json_t *o, const cp_srcmap *m, cp_buf *out);
 /* Adds a segment into source src_idx, naming names[name] (name < 0: none). */
 void cp_srcmap_add_full(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsigned src_idx,
 			unsigned src_line, unsigned src_col, long name);
@@ -63,7 +69,5 @@ const cp_srcmap_seg *cp_srcmap_in_find(const cp_srcmap_in *in, unsigned line, un
 void cp_srcmap_json_composed(const cp_srcmap *m, const char *file, const cp_srcmap_in *in,
 			     cp_buf *out);
 void cp_srcmap_in_free(cp_srcmap_in *in);
-/* Appends the base64 VLQ of v. */
-void cp_vlq_encode(cp_buf *out, long v);
 
 #endif

@@ -16,38 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decodes one VLQ at *p; returns 0 or -1 on a malformed value. */
-static int vlq(const char **p, const char *end, long *out)
-{
-	unsigned long v = 0;
-	unsigned shift = 0;
-	for (;;) {
-		if (*p >= end || shift > 60)
-			return -1;
-		int d = b64val((unsigned char)**p);
-		if (d < 0)
-			return -1;
-		(*p)++;
-		v |= (unsigned long)(d & 31) << shift;
-		shift += 5;
-		if (!(d & 32))
-			break;
-	}
-	*out = (v & 1) ? -(long)(v >> 1) : (long)(v >> 1);
-	return 0;
-}
-
 static int seg_cmp(const void *a, const void *b)
 {
 	const cp_srcmap_seg *x = a, *y = b;
@@ -84,7 +52,7 @@ static int decode(cp_srcmap_in *in, const char *p, const char *end, char *why, s
 		long f[5] = {0};
 		int nf = 0;
 		while (p < end && *p != ',' && *p != ';') {
-			if (nf == 5 || vlq(&p, end, &f[nf]))
+			if (nf == 5 || cp_vlq_decode(&p, end, &f[nf]))
 				goto bad;
 			nf++;
 		}
@@ -185,13 +153,7 @@ void cp_srcmap_json_composed(const cp_srcmap *m, const char *file, const cp_srcm
 		json_object_set(o, "sourcesContent", content);
 	json_t *names = json_object_get(j, "names");
 	json_object_set_new(o, "names", json_is_array(names) ? json_incref(names) : json_array());
-	json_object_set_new(
-	    o, "mappings", json_stringn(m->mappings.data ? m->mappings.data : "", m->mappings.len));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s)
-		cp_buf_puts(out, s);
-	free(s);
-	json_decref(o);
+	cp_srcmap_dump(o, m, out);
 }
 
 void cp_srcmap_in_free(cp_srcmap_in *in)
