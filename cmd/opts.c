@@ -94,6 +94,21 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* An argument placeholder "a|b|c" lists the only values the option takes, so
+ * a bad value is caught where it was written (flag or file:line). */
+static int is_choice(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	for (const char *c = choices; c;) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+		if (len == n && !strncmp(c, value, n))
+			return 1;
+		c = bar ? bar + 1 : NULL;
+	}
+	return 0;
+}
+
 /* Stores value into o->dest; from_cli distinguishes list replacement. */
 static int set_value(struct parser *p, const cp_opt *o, const char *value, int from_cli)
 {
@@ -119,6 +134,11 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 		(*(int *)o->dest)++;
 		return 0;
 	case CP_OPT_STR:
+		if (o->arg && strchr(o->arg, '|') && !is_choice(o->arg, value)) {
+			fprintf(stderr, "cdnpipe: %s: --%s wants %s, not '%s'\n", p->src, o->name,
+				o->arg, value);
+			return CP_ERR_USAGE;
+		}
 		*(const char **)o->dest = cp_xstrdup(value);
 		return 0;
 	case CP_OPT_INT: {
