@@ -68,7 +68,10 @@ void cp_css_lex_init(cp_css_lex *l, const char *s, size_t len)
 		init_classes(); /* idempotent: racing threads write the same table */
 	l->s = s;
 	l->len = len;
-	l->pos = 0;
+	/* A leading UTF-8 BOM belongs to decoding, which strips it before
+	 * tokenizing (CSS Syntax 3.2); read as bytes it would be an ident
+	 * glued to the first rule, hiding an @import behind it. */
+	l->pos = len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? 3 : 0;
 }
 
 /* "Two code points are a valid escape": '\' not followed by a newline or EOF. */

@@ -17,7 +17,8 @@
  *  - at-rules: the known ones (@media, @supports, @font-face, @keyframes,
  *    @import, ...) get their prelude's whitespace trimmed and their block
  *    minified; an unknown at-rule is copied byte for byte, because we cannot
- *    know what its grammar makes of whitespace; @charset is copied exactly;
+ *    know what its grammar makes of whitespace; @charset is copied exactly
+ *    when it is the file's first bytes and dropped elsewhere (ignored there);
  *  - the last ';' of a block and empty style rules go; comments go, except
  *    legal comments (slash-star-bang), kept in place, moved to the end or
  *    dropped as asked.
@@ -611,6 +612,16 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE);
 	size_t j = find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
 	cp_css_type end = m->t[j].type;
+	if (kind == AT_CHARSET && at->start != 0) {
+		/* Only the exact bytes `@charset "x";` at the very start of the
+		 * file mean anything (and not after a BOM, which wins).  Elsewhere
+		 * browsers ignore it, and it does not count as a rule before
+		 * @import; kept, it could end up first in the output - after a
+		 * dropped BOM, comment or empty rule - and change the encoding. */
+		m->last = CP_CSS_EOF;
+		return end == CP_CSS_LBRACE ? skip_block(m, j)
+					    : (end == CP_CSS_SEMICOLON ? j + 1 : j);
+	}
 	if (kind == AT_UNKNOWN || kind == AT_CHARSET) {
 		/* copied byte for byte: we do not know its grammar (and
 		 * @charset must be exactly `@charset "x";`) */

@@ -71,6 +71,30 @@ static void test_structure(void **state)
 	      "@font-face{font-family:x;src:url(a.woff)}");
 }
 
+/* A leading UTF-8 BOM is decoding's business: dropped, everything after it
+ * kept (it used to glue itself to the first rule as an identifier). */
+static void test_bom(void **state)
+{
+	check("\xef\xbb\xbf@import \"b.css\";\nbody{}\n", "@import \"b.css\";");
+	check("\xef\xbb\xbf a { color : red }", "a{color:red}");
+	check("\xef\xbb\xbf", "");
+	/* after a BOM, @charset is ignored (the BOM wins): written first in
+	 * the output it would switch the encoding */
+	check("\xef\xbb\xbf@charset \"iso-8859-1\";a{b:\"\xc3\xa9\"}", "a{b:\"\xc3\xa9\"}");
+	/* only a leading one: elsewhere the bytes are a name's */
+	check("a{b:\xef\xbb\xbf}", "a{b:\xef\xbb\xbf}");
+}
+
+/* @charset means something only as the file's first bytes: elsewhere it is
+ * dropped, never moved to the front. */
+static void test_charset_placement(void **state)
+{
+	check("@charset \"utf-8\";a{b:c}", "@charset \"utf-8\";a{b:c}");
+	check(" @charset \"iso-8859-1\";a{b:c}", "a{b:c}");
+	check("/* x */@charset \"iso-8859-1\";a{b:c}", "a{b:c}");
+	check("a{b:c}@charset \"iso-8859-1\";d{e:f}", "a{b:c}d{e:f}");
+}
+
 static void test_merging(void **state)
 {
 	/* adjacent rules with the same block share it */
@@ -237,11 +261,18 @@ static void test_source_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_whitespace),	   cmocka_unit_test(test_structure),
-	    cmocka_unit_test(test_merging),	   cmocka_unit_test(test_numbers_and_units),
-	    cmocka_unit_test(test_colours),	   cmocka_unit_test(test_strings_and_urls),
-	    cmocka_unit_test(test_kept_verbatim),  cmocka_unit_test(test_recovery),
-	    cmocka_unit_test(test_legal_comments), cmocka_unit_test(test_source_map),
+	    cmocka_unit_test(test_whitespace),
+	    cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_bom),
+	    cmocka_unit_test(test_charset_placement),
+	    cmocka_unit_test(test_merging),
+	    cmocka_unit_test(test_numbers_and_units),
+	    cmocka_unit_test(test_colours),
+	    cmocka_unit_test(test_strings_and_urls),
+	    cmocka_unit_test(test_kept_verbatim),
+	    cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_legal_comments),
+	    cmocka_unit_test(test_source_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
