@@ -19,9 +19,10 @@
  *    minified; an unknown at-rule is copied byte for byte, because we cannot
  *    know what its grammar makes of whitespace; @charset is copied exactly
  *    when it is the file's first bytes and dropped elsewhere (ignored there);
- *  - the last ';' of a block and empty style rules go; comments go, except
- *    legal comments (slash-star-bang), kept in place, moved to the end or
- *    dropped as asked.
+ *  - the last ';' of a block and empty style rules go (except before an
+ *    @import or @namespace, whose validity depends on what precedes them);
+ *    comments go, except legal comments (slash-star-bang), kept in place,
+ *    moved to the end or dropped as asked.
  *
  * Error recovery follows the spec rather than fighting it: text the browser
  * would drop (a rule without a block, a broken declaration) is written
@@ -285,7 +286,8 @@ static size_t decls(cssmin *m, size_t i);
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 
 /* Writes "{" + contents + "}" for the block opening at token b; removes the
- * whole construct from mark on when the block came out empty and may go.
+ * whole construct from mark on when the block came out empty and may go
+ * (never before an @import or @namespace: see ordered_end).
  * Returns the index after the block. */
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
@@ -304,7 +306,7 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	m->depth++;
 	size_t i = body(m, b + 1, arg);
 	m->depth--;
-	if (m->out->len == open && removable) {
+	if (m->out->len == open && removable && m->t[b].start >= m->ordered_end) {
 		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
 		css_put(m, CP_CSS_RBRACE, "}", 1);
@@ -663,6 +665,23 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 
 /* ---- entry point ---- */
 
+/* End of the last "@import" / "@namespace" (or escaped at-keyword, which
+ * may spell one) in the input, 0 if none.  Those rules are valid only
+ * before every other rule, so an empty rule before one must stay: removed,
+ * it would turn an @import the browser ignores into one it loads.  Found
+ * on the raw bytes (a match inside a comment or string only costs a few
+ * bytes of output), from the end, where memrchr finds it quickly. */
+static size_t ordered_end(const char *s, size_t len)
+{
+	for (const char *p = s + len; (p = memrchr(s, '@', (size_t)(p - s))) != NULL;) {
+		size_t left = len - (size_t)(p - s) - 1;
+		if ((left >= 6 && !strncasecmp(p + 1, "import", 6)) ||
+		    (left >= 9 && !strncasecmp(p + 1, "namespace", 9)) || (left && p[1] == '\\'))
+			return (size_t)(p - s) + 1;
+	}
+	return 0;
+}
+
 static void tokenize(cssmin *m)
 {
 	cp_css_lex lex;
@@ -739,6 +758,7 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	cp_buf_reserve(out, len / 2 + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
+	m.ordered_end = ordered_end(m.s, m.len);
 	m.last = CP_CSS_EOF;
 	tokenize(&m);
 	rules(&m, 0, 1, SEL_STYLE);

@@ -83,6 +83,8 @@ typedef struct cssmin {
 	 * in this context) */
 	cp_css_type last;
 	char last_ch;
+	/* empty rules whose block starts before this input offset stay */
+	size_t ordered_end;
 	/* source map segments, kept apart until the end so a truncated rule
 	 * takes its segments with it */
 	int want_map;

@@ -95,6 +95,24 @@ static void test_charset_placement(void **state)
 	check("a{b:c}@charset \"iso-8859-1\";d{e:f}", "a{b:c}d{e:f}");
 }
 
+/* An @import (or @namespace) after any other rule is ignored by browsers:
+ * removing an empty rule before one must not make it valid. */
+static void test_import_order(void **state)
+{
+	check("@media print{.a{}}\n@import \"b.css\";", "@media print{.a{}}@import \"b.css\";");
+	check(".a{}@import \"b.css\";", ".a{}@import \"b.css\";");
+	check(".a{}@IMPORT url(b.css);.b{}", ".a{}@IMPORT url(b.css);");
+	check("@font-face{}@page{}@namespace svg url(x);svg|a{}",
+	      "@font-face{}@page{}@namespace svg url(x);");
+	check(".a{}@\\69mport \"b.css\";", ".a{}@\\69mport \"b.css\";");
+	/* after the last one, empty rules go as usual */
+	check("@import \"b.css\";.a{}c{d:e}.f{}", "@import \"b.css\";c{d:e}");
+	check(".a{}@import \"b.css\";.b{}", ".a{}@import \"b.css\";");
+	/* a valid @import stays valid: only @charset and @layer go before */
+	check("@charset \"utf-8\";@layer a;@import \"b.css\";",
+	      "@charset \"utf-8\";@layer a;@import \"b.css\";");
+}
+
 static void test_merging(void **state)
 {
 	/* adjacent rules with the same block share it */
@@ -265,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_structure),
 	    cmocka_unit_test(test_bom),
 	    cmocka_unit_test(test_charset_placement),
+	    cmocka_unit_test(test_import_order),
 	    cmocka_unit_test(test_merging),
 	    cmocka_unit_test(test_numbers_and_units),
 	    cmocka_unit_test(test_colours),
