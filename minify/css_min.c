@@ -384,9 +384,13 @@ static void merge_rule(cssmin *m, size_t before)
 	d[m->out->len] = 0;
 }
 
+static size_t window_fill(cssmin *m, size_t i);
+
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 {
 	for (;;) {
+		if (top)
+			i = window_fill(m, i);
 		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
@@ -682,17 +686,35 @@ static size_t ordered_end(const char *s, size_t len)
 	return 0;
 }
 
-static void tokenize(cssmin *m)
+/* ---- the token window ----
+ *
+ * Tokens are lexed on demand into a window rather than all at once: the
+ * array of every token was most of the minifier's memory (12 bytes per
+ * token, about 3 tokens per 10 input bytes).  The walk needs to look ahead
+ * only within one top-level construct (a rule, an at-rule with its block),
+ * so before each one the rule loop calls window_fill, which drops the tokens
+ * already walked and lexes until the whole construct is in the window.
+ * Memory is then bounded by the largest top-level construct (an @media
+ * block, usually), not by the file.  t[n] is always an EOF token; until the
+ * input is exhausted it carries CSS_WINDOW_END, and the fill makes sure the
+ * walk never reaches it. */
+
+#define CSS_LEX_BATCH 256 /* tokens lexed per refill, at least */
+
+/* Lexes at least want more tokens (fewer at the end of the input). */
+static void lex_more(cssmin *m, size_t want)
 {
-	cp_css_lex lex;
+	if (!(m->t[m->n].flags & CSS_WINDOW_END))
+		return; /* the input is exhausted */
+	size_t target = m->n + want;
+	if (target + 1 > m->cap) {
+		m->cap = target + 1 > m->cap * 2 ? target + 1 : m->cap * 2;
+		m->t = cp_xrealloc(m->t, m->cap * sizeof *m->t);
+	}
 	cp_css_tok t;
-	size_t cap = m->len / 8 + 16;
-	unsigned before = 0;
-	m->t = cp_xmalloc(cap * sizeof *m->t);
-	m->n = 0;
-	cp_css_lex_init(&lex, m->s, m->len);
-	for (;;) {
-		cp_css_next(&lex, &t);
+	unsigned before = m->lex_before;
+	while (m->n < target) {
+		cp_css_next(&m->lex, &t);
 		if (t.type == CP_CSS_WS) {
 			before |= CSS_WS_BEFORE;
 			continue;
@@ -700,10 +722,6 @@ static void tokenize(cssmin *m)
 		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
 			before |= CSS_COMMENT_BEFORE;
 			continue;
-		}
-		if (m->n == cap) {
-			cap = cap / 2 * 3;
-			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
 		}
 		css_tok *c = &m->t[m->n];
 		c->start = (uint32_t)t.start;
@@ -718,6 +736,45 @@ static void tokenize(cssmin *m)
 		if (t.type == CP_CSS_EOF)
 			break;
 		m->n++;
+	}
+	m->lex_before = before;
+	if (m->n == target) {
+		/* the window's end, not the input's: an EOF the walk must not see */
+		css_tok *c = &m->t[m->n];
+		memset(c, 0, sizeof *c);
+		c->start = c->end = (uint32_t)m->lex.pos;
+		c->flags = CSS_WINDOW_END;
+	}
+}
+
+/* Makes the top-level construct starting at token i whole in the window
+ * (through its ';' or its block's '}', plus the token after it), dropping
+ * the tokens before i.  Returns i's new index.  The construct's end is
+ * found as at_rule / qualified_rule / skip_block find it; a look that hits
+ * the window's end lexes more (twice as much each time) and looks again. */
+static size_t window_fill(cssmin *m, size_t i)
+{
+	if (i > 0 && i >= m->n - i && (m->t[m->n].flags & CSS_WINDOW_END)) {
+		/* at least half walked: moving the rest costs less than walking
+		 * it did, so each token is moved O(1) times */
+		memmove(m->t, m->t + i, (m->n + 1 - i) * sizeof *m->t);
+		m->n -= i;
+		i = 0;
+	}
+	for (size_t want = CSS_LEX_BATCH;; want *= 2) {
+		size_t e = i;
+		if (m->t[e].type != CP_CSS_EOF) {
+			int at = m->t[i].type == CP_CSS_AT_KEYWORD;
+			e = at ? find_stop(m, i + 1, STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE))
+			       : find_stop(m, i, STOP(CP_CSS_LBRACE));
+			if (m->t[e].type == CP_CSS_LBRACE)
+				e = find_stop(m, e + 1, STOP(CP_CSS_RBRACE));
+			if (m->t[e].type != CP_CSS_EOF)
+				e++;
+		}
+		if (e < m->n || !(m->t[m->n].flags & CSS_WINDOW_END))
+			return i;
+		lex_more(m, want);
 	}
 }
 
@@ -755,12 +812,17 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 		cp_buf_append(out, in, len);
 		return 0;
 	}
-	cp_buf_reserve(out, len / 2 + 64);
+	/* room for all of it: growing by realloc could copy (and double) it */
+	cp_buf_reserve(out, len + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
 	m.ordered_end = ordered_end(m.s, m.len);
 	m.last = CP_CSS_EOF;
-	tokenize(&m);
+	cp_css_lex_init(&m.lex, m.s, m.len);
+	m.cap = CSS_LEX_BATCH + 1;
+	m.t = cp_xmalloc(m.cap * sizeof *m.t);
+	memset(m.t, 0, sizeof *m.t);
+	m.t[0].flags = CSS_WINDOW_END;
 	rules(&m, 0, 1, SEL_STYLE);
 	if (m.legal.len) {
 		if (out->len > m.base)

@@ -4,14 +4,14 @@
  * separators, strings, source map segments) and css_min_values.c
  * (declaration values: numbers, colours, urls).
  *
- * The input is tokenized once into an array (lib/css_lex.h) so the structure
- * pass can look ahead to the end of a declaration or a prelude before
- * deciding how to write it.  Output is written straight into the caller's
- * buffer; the only backtracking is truncation of a rule whose block turned
- * out empty.  Separators are decided when the next token is written: each
- * write says whether whitespace (or a comment) stood before the token in
- * the input, and the writer keeps the type and last byte of what it wrote
- * last, so it can tell whether two tokens would merge.
+ * The input is tokenized into a window of tokens (lib/css_lex.h) holding at
+ * least the whole top-level construct being walked, so the structure pass
+ * can look ahead to the end of a declaration or a prelude before deciding
+ * how to write it, while memory stays bounded by the largest construct.  Output is written straight
+ * into the caller's buffer; the only backtracking is truncation of a rule whose block turned out
+ * empty.  Separators are decided when the next token is written: each write says whether whitespace
+ * (or a comment) stood before the token in the input, and the writer keeps the type and last byte
+ * of what it wrote last, so it can tell whether two tokens would merge.
  */
 #ifndef CP_MINIFY_CSS_MIN_H
 #define CP_MINIFY_CSS_MIN_H
@@ -46,6 +46,7 @@ typedef struct css_tok {
 	uint16_t numlen; /* numeric tokens: length of the number (0xffff: too long) */
 } css_tok;
 
+#define CSS_WINDOW_END	   0x20 /* EOF token ending the window, not the input */
 #define CSS_WS_BEFORE	   0x40 /* whitespace stood before this token */
 #define CSS_COMMENT_BEFORE 0x80 /* a dropped comment stood before this token */
 #define CSS_NUM_END(t)	   ((size_t)(t)->start + (t)->numlen)
@@ -71,8 +72,10 @@ struct css_rule {
 typedef struct cssmin {
 	const char *s;
 	size_t len;
-	css_tok *t; /* tokens; t[n] is EOF */
-	size_t n;
+	css_tok *t; /* the token window (css_min.c); t[n] is EOF */
+	size_t n, cap;
+	cp_css_lex lex;	     /* where the window's lexing stands */
+	unsigned lex_before; /* CSS_*_BEFORE owed to the next token lexed */
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;

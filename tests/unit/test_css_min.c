@@ -113,6 +113,31 @@ static void test_import_order(void **state)
 	      "@charset \"utf-8\";@layer a;@import \"b.css\";");
 }
 
+/* Tokens are lexed in batches into a window that must always hold the whole
+ * top-level construct: stylesheets much longer than a batch, with rules
+ * and blocks straddling every batch boundary, come out as if tokenized at
+ * once. */
+static void test_long_input(void **state)
+{
+	cp_buf in = CP_BUF_INIT, want = CP_BUF_INIT;
+	for (int k = 0; k < 700; k++) {
+		cp_buf_printf(&in, ".a%d > b { color : #ff0000 ; margin : 0px %dpx }\n", k, k);
+		cp_buf_printf(&want, ".a%d>b{color:red;margin:0 %d%s}", k, k, k ? "px" : "");
+	}
+	cp_buf_puts(&in, "@media print {\n");
+	cp_buf_puts(&want, "@media print{");
+	for (int k = 0; k < 700; k++) { /* one construct of thousands of tokens */
+		cp_buf_printf(&in, "  .m%d { x : rgb( 0 , 0 , %d ) } .e%d { }\n", k,
+			      k % 2 ? 255 : 0, k);
+		cp_buf_printf(&want, ".m%d{x:%s}", k, k % 2 ? "#00f" : "#000");
+	}
+	cp_buf_puts(&in, "}\n@font-face { font-family : x }\n.z { y : '");
+	cp_buf_puts(&want, "}@font-face{font-family:x}.z{y:\"\""); /* the block stays open */
+	check(in.data, want.data);
+	cp_buf_free(&in);
+	cp_buf_free(&want);
+}
+
 static void test_merging(void **state)
 {
 	/* adjacent rules with the same block share it */
@@ -284,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_bom),
 	    cmocka_unit_test(test_charset_placement),
 	    cmocka_unit_test(test_import_order),
+	    cmocka_unit_test(test_long_input),
 	    cmocka_unit_test(test_merging),
 	    cmocka_unit_test(test_numbers_and_units),
 	    cmocka_unit_test(test_colours),
