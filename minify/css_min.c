@@ -42,8 +42,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define STOP(t) (1u << (t))
-
 /* ---- walking ---- */
 
 size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
@@ -65,49 +63,6 @@ static size_t trim_end(cssmin *m, size_t i, size_t j)
 	while (j > i && (m->t[j - 1].type == CP_CSS_WS || m->t[j - 1].type == CP_CSS_COMMENT))
 		j--;
 	return j;
-}
-
-/* First token from i that has a type in stops at nesting depth 0.  Blocks
- * nest as the spec's "consume a simple block" does: only the mirror token
- * closes one, anything else inside is a plain token. */
-static size_t find_stop(cssmin *m, size_t i, unsigned stops)
-{
-	char stack[256];
-	size_t depth = 0, over = 0; /* over: nesting beyond the stack, counted loosely */
-	for (;; i++) {
-		cp_css_type ty = m->t[i].type;
-		if (ty == CP_CSS_EOF)
-			return i;
-		if (depth == 0 && (stops & STOP(ty)))
-			return i;
-		char close = 0;
-		switch (ty) {
-		case CP_CSS_FUNCTION:
-		case CP_CSS_LPAREN:
-			close = ')';
-			break;
-		case CP_CSS_LBRACKET:
-			close = ']';
-			break;
-		case CP_CSS_LBRACE:
-			close = '}';
-			break;
-		case CP_CSS_RPAREN:
-		case CP_CSS_RBRACKET:
-		case CP_CSS_RBRACE:
-			if (over)
-				over--;
-			else if (depth && stack[depth - 1] == m->s[m->t[i].start])
-				depth--;
-			continue;
-		default:
-			continue;
-		}
-		if (depth < sizeof stack)
-			stack[depth++] = close;
-		else
-			over++;
-	}
 }
 
 static void legal_comment(cssmin *m, const css_tok *t)
@@ -328,7 +283,7 @@ static size_t body_rules(cssmin *m, size_t i, int arg)
 
 static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind)
 {
-	size_t j = find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
+	size_t j = css_find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
 	if (m->t[j].type != CP_CSS_LBRACE) {
 		/* no block: the browser drops it; keep the text as it is */
 		css_put_raw(m, i, trim_end(m, i, j));
@@ -384,13 +339,11 @@ static void merge_rule(cssmin *m, size_t before)
 	d[m->out->len] = 0;
 }
 
-static size_t window_fill(cssmin *m, size_t i);
-
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 {
 	for (;;) {
 		if (top)
-			i = window_fill(m, i);
+			i = css_window_fill(m, i);
 		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
@@ -552,7 +505,7 @@ static size_t decls(cssmin *m, size_t i)
 		int custom = t->type == CP_CSS_IDENT && t->end - t->start >= 2 &&
 			     m->s[t->start] == '-' && m->s[t->start + 1] == '-';
 		unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_RBRACE);
-		size_t j = find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
+		size_t j = css_find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
 		if (m->t[j].type == CP_CSS_LBRACE) {
 			i = nested(m, i, &owed, 0);
 			continue;
@@ -604,7 +557,7 @@ static enum at_kind classify(const char *name, int *removable)
 /* Index after the block opening at b (its '}', or EOF). */
 static size_t skip_block(cssmin *m, size_t b)
 {
-	size_t e = find_stop(m, b + 1, STOP(CP_CSS_RBRACE));
+	size_t e = css_find_stop(m, b + 1, STOP(CP_CSS_RBRACE));
 	return m->t[e].type == CP_CSS_RBRACE ? e + 1 : e;
 }
 
@@ -616,7 +569,7 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	int removable;
 	enum at_kind kind = (at->flags & CP_CSS_ESCAPED) ? AT_UNKNOWN : classify(name, &removable);
 	unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE);
-	size_t j = find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
+	size_t j = css_find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
 	cp_css_type end = m->t[j].type;
 	if (kind == AT_CHARSET && at->start != 0) {
 		/* Only the exact bytes `@charset "x";` at the very start of the
@@ -686,98 +639,6 @@ static size_t ordered_end(const char *s, size_t len)
 	return 0;
 }
 
-/* ---- the token window ----
- *
- * Tokens are lexed on demand into a window rather than all at once: the
- * array of every token was most of the minifier's memory (12 bytes per
- * token, about 3 tokens per 10 input bytes).  The walk needs to look ahead
- * only within one top-level construct (a rule, an at-rule with its block),
- * so before each one the rule loop calls window_fill, which drops the tokens
- * already walked and lexes until the whole construct is in the window.
- * Memory is then bounded by the largest top-level construct (an @media
- * block, usually), not by the file.  t[n] is always an EOF token; until the
- * input is exhausted it carries CSS_WINDOW_END, and the fill makes sure the
- * walk never reaches it. */
-
-#define CSS_LEX_BATCH 256 /* tokens lexed per refill, at least */
-
-/* Lexes at least want more tokens (fewer at the end of the input). */
-static void lex_more(cssmin *m, size_t want)
-{
-	if (!(m->t[m->n].flags & CSS_WINDOW_END))
-		return; /* the input is exhausted */
-	size_t target = m->n + want;
-	if (target + 1 > m->cap) {
-		m->cap = target + 1 > m->cap * 2 ? target + 1 : m->cap * 2;
-		m->t = cp_xrealloc(m->t, m->cap * sizeof *m->t);
-	}
-	cp_css_tok t;
-	unsigned before = m->lex_before;
-	while (m->n < target) {
-		cp_css_next(&m->lex, &t);
-		if (t.type == CP_CSS_WS) {
-			before |= CSS_WS_BEFORE;
-			continue;
-		}
-		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
-			before |= CSS_COMMENT_BEFORE;
-			continue;
-		}
-		css_tok *c = &m->t[m->n];
-		c->start = (uint32_t)t.start;
-		c->end = (uint32_t)t.end;
-		c->numlen =
-		    t.num_end
-			? (uint16_t)(t.num_end - t.start < 0xffff ? t.num_end - t.start : 0xffff)
-			: 0;
-		c->type = (uint8_t)t.type;
-		c->flags = (uint8_t)(t.flags | before);
-		before = 0;
-		if (t.type == CP_CSS_EOF)
-			break;
-		m->n++;
-	}
-	m->lex_before = before;
-	if (m->n == target) {
-		/* the window's end, not the input's: an EOF the walk must not see */
-		css_tok *c = &m->t[m->n];
-		memset(c, 0, sizeof *c);
-		c->start = c->end = (uint32_t)m->lex.pos;
-		c->flags = CSS_WINDOW_END;
-	}
-}
-
-/* Makes the top-level construct starting at token i whole in the window
- * (through its ';' or its block's '}', plus the token after it), dropping
- * the tokens before i.  Returns i's new index.  The construct's end is
- * found as at_rule / qualified_rule / skip_block find it; a look that hits
- * the window's end lexes more (twice as much each time) and looks again. */
-static size_t window_fill(cssmin *m, size_t i)
-{
-	if (i > 0 && i >= m->n - i && (m->t[m->n].flags & CSS_WINDOW_END)) {
-		/* at least half walked: moving the rest costs less than walking
-		 * it did, so each token is moved O(1) times */
-		memmove(m->t, m->t + i, (m->n + 1 - i) * sizeof *m->t);
-		m->n -= i;
-		i = 0;
-	}
-	for (size_t want = CSS_LEX_BATCH;; want *= 2) {
-		size_t e = i;
-		if (m->t[e].type != CP_CSS_EOF) {
-			int at = m->t[i].type == CP_CSS_AT_KEYWORD;
-			e = at ? find_stop(m, i + 1, STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE))
-			       : find_stop(m, i, STOP(CP_CSS_LBRACE));
-			if (m->t[e].type == CP_CSS_LBRACE)
-				e = find_stop(m, e + 1, STOP(CP_CSS_RBRACE));
-			if (m->t[e].type != CP_CSS_EOF)
-				e++;
-		}
-		if (e < m->n || !(m->t[m->n].flags & CSS_WINDOW_END))
-			return i;
-		lex_more(m, want);
-	}
-}
-
 static void write_map(cssmin *m, const cp_minify_opts *o, cp_buf *map)
 {
 	cp_srcmap sm;
@@ -818,11 +679,7 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	m.want_map = m.o->map_url && map;
 	m.ordered_end = ordered_end(m.s, m.len);
 	m.last = CP_CSS_EOF;
-	cp_css_lex_init(&m.lex, m.s, m.len);
-	m.cap = CSS_LEX_BATCH + 1;
-	m.t = cp_xmalloc(m.cap * sizeof *m.t);
-	memset(m.t, 0, sizeof *m.t);
-	m.t[0].flags = CSS_WINDOW_END;
+	css_window_init(&m);
 	rules(&m, 0, 1, SEL_STYLE);
 	if (m.legal.len) {
 		if (out->len > m.base)

@@ -72,7 +72,7 @@ struct css_rule {
 typedef struct cssmin {
 	const char *s;
 	size_t len;
-	css_tok *t; /* the token window (css_min.c); t[n] is EOF */
+	css_tok *t; /* the token window (css_min_window.c); t[n] is EOF */
 	size_t n, cap;
 	cp_css_lex lex;	     /* where the window's lexing stands */
 	unsigned lex_before; /* CSS_*_BEFORE owed to the next token lexed */
@@ -94,6 +94,17 @@ typedef struct cssmin {
 	css_seg *seg;
 	size_t nseg, capseg;
 } cssmin;
+
+#define STOP(t) (1u << (t))
+
+/* The token window (css_min_window.c). */
+void css_window_init(cssmin *m);
+/* Makes the top-level construct at token i whole in the window; returns
+ * i's new index (tokens before it may be dropped). */
+size_t css_window_fill(cssmin *m, size_t i);
+/* First token from i that has a type in stops (STOP(type) bits) at nesting
+ * depth 0, or the EOF token. */
+size_t css_find_stop(cssmin *m, size_t i, unsigned stops);
 
 /* Writing (css_min.c). */
 void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first);
