@@ -17,6 +17,7 @@
  */
 #include "css_min.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,13 +82,13 @@ static void lex_more(cssmin *m, size_t want)
 	if (!(m->t[m->n].flags & CSS_WINDOW_END))
 		return; /* the input is exhausted */
 	size_t target = m->n + want;
-	if (target + 1 > m->cap) {
-		m->cap = target + 1 > m->cap * 2 ? target + 1 : m->cap * 2;
-		m->t = cp_xrealloc(m->t, m->cap * sizeof *m->t);
-	}
 	cp_css_tok t;
 	unsigned before = m->lex_before;
 	while (m->n < target) {
+		if (m->n + 1 >= m->cap) {
+			m->cap *= 2;
+			m->t = cp_xrealloc(m->t, m->cap * sizeof *m->t);
+		}
 		cp_css_next(&m->lex, &t);
 		if (t.type == CP_CSS_WS) {
 			before |= CSS_WS_BEFORE;
@@ -126,6 +127,46 @@ static void lex_more(cssmin *m, size_t want)
  * the tokens before i.  Returns i's new index.  The construct's end is
  * found as at_rule / qualified_rule / skip_block find it; a look that hits
  * the window's end lexes more (twice as much each time) and looks again. */
+/* 1 when tokens [i, e) nest deeper than WINDOW_DEPTH, counted as
+ * css_find_stop counts (only the mirror token closes).  Below that depth
+ * every scan the walk makes inside the construct agrees with the scan that
+ * found its end; past it, css_find_stop's bounded stack and the walk's
+ * CSS_MAX_DEPTH fallback could see a different end, so the window then
+ * takes the rest of the input, as lexing everything at once did. */
+#define WINDOW_DEPTH 128
+static int too_deep(cssmin *m, size_t i, size_t e)
+{
+	char stack[WINDOW_DEPTH];
+	size_t depth = 0;
+	for (; i < e; i++) {
+		char close;
+		switch (m->t[i].type) {
+		case CP_CSS_FUNCTION:
+		case CP_CSS_LPAREN:
+			close = ')';
+			break;
+		case CP_CSS_LBRACKET:
+			close = ']';
+			break;
+		case CP_CSS_LBRACE:
+			close = '}';
+			break;
+		case CP_CSS_RPAREN:
+		case CP_CSS_RBRACKET:
+		case CP_CSS_RBRACE:
+			if (depth && stack[depth - 1] == m->s[m->t[i].start])
+				depth--;
+			continue;
+		default:
+			continue;
+		}
+		if (depth == WINDOW_DEPTH)
+			return 1;
+		stack[depth++] = close;
+	}
+	return 0;
+}
+
 size_t css_window_fill(cssmin *m, size_t i)
 {
 	if (i > 0 && i >= m->n - i && (m->t[m->n].flags & CSS_WINDOW_END)) {
@@ -147,8 +188,13 @@ size_t css_window_fill(cssmin *m, size_t i)
 			if (m->t[e].type != CP_CSS_EOF)
 				e++;
 		}
-		if (e < m->n || !(m->t[m->n].flags & CSS_WINDOW_END))
-			return i;
+		if (!(m->t[m->n].flags & CSS_WINDOW_END))
+			return i; /* all of the input is in */
+		if (e < m->n) {
+			if (!too_deep(m, i, e))
+				return i;
+			want = SIZE_MAX / 2 / sizeof *m->t - m->n; /* all of it */
+		}
 		lex_more(m, want);
 	}
 }
