@@ -19,8 +19,8 @@
  *    minified; an unknown at-rule is copied byte for byte, because we cannot
  *    know what its grammar makes of whitespace; @charset is copied exactly
  *    when it is the file's first bytes and dropped elsewhere (ignored there);
- *  - the last ';' of a block and empty style rules go (except before an
- *    @import or @namespace, whose validity depends on what precedes them);
+ *  - the last ';' of a block and empty style rules go (one comes back before
+ *    an @import or @namespace, whose validity depends on what precedes it);
  *    comments go, except legal comments (slash-star-bang), kept in place,
  *    moved to the end or dropped as asked.
  *
@@ -242,7 +242,7 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 
 /* Writes "{" + contents + "}" for the block opening at token b; removes the
  * whole construct from mark on when the block came out empty and may go
- * (never before an @import or @namespace: see ordered_end).
+ * (a top-level one is held: see restore_held).
  * Returns the index after the block. */
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
@@ -261,7 +261,11 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	m->depth++;
 	size_t i = body(m, b + 1, arg);
 	m->depth--;
-	if (m->out->len == open && removable && m->t[b].start >= m->ordered_end) {
+	if (m->out->len == open && removable) {
+		if (m->depth == 0 && !m->held.len && !m->restored) {
+			cp_buf_append(&m->held, m->out->data + mark, m->out->len - mark);
+			cp_buf_putc(&m->held, '}');
+		}
 		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
 		css_put(m, CP_CSS_RBRACE, "}", 1);
@@ -561,6 +565,21 @@ static size_t skip_block(cssmin *m, size_t b)
 	return m->t[e].type == CP_CSS_RBRACE ? e + 1 : e;
 }
 
+/* An @import or @namespace is valid only before every other rule (but
+ * @charset and @layer statements).  If an empty top-level rule was removed
+ * before one, the browser ignored it in the input, and must in the output
+ * too: the first such rule (held when it was removed) is written back here,
+ * just before it.  Once one is back, every later @import is invalid in both,
+ * so nothing more need be held. */
+static void restore_held(cssmin *m)
+{
+	if (!m->held.len || m->restored)
+		return;
+	css_put(m, CP_CSS_RBRACE, m->held.data, m->held.len);
+	m->last = CP_CSS_EOF;
+	m->restored = 1;
+}
+
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 {
 	const css_tok *at = &m->t[i];
@@ -568,6 +587,8 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	lower_name(m->s + at->start + 1, at->end - at->start - 1, name, sizeof name);
 	int removable;
 	enum at_kind kind = (at->flags & CP_CSS_ESCAPED) ? AT_UNKNOWN : classify(name, &removable);
+	if (top && (kind == AT_STATEMENT || (at->flags & CP_CSS_ESCAPED))) /* escaped: may be one */
+		restore_held(m);
 	unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE);
 	size_t j = css_find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
 	cp_css_type end = m->t[j].type;
@@ -622,23 +643,6 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 
 /* ---- entry point ---- */
 
-/* End of the last "@import" / "@namespace" (or escaped at-keyword, which
- * may spell one) in the input, 0 if none.  Those rules are valid only
- * before every other rule, so an empty rule before one must stay: removed,
- * it would turn an @import the browser ignores into one it loads.  Found
- * on the raw bytes (a match inside a comment or string only costs a few
- * bytes of output), from the end, where memrchr finds it quickly. */
-static size_t ordered_end(const char *s, size_t len)
-{
-	for (const char *p = s + len; (p = memrchr(s, '@', (size_t)(p - s))) != NULL;) {
-		size_t left = len - (size_t)(p - s) - 1;
-		if ((left >= 6 && !strncasecmp(p + 1, "import", 6)) ||
-		    (left >= 9 && !strncasecmp(p + 1, "namespace", 9)) || (left && p[1] == '\\'))
-			return (size_t)(p - s) + 1;
-	}
-	return 0;
-}
-
 static void write_map(cssmin *m, const cp_minify_opts *o, cp_buf *map)
 {
 	cp_srcmap sm;
@@ -677,7 +681,6 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	cp_buf_reserve(out, len + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
-	m.ordered_end = ordered_end(m.s, m.len);
 	m.last = CP_CSS_EOF;
 	css_window_init(&m);
 	rules(&m, 0, 1, SEL_STYLE);
@@ -696,5 +699,6 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	free(m.t);
 	free(m.seg);
 	cp_buf_free(&m.legal);
+	cp_buf_free(&m.held);
 	return 0;
 }

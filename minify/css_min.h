@@ -86,8 +86,10 @@ typedef struct cssmin {
 	 * in this context) */
 	cp_css_type last;
 	char last_ch;
-	/* empty rules whose block starts before this input offset stay */
-	size_t ordered_end;
+	/* the first empty top-level rule removed, written back before a later
+	 * @import or @namespace (restored: it was) */
+	cp_buf held;
+	int restored;
 	/* source map segments, kept apart until the end so a truncated rule
 	 * takes its segments with it */
 	int want_map;

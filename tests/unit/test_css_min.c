@@ -96,19 +96,27 @@ static void test_charset_placement(void **state)
 }
 
 /* An @import (or @namespace) after any other rule is ignored by browsers:
- * removing an empty rule before one must not make it valid. */
+ * removing an empty rule before one must not make it valid.  The first
+ * removed one comes back just before it (an empty @media still counts). */
 static void test_import_order(void **state)
 {
-	check("@media print{.a{}}\n@import \"b.css\";", "@media print{.a{}}@import \"b.css\";");
+	check("@media print{.a{}}\n@import \"b.css\";", "@media print{}@import \"b.css\";");
 	check(".a{}@import \"b.css\";", ".a{}@import \"b.css\";");
 	check(".a{}@IMPORT url(b.css);.b{}", ".a{}@IMPORT url(b.css);");
 	check("@font-face{}@page{}@namespace svg url(x);svg|a{}",
-	      "@font-face{}@page{}@namespace svg url(x);");
+	      "@font-face{}@namespace svg url(x);");
 	check(".a{}@\\69mport \"b.css\";", ".a{}@\\69mport \"b.css\";");
-	/* after the last one, empty rules go as usual */
+	/* in place of the first: the import is invalid either way */
+	check(".a{}x{y:z}.b{}@import \"b.css\";", "x{y:z}.a{}@import \"b.css\";");
+	/* once one is back, later imports are invalid in both: nothing more */
+	check(".a{}@import \"b.css\";.b{}@import \"c.css\";",
+	      ".a{}@import \"b.css\";@import \"c.css\";");
+	/* a valid @import before an empty rule stays valid, a later one not */
 	check("@import \"b.css\";.a{}c{d:e}.f{}", "@import \"b.css\";c{d:e}");
-	check(".a{}@import \"b.css\";.b{}", ".a{}@import \"b.css\";");
-	/* a valid @import stays valid: only @charset and @layer go before */
+	check("@import \"b.css\";.a{}@import \"c.css\";",
+	      "@import \"b.css\";.a{}@import \"c.css\";");
+	/* an @import inside a removed rule's prelude is no @import */
+	check("} @import \"b.css\";.b{}", "");
 	check("@charset \"utf-8\";@layer a;@import \"b.css\";",
 	      "@charset \"utf-8\";@layer a;@import \"b.css\";");
 }
