@@ -661,6 +661,25 @@ static void write_map(cssmin *m, const cp_minify_opts *o, cp_buf *map)
 	cp_srcmap_free(&sm);
 }
 
+/* The output starts with the bytes of U+FEFF: not the input's BOM (the
+ * tokenizer skipped that) but the first code point of a name, after a
+ * dropped BOM or comment.  A browser would take it for a BOM and strip it,
+ * so it is written as an escape, which means the same code point. */
+static void escape_lead_bom(cssmin *m)
+{
+	cp_buf *o = m->out;
+	if (o->len - m->base < 3 || memcmp(o->data + m->base, "\xef\xbb\xbf", 3))
+		return;
+	cp_buf_reserve(o, 3);
+	memmove(o->data + m->base + 6, o->data + m->base + 3, o->len - m->base - 3);
+	memcpy(o->data + m->base, "\\feff ", 6);
+	o->len += 3;
+	o->data[o->len] = 0;
+	for (size_t k = 0; k < m->nseg; k++)
+		if (m->seg[k].out > 0)
+			m->seg[k].out += 3;
+}
+
 int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *out, cp_buf *map,
 		  cp_error *err)
 {
@@ -684,6 +703,7 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	m.last = CP_CSS_EOF;
 	css_window_init(&m);
 	rules(&m, 0, 1, SEL_STYLE);
+	escape_lead_bom(&m);
 	if (m.legal.len) {
 		if (out->len > m.base)
 			cp_buf_putc(out, '\n');

@@ -81,6 +81,10 @@ static void test_bom(void **state)
 	/* after a BOM, @charset is ignored (the BOM wins): written first in
 	 * the output it would switch the encoding */
 	check("\xef\xbb\xbf@charset \"iso-8859-1\";a{b:\"\xc3\xa9\"}", "a{b:\"\xc3\xa9\"}");
+	/* a second one is a name's first code point, which the output must not
+	 * start with as raw bytes (a browser would strip it) */
+	check("\xef\xbb\xbf\xef\xbb\xbfx{a:b}", "\\feff x{a:b}");
+	check("/**/\xef\xbb\xbf x{a:b}", "\\feff  x{a:b}");
 	/* only a leading one: elsewhere the bytes are a name's */
 	check("a{b:\xef\xbb\xbf}", "a{b:\xef\xbb\xbf}");
 }
