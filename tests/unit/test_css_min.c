@@ -235,6 +235,11 @@ static void test_kept_verbatim(void **state)
 
 static void test_recovery(void **state)
 {
+	/* a backslash before a newline is a delim, which merges with nothing:
+	 * a space before it would be a descendant combinator (or end a hex
+	 * escape, and the next pass add another) */
+	check("a\\\n b{c:d}", "a\\\nb{c:d}");
+	check(".caf\\E9\\\n.x{c:d}", ".caf\\E9\\\n.x{c:d}");
 	check("a{color red;b:c}", "a{color red;b:c}");
 	check("} a{b:c}", "} a{b:c}");
 	check("a{b:\"x\n;c:d}", "a{b:\"x\n;c:d}");
