@@ -244,6 +244,29 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
  * whole construct from mark on when the block came out empty and may go
  * (a top-level one is held: see restore_held).
  * Returns the index after the block. */
+/* An empty rule written from out offset mark on is about to go.  At top
+ * level, before any @import has needed it back (restore_held), the first one
+ * is held; one whose text might hold a reference (url(, @import, or an
+ * escape that could spell them, in a broken prelude) stays in place
+ * instead, since moving it would reorder the references the build
+ * rewrites.  0: keep it. */
+static int may_drop(cssmin *m, size_t mark)
+{
+	if (m->depth != 0 || m->restored)
+		return 1;
+	const char *p = m->out->data + mark;
+	size_t n = m->out->len - mark;
+	for (size_t k = 0; k < n; k++)
+		if (p[k] == '\\' || (n - k >= 4 && !strncasecmp(p + k, "url(", 4)) ||
+		    (n - k >= 7 && !strncasecmp(p + k, "@import", 7)))
+			return 0; /* escapes could spell either */
+	if (!m->held.len) {
+		cp_buf_append(&m->held, p, n);
+		cp_buf_putc(&m->held, '}');
+	}
+	return 1;
+}
+
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
 {
@@ -261,11 +284,7 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	m->depth++;
 	size_t i = body(m, b + 1, arg);
 	m->depth--;
-	if (m->out->len == open && removable) {
-		if (m->depth == 0 && !m->held.len && !m->restored) {
-			cp_buf_append(&m->held, m->out->data + mark, m->out->len - mark);
-			cp_buf_putc(&m->held, '}');
-		}
+	if (m->out->len == open && removable && may_drop(m, mark)) {
 		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
 		css_put(m, CP_CSS_RBRACE, "}", 1);
