@@ -205,6 +205,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 	int sep = SEP_NONE;
 	i = css_skip_ws(m, i, j, &sep);
 	sep = SEP_NONE;
+	size_t first = i;
 	while (i < j) {
 		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_WS || t->type == CP_CSS_COMMENT) {
@@ -217,7 +218,12 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 			brackets++;
 		else if (t->type == CP_CSS_RBRACKET && brackets)
 			brackets--;
+		/* exactly "::name", as written: ":::before" is not a pseudo-element
+		 * (and dropping a colon from it would make it one) */
 		if (t->type == CP_CSS_COLON && i + 2 < j && m->t[i + 1].type == CP_CSS_COLON &&
+		    (i == first || m->t[i - 1].type != CP_CSS_COLON) &&
+		    !((m->t[i + 1].flags | m->t[i + 2].flags) &
+		      (CSS_WS_BEFORE | CSS_COMMENT_BEFORE)) &&
 		    legacy_pseudo(m, &m->t[i + 2])) {
 			i++; /* ::before -> :before: CSS2's spelling, read the same everywhere */
 			continue;

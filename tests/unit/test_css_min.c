@@ -237,6 +237,9 @@ static void test_kept_verbatim(void **state)
 
 static void test_recovery(void **state)
 {
+	/* ":::before" is no pseudo-element: a colon less would make it one */
+	check("a:::before{b:c}", "a:::before{b:c}");
+	check("a: :before{b:c}", "a: :before{b:c}");
 	/* a backslash before a newline is a delim, which merges with nothing:
 	 * a space before it would be a descendant combinator (or end a hex
 	 * escape, and the next pass add another) */
