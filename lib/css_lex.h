@@ -14,6 +14,11 @@
  * those bytes the way the preprocessed stream would (CR/FF are newlines, CRLF
  * is one newline inside an escape, NUL is a name code point).
  *
+ * A leading UTF-8 byte order mark is skipped, as the spec's decode step
+ * strips it: the first token starts at 3.  (A stylesheet with a BOM is UTF-8
+ * whatever its @charset says; a UTF-16 BOM is not handled - such a file is
+ * not tokenized as the browser would.)
+ *
  * Tokens are spans [start, end) of the input, never copies: the minifier
  * copies most tokens through untouched, so a token costs nothing to emit.
  * Comments come back as tokens (the spec drops them silently) because the

@@ -17,10 +17,12 @@
  *  - at-rules: the known ones (@media, @supports, @font-face, @keyframes,
  *    @import, ...) get their prelude's whitespace trimmed and their block
  *    minified; an unknown at-rule is copied byte for byte, because we cannot
- *    know what its grammar makes of whitespace; @charset is copied exactly;
- *  - the last ';' of a block and empty style rules go; comments go, except
- *    legal comments (slash-star-bang), kept in place, moved to the end or
- *    dropped as asked.
+ *    know what its grammar makes of whitespace; @charset is copied exactly
+ *    when it is the file's first bytes and dropped elsewhere (ignored there);
+ *  - the last ';' of a block and empty style rules go (one comes back before
+ *    an @import or @namespace, whose validity depends on what precedes it);
+ *    comments go, except legal comments (slash-star-bang), kept in place,
+ *    moved to the end or dropped as asked.
  *
  * Error recovery follows the spec rather than fighting it: text the browser
  * would drop (a rule without a block, a broken declaration) is written
@@ -39,8 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define STOP(t) (1u << (t))
 
 /* ---- walking ---- */
 
@@ -63,49 +63,6 @@ static size_t trim_end(cssmin *m, size_t i, size_t j)
 	while (j > i && (m->t[j - 1].type == CP_CSS_WS || m->t[j - 1].type == CP_CSS_COMMENT))
 		j--;
 	return j;
-}
-
-/* First token from i that has a type in stops at nesting depth 0.  Blocks
- * nest as the spec's "consume a simple block" does: only the mirror token
- * closes one, anything else inside is a plain token. */
-static size_t find_stop(cssmin *m, size_t i, unsigned stops)
-{
-	char stack[256];
-	size_t depth = 0, over = 0; /* over: nesting beyond the stack, counted loosely */
-	for (;; i++) {
-		cp_css_type ty = m->t[i].type;
-		if (ty == CP_CSS_EOF)
-			return i;
-		if (depth == 0 && (stops & STOP(ty)))
-			return i;
-		char close = 0;
-		switch (ty) {
-		case CP_CSS_FUNCTION:
-		case CP_CSS_LPAREN:
-			close = ')';
-			break;
-		case CP_CSS_LBRACKET:
-			close = ']';
-			break;
-		case CP_CSS_LBRACE:
-			close = '}';
-			break;
-		case CP_CSS_RPAREN:
-		case CP_CSS_RBRACKET:
-		case CP_CSS_RBRACE:
-			if (over)
-				over--;
-			else if (depth && stack[depth - 1] == m->s[m->t[i].start])
-				depth--;
-			continue;
-		default:
-			continue;
-		}
-		if (depth < sizeof stack)
-			stack[depth++] = close;
-		else
-			over++;
-	}
 }
 
 static void legal_comment(cssmin *m, const css_tok *t)
@@ -248,6 +205,7 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 	int sep = SEP_NONE;
 	i = css_skip_ws(m, i, j, &sep);
 	sep = SEP_NONE;
+	size_t first = i;
 	while (i < j) {
 		const css_tok *t = &m->t[i];
 		if (t->type == CP_CSS_WS || t->type == CP_CSS_COMMENT) {
@@ -260,7 +218,12 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 			brackets++;
 		else if (t->type == CP_CSS_RBRACKET && brackets)
 			brackets--;
+		/* exactly "::name", as written: ":::before" is not a pseudo-element
+		 * (and dropping a colon from it would make it one) */
 		if (t->type == CP_CSS_COLON && i + 2 < j && m->t[i + 1].type == CP_CSS_COLON &&
+		    (i == first || m->t[i - 1].type != CP_CSS_COLON) &&
+		    !((m->t[i + 1].flags | m->t[i + 2].flags) &
+		      (CSS_WS_BEFORE | CSS_COMMENT_BEFORE)) &&
 		    legacy_pseudo(m, &m->t[i + 2])) {
 			i++; /* ::before -> :before: CSS2's spelling, read the same everywhere */
 			continue;
@@ -284,8 +247,32 @@ static size_t decls(cssmin *m, size_t i);
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind);
 
 /* Writes "{" + contents + "}" for the block opening at token b; removes the
- * whole construct from mark on when the block came out empty and may go.
+ * whole construct from mark on when the block came out empty and may go
+ * (a top-level one is held: see restore_held).
  * Returns the index after the block. */
+/* An empty rule written from out offset mark on is about to go.  At top
+ * level, before any @import has needed it back (restore_held), the first one
+ * is held; one whose text might hold a reference (url(, @import, or an
+ * escape that could spell them, in a broken prelude) stays in place
+ * instead, since moving it would reorder the references the build
+ * rewrites.  0: keep it. */
+static int may_drop(cssmin *m, size_t mark)
+{
+	if (m->depth != 0 || m->restored)
+		return 1;
+	const char *p = m->out->data + mark;
+	size_t n = m->out->len - mark;
+	for (size_t k = 0; k < n; k++)
+		if (p[k] == '\\' || (n - k >= 4 && !strncasecmp(p + k, "url(", 4)) ||
+		    (n - k >= 7 && !strncasecmp(p + k, "@import", 7)))
+			return 0; /* escapes could spell either */
+	if (!m->held.len) {
+		cp_buf_append(&m->held, p, n);
+		cp_buf_putc(&m->held, '}');
+	}
+	return 1;
+}
+
 static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 		    size_t (*body)(cssmin *, size_t, int), int arg)
 {
@@ -303,7 +290,7 @@ static size_t block(cssmin *m, size_t b, size_t mark, int removable,
 	m->depth++;
 	size_t i = body(m, b + 1, arg);
 	m->depth--;
-	if (m->out->len == open && removable) {
+	if (m->out->len == open && removable && may_drop(m, mark)) {
 		css_truncate(m, mark);
 	} else if (m->t[i].type == CP_CSS_RBRACE) {
 		css_put(m, CP_CSS_RBRACE, "}", 1);
@@ -325,7 +312,7 @@ static size_t body_rules(cssmin *m, size_t i, int arg)
 
 static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind)
 {
-	size_t j = find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
+	size_t j = css_find_stop(m, i, STOP(CP_CSS_LBRACE) | (nested ? STOP(CP_CSS_RBRACE) : 0));
 	if (m->t[j].type != CP_CSS_LBRACE) {
 		/* no block: the browser drops it; keep the text as it is */
 		css_put_raw(m, i, trim_end(m, i, j));
@@ -384,6 +371,8 @@ static void merge_rule(cssmin *m, size_t before)
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 {
 	for (;;) {
+		if (top)
+			i = css_window_fill(m, i);
 		const css_tok *t = &m->t[i];
 		switch (t->type) {
 		case CP_CSS_EOF:
@@ -545,7 +534,7 @@ static size_t decls(cssmin *m, size_t i)
 		int custom = t->type == CP_CSS_IDENT && t->end - t->start >= 2 &&
 			     m->s[t->start] == '-' && m->s[t->start + 1] == '-';
 		unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_RBRACE);
-		size_t j = find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
+		size_t j = css_find_stop(m, i, stops | (custom ? 0 : STOP(CP_CSS_LBRACE)));
 		if (m->t[j].type == CP_CSS_LBRACE) {
 			i = nested(m, i, &owed, 0);
 			continue;
@@ -597,8 +586,23 @@ static enum at_kind classify(const char *name, int *removable)
 /* Index after the block opening at b (its '}', or EOF). */
 static size_t skip_block(cssmin *m, size_t b)
 {
-	size_t e = find_stop(m, b + 1, STOP(CP_CSS_RBRACE));
+	size_t e = css_find_stop(m, b + 1, STOP(CP_CSS_RBRACE));
 	return m->t[e].type == CP_CSS_RBRACE ? e + 1 : e;
+}
+
+/* An @import or @namespace is valid only before every other rule (but
+ * @charset and @layer statements).  If an empty top-level rule was removed
+ * before one, the browser ignored it in the input, and must in the output
+ * too: the first such rule (held when it was removed) is written back here,
+ * just before it.  Once one is back, every later @import is invalid in both,
+ * so nothing more need be held. */
+static void restore_held(cssmin *m)
+{
+	if (!m->held.len || m->restored)
+		return;
+	css_put(m, CP_CSS_RBRACE, m->held.data, m->held.len);
+	m->last = CP_CSS_EOF;
+	m->restored = 1;
 }
 
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
@@ -608,9 +612,21 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	lower_name(m->s + at->start + 1, at->end - at->start - 1, name, sizeof name);
 	int removable;
 	enum at_kind kind = (at->flags & CP_CSS_ESCAPED) ? AT_UNKNOWN : classify(name, &removable);
+	if (top && (kind == AT_STATEMENT || (at->flags & CP_CSS_ESCAPED))) /* escaped: may be one */
+		restore_held(m);
 	unsigned stops = STOP(CP_CSS_SEMICOLON) | STOP(CP_CSS_LBRACE);
-	size_t j = find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
+	size_t j = css_find_stop(m, i + 1, stops | (top ? 0 : STOP(CP_CSS_RBRACE)));
 	cp_css_type end = m->t[j].type;
+	if (kind == AT_CHARSET && at->start != 0) {
+		/* Only the exact bytes `@charset "x";` at the very start of the
+		 * file mean anything (and not after a BOM, which wins).  Elsewhere
+		 * browsers ignore it, and it does not count as a rule before
+		 * @import; kept, it could end up first in the output - after a
+		 * dropped BOM, comment or empty rule - and change the encoding. */
+		m->last = CP_CSS_EOF;
+		return end == CP_CSS_LBRACE ? skip_block(m, j)
+					    : (end == CP_CSS_SEMICOLON ? j + 1 : j);
+	}
 	if (kind == AT_UNKNOWN || kind == AT_CHARSET) {
 		/* copied byte for byte: we do not know its grammar (and
 		 * @charset must be exactly `@charset "x";`) */
@@ -652,45 +668,6 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 
 /* ---- entry point ---- */
 
-static void tokenize(cssmin *m)
-{
-	cp_css_lex lex;
-	cp_css_tok t;
-	size_t cap = m->len / 8 + 16;
-	unsigned before = 0;
-	m->t = cp_xmalloc(cap * sizeof *m->t);
-	m->n = 0;
-	cp_css_lex_init(&lex, m->s, m->len);
-	for (;;) {
-		cp_css_next(&lex, &t);
-		if (t.type == CP_CSS_WS) {
-			before |= CSS_WS_BEFORE;
-			continue;
-		}
-		if (t.type == CP_CSS_COMMENT && (t.end - t.start < 3 || m->s[t.start + 2] != '!')) {
-			before |= CSS_COMMENT_BEFORE;
-			continue;
-		}
-		if (m->n == cap) {
-			cap = cap / 2 * 3;
-			m->t = cp_xrealloc(m->t, cap * sizeof *m->t);
-		}
-		css_tok *c = &m->t[m->n];
-		c->start = (uint32_t)t.start;
-		c->end = (uint32_t)t.end;
-		c->numlen =
-		    t.num_end
-			? (uint16_t)(t.num_end - t.start < 0xffff ? t.num_end - t.start : 0xffff)
-			: 0;
-		c->type = (uint8_t)t.type;
-		c->flags = (uint8_t)(t.flags | before);
-		before = 0;
-		if (t.type == CP_CSS_EOF)
-			break;
-		m->n++;
-	}
-}
-
 static void write_map(cssmin *m, const cp_minify_opts *o, cp_buf *map)
 {
 	cp_srcmap sm;
@@ -709,6 +686,25 @@ static void write_map(cssmin *m, const cp_minify_opts *o, cp_buf *map)
 	cp_srcmap_free(&sm);
 }
 
+/* The output starts with the bytes of U+FEFF: not the input's BOM (the
+ * tokenizer skipped that) but the first code point of a name, after a
+ * dropped BOM or comment.  A browser would take it for a BOM and strip it,
+ * so it is written as an escape, which means the same code point. */
+static void escape_lead_bom(cssmin *m)
+{
+	cp_buf *o = m->out;
+	if (o->len - m->base < 3 || memcmp(o->data + m->base, "\xef\xbb\xbf", 3))
+		return;
+	cp_buf_reserve(o, 3);
+	memmove(o->data + m->base + 6, o->data + m->base + 3, o->len - m->base - 3);
+	memcpy(o->data + m->base, "\\feff ", 6);
+	o->len += 3;
+	o->data[o->len] = 0;
+	for (size_t k = 0; k < m->nseg; k++)
+		if (m->seg[k].out > 0)
+			m->seg[k].out += 3;
+}
+
 int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *out, cp_buf *map,
 		  cp_error *err)
 {
@@ -725,12 +721,14 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 		cp_buf_append(out, in, len);
 		return 0;
 	}
-	cp_buf_reserve(out, len / 2 + 64);
+	/* room for all of it: growing by realloc could copy (and double) it */
+	cp_buf_reserve(out, len + 64);
 	m.base = out->len;
 	m.want_map = m.o->map_url && map;
 	m.last = CP_CSS_EOF;
-	tokenize(&m);
+	css_window_init(&m);
 	rules(&m, 0, 1, SEL_STYLE);
+	escape_lead_bom(&m);
 	if (m.legal.len) {
 		if (out->len > m.base)
 			cp_buf_putc(out, '\n');
@@ -746,5 +744,6 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
 	free(m.t);
 	free(m.seg);
 	cp_buf_free(&m.legal);
+	cp_buf_free(&m.held);
 	return 0;
 }

@@ -4,14 +4,14 @@
  * separators, strings, source map segments) and css_min_values.c
  * (declaration values: numbers, colours, urls).
  *
- * The input is tokenized once into an array (lib/css_lex.h) so the structure
- * pass can look ahead to the end of a declaration or a prelude before
- * deciding how to write it.  Output is written straight into the caller's
- * buffer; the only backtracking is truncation of a rule whose block turned
- * out empty.  Separators are decided when the next token is written: each
- * write says whether whitespace (or a comment) stood before the token in
- * the input, and the writer keeps the type and last byte of what it wrote
- * last, so it can tell whether two tokens would merge.
+ * The input is tokenized into a window of tokens (lib/css_lex.h) holding at
+ * least the whole top-level construct being walked, so the structure pass
+ * can look ahead to the end of a declaration or a prelude before deciding
+ * how to write it, while memory stays bounded by the largest construct.  Output is written straight
+ * into the caller's buffer; the only backtracking is truncation of a rule whose block turned out
+ * empty.  Separators are decided when the next token is written: each write says whether whitespace
+ * (or a comment) stood before the token in the input, and the writer keeps the type and last byte
+ * of what it wrote last, so it can tell whether two tokens would merge.
  */
 #ifndef CP_MINIFY_CSS_MIN_H
 #define CP_MINIFY_CSS_MIN_H
@@ -46,6 +46,7 @@ typedef struct css_tok {
 	uint16_t numlen; /* numeric tokens: length of the number (0xffff: too long) */
 } css_tok;
 
+#define CSS_WINDOW_END	   0x20 /* EOF token ending the window, not the input */
 #define CSS_WS_BEFORE	   0x40 /* whitespace stood before this token */
 #define CSS_COMMENT_BEFORE 0x80 /* a dropped comment stood before this token */
 #define CSS_NUM_END(t)	   ((size_t)(t)->start + (t)->numlen)
@@ -71,8 +72,10 @@ struct css_rule {
 typedef struct cssmin {
 	const char *s;
 	size_t len;
-	css_tok *t; /* tokens; t[n] is EOF */
-	size_t n;
+	css_tok *t; /* the token window (css_min_window.c); t[n] is EOF */
+	size_t n, cap;
+	cp_css_lex lex;	     /* where the window's lexing stands */
+	unsigned lex_before; /* CSS_*_BEFORE owed to the next token lexed */
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
@@ -83,12 +86,27 @@ typedef struct cssmin {
 	 * in this context) */
 	cp_css_type last;
 	char last_ch;
+	/* the first empty top-level rule removed, written back before a later
+	 * @import or @namespace (restored: it was) */
+	cp_buf held;
+	int restored;
 	/* source map segments, kept apart until the end so a truncated rule
 	 * takes its segments with it */
 	int want_map;
 	css_seg *seg;
 	size_t nseg, capseg;
 } cssmin;
+
+#define STOP(t) (1u << (t))
+
+/* The token window (css_min_window.c). */
+void css_window_init(cssmin *m);
+/* Makes the top-level construct at token i whole in the window; returns
+ * i's new index (tokens before it may be dropped). */
+size_t css_window_fill(cssmin *m, size_t i);
+/* First token from i that has a type in stops (STOP(type) bits) at nesting
+ * depth 0, or the EOF token. */
+size_t css_find_stop(cssmin *m, size_t i, unsigned stops);
 
 /* Writing (css_min.c). */
 void css_sep(cssmin *m, enum css_ctx ctx, int sep, cp_css_type type, char first);

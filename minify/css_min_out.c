@@ -23,7 +23,9 @@
 static int would_merge(cp_css_type a, char ac, cp_css_type b, char bc)
 {
 	unsigned char c = (unsigned char)bc;
-	int name = cp_css_is_name_byte(c) || c == '\\';
+	/* a '\\' delim is a backslash the tokenizer found no escape in (a
+	 * newline follows, and stays: see css_put): it continues nothing */
+	int name = cp_css_is_name_byte(c) || (c == '\\' && b != CP_CSS_DELIM);
 	int digit = c >= '0' && c <= '9';
 	int start = name && !digit && c != '-';
 	int numeric = b == CP_CSS_NUMBER || b == CP_CSS_PERCENTAGE || b == CP_CSS_DIMENSION;

@@ -427,26 +427,14 @@ static void url_token(cssmin *m, enum css_ctx ctx, int sep, const css_tok *t)
 	css_put(m, CP_CSS_URL, ")", 1);
 }
 
-/* rgb()/rgba()/hsl()/hsla() with exact 8-bit channels and an opaque (or no)
- * alpha -> hex.  Returns the index after ')' or 0. */
-static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t j)
+/* The arguments of rgb()/hsl() from token k to its ')' (before j): three
+ * numbers or percentages, and an alpha after '/' (or all separated by
+ * commas).  Returns how many (3 or 4, into v and ty) and sets *close to the
+ * ')'; 0 when the arguments are anything else (var(), calc(), none, ...),
+ * or the alpha is not 1 / 100% (a hex form would drop it). */
+static int color_args(cssmin *m, size_t k, size_t j, double v[4], cp_css_type ty[4], size_t *close)
 {
-	const css_tok *f = &m->t[i];
-	const char *fp = m->s + f->start;
-	size_t fn = f->end - f->start;
-	int hsl;
-	if ((fn == 4 || (fn == 5 && (fp[3] | 0x20) == 'a')) && !strncasecmp(fp, "rgb", 3))
-		hsl = 0;
-	else if ((fn == 4 || (fn == 5 && (fp[3] | 0x20) == 'a')) && !strncasecmp(fp, "hsl", 3))
-		hsl = 1;
-	else
-		return 0;
-	if (f->flags & CP_CSS_ESCAPED)
-		return 0;
-	double v[4];
-	cp_css_type ty[4];
 	int nv = 0, commas = 0, slash = 0;
-	size_t k = i + 1;
 	for (;;) {
 		int s2 = 0;
 		k = css_skip_ws(m, k, j, &s2);
@@ -487,37 +475,72 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 	if (nv == 4 &&
 	    !((ty[3] == CP_CSS_NUMBER && v[3] == 1) || (ty[3] == CP_CSS_PERCENTAGE && v[3] == 100)))
 		return 0;
-	double rgb[3];
-	if (!hsl) {
-		for (int c = 0; c < 3; c++) {
-			if (ty[c] != ty[0])
-				return 0;
-			double x = ty[c] == CP_CSS_PERCENTAGE ? v[c] * 255 / 100 : v[c];
-			if (x < 0 || x > 255)
-				return 0;
-			rgb[c] = x;
-		}
-	} else {
-		if (ty[0] != CP_CSS_NUMBER || ty[1] != CP_CSS_PERCENTAGE ||
-		    ty[2] != CP_CSS_PERCENTAGE)
+	*close = k;
+	return nv;
+}
+
+/* rgb() arguments to channels 0..255; 0 when out of range or mixed types. */
+static int rgb_channels(const double v[3], const cp_css_type ty[3], double rgb[3])
+{
+	for (int c = 0; c < 3; c++) {
+		if (ty[c] != ty[0])
 			return 0;
-		double h = fmod(fmod(v[0], 360) + 360, 360) / 360, s = v[1] / 100, l = v[2] / 100;
-		if (s < 0 || s > 1 || l < 0 || l > 1)
+		double x = ty[c] == CP_CSS_PERCENTAGE ? v[c] * 255 / 100 : v[c];
+		if (x < 0 || x > 255)
 			return 0;
-		double t2 = l <= .5 ? l * (s + 1) : l + s - l * s, t1 = l * 2 - t2;
-		for (int c = 0; c < 3; c++) {
-			double hh = h + (1 - c) / 3.0;
-			if (hh < 0)
-				hh += 1;
-			if (hh > 1)
-				hh -= 1;
-			double x = hh * 6 < 1	? t1 + (t2 - t1) * hh * 6
-				   : hh * 2 < 1 ? t2
-				   : hh * 3 < 2 ? t1 + (t2 - t1) * (2.0 / 3 - hh) * 6
-						: t1;
-			rgb[c] = x * 255;
-		}
+		rgb[c] = x;
 	}
+	return 1;
+}
+
+/* hsl() arguments (hue number, saturation and lightness percentages) to
+ * channels 0..255, by CSS Color 4's hslToRgb; 0 when they are not those. */
+static int hsl_channels(const double v[3], const cp_css_type ty[3], double rgb[3])
+{
+	if (ty[0] != CP_CSS_NUMBER || ty[1] != CP_CSS_PERCENTAGE || ty[2] != CP_CSS_PERCENTAGE)
+		return 0;
+	double h = fmod(fmod(v[0], 360) + 360, 360) / 360, s = v[1] / 100, l = v[2] / 100;
+	if (s < 0 || s > 1 || l < 0 || l > 1)
+		return 0;
+	double t2 = l <= .5 ? l * (s + 1) : l + s - l * s, t1 = l * 2 - t2;
+	for (int c = 0; c < 3; c++) {
+		double hh = h + (1 - c) / 3.0;
+		if (hh < 0)
+			hh += 1;
+		if (hh > 1)
+			hh -= 1;
+		double x = hh * 6 < 1	? t1 + (t2 - t1) * hh * 6
+			   : hh * 2 < 1 ? t2
+			   : hh * 3 < 2 ? t1 + (t2 - t1) * (2.0 / 3 - hh) * 6
+					: t1;
+		rgb[c] = x * 255;
+	}
+	return 1;
+}
+
+/* rgb()/rgba()/hsl()/hsla() at token i written as hex when that is exact:
+ * parse the arguments, convert to channels, write.  Returns the index after
+ * the ')', or 0 (nothing written) to keep the function as it is. */
+static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t j)
+{
+	const css_tok *f = &m->t[i];
+	const char *fp = m->s + f->start;
+	size_t fn = f->end - f->start;
+	int hsl;
+	if ((fn == 4 || (fn == 5 && (fp[3] | 0x20) == 'a')) && !strncasecmp(fp, "rgb", 3))
+		hsl = 0;
+	else if ((fn == 4 || (fn == 5 && (fp[3] | 0x20) == 'a')) && !strncasecmp(fp, "hsl", 3))
+		hsl = 1;
+	else
+		return 0;
+	if (f->flags & CP_CSS_ESCAPED)
+		return 0;
+	double v[4], rgb[3];
+	cp_css_type ty[4];
+	size_t close;
+	if (!color_args(m, i + 1, j, v, ty, &close) ||
+	    !(hsl ? hsl_channels(v, ty, rgb) : rgb_channels(v, ty, rgb)))
+		return 0;
 	char h[10];
 	static const char hexd[] = "0123456789abcdef";
 	for (int c = 0; c < 3; c++) {
@@ -528,7 +551,7 @@ static size_t color_func(cssmin *m, enum css_ctx ctx, int sep, size_t i, size_t 
 		h[c * 2 + 1] = hexd[(int)r & 15];
 	}
 	put_hex(m, ctx, sep, h, 6);
-	return k + 1;
+	return close + 1;
 }
 
 static int ident_is(const css_tok *t, const char *s, const char *w)

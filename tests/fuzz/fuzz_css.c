@@ -3,7 +3,8 @@
  * minifier.
  *
  * Properties checked on every input (beyond "no crash, no sanitizer report"):
- *  - the tokenizer's spans tile the input exactly, each non-empty;
+ *  - the tokenizer's spans tile the input exactly (after a leading BOM),
+ *    each non-empty;
  *  - every reference the scanner reports lies inside the text;
  *  - minifying is idempotent: minify(minify(x)) == minify(x);
  *  - minifying with a source map gives the same CSS plus the link comment;
@@ -22,7 +23,8 @@ static void tokenize(const char *s, size_t n)
 {
 	cp_css_lex l;
 	cp_css_tok t;
-	size_t prev = 0;
+	/* a leading UTF-8 BOM is skipped, as the spec's decode step does */
+	size_t prev = n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3) ? 3 : 0;
 	cp_css_lex_init(&l, s, n);
 	while (cp_css_next(&l, &t) != CP_CSS_EOF) {
 		if (t.start != prev || t.end <= t.start || t.end > n)

@@ -140,6 +140,25 @@ static void test_escapes_and_bytes(void **state)
 	assert_false(cp_css_is_plain_ident("-", 1));
 }
 
+/* A leading UTF-8 BOM is stripped, as the spec's decode step does; any
+ * other one is just non-ASCII name bytes. */
+static void test_bom(void **state)
+{
+	const char *s = "\xef\xbb\xbf@import'a';";
+	cp_css_lex l;
+	cp_css_tok t;
+	cp_css_lex_init(&l, s, strlen(s));
+	assert_int_equal(cp_css_next(&l, &t), CP_CSS_AT_KEYWORD);
+	assert_int_equal(t.start, 3);
+	assert_int_equal(t.end, 10);
+	cp_css_lex_init(&l, s, 3);
+	assert_int_equal(cp_css_next(&l, &t), CP_CSS_EOF);
+	cp_css_lex_init(&l, s, 2); /* half a BOM is not one */
+	assert_int_equal(cp_css_next(&l, &t), CP_CSS_IDENT);
+	assert_int_equal(t.start, 0);
+	assert_string_equal(toks("a\xef\xbb\xbf"), "IDENT:a\xef\xbb\xbf");
+}
+
 static void test_linecol(void **state)
 {
 	const char *s = "a\nbc\r\nd\re\ff";
@@ -171,6 +190,7 @@ int main(void)
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_urls),
 	    cmocka_unit_test(test_escapes_and_bytes),
+	    cmocka_unit_test(test_bom),
 	    cmocka_unit_test(test_linecol),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,87 @@ static void test_structure(void **state)
 	      "@font-face{font-family:x;src:url(a.woff)}");
 }
 
+/* A leading UTF-8 BOM is decoding's business: dropped, everything after it
+ * kept (it used to glue itself to the first rule as an identifier). */
+static void test_bom(void **state)
+{
+	check("\xef\xbb\xbf@import \"b.css\";\nbody{}\n", "@import \"b.css\";");
+	check("\xef\xbb\xbf a { color : red }", "a{color:red}");
+	check("\xef\xbb\xbf", "");
+	/* after a BOM, @charset is ignored (the BOM wins): written first in
+	 * the output it would switch the encoding */
+	check("\xef\xbb\xbf@charset \"iso-8859-1\";a{b:\"\xc3\xa9\"}", "a{b:\"\xc3\xa9\"}");
+	/* a second one is a name's first code point, which the output must not
+	 * start with as raw bytes (a browser would strip it) */
+	check("\xef\xbb\xbf\xef\xbb\xbfx{a:b}", "\\feff x{a:b}");
+	check("/**/\xef\xbb\xbf x{a:b}", "\\feff  x{a:b}");
+	/* only a leading one: elsewhere the bytes are a name's */
+	check("a{b:\xef\xbb\xbf}", "a{b:\xef\xbb\xbf}");
+}
+
+/* @charset means something only as the file's first bytes: elsewhere it is
+ * dropped, never moved to the front. */
+static void test_charset_placement(void **state)
+{
+	check("@charset \"utf-8\";a{b:c}", "@charset \"utf-8\";a{b:c}");
+	check(" @charset \"iso-8859-1\";a{b:c}", "a{b:c}");
+	check("/* x */@charset \"iso-8859-1\";a{b:c}", "a{b:c}");
+	check("a{b:c}@charset \"iso-8859-1\";d{e:f}", "a{b:c}d{e:f}");
+}
+
+/* An @import (or @namespace) after any other rule is ignored by browsers:
+ * removing an empty rule before one must not make it valid.  The first
+ * removed one comes back just before it (an empty @media still counts). */
+static void test_import_order(void **state)
+{
+	check("@media print{.a{}}\n@import \"b.css\";", "@media print{}@import \"b.css\";");
+	check(".a{}@import \"b.css\";", ".a{}@import \"b.css\";");
+	check(".a{}@IMPORT url(b.css);.b{}", ".a{}@IMPORT url(b.css);");
+	check("@font-face{}@page{}@namespace svg url(x);svg|a{}",
+	      "@font-face{}@namespace svg url(x);");
+	check(".a{}@\\69mport \"b.css\";", ".a{}@\\69mport \"b.css\";");
+	/* in place of the first: the import is invalid either way */
+	check(".a{}x{y:z}.b{}@import \"b.css\";", "x{y:z}.a{}@import \"b.css\";");
+	/* once one is back, later imports are invalid in both: nothing more */
+	check(".a{}@import \"b.css\";.b{}@import \"c.css\";",
+	      ".a{}@import \"b.css\";@import \"c.css\";");
+	/* a valid @import before an empty rule stays valid, a later one not */
+	check("@import \"b.css\";.a{}c{d:e}.f{}", "@import \"b.css\";c{d:e}");
+	check("@import \"b.css\";.a{}@import \"c.css\";",
+	      "@import \"b.css\";.a{}@import \"c.css\";");
+	/* an empty rule whose text may hold a reference stays where it is:
+	 * moved, it would reorder the references the build rewrites */
+	check("} @import \"b.css\";.b{}", "} @import \"b.css\";.b{}");
+	check("a[x=url(y)]{}.b{}@import \"c.css\";", "a[x=url(y)]{}.b{}@import \"c.css\";");
+	check("@charset \"utf-8\";@layer a;@import \"b.css\";",
+	      "@charset \"utf-8\";@layer a;@import \"b.css\";");
+}
+
+/* Tokens are lexed in batches into a window that must always hold the whole
+ * top-level construct: stylesheets much longer than a batch, with rules
+ * and blocks straddling every batch boundary, come out as if tokenized at
+ * once. */
+static void test_long_input(void **state)
+{
+	cp_buf in = CP_BUF_INIT, want = CP_BUF_INIT;
+	for (int k = 0; k < 700; k++) {
+		cp_buf_printf(&in, ".a%d > b { color : #ff0000 ; margin : 0px %dpx }\n", k, k);
+		cp_buf_printf(&want, ".a%d>b{color:red;margin:0 %d%s}", k, k, k ? "px" : "");
+	}
+	cp_buf_puts(&in, "@media print {\n");
+	cp_buf_puts(&want, "@media print{");
+	for (int k = 0; k < 700; k++) { /* one construct of thousands of tokens */
+		cp_buf_printf(&in, "  .m%d { x : rgb( 0 , 0 , %d ) } .e%d { }\n", k,
+			      k % 2 ? 255 : 0, k);
+		cp_buf_printf(&want, ".m%d{x:%s}", k, k % 2 ? "#00f" : "#000");
+	}
+	cp_buf_puts(&in, "}\n@font-face { font-family : x }\n.z { y : '");
+	cp_buf_puts(&want, "}@font-face{font-family:x}.z{y:\"\""); /* the block stays open */
+	check(in.data, want.data);
+	cp_buf_free(&in);
+	cp_buf_free(&want);
+}
+
 static void test_merging(void **state)
 {
 	/* adjacent rules with the same block share it */
@@ -156,6 +237,14 @@ static void test_kept_verbatim(void **state)
 
 static void test_recovery(void **state)
 {
+	/* ":::before" is no pseudo-element: a colon less would make it one */
+	check("a:::before{b:c}", "a:::before{b:c}");
+	check("a: :before{b:c}", "a: :before{b:c}");
+	/* a backslash before a newline is a delim, which merges with nothing:
+	 * a space before it would be a descendant combinator (or end a hex
+	 * escape, and the next pass add another) */
+	check("a\\\n b{c:d}", "a\\\nb{c:d}");
+	check(".caf\\E9\\\n.x{c:d}", ".caf\\E9\\\n.x{c:d}");
 	check("a{color red;b:c}", "a{color red;b:c}");
 	check("} a{b:c}", "} a{b:c}");
 	check("a{b:\"x\n;c:d}", "a{b:\"x\n;c:d}");
@@ -237,11 +326,20 @@ static void test_source_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_whitespace),	   cmocka_unit_test(test_structure),
-	    cmocka_unit_test(test_merging),	   cmocka_unit_test(test_numbers_and_units),
-	    cmocka_unit_test(test_colours),	   cmocka_unit_test(test_strings_and_urls),
-	    cmocka_unit_test(test_kept_verbatim),  cmocka_unit_test(test_recovery),
-	    cmocka_unit_test(test_legal_comments), cmocka_unit_test(test_source_map),
+	    cmocka_unit_test(test_whitespace),
+	    cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_bom),
+	    cmocka_unit_test(test_charset_placement),
+	    cmocka_unit_test(test_import_order),
+	    cmocka_unit_test(test_long_input),
+	    cmocka_unit_test(test_merging),
+	    cmocka_unit_test(test_numbers_and_units),
+	    cmocka_unit_test(test_colours),
+	    cmocka_unit_test(test_strings_and_urls),
+	    cmocka_unit_test(test_kept_verbatim),
+	    cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_legal_comments),
+	    cmocka_unit_test(test_source_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,9 @@ static void test_import(void **state)
 			    "IMPORT 3:1 [@IMPORT 'c.css'] c.css");
 	assert_string_equal(SCAN("@import/**/'d.css';"), "IMPORT 1:1 [@import/**/'d.css'] d.css");
 	assert_string_equal(SCAN("@import url('e.css');"), "URL 1:9 [url('e.css')] e.css");
+	/* behind a BOM (columns count bytes, the BOM's too) */
+	assert_string_equal(SCAN("\xef\xbb\xbf@import 'f.css';"),
+			    "IMPORT 1:4 [@import 'f.css'] f.css");
 }
 
 static void test_source_map(void **state)
