@@ -193,15 +193,10 @@ int cp_compress_file(enum cp_compress_method m, const cp_compress_opts *o, const
 	struct stat st;
 	if (stat(src, &st) != 0)
 		return cp_error_set(err, src, 0, 0, "cannot read: %s", strerror(errno));
-	if (cp_mkdirs_for(dst, err))
+	char *tmp;
+	int fd = cp_create_tmp(dst, &tmp, err);
+	if (fd < 0)
 		return CP_ERR_BUILD;
-	char *tmp = cp_tmp_name(dst);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return cp_error_set(err, dst, 0, 0, "cannot write: %s", strerror(e));
-	}
 	struct sink s = {.fd = fd};
 	struct encoder *e = cp_xmalloc(sizeof *e);
 	struct file_job job = {e};

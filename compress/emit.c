@@ -75,24 +75,19 @@ static int write_output(struct emit *e, const cp_asset *a, const char *dst, int 
 static int link_output(struct emit *e, const char *src, const char *dst)
 {
 	cp_error err = {0};
-	if (cp_mkdirs_for(dst, &err) == 0) {
-		char *tmp = cp_tmp_name(dst);
-		if (link(src, tmp) == 0) {
-			int rc = rename(tmp, dst);
-			if (rc)
-				unlink(tmp);
-			free(tmp);
-			if (!rc) {
-				atomic_fetch_add(&e->files, 1);
-				return 0;
-			}
-		} else {
-			free(tmp);
-		}
-		if (!cp_copy_atomic(src, dst, &err)) {
-			atomic_fetch_add(&e->files, 1);
-			return 0;
-		}
+	char *tmp = cp_tmp_name(dst);
+	int linked = link(src, tmp) == 0;
+	if (!linked && errno == ENOENT && cp_mkdirs_for(dst, &err) == 0)
+		linked = link(src, tmp) == 0; /* the folder was missing */
+	if (linked && rename(tmp, dst) != 0) {
+		unlink(tmp);
+		linked = 0;
+	}
+	free(tmp);
+	/* across devices, or where links are refused: a copy */
+	if (linked || (!err.set && cp_copy_atomic(src, dst, &err) == 0)) {
+		atomic_fetch_add(&e->files, 1);
+		return 0;
 	}
 	cp_diags_add(e->d, CP_DIAG_ERROR, err.path[0] ? err.path : dst, 0, 0, "%s",
 		     err.set ? err.msg : strerror(errno));

@@ -75,8 +75,11 @@ int cp_mkdirs_for(const char *path, cp_error *err)
 char *cp_tmp_name(const char *path)
 {
 	static atomic_uint counter;
+	static atomic_long pid; /* getpid once: a syscall per output file otherwise */
+	if (!atomic_load(&pid))
+		atomic_store(&pid, (long)getpid());
 	unsigned n = atomic_fetch_add(&counter, 1);
-	return cp_xasprintf("%s.tmp.%ld.%u", path, (long)getpid(), n);
+	return cp_xasprintf("%s.tmp.%ld.%u", path, atomic_load(&pid), n);
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -95,12 +98,14 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int open_tmp(const char *path, char **tmp, cp_error *err)
+int cp_create_tmp(const char *path, char **tmp, cp_error *err)
 {
-	if (cp_mkdirs_for(path, err))
-		return -1;
 	*tmp = cp_tmp_name(path);
 	int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* folders are made only when missing: a build writes thousands of files
+	 * into folders that exist, and a mkdir per level per file adds up */
+	if (fd < 0 && errno == ENOENT && cp_mkdirs_for(path, err) == 0)
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		cp_error_set(err, path, 0, 0, "cannot write: %s", strerror(errno));
 		free(*tmp);
@@ -128,7 +133,7 @@ static int finish_tmp(int fd, char *tmp, const char *path, int failed, cp_error 
 int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *err)
 {
 	char *tmp;
-	int fd = open_tmp(path, &tmp, err);
+	int fd = cp_create_tmp(path, &tmp, err);
 	if (fd < 0)
 		return CP_ERR_BUILD;
 	int failed = write_all(fd, data, len) != 0;
@@ -143,7 +148,7 @@ static int copy_chunk(void *ctx, const unsigned char *p, size_t n)
 int cp_copy_atomic(const char *src, const char *dst, cp_error *err)
 {
 	char *tmp;
-	int fd = open_tmp(dst, &tmp, err);
+	int fd = cp_create_tmp(dst, &tmp, err);
 	if (fd < 0)
 		return CP_ERR_BUILD;
 	cp_error rerr = {0};

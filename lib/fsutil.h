@@ -24,6 +24,9 @@ int cp_mkdirs_for(const char *path, cp_error *err);
 int cp_mkdirs(const char *dir, cp_error *err);
 /* A unique temporary name beside path. Newly allocated. */
 char *cp_tmp_name(const char *path);
+/* Opens a new temporary file beside path for writing (creating missing
+ * folders); *tmp gets its name.  Returns the descriptor, or -1 with err set. */
+int cp_create_tmp(const char *path, char **tmp, cp_error *err);
 /* Writes data to path through a temporary name and rename. */
 int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *err);
 /* Copies src to dst (streamed) through a temporary name and rename. */
