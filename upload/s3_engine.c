@@ -113,11 +113,19 @@ static s3_req *pop(s3_req **head, s3_req **tail)
 	return r;
 }
 
+static void hash_body(s3_req *r);
+
+/* Bodies up to this size are hashed on the submitting thread: handing a
+ * small file to a prep thread costs two wake-ups, more than its hashing. */
+#define S3_INLINE_HASH_MAX (256 * 1024)
+
 void s3_submit(s3_req *r)
 {
 	cp_s3 *s = r->s;
+	if (r->body_kind == S3_BODY_FILE && !r->sha256[0] && r->len <= S3_INLINE_HASH_MAX)
+		hash_body(r);
 	pthread_mutex_lock(&s->lock);
-	if (r->body_kind == S3_BODY_FILE && !r->sha256[0]) {
+	if (r->body_kind == S3_BODY_FILE && !r->sha256[0] && !r->prep_failed) {
 		push(&s->p_head, &s->p_tail, r);
 		pthread_cond_signal(&s->prep_cond);
 	} else {
