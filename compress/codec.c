@@ -73,18 +73,7 @@ static int sink_write(struct sink *s, const void *p, size_t n)
 		cp_buf_append(s->buf, p, n);
 		return 0;
 	}
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(s->fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return cp_write_all(s->fd, p, n);
 }
 
 /* One streaming encoder: init, feed chunks, finish. */

@@ -82,7 +82,7 @@ char *cp_tmp_name(const char *path)
 	return cp_xasprintf("%s.tmp.%ld.%u", path, atomic_load(&pid), n);
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int cp_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -136,13 +136,13 @@ int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *er
 	int fd = cp_create_tmp(path, &tmp, err);
 	if (fd < 0)
 		return CP_ERR_BUILD;
-	int failed = write_all(fd, data, len) != 0;
+	int failed = cp_write_all(fd, data, len) != 0;
 	return finish_tmp(fd, tmp, path, failed, err);
 }
 
 static int copy_chunk(void *ctx, const unsigned char *p, size_t n)
 {
-	return write_all(*(int *)ctx, p, n);
+	return cp_write_all(*(int *)ctx, p, n);
 }
 
 int cp_copy_atomic(const char *src, const char *dst, cp_error *err)

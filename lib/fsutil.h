@@ -27,6 +27,8 @@ char *cp_tmp_name(const char *path);
 /* Opens a new temporary file beside path for writing (creating missing
  * folders); *tmp gets its name.  Returns the descriptor, or -1 with err set. */
 int cp_create_tmp(const char *path, char **tmp, cp_error *err);
+/* write(2) until all of data is written (or an error, errno set: -1). */
+int cp_write_all(int fd, const void *data, size_t len);
 /* Writes data to path through a temporary name and rename. */
 int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *err);
 /* Copies src to dst (streamed) through a temporary name and rename. */

@@ -23,6 +23,28 @@
 
 #define CSS_LEX_BATCH 256 /* tokens lexed per refill, at least */
 
+/* The character that closes a block this token opens (the spec's "consume a
+ * simple block": only the mirror token closes it), or 0. */
+static inline char closer_of(cp_css_type ty)
+{
+	switch (ty) {
+	case CP_CSS_FUNCTION:
+	case CP_CSS_LPAREN:
+		return ')';
+	case CP_CSS_LBRACKET:
+		return ']';
+	case CP_CSS_LBRACE:
+		return '}';
+	default:
+		return 0;
+	}
+}
+
+static inline int is_closer(cp_css_type ty)
+{
+	return ty == CP_CSS_RPAREN || ty == CP_CSS_RBRACKET || ty == CP_CSS_RBRACE;
+}
+
 /* First token from i that has a type in stops at nesting depth 0.  Blocks
  * nest as the spec's "consume a simple block" does: only the mirror token
  * closes one, anything else inside is a plain token. */
@@ -36,29 +58,16 @@ size_t css_find_stop(cssmin *m, size_t i, unsigned stops)
 			return i;
 		if (depth == 0 && (stops & STOP(ty)))
 			return i;
-		char close = 0;
-		switch (ty) {
-		case CP_CSS_FUNCTION:
-		case CP_CSS_LPAREN:
-			close = ')';
-			break;
-		case CP_CSS_LBRACKET:
-			close = ']';
-			break;
-		case CP_CSS_LBRACE:
-			close = '}';
-			break;
-		case CP_CSS_RPAREN:
-		case CP_CSS_RBRACKET:
-		case CP_CSS_RBRACE:
+		if (is_closer(ty)) {
 			if (over)
 				over--;
 			else if (depth && stack[depth - 1] == m->s[m->t[i].start])
 				depth--;
 			continue;
-		default:
-			continue;
 		}
+		char close = closer_of(ty);
+		if (!close)
+			continue;
 		if (depth < sizeof stack)
 			stack[depth++] = close;
 		else
@@ -139,27 +148,15 @@ static int too_deep(cssmin *m, size_t i, size_t e)
 	char stack[WINDOW_DEPTH];
 	size_t depth = 0;
 	for (; i < e; i++) {
-		char close;
-		switch (m->t[i].type) {
-		case CP_CSS_FUNCTION:
-		case CP_CSS_LPAREN:
-			close = ')';
-			break;
-		case CP_CSS_LBRACKET:
-			close = ']';
-			break;
-		case CP_CSS_LBRACE:
-			close = '}';
-			break;
-		case CP_CSS_RPAREN:
-		case CP_CSS_RBRACKET:
-		case CP_CSS_RBRACE:
+		cp_css_type ty = m->t[i].type;
+		if (is_closer(ty)) {
 			if (depth && stack[depth - 1] == m->s[m->t[i].start])
 				depth--;
 			continue;
-		default:
-			continue;
 		}
+		char close = closer_of(ty);
+		if (!close)
+			continue;
 		if (depth == WINDOW_DEPTH)
 			return 1;
 		stack[depth++] = close;
