@@ -81,19 +81,25 @@ unit: $(UNIT_BIN)
 integration: build/cdnpipe
 	$(PYTHON) -m pytest -q tests/integration
 
+# A target's seeds are tests/fuzz/seeds/<target>/ plus the test fixtures of
+# its language (fuzz_css: tests/fixtures/css), so no fixture is kept twice.
+FUZZ_FIXTURES = fuzz_fixtures() { d=tests/fixtures/$${1\#fuzz_}; [ -d $$d ] && echo $$d || true; }
+
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n; done
+	@set -e; $(FUZZ_FIXTURES); for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus/$$n \
+			tests/fuzz/seeds/$$n $$(fuzz_fixtures $$n); done
 
 # A fixed seed and a fixed number of runs: the same inputs on every machine,
 # so `make check` fails only when the code does, never by the luck of a draw.
 fuzz-smoke: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/smoke/$$n; \
+	@set -e; $(FUZZ_FIXTURES); for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/smoke/$$n; \
 		echo "== fuzz $$n ($(FUZZ_SMOKE_RUNS) runs, seed 1)"; \
 		rm -f build/fuzz/smoke/$$n/*; \
 		$$f -seed=1 -runs=$(FUZZ_SMOKE_RUNS) -max_total_time=120 -max_len=65536 \
 			-print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
-			build/fuzz/smoke/$$n tests/fuzz/seeds/$$n >build/fuzz/$$n.log 2>&1 \
+			build/fuzz/smoke/$$n tests/fuzz/seeds/$$n $$(fuzz_fixtures $$n) \
+			>build/fuzz/$$n.log 2>&1 \
 			|| { tail -50 build/fuzz/$$n.log; exit 1; }; \
 		grep -E "stat::number_of_executed_units" build/fuzz/$$n.log || true; done
 
