@@ -17,22 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+#include "testutil.h"
 
 static int setup(void **st)
 {
 	(void)st;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_sync_state.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	return 0;
+	return test_tmpdir_make("test_sync_state");
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd);
+	return test_tmpdir_remove();
 }
 
 static void write_file(const char *path, const char *data, size_t n)
