@@ -370,8 +370,13 @@ def main():
         bench.start()
         clients = bench.available(want)
         for rep in range(repeat):
-            for c in clients:
+            # each rep starts with another client, so none always runs first
+            k = rep % len(clients) if clients else 0
+            for c in clients[k:] + clients[:k]:
                 say(f"  rep {rep + 1}: {c}")
+                # flush what the tree's writing or the previous client's
+                # uploads left dirty: no client pays another's writeback
+                os.sync()
                 bench.run_client(c, src, files, rep, nochange)
         if mode == "upload":
             targets = [("first upload <= 0.5x awscli wall", "first", "wall", 0.5),
