@@ -109,11 +109,16 @@ static void run_async(struct run *r)
 	struct slot *slots = cp_xmalloc((r->nidx + 1) * sizeof *slots);
 	/* enough queued to keep the engine busy, few enough to bound memory */
 	size_t bound = 4 * (size_t)(r->o->concurrency > 0 ? r->o->concurrency : 16) + 64;
+	/* refill in batches: once bound are queued, wait until half are done,
+	 * then queue that half again, so this thread wakes once per batch
+	 * rather than once per completion */
+	size_t low = bound / 2;
 	for (size_t k = 0; k < r->nidx; k++) {
 		slots[k] = (struct slot){r, &r->plan->v[r->idx[k]]};
 		cp_put_headers h;
 		item_headers(r, slots[k].it, &h);
-		r->t->ops->wait_below(r->t, bound);
+		if (k >= bound && (k - bound) % (bound - low) == 0)
+			r->t->ops->wait_below(r->t, low);
 		cp_plan_item *it = slots[k].it;
 		if (r->t->ops->put_async(r->t, it->key, it->local, &h,
 					 it->have_md5 ? it->md5 : NULL, async_done, &slots[k])) {

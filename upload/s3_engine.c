@@ -62,6 +62,8 @@ struct cp_s3 {
 	pthread_t prep[NPREP];
 	pthread_mutex_t lock;
 	pthread_cond_t idle_cond;
+	size_t waiters;	 /* threads in cp_s3_wait_below */
+	size_t wait_max; /* the largest n they wait to go below */
 	pthread_cond_t prep_cond;
 	s3_req *q_head, *q_tail; /* ready to send */
 	s3_req *p_head, *p_tail; /* waiting to be hashed */
@@ -146,7 +148,10 @@ void s3_op_end(cp_s3 *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->ops--;
-	pthread_cond_broadcast(&s->idle_cond);
+	/* wake waiters only when one of them can go on: a waiter for "fewer
+	 * than n" is not woken by every completion while ops stays >= n */
+	if (s->waiters && s->ops < s->wait_max)
+		pthread_cond_broadcast(&s->idle_cond);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -155,8 +160,14 @@ void cp_s3_wait_below(cp_s3 *s, size_t n)
 	if (n < 1)
 		n = 1;
 	pthread_mutex_lock(&s->lock);
-	while (s->ops >= n)
+	while (s->ops >= n) {
+		s->waiters++;
+		if (n > s->wait_max)
+			s->wait_max = n;
 		pthread_cond_wait(&s->idle_cond, &s->lock);
+		if (--s->waiters == 0)
+			s->wait_max = 0;
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
