@@ -371,15 +371,18 @@ def test_resume_after_kill(s3, s3_bucket, s3_check, cdnpipe_env, tmp_path):
     assert hashlib.md5(body).hexdigest() == file_md5(src / "big.bin")
 
 
-def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
+def killed_multipart_sync(s3, bucket, env, tmp_path):
+    """Starts syncing a 30 MiB file as 5 MiB parts, one at a time (each slowed
+    down at the proxy), and kills cdnpipe once two parts are in.  Returns the
+    source folder and the sync's arguments, for the run that follows."""
     src = tmp_path / "m"
     src.mkdir()
     big_file(src / "big.bin", 30)
-    args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
+    args = [src, f"s3://{bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
             "--concurrency", "1"]
     s3.proxy.inject("delay", op="UploadPart", delay=0.4)
     proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
-                            env=cdnpipe_env, stdout=subprocess.DEVNULL,
+                            env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while s3.proxy.count(op="UploadPart", status=200) < 2:
@@ -388,6 +391,11 @@ def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     s3.proxy.clear_faults()
+    return src, args
+
+
+def test_changed_file_aborts_old_upload(s3, s3_bucket, cdnpipe_env, tmp_path):
+    src, args = killed_multipart_sync(s3, s3_bucket, cdnpipe_env, tmp_path)
     with open(src / "big.bin", "r+b") as f:
         f.write(b"changed!")
     s3.reset()
@@ -503,22 +511,7 @@ def test_config_section(s3, s3_bucket, cdnpipe_env, tmp_path):
 
 def test_resume_of_forgotten_upload_starts_again(s3, s3_bucket, s3_check, cdnpipe_env,
                                                  tmp_path):
-    src = tmp_path / "m"
-    src.mkdir()
-    big_file(src / "big.bin", 30)
-    args = [src, f"s3://{s3_bucket}/r", "--multipart-threshold", "16M", "--part-size", "5M",
-            "--concurrency", "1"]
-    s3.proxy.inject("delay", op="UploadPart", delay=0.4)
-    proc = subprocess.Popen([BINARY, "sync", *map(str, args), "--no-progress"],
-                            env=cdnpipe_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while s3.proxy.count(op="UploadPart", status=200) < 2:
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    s3.proxy.clear_faults()
+    src, args = killed_multipart_sync(s3, s3_bucket, cdnpipe_env, tmp_path)
     # The journal names the upload; the server then forgets it (as after a
     # bucket lifecycle rule): the next run gets NoSuchUpload and starts over.
     jdir = os.path.join(cdnpipe_env["XDG_CACHE_HOME"], "cdnpipe", "journal")
