@@ -14,10 +14,16 @@ echo "== the bucket (what the CDN serves)"
 (cd "$out/bucket" && find . -type f | sort | sed 's|^\./|  |')
 echo
 echo "== staticfiles.json (what templates read)"
-/usr/bin/python3 -m json.tool "$out/bucket/staticfiles.json" 2>/dev/null || cat "$out/bucket/staticfiles.json"
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -m json.tool "$out/bucket/staticfiles.json"
+else
+	cat "$out/bucket/staticfiles.json"
+	echo
+fi
 echo
 echo "== css/site.css after fingerprinting"
-hashed=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["paths"]["css/site.css"])' "$out/bucket/staticfiles.json")
+# the manifest as Django writes it: "css/site.css": "css/site.<hash>.css"
+hashed=$(sed -n 's|.*"css/site.css": "\([^"]*\)".*|\1|p' "$out/bucket/staticfiles.json")
 cat "$out/bucket/$hashed"
 echo
 echo
