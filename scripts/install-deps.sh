@@ -25,6 +25,11 @@ missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# Debian's nodejs comes without npm (a package of its own); other builds of
+# Node carry it.  Ask for Debian's only where no npm is found.
+if [ "$level" != build ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
