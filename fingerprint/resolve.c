@@ -61,24 +61,13 @@ static int has_scheme(const char *u, size_t n)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* urllib.parse.unquote on bytes: %XX decoded, anything else kept. */
 static void unquote(char *s)
 {
 	char *o = s;
 	for (char *p = s; *p; p++) {
 		int a, b;
-		if (p[0] == '%' && (a = hexval(p[1])) >= 0 && (b = hexval(p[2])) >= 0) {
+		if (p[0] == '%' && (a = cp_hex_value(p[1])) >= 0 && (b = cp_hex_value(p[2])) >= 0) {
 			*o++ = (char)(a * 16 + b);
 			p += 2;
 		} else {

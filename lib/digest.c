@@ -54,6 +54,28 @@ void cp_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
+int cp_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cp_unhex(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = cp_hex_value(hex[2 * i]), lo = hi < 0 ? -1 : cp_hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
 void cp_base64(const unsigned char *in, size_t n, char *out)
 {
 	EVP_EncodeBlock((unsigned char *)out, in, (int)n);

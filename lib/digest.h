@@ -22,6 +22,10 @@ int cp_sha256_file(const char *path, uint64_t offset, uint64_t length, unsigned 
 		   cp_error *err);
 /* Lower-case hex; out must hold 2*n+1 bytes. */
 void cp_hex(const unsigned char *in, size_t n, char *out);
+/* Value of one hex digit (either case), or -1. */
+int cp_hex_value(int c);
+/* The inverse of cp_hex: 2*n hex digits into n bytes; 0, or -1 on a non-hex digit. */
+int cp_unhex(const char *hex, unsigned char *out, size_t n);
 /* Standard base64 with padding; out must hold 4*((n+2)/3)+1 bytes. */
 void cp_base64(const unsigned char *in, size_t n, char *out);
 

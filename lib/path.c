@@ -105,6 +105,20 @@ void cp_path_ext(const char *p, char *out, size_t outsz)
 	out[i] = 0;
 }
 
+int cp_path_is_safe_rel(const char *rel)
+{
+	if (!*rel || rel[0] == '/')
+		return 0;
+	for (const char *s = rel; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		s += n + (e ? 1 : 0);
+	}
+	return 1;
+}
+
 int cp_path_is_within(const char *path, const char *dir)
 {
 	size_t dl = strlen(dir);

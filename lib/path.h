@@ -26,6 +26,9 @@ const char *cp_path_base(const char *p);
 size_t cp_path_extpos(const char *p);
 /* Lower-cased extension without the dot into out ("" if none). */
 void cp_path_ext(const char *p, char *out, size_t outsz);
+/* 1 when rel can name a file below a folder: not empty, not absolute, no
+ * empty, "." or ".." segment (a bucket key that must not climb out). */
+int cp_path_is_safe_rel(const char *rel);
 /* 1 when path equals dir or lies below it (both absolute and normalised). */
 int cp_path_is_within(const char *path, const char *dir);
 /* Absolute, normalised form of a filesystem path (no symlink resolution). */

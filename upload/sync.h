@@ -128,13 +128,11 @@ int cp_journal_list(const char *cache_dir, char ***files, size_t *n);
 
 /* ---- multipart arithmetic ---------------------------------------------- */
 
-#define CP_MP_MAX_PARTS	   10000
-#define CP_MP_MIN_PART	   (5ull << 20)
-#define CP_MP_MAX_PART	   (5ull << 30)
 #define CP_COPY_MAX_SINGLE (5ull << 30) /* CopyObject's limit */
 
-/* Part size for an upload of size bytes: at least want (rounded up to 1 MiB,
- * at least 5 MiB), doubled until no more than 10,000 parts are needed. */
+/* Part size for an upload of size bytes: want rounded up to whole MiB, then
+ * the S3 client's rule (cp_s3_part_size: at least 5 MiB, doubled until no
+ * more than 10,000 parts are needed). */
 uint64_t cp_mp_part_size(uint64_t size, uint64_t want);
 /* Number of parts (at least 1). */
 unsigned cp_mp_part_count(uint64_t size, uint64_t part_size);

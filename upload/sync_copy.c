@@ -186,33 +186,12 @@ static int upload_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 
 /* ---- S3 -> local ------------------------------------------------------------ */
 
-/* A key a folder can hold: no empty, "." or ".." segment, no NUL. */
-static int safe_rel(const char *rel)
-{
-	if (!*rel || rel[0] == '/')
-		return 0;
-	for (const char *p = rel; *p;) {
-		const char *e = strchr(p, '/');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (!l || (l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		p += l + (e ? 1 : 0);
-	}
-	return 1;
-}
-
 /* Parses 32 hex digits. */
 static int unhex16(const char *h, unsigned char out[16])
 {
 	if (cp_etag_kind(h, NULL) != 1)
 		return -1;
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
+	return cp_unhex(h, out, 16);
 }
 
 /* GET into a temporary file beside the destination; checked against the
@@ -282,7 +261,7 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 {
 	const cp_sync_obj *s = &c->src.list.v[it->src];
-	if (!safe_rel(s->rel))
+	if (!cp_path_is_safe_rel(s->rel))
 		return cp_error_set(err, s->rel, 0, 0, "key cannot be a file name in a folder");
 	char *path = cp_path_join(c->dst.loc.root, s->rel);
 	char *key = cp_xasprintf("%s%s", c->src.loc.prefix, s->rel);

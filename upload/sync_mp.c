@@ -14,6 +14,7 @@
  * rounded up to a MiB.  Each candidate costs one read of the file, so at most
  * a few are tried; when none matches the key is copied (the safe answer).
  */
+#include "s3.h"
 #include "sync.h"
 
 #include <stdio.h>
@@ -24,14 +25,7 @@
 
 uint64_t cp_mp_part_size(uint64_t size, uint64_t want)
 {
-	uint64_t p = want ? (want + MiB - 1) / MiB * MiB : 8 * MiB;
-	if (p < CP_MP_MIN_PART)
-		p = CP_MP_MIN_PART;
-	while (p < CP_MP_MAX_PART && (size + p - 1) / p > CP_MP_MAX_PARTS)
-		p *= 2;
-	if (p > CP_MP_MAX_PART)
-		p = CP_MP_MAX_PART;
-	return p;
+	return cp_s3_part_size(size, want ? (want + MiB - 1) / MiB * MiB : 0);
 }
 
 unsigned cp_mp_part_count(uint64_t size, uint64_t part_size)
@@ -70,7 +64,7 @@ int cp_etag_kind(const char *etag, unsigned *nparts)
 			return 0;
 		v = v * 10 + (unsigned)(etag[i] - '0');
 	}
-	if (!v || v > CP_MP_MAX_PARTS)
+	if (!v || v > CP_S3_MAX_PARTS)
 		return 0;
 	if (nparts)
 		*nparts = v;

@@ -29,6 +29,7 @@
  * rewriting O(files) bytes per part.  Because the parts and their ETags are
  * all in the journal, resuming needs no ListParts (which s3rver lacks).
  */
+#include "s3.h"
 #include "sync.h"
 
 #include <dirent.h>
@@ -172,23 +173,13 @@ static void put_escaped(cp_buf *b, const char *s)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static char *unescape(const char *s, size_t n)
 {
 	char *o = cp_xmalloc(n + 1), *w = o;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*w++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && cp_hex_value(s[i + 1]) >= 0 &&
+		    cp_hex_value(s[i + 2]) >= 0) {
+			*w++ = (char)(cp_hex_value(s[i + 1]) * 16 + cp_hex_value(s[i + 2]));
 			i += 2;
 			continue;
 		}
@@ -196,17 +187,6 @@ static char *unescape(const char *s, size_t n)
 	}
 	*w = 0;
 	return o;
-}
-
-static int parse_hex16(const char *s, unsigned char out[16])
-{
-	for (int i = 0; i < 16; i++) {
-		int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi * 16 + lo);
-	}
-	return 0;
 }
 
 /* ---- state file ----------------------------------------------------------- */
@@ -235,7 +215,7 @@ static int parse_line(const char *p, const char *end, cp_state_ent *e)
 	if (*q != ' ')
 		return -1;
 	e->ino = strtoull(q + 1, &q, 10);
-	if (*q != ' ' || end - q < 34 || parse_hex16(q + 1, e->md5) || q[33] != ' ')
+	if (*q != ' ' || end - q < 34 || cp_unhex(q + 1, e->md5, 16) || q[33] != ' ')
 		return -1;
 	e->mp_part = strtoull(q + 34, &q, 10);
 	if (*q != ' ')
@@ -433,7 +413,7 @@ int cp_journal_load(cp_journal *j, const char *file)
 				  &j->part_size, &j->size, &j->mtime_ns, &j->ino) == 4) {
 			have_meta = 1;
 		} else if (sscanf(line, "part %u %71s", &num, etag) == 2 && num >= 1 &&
-			   num <= CP_MP_MAX_PARTS) {
+			   num <= CP_S3_MAX_PARTS) {
 			journal_push(j, num, etag);
 		}
 		free(line);

@@ -35,24 +35,9 @@ static struct file_target *ft(const cp_target *t)
 	return (struct file_target *)t;
 }
 
-/* A key may not climb out of the folder or name it: "", "/x", "a/../b". */
-static int key_ok(const char *key)
-{
-	if (!*key || key[0] == '/')
-		return 0;
-	for (const char *s = key; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		s += n + (e ? 1 : 0);
-	}
-	return 1;
-}
-
 static char *key_path(struct file_target *f, const char *key, cp_error *err)
 {
-	if (!key_ok(key)) {
+	if (!cp_path_is_safe_rel(key)) {
 		cp_error_set(err, key, 0, 0, "key cannot be stored in a folder");
 		return NULL;
 	}

@@ -207,6 +207,26 @@ static void test_mime(void **s)
 	assert_false(cp_mime_compressible("x.woff"));
 }
 
+static void test_hex_and_safe_rel(void **s)
+{
+	unsigned char md5[16], back[16];
+	char hex[33];
+	cp_md5("abc", 3, md5);
+	cp_hex(md5, 16, hex);
+	assert_int_equal(cp_unhex(hex, back, 16), 0);
+	assert_memory_equal(back, md5, 16);
+	assert_int_equal(cp_unhex("0G", back, 1), -1);
+	assert_int_equal(cp_hex_value('F'), 15);
+	assert_int_equal(cp_hex_value('g'), -1);
+	assert_true(cp_path_is_safe_rel("a/b.css"));
+	assert_true(cp_path_is_safe_rel("a/..b/.c"));
+	assert_false(cp_path_is_safe_rel(""));
+	assert_false(cp_path_is_safe_rel("/etc/passwd"));
+	assert_false(cp_path_is_safe_rel("a/../../b"));
+	assert_false(cp_path_is_safe_rel("a//b"));
+	assert_false(cp_path_is_safe_rel("./a"));
+}
+
 static void test_vlq(void **s)
 {
 	cp_buf b = CP_BUF_INIT;
@@ -242,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_buf_and_diags),
 	    cmocka_unit_test(test_mime),
 	    cmocka_unit_test(test_vlq),
+	    cmocka_unit_test(test_hex_and_safe_rel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
