@@ -220,12 +220,11 @@ static void emit_group(void *ctx, size_t g)
 	}
 }
 
-static struct emit *sort_ctx;
-
-static int content_key_cmp(const void *pa, const void *pb)
+static int content_key_cmp(const void *pa, const void *pb, void *ctx)
 {
-	const cp_asset *a = &sort_ctx->t->v[*(const size_t *)pa];
-	const cp_asset *b = &sort_ctx->t->v[*(const size_t *)pb];
+	const cp_assets *t = ctx;
+	const cp_asset *a = &t->v[*(const size_t *)pa];
+	const cp_asset *b = &t->v[*(const size_t *)pb];
 	int c = memcmp(a->md5, b->md5, 16);
 	if (c)
 		return c;
@@ -251,8 +250,7 @@ static void make_groups(struct emit *e)
 	e->order = cp_xmalloc((t->n + 1) * sizeof *e->order);
 	for (size_t i = 0; i < t->n; i++)
 		e->order[i] = i;
-	sort_ctx = e; /* qsort has no context argument; emit runs once at a time */
-	qsort(e->order, t->n, sizeof *e->order, content_key_cmp);
+	qsort_r(e->order, t->n, sizeof *e->order, content_key_cmp, (void *)t);
 	e->groups = cp_xmalloc((t->n + 1) * sizeof *e->groups);
 	for (size_t k = 0; k < t->n; k++) {
 		const cp_asset *a = &t->v[e->order[k]];
