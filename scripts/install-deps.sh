@@ -10,8 +10,8 @@ level=${1:-check}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs="gcc make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev libjansson-dev libinih-dev"
-check_pkgs="libcmocka-dev python3-pytest python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time"
-bench_pkgs="python3-whitenoise python3-brotli awscli s3cmd rclone"
+check_pkgs="libcmocka-dev python3-pytest python3-brotli python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time"
+bench_pkgs="python3-whitenoise awscli s3cmd rclone"
 
 pkgs=$build_pkgs
 case $level in
