@@ -107,7 +107,9 @@ void cp_path_ext(const char *p, char *out, size_t outsz)
 
 int cp_path_is_safe_rel(const char *rel)
 {
-	if (!*rel || rel[0] == '/')
+	size_t len = strlen(rel);
+	/* "a/" names a folder, not a file: writing it would fail half-way. */
+	if (!len || rel[0] == '/' || rel[len - 1] == '/')
 		return 0;
 	for (const char *s = rel; *s;) {
 		const char *e = strchr(s, '/');

@@ -27,7 +27,7 @@ size_t cp_path_extpos(const char *p);
 /* Lower-cased extension without the dot into out ("" if none). */
 void cp_path_ext(const char *p, char *out, size_t outsz);
 /* 1 when rel can name a file below a folder: not empty, not absolute, no
- * empty, "." or ".." segment (a bucket key that must not climb out). */
+ * empty, "." or ".." segment, no trailing "/" (a bucket key that must not climb out). */
 int cp_path_is_safe_rel(const char *rel);
 /* 1 when path equals dir or lies below it (both absolute and normalised). */
 int cp_path_is_within(const char *path, const char *dir);

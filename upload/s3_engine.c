@@ -608,6 +608,14 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	if (cc != CURLE_OK && !r->curl_msg[0])
 		snprintf(r->curl_msg, sizeof(r->curl_msg), "%s", curl_easy_strerror(cc));
 	char msg[512] = "";
+	if (r->expect_root && r->res.status == 200 &&
+	    !s3_xml_is_doc(r->resp.data ? r->resp.data : "", r->resp.len, r->expect_root) &&
+	    !s3_xml_error(r->resp.data ? r->resp.data : "", r->resp.len, r->res.code,
+			  sizeof(r->res.code), msg, sizeof(msg))) {
+		r->res.status = 502; /* a proxy's HTML page or a cut body: retried */
+		snprintf(r->res.code, sizeof(r->res.code), "InvalidResponse");
+		snprintf(msg, sizeof(msg), "a 200 whose body is not a %s document", r->expect_root);
+	}
 	if (r->res.status >= 300 || (r->error_in_200 && r->res.status == 200)) {
 		if (s3_xml_error(r->resp.data ? r->resp.data : "", r->resp.len, r->res.code,
 				 sizeof(r->res.code), msg, sizeof(msg)) &&

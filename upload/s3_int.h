@@ -63,7 +63,10 @@ struct s3_req {
 	cp_s3_done_fn done; /* the caller's callback, for simple operations */
 	void *done_ctx;
 	int error_in_200; /* CompleteMultipartUpload / copies: a 200 may carry <Error> */
-	int prep_failed;  /* hashing the body failed: res.err says why */
+	/* A 200 whose body is not this document ("ListBucketResult": a proxy's
+	 * HTML error page, a cut body) is a server fault: retried, then failed. */
+	const char *expect_root;
+	int prep_failed; /* hashing the body failed: res.err says why */
 
 	/* engine private */
 	unsigned attempts;
@@ -125,9 +128,15 @@ char *s3_xml_decode(const char *s, size_t n);
 /* Escapes & < > " ' for element text. */
 void s3_xml_escape(cp_buf *b, const char *s);
 
-/* ListObjectsV2 page: calls fn per <Contents>; fills *next_token (NULL if
- * not truncated).  Returns fn's non-zero value, or 0. */
-int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, char **next_token);
+/* 1 when xml holds a whole <root>...</root> document (both tags present). */
+int s3_xml_is_doc(const char *xml, size_t len, const char *root);
+/* ListObjectsV2 page: calls fn per <Contents>; fills *next_token (NULL when
+ * the page says it is the last).  Returns fn's non-zero value, 0, or
+ * CP_ERR_BUILD with err when the page cannot be trusted to be complete: not a
+ * whole ListBucketResult, no IsTruncated, truncated without a token, or a
+ * KeyCount that disagrees with the keys it holds. */
+int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, char **next_token,
+		     cp_error *err);
 /* S3 <Error>: code and message (strings into out buffers). */
 int s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz);
 /* Parses an ISO 8601 time ("2013-05-24T00:00:00.000Z"). 0 on failure. */

@@ -543,12 +543,44 @@ static int run_raw(s3_req *r, cp_buf *body, cp_error *err)
 	return rv;
 }
 
+/* A token seen before means the server is walking in a circle: without
+ * this check the listing never ends.  Tokens are remembered by hash (a
+ * million-page listing keeps 8 MB), compared in full with the previous one. */
+struct seen_tokens {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static uint64_t token_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int token_seen(struct seen_tokens *t, const char *token)
+{
+	uint64_t h = token_hash(token);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i] == h)
+			return 1;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->v = cp_xrealloc(t->v, t->cap * sizeof *t->v);
+	}
+	t->v[t->n++] = h;
+	return 0;
+}
+
 int cp_s3_list(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_list_fn fn, void *ctx,
 	       cp_error *err)
 {
 	char *token = NULL;
 	cp_buf body = CP_BUF_INIT;
 	char *pfx = cp_s3_uri_encode(prefix ? prefix : "", 0);
+	struct seen_tokens seen = {0};
+	unsigned page = 0;
 	int rc = 0;
 	do {
 		s3_req *r = s3_req_new(s, "GET", bucket, NULL);
@@ -560,14 +592,27 @@ int cp_s3_list(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_list_fn f
 		} else {
 			r->query = cp_xasprintf("list-type=2&prefix=%s", pfx);
 		}
+		r->error_in_200 = 1;
+		r->expect_root = "ListBucketResult";
 		free(token);
 		token = NULL;
-		rc = run_raw(r, &body, err);
-		if (rc)
-			break;
-		rc = s3_xml_list_page(body.data ? body.data : "", body.len, fn, ctx, &token);
+		page++;
+		cp_error perr = {0};
+		rc = run_raw(r, &body, &perr);
+		if (!rc)
+			rc = s3_xml_list_page(body.data ? body.data : "", body.len, fn, ctx, &token,
+					      &perr);
+		if (perr.set)
+			cp_error_set(err, "", 0, 0, "s3://%s/%s: page %u of the listing: %s",
+				     bucket, prefix ? prefix : "", page, perr.msg);
+		if (!rc && token && token_seen(&seen, token))
+			rc = cp_error_set(err, "", 0, 0,
+					  "s3://%s/%s: page %u of the listing repeats an earlier "
+					  "continuation token (the server is going in a circle)",
+					  bucket, prefix ? prefix : "", page);
 	} while (!rc && token);
 	free(token);
+	free(seen.v);
 	free(pfx);
 	cp_buf_free(&body);
 	return rc;

@@ -180,11 +180,39 @@ static void unquote(char *s)
 	}
 }
 
-int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, char **next_token)
+int s3_xml_is_doc(const char *xml, size_t len, const char *root)
 {
 	size_t pos = 0, a, e;
+	return s3_xml_next(xml, len, &pos, root, &a, &e);
+}
+
+/* An incomplete listing taken as complete is how a sync deletes what it
+ * should have kept, so a page is believed only when it says, in full, what
+ * it holds and whether more follows. */
+int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, char **next_token,
+		     cp_error *err)
+{
+	size_t pos = 0, a, e, nkeys = 0;
 	int rc = 0;
 	*next_token = NULL;
+	if (!s3_xml_is_doc(xml, len, "ListBucketResult"))
+		return cp_error_set(err, "", 0, 0,
+				    "listing page is not a whole ListBucketResult document");
+	char *trunc = s3_xml_get(xml, len, NULL, "IsTruncated");
+	int more = trunc && !strcmp(trunc, "true");
+	int known = trunc && (more || !strcmp(trunc, "false"));
+	free(trunc);
+	if (!known)
+		return cp_error_set(err, "", 0, 0,
+				    "listing page does not say whether it is the last "
+				    "(no IsTruncated)");
+	char *token = more ? s3_xml_get(xml, len, NULL, "NextContinuationToken") : NULL;
+	if (more && (!token || !token[0])) {
+		free(token);
+		return cp_error_set(err, "", 0, 0,
+				    "listing page is truncated but gives no "
+				    "NextContinuationToken");
+	}
 	while (!rc && s3_xml_next(xml, len, &pos, "Contents", &a, &e)) {
 		const char *c = xml + a;
 		size_t cl = e - a;
@@ -192,11 +220,15 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 		char *size = s3_xml_get(c, cl, NULL, "Size");
 		char *etag = s3_xml_get(c, cl, NULL, "ETag");
 		char *lm = s3_xml_get(c, cl, NULL, "LastModified");
-		if (key) {
+		nkeys++;
+		if (!key || !size)
+			rc = cp_error_set(err, "", 0, 0, "listing entry without %s",
+					  key ? "Size" : "Key");
+		if (!rc) {
 			if (etag)
 				unquote(etag);
-			cp_s3_object o = {key, size ? strtoull(size, NULL, 10) : 0,
-					  etag ? etag : "", lm ? s3_parse_iso8601(lm) : 0};
+			cp_s3_object o = {key, strtoull(size, NULL, 10), etag ? etag : "",
+					  lm ? s3_parse_iso8601(lm) : 0};
 			rc = fn(ctx, &o);
 		}
 		free(key);
@@ -204,14 +236,23 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 		free(etag);
 		free(lm);
 	}
+	/* KeyCount (optional) counts Contents and CommonPrefixes. */
+	char *kc = rc ? NULL : s3_xml_get(xml, len, NULL, "KeyCount");
+	if (kc) {
+		size_t prefixes = 0;
+		for (pos = 0; s3_xml_next(xml, len, &pos, "CommonPrefixes", &a, &e);)
+			prefixes++;
+		if (strtoull(kc, NULL, 10) != nkeys + prefixes)
+			rc = cp_error_set(err, "", 0, 0,
+					  "listing page says KeyCount %s but holds %zu keys", kc,
+					  nkeys + prefixes);
+		free(kc);
+	}
 	if (rc)
-		return rc;
-	/* IsTruncated and the token live outside the <Contents> run. */
-	char *trunc = s3_xml_get(xml, len, NULL, "IsTruncated");
-	if (trunc && strcmp(trunc, "true") == 0)
-		*next_token = s3_xml_get(xml, len, NULL, "NextContinuationToken");
-	free(trunc);
-	return 0;
+		free(token);
+	else
+		*next_token = token;
+	return rc;
 }
 
 int s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz)

@@ -24,7 +24,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	const char *x = (const char *)data;
 	int n = 0;
 	char *token = NULL;
-	s3_xml_list_page(x, size, count, &n, &token);
+	cp_error err = {0};
+	if (s3_xml_list_page(x, size, count, &n, &token, &err) && token)
+		abort(); /* a refused page never hands out a token */
 	free(token);
 	char code[64], msg[256];
 	s3_xml_error(x, size, code, sizeof(code), msg, sizeof(msg));

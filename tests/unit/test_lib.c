@@ -225,6 +225,8 @@ static void test_hex_and_safe_rel(void **s)
 	assert_false(cp_path_is_safe_rel("a/../../b"));
 	assert_false(cp_path_is_safe_rel("a//b"));
 	assert_false(cp_path_is_safe_rel("./a"));
+	assert_false(cp_path_is_safe_rel("a/"));
+	assert_false(cp_path_is_safe_rel("a/b/"));
 }
 
 static void test_vlq(void **s)

@@ -52,7 +52,7 @@ static void test_list_page(void **state)
 {
 	seen s = {0};
 	char *token = NULL;
-	assert_int_equal(s3_xml_list_page(page, strlen(page), collect, &s, &token), 0);
+	assert_int_equal(s3_xml_list_page(page, strlen(page), collect, &s, &token, NULL), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.keys[0], "static/a & b <c>.css");
 	assert_int_equal(s.sizes[0], 12);
@@ -72,30 +72,79 @@ static void test_list_stop_and_last_page(void **state)
 	seen s = {0};
 	s.stop_at = 1;
 	char *token = NULL;
-	assert_int_equal(s3_xml_list_page(page, strlen(page), collect, &s, &token), 7);
+	assert_int_equal(s3_xml_list_page(page, strlen(page), collect, &s, &token, NULL), 7);
 	assert_int_equal(s.n, 1);
 	const char *last = "<ListBucketResult><IsTruncated>false</IsTruncated>"
 			   "<Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>";
 	seen t = {0};
-	assert_int_equal(s3_xml_list_page(last, strlen(last), collect, &t, &token), 0);
+	assert_int_equal(s3_xml_list_page(last, strlen(last), collect, &t, &token, NULL), 0);
 	assert_int_equal(t.n, 1);
 	assert_null(token);
 }
 
 static void test_truncated_input_is_safe(void **state)
 {
-	/* every prefix of a page parses without reading past its end */
+	/* every prefix of a page parses without reading past its end, and is
+	 * refused: a cut page must never pass for a last one */
 	size_t n = strlen(page);
 	for (size_t i = 0; i < n; i++) {
 		char *cut = malloc(i ? i : 1);
 		memcpy(cut, page, i);
 		seen s = {0};
 		char *token = NULL;
-		s3_xml_list_page(cut, i, collect, &s, &token);
+		cp_error err = {0};
+		assert_int_equal(s3_xml_list_page(cut, i, collect, &s, &token, &err), CP_ERR_BUILD);
+		assert_true(err.set);
 		assert_true(s.n <= 3);
-		free(token);
+		assert_null(token);
 		free(cut);
 	}
+}
+
+/* Pages a proxy or a faulty server sends that look complete but are not. */
+static void test_incomplete_pages_refused(void **state)
+{
+	static const struct {
+		const char *xml, *why;
+	} bad[] = {
+	    {"<html><body>502 Bad Gateway</body></html>", "ListBucketResult"},
+	    {"<ListBucketResult><Contents><Key>k</Key><Size>1</Size></Contents>"
+	     "</ListBucketResult>",
+	     "IsTruncated"},
+	    {"<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>",
+	     "IsTruncated"},
+	    {"<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>k</Key>"
+	     "<Size>1</Size></Contents></ListBucketResult>",
+	     "NextContinuationToken"},
+	    {"<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>"
+	     "</NextContinuationToken></ListBucketResult>",
+	     "NextContinuationToken"},
+	    {"<ListBucketResult><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>"
+	     "<Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>",
+	     "KeyCount"},
+	    {"<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Size>1</Size>"
+	     "</Contents></ListBucketResult>",
+	     "Key"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		seen s = {0};
+		char *token = NULL;
+		cp_error err = {0};
+		assert_int_equal(
+		    s3_xml_list_page(bad[i].xml, strlen(bad[i].xml), collect, &s, &token, &err),
+		    CP_ERR_BUILD);
+		assert_null(token);
+		if (!strstr(err.msg, bad[i].why))
+			fail_msg("page %zu: '%s' does not name %s", i, err.msg, bad[i].why);
+	}
+	/* KeyCount counts common prefixes too */
+	const char *ok = "<ListBucketResult><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>"
+			 "<Contents><Key>k</Key><Size>1</Size></Contents>"
+			 "<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes></ListBucketResult>";
+	seen s = {0};
+	char *token = NULL;
+	assert_int_equal(s3_xml_list_page(ok, strlen(ok), collect, &s, &token, NULL), 0);
+	assert_int_equal(s.n, 1);
 }
 
 static void test_error(void **state)
@@ -145,6 +194,7 @@ int main(void)
 	    cmocka_unit_test(test_list_page),
 	    cmocka_unit_test(test_list_stop_and_last_page),
 	    cmocka_unit_test(test_truncated_input_is_safe),
+	    cmocka_unit_test(test_incomplete_pages_refused),
 	    cmocka_unit_test(test_error),
 	    cmocka_unit_test(test_escape_roundtrip),
 	    cmocka_unit_test(test_times),

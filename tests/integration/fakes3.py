@@ -1,0 +1,290 @@
+"""fakes3: a small S3 server on loopback that misbehaves on purpose.
+
+s3rver answers like a healthy server.  The answers that make a client lose
+data are the rare ones: a listing page that says it is truncated but gives no
+token, a proxy's HTML page with status 200, an <Error> inside a 200, a server
+that hands back the same continuation token forever, an SSE-KMS ETag that is
+not an MD5, a body cut half-way.  This server gives them on demand.
+
+    fake = FakeS3({"page_size": 10, "pages": {2: "no-token"}}).start()
+    fake.put("bkt", "m/a.txt", b"AAAA", meta={"mtime": "1700000000.000000000"})
+    run(["cdnpipe", "sync", "s3://bkt/m", dst], env=fake.env(tmp_path))
+    fake.count("ListObjectsV2"), fake.objects("bkt"), fake.stop()
+
+A scenario is data, so a new case costs a line:
+    page_size   keys per ListObjectsV2 page (default 1000)
+    pages       {page number (1-based): fault} for listings, where a fault is
+                "no-token"       IsTruncated true, no NextContinuationToken
+                "repeat-token"   the token of the page before (page 1: its own)
+                "no-truncated"   no IsTruncated element at all
+                "html"           200 with an HTML body (a proxy's 502 page)
+                "error-200"      200 with <Error><Code>InternalError</Code>...
+                "cut"            Content-Length of the whole page, half sent
+                "key-count"      KeyCount one more than the keys it holds
+    get         {key: "cut" | "html" | "wrong-bytes"} faults of GetObject
+    sse         "aws:kms": objects PUT or copied get a random 32-hex ETag and
+                x-amz-server-side-encryption: aws:kms (as AWS answers them)
+    delay       seconds to wait before every answer (slow server)
+
+It checks no signature (the SigV4 proxy in front of s3rver does that) and
+implements only what cdnpipe's sync and upload send: ListObjectsV2,
+Head/Get/Put/Delete/CopyObject, DeleteObjects.  Multipart requests get 501.
+Faults repeat on every attempt, so a client's retries cannot hide them.
+"""
+import hashlib
+import http.server
+import os
+import re
+import threading
+import time
+from email.utils import formatdate
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+class Obj:
+    def __init__(self, body, etag=None, meta=None, headers=None, mtime=None):
+        self.body = body
+        self.etag = etag or hashlib.md5(body).hexdigest()
+        self.meta = dict(meta or {})  # x-amz-meta-NAME -> value, by NAME
+        self.headers = dict(headers or {})  # content-type, sse, cache-control...
+        self.mtime = time.time() if mtime is None else mtime
+
+
+class FakeS3:
+    def __init__(self, scenario=None):
+        self.scenario = dict(scenario or {})
+        self.buckets = {}
+        self.log = []  # (op, method, bucket, key, status)
+        self.lock = threading.Lock()
+        self.server = None
+
+    # ---- set-up and reading back (no HTTP: the store itself)
+    def start(self):
+        handler = type("H", (_Handler,), {"fake": self})
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def put(self, bucket, key, body, **kw):
+        with self.lock:
+            self.buckets.setdefault(bucket, {})[key] = Obj(body, **kw)
+
+    def objects(self, bucket):
+        with self.lock:
+            return dict(self.buckets.get(bucket, {}))
+
+    def count(self, op=None):
+        with self.lock:
+            return sum(1 for e in self.log if op is None or e[0] == op)
+
+    def env(self, cache_dir, base=None):
+        """Environment for cdnpipe against this server, no host AWS_* leaking in."""
+        env = {k: v for k, v in (base or os.environ).items() if not k.startswith("AWS_")}
+        empty = os.path.join(str(cache_dir), "aws-empty")
+        open(empty, "a").close()
+        env.update({"AWS_ACCESS_KEY_ID": "FAKE", "AWS_SECRET_ACCESS_KEY": "FAKESECRET",
+                    "AWS_ENDPOINT_URL": self.url, "AWS_REGION": "us-east-1",
+                    "AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
+                    "AWS_EC2_METADATA_DISABLED": "true", "XDG_CACHE_HOME": str(cache_dir)})
+        return env
+
+
+def _list_xml(bucket, prefix, keys, objs, token, more, fault):
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="%s">' % NS,
+             "<Name>%s</Name><Prefix>%s</Prefix>" % (escape(bucket), escape(prefix))]
+    count = len(keys) + (1 if fault == "key-count" else 0)
+    parts.append("<KeyCount>%d</KeyCount><MaxKeys>1000</MaxKeys>" % count)
+    if fault != "no-truncated":
+        parts.append("<IsTruncated>%s</IsTruncated>" % ("true" if more else "false"))
+    for k in keys:
+        o = objs[k]
+        parts.append("<Contents><Key>%s</Key><LastModified>%s</LastModified>"
+                     "<ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
+                     "<StorageClass>STANDARD</StorageClass></Contents>"
+                     % (escape(k), time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(o.mtime)),
+                        o.etag, len(o.body)))
+    if more and fault != "no-token":
+        parts.append("<NextContinuationToken>%s</NextContinuationToken>" % token)
+    parts.append("</ListBucketResult>")
+    return "".join(parts).encode()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake = None
+
+    def log_message(self, *a):
+        pass
+
+    # ---- plumbing
+    def _parse(self):
+        u = urlsplit(self.path)
+        path = unquote(u.path)
+        bucket, _, key = path.lstrip("/").partition("/")
+        q = {k: v[0] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
+        return bucket, key, q
+
+    def _body_in(self):
+        n = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _send(self, op, status, body=b"", headers=None, cut=False):
+        f = self.fake
+        delay = f.scenario.get("delay")
+        if delay:
+            time.sleep(delay)
+        with f.lock:
+            f.log.append((op, self.command, self.bucket, self.key, status))
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        if cut:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body[: len(body) // 2] if cut else body)
+        if cut:
+            self.wfile.flush()
+            self.close_connection = True
+
+    def _error(self, op, status, code, msg=""):
+        body = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code>'
+                "<Message>%s</Message></Error>" % (code, escape(msg))).encode()
+        self._send(op, status, body, {"Content-Type": "application/xml"})
+
+    def _obj_headers(self, o):
+        h = {"ETag": '"%s"' % o.etag, "Last-Modified": formatdate(o.mtime, usegmt=True),
+             "Content-Type": o.headers.get("content-type", "application/octet-stream")}
+        for k, v in o.headers.items():
+            if k != "content-type":
+                h[k] = v
+        for k, v in o.meta.items():
+            h["x-amz-meta-" + k] = v
+        return h
+
+    def _new_obj(self, body, src=None):
+        """An object as a PUT or copy stores it, with the request's headers."""
+        sse = self.fake.scenario.get("sse")
+        directive = self.headers.get("x-amz-metadata-directive", "COPY").upper()
+        if src is not None and directive == "COPY":
+            meta, headers = dict(src.meta), dict(src.headers)
+        else:
+            meta = {k[11:]: v for k, v in self.headers.items() if k.lower().startswith("x-amz-meta-")}
+            headers = {k.lower(): v for k, v in self.headers.items()
+                       if k.lower() in ("content-type", "cache-control", "content-encoding")}
+        etag = None
+        if sse == "aws:kms":
+            headers["x-amz-server-side-encryption"] = "aws:kms"
+            etag = os.urandom(16).hex()
+        return Obj(body, etag=etag, meta=meta, headers=headers)
+
+    # ---- operations
+    def do_GET(self):
+        self.bucket, self.key, q = self._parse()
+        if not self.key:
+            return self._list(q)
+        o = self.fake.objects(self.bucket).get(self.key)
+        if o is None:
+            return self._error("GetObject", 404, "NoSuchKey")
+        fault = self.fake.scenario.get("get", {}).get(self.key)
+        if fault == "html":
+            return self._send("GetObject", 200, b"<html>oops</html>", {"Content-Type": "text/html"})
+        body = o.body if fault != "wrong-bytes" else bytes(len(o.body))
+        self._send("GetObject", 200, body, self._obj_headers(o), cut=fault == "cut")
+
+    def do_HEAD(self):
+        self.bucket, self.key, q = self._parse()
+        o = self.fake.objects(self.bucket).get(self.key)
+        if o is None:
+            return self._send("HeadObject", 404)
+        h = self._obj_headers(o)
+        self.send_response(200)
+        for k, v in h.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(o.body)))
+        self.end_headers()
+        with self.fake.lock:
+            self.fake.log.append(("HeadObject", "HEAD", self.bucket, self.key, 200))
+
+    def _list(self, q):
+        f = self.fake
+        page_size = int(f.scenario.get("page_size", 1000))
+        prefix = q.get("prefix", "")
+        objs = f.objects(self.bucket)
+        keys = sorted(k for k in objs if k.startswith(prefix))
+        start = int(q.get("continuation-token", "p0")[1:] or 0)
+        page = start // page_size + 1
+        chunk = keys[start:start + page_size]
+        more = start + page_size < len(keys)
+        token = "p%d" % (start + page_size)
+        fault = f.scenario.get("pages", {}).get(page)
+        if fault == "repeat-token":
+            token = "p%d" % max(start - page_size, 0) if page > 1 else "p0"
+        if fault == "html":
+            return self._send("ListObjectsV2", 200, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                              {"Content-Type": "text/html"})
+        if fault == "error-200":
+            return self._error_200("ListObjectsV2")
+        body = _list_xml(self.bucket, prefix, chunk, objs, token, more or fault in ("repeat-token", "no-token"), fault)
+        self._send("ListObjectsV2", 200, body, {"Content-Type": "application/xml"}, cut=fault == "cut")
+
+    def _error_200(self, op):
+        body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+                b"<Message>We encountered an internal error. Please try again.</Message></Error>")
+        self._send(op, 200, body, {"Content-Type": "application/xml"})
+
+    def do_PUT(self):
+        self.bucket, self.key, q = self._parse()
+        body = self._body_in()
+        if "uploadId" in q:
+            return self._error("UploadPart", 501, "NotImplemented")
+        src = self.headers.get("x-amz-copy-source")
+        if src:
+            sb, _, sk = unquote(src).lstrip("/").partition("/")
+            so = self.fake.objects(sb).get(sk)
+            if so is None:
+                return self._error("CopyObject", 404, "NoSuchKey")
+            o = self._new_obj(so.body, src=so)
+            self.fake.put(self.bucket, self.key, o.body, etag=o.etag, meta=o.meta, headers=o.headers)
+            xml = ('<CopyObjectResult><ETag>"%s"</ETag><LastModified>%s</LastModified>'
+                   "</CopyObjectResult>" % (o.etag, time.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+            return self._send("CopyObject", 200, xml.encode(), {"Content-Type": "application/xml"})
+        o = self._new_obj(body)
+        self.fake.put(self.bucket, self.key, body, etag=o.etag, meta=o.meta, headers=o.headers)
+        self._send("PutObject", 200, b"", {"ETag": '"%s"' % o.etag})
+
+    def do_POST(self):
+        self.bucket, self.key, q = self._parse()
+        body = self._body_in()
+        if "delete" not in q:
+            return self._error("Multipart", 501, "NotImplemented")
+        keys = [k.decode() for k in re.findall(rb"<Key>(.*?)</Key>", body, re.S)]
+        with self.fake.lock:
+            b = self.fake.buckets.setdefault(self.bucket, {})
+            for k in keys:
+                b.pop(_xml_unescape(k), None)
+        self._send("DeleteObjects", 200, b'<DeleteResult xmlns="%s"></DeleteResult>' % NS.encode(),
+                   {"Content-Type": "application/xml"})
+
+    def do_DELETE(self):
+        self.bucket, self.key, q = self._parse()
+        with self.fake.lock:
+            self.fake.buckets.get(self.bucket, {}).pop(self.key, None)
+        self._send("DeleteObject", 204)
+
+
+def _xml_unescape(s):
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))

@@ -1,0 +1,127 @@
+"""sync and upload against a server that misbehaves on purpose (fakes3.py).
+
+Each test is one answer a real server gives rarely: the property checked is
+always what the user's data looks like afterwards (files still on disk, bytes
+in the bucket), read back without cdnpipe.
+"""
+import hashlib
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import BINARY
+from fakes3 import FakeS3
+
+
+def run(env, *args, timeout=60):
+    return subprocess.run([BINARY, *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def write(root, rel, data, mtime=None):
+    p = os.path.join(str(root), rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data)
+    if mtime is not None:
+        os.utime(p, (mtime, mtime))
+    return p
+
+
+def files(root):
+    out = {}
+    for d, _, names in os.walk(str(root)):
+        for n in names:
+            p = os.path.join(d, n)
+            out[os.path.relpath(p, str(root))] = open(p, "rb").read()
+    return out
+
+
+@pytest.fixture
+def fake():
+    servers = []
+
+    def start(scenario=None):
+        f = FakeS3(scenario).start()
+        servers.append(f)
+        return f
+
+    yield start
+    for f in servers:
+        f.stop()
+
+
+def media(fake_s3, dst, n=14):
+    """n objects under bkt/m/ and the same n files in dst."""
+    for i in range(n):
+        body = b"file %d\n" % i
+        fake_s3.put("bkt", "m/f%02d.txt" % i, body)
+        write(dst, "f%02d.txt" % i, body)
+
+
+# ---- 1. an incomplete listing is never taken as complete
+
+@pytest.mark.parametrize("page", [1, 2])
+@pytest.mark.parametrize("fault", ["no-token", "html", "error-200", "cut", "no-truncated",
+                                   "key-count"])
+def test_bad_listing_page_deletes_nothing(fake, tmp_path, fault, page):
+    f = fake({"page_size": 10, "pages": {page: fault}})
+    dst = tmp_path / "dst"
+    media(f, dst)
+    before = files(dst)
+    # --force: not even an operator's override may delete on a broken listing
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--force", "--retries", "1",
+            "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert files(dst) == before
+    assert "listing" in p.stderr or "ListBucketResult" in p.stderr or "InternalError" in p.stderr, p.stderr
+    assert "page %d" % page in p.stderr or fault in ("html", "error-200", "cut"), p.stderr
+
+
+def test_bad_listing_page_deletes_nothing_remote(fake, tmp_path):
+    """local -> S3 --delete: a bad destination page must not delete objects either."""
+    f = fake({"page_size": 10, "pages": {2: "no-token"}})
+    src = tmp_path / "src"
+    media(f, src)
+    os.remove(src / "f13.txt")
+    p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--delete", "--force", "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert len(f.objects("bkt")) == 14
+    assert f.count("DeleteObjects") == 0
+
+
+def test_repeated_token_fails_fast(fake, tmp_path):
+    f = fake({"page_size": 10, "pages": {2: "repeat-token"}})
+    dst = tmp_path / "dst"
+    media(f, dst, n=30)
+    t0 = time.monotonic()
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--no-progress", timeout=20)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert time.monotonic() - t0 < 10
+    assert "continuation token" in p.stderr
+    assert f.count("ListObjectsV2") <= 3
+    assert len(files(dst)) == 30
+
+
+def test_good_paged_listing_still_works(fake, tmp_path):
+    """The checks must not refuse a healthy paged listing (the control case)."""
+    f = fake({"page_size": 10})
+    dst = tmp_path / "dst"
+    media(f, dst, n=25)
+    write(dst, "stale.txt", b"old")
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert f.count("ListObjectsV2") == 3
+    assert "stale.txt" not in files(dst) and len(files(dst)) == 25
+
+
+def test_upload_refuses_bad_listing(fake, tmp_path):
+    """upload lists the target too: a broken listing must fail, not re-send or skip."""
+    f = fake({"page_size": 2, "pages": {1: "html"}})
+    dist = tmp_path / "dist"
+    write(dist, "a.txt", b"a")
+    p = run(f.env(tmp_path), "upload", dist, "s3://bkt/p", "--retries", "1")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert f.count("PutObject") == 0
