@@ -250,8 +250,10 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 		       int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
 		       cp_diags *diags, cp_error *err);
 void cp_sync_plan_free(cp_sync_plan *p);
-/* Refuses the deletes when they break a guard (with --force: never). */
-int cp_sync_delete_guard(size_t ndelete, size_t ndest, uint64_t max_delete, int force,
+/* Refuses ndelete deletes out of the nscope destination objects in scope
+ * when they break a guard: more than --max-delete, or more than half (with
+ * --force: never). */
+int cp_sync_delete_guard(size_t ndelete, size_t nscope, uint64_t max_delete, int force,
 			 cp_error *err);
 /* 1 when key lies within prefix (prefix "" or ending in '/'). */
 int cp_sync_key_within(const char *key, const char *prefix);

@@ -30,7 +30,8 @@
  * Filters and shards apply to both sides: an excluded key is neither copied
  * nor deleted, and shard i of n plans only the keys whose hash falls in it,
  * deletes included, so n machines running the n shards together do exactly
- * what one run would.
+ * what one run would.  The delete guards count the objects in scope (those
+ * the filters let through), over the whole job and over this shard.
  */
 #include "sync.h"
 
@@ -103,7 +104,7 @@ int cp_sync_parse_shard(const char *s, unsigned *i, unsigned *n)
 	return 0;
 }
 
-int cp_sync_delete_guard(size_t ndelete, size_t ndest, uint64_t max_delete, int force,
+int cp_sync_delete_guard(size_t ndelete, size_t nscope, uint64_t max_delete, int force,
 			 cp_error *err)
 {
 	if (force || !ndelete)
@@ -113,11 +114,12 @@ int cp_sync_delete_guard(size_t ndelete, size_t ndest, uint64_t max_delete, int 
 				    "refusing to delete %zu objects (more than --max-delete %llu); "
 				    "check the source, or raise --max-delete / give --force",
 				    ndelete, (unsigned long long)max_delete);
-	if (ndelete * 2 > ndest)
-		return cp_error_set(err, "", 0, 0,
-				    "refusing to delete %zu of the %zu objects at the destination "
-				    "(more than half); check the source, or give --force",
-				    ndelete, ndest);
+	if (ndelete * 2 > nscope)
+		return cp_error_set(
+		    err, "", 0, 0,
+		    "refusing to delete %zu of the %zu objects in scope at the destination "
+		    "(more than half); check the source, or give --force",
+		    ndelete, nscope);
 	return 0;
 }
 
@@ -426,17 +428,30 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 	plan->hashed = p.hashed;
 	free(p.todo);
 
-	size_t ndel = 0;
+	/* The guards count what is in scope: the destination objects the filters
+	 * let through.  They judge the whole job first (every shard sees both full
+	 * listings, so all n shards count the same deletes against the same scope
+	 * and refuse together, whenever one unsharded run would), then this
+	 * shard's part alone. */
+	size_t job_del = 0, job_scope = 0, shard_scope = 0;
 	if (o->do_delete) {
 		for (size_t i = 0; i < dst->n; i++) {
+			const char *rel = dst->v[i].rel;
+			if (o->filter && !cp_filter_pass(o->filter, rel))
+				continue;
+			int mine = cp_sync_in_shard(rel, o->shard_i, o->shard_n);
+			job_scope++;
+			shard_scope += mine;
 			size_t k;
-			if (cp_strmap_get(&smap, dst->v[i].rel, &k) || !wanted(o, dst->v[i].rel))
+			if (cp_strmap_get(&smap, rel, &k))
+				continue;
+			job_del++;
+			if (!mine)
 				continue;
 			cp_sync_item *it = plan_push(plan);
 			it->action = CP_SYNC_DELETE;
 			it->dst = i;
 			it->why = "not in source";
-			ndel++;
 		}
 	}
 	cp_strmap_free(&dmap);
@@ -452,7 +467,18 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 			plan->ndelete++;
 		}
 	}
-	if (o->do_delete && cp_sync_delete_guard(ndel, dst->n, o->max_delete, o->force, err))
+	if (o->do_delete &&
+	    cp_sync_delete_guard(job_del, job_scope, o->max_delete, o->force, err)) {
+		size_t len = strlen(err->msg);
+		if (o->shard_n > 1 && len < sizeof err->msg)
+			snprintf(err->msg + len, sizeof err->msg - len,
+				 " (counted over all %u shards; this shard's part: %zu)",
+				 o->shard_n, plan->ndelete);
+		return CP_ERR_BUILD;
+	}
+	/* And this shard's own part, so no run deletes most of what it covers. */
+	if (o->do_delete && o->shard_n > 1 &&
+	    cp_sync_delete_guard(plan->ndelete, shard_scope, 0, o->force, err))
 		return CP_ERR_BUILD;
 	return 0;
 }

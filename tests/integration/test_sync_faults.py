@@ -125,3 +125,38 @@ def test_upload_refuses_bad_listing(fake, tmp_path):
     p = run(f.env(tmp_path), "upload", dist, "s3://bkt/p", "--retries", "1")
     assert p.returncode == 1, (p.stdout, p.stderr)
     assert f.count("PutObject") == 0
+
+
+# ---- 2. the delete guards count what is in scope, whichever shard runs
+
+@pytest.mark.parametrize("shard", ["1/3", "2/3", "3/3"])
+def test_shard_of_an_emptied_source_deletes_nothing(fake, tmp_path, shard):
+    f = fake()
+    for i in range(60):
+        f.put("bkt", "big/o%03d.bin" % i, b"%d" % i)
+    empty = tmp_path / "emptysrc"
+    empty.mkdir()
+    for extra in ([], ["--dry-run"]):
+        p = run(f.env(tmp_path), "sync", empty, "s3://bkt/big", "--delete", "--shard", shard,
+                "--no-progress", *extra)
+        assert p.returncode == 1, (p.stdout, p.stderr)
+        assert "more than half" in p.stderr and "3 shards" in p.stderr, p.stderr
+    assert len(f.objects("bkt")) == 60
+    assert f.count("DeleteObjects") == 0 and f.count("DeleteObject") == 0
+
+
+def test_filter_scope_guards_the_deletes(fake, tmp_path):
+    """A filter that selects 5 of 105 objects, all missing from the source:
+    deleting all 5 is 'more than half' of what the job covers."""
+    f = fake()
+    src = tmp_path / "src"
+    for i in range(100):
+        f.put("bkt", "m/doc/%03d.txt" % i, b"d%d" % i)
+        write(src, "doc/%03d.txt" % i, b"d%d" % i)
+    for i in range(5):
+        f.put("bkt", "m/img/%d.png" % i, b"i%d" % i)
+    p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--delete", "--include", "img/*",
+            "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "5 of the 5 objects in scope" in p.stderr, p.stderr
+    assert len(f.objects("bkt")) == 105

@@ -384,6 +384,68 @@ static void test_shards(void **st)
 	cp_sync_list_free(&dst);
 }
 
+/* The guards count what is in scope: the destination objects the filters let
+ * through, and the deletes of the whole job, whichever shard this run is. */
+static void test_guard_scope(void **st)
+{
+	(void)st;
+	cp_sync_list src = {0}, dst = {0}, empty = {0};
+	for (int k = 0; k < 300; k++) {
+		char key[32];
+		snprintf(key, sizeof key, "m/%d.jpg", k);
+		remote(&dst, key, key, 0);
+		if (k < 200)
+			remote(&src, key, key, 0);
+	}
+	for (int k = 0; k < 10; k++) {
+		char key[32];
+		snprintf(key, sizeof key, "img/%d.png", k);
+		remote(&dst, key, key, 0);
+	}
+	cp_sync_plan p;
+	cp_error err = {0};
+	/* An empty source under --shard: every shard refuses, none deletes its
+	 * third (the 2,500-object case of issue 9, scaled down). */
+	for (unsigned s = 1; s <= 3; s++) {
+		cp_sync_plan_opts o = {.jobs = 1, .shard_i = s, .shard_n = 3, .do_delete = 1};
+		memset(&err, 0, sizeof err);
+		assert_int_equal(cp_sync_plan_build(&empty, 0, &dst, 0, &o, &p, NULL, &err),
+				 CP_ERR_BUILD);
+		assert_non_null(strstr(err.msg, "more than half"));
+		assert_non_null(strstr(err.msg, "all 3 shards"));
+		cp_sync_plan_free(&p);
+	}
+	/* --max-delete counts the job: 110 deletes in all, about 37 per shard. */
+	for (unsigned s = 1; s <= 3; s++) {
+		cp_sync_plan_opts o = {
+		    .jobs = 1, .shard_i = s, .shard_n = 3, .do_delete = 1, .max_delete = 50};
+		memset(&err, 0, sizeof err);
+		assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err),
+				 CP_ERR_BUILD);
+		assert_true(p.ndelete < 50);
+		assert_non_null(strstr(err.msg, "--max-delete"));
+		cp_sync_plan_free(&p);
+	}
+	/* The same job unsharded and under the limit is allowed: 110 of 310. */
+	cp_sync_plan_opts o = {.jobs = 1, .do_delete = 1, .max_delete = 200};
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
+	assert_int_equal(p.ndelete, 110);
+	cp_sync_plan_free(&p);
+	/* A filter narrows the scope: all 10 img/ objects go, which is more
+	 * than half of what the filter lets through, however big the bucket. */
+	cp_filter f = {0};
+	cp_filter_add(&f, 0, "img/*");
+	o.filter = &f;
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), CP_ERR_BUILD);
+	assert_non_null(strstr(err.msg, "10 of the 10 objects in scope"));
+	cp_sync_plan_free(&p);
+	cp_filter_free(&f);
+	cp_sync_list_free(&src);
+	cp_sync_list_free(&dst);
+}
+
 static void test_strmap(void **st)
 {
 	(void)st;
@@ -418,6 +480,7 @@ int main(void)
 	    cmocka_unit_test(test_s3_to_local_and_s3),
 	    cmocka_unit_test(test_delete_and_filters),
 	    cmocka_unit_test(test_guard_edges),
+	    cmocka_unit_test(test_guard_scope),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_strmap),
 	};
