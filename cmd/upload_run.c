@@ -226,7 +226,11 @@ static int run_job(const struct cp_upload_config *c, const cp_plan_opts *po, con
 	    .retries = (int)c->retries,
 	    .multipart_threshold = c->multipart_threshold,
 	};
-	int rc = cp_dist_scan(dist, &files, &nfiles, err);
+	cp_diags d;
+	cp_diags_init(&d);
+	int rc = cp_dist_scan(dist, &files, &nfiles, &d, err);
+	cp_report_diags(&d); /* dangling links, skipped */
+	cp_diags_free(&d);
 	if (!rc)
 		rc = cp_target_open(target, &s3, &t, err);
 	if (!rc)

@@ -125,8 +125,10 @@ int cp_collect(const cp_collect_opts *o, cp_assets *t, cp_diags *d, cp_error *er
 	char **real = cp_xcalloc(o->nroots + 1, sizeof *real);
 	cp_walk_list *lists = cp_xcalloc(o->nroots, sizeof *lists);
 	int rc = check_roots(o, real, err);
-	cp_walk_opts wo = {
-	    .dotfiles = o->dotfiles, .filter = o->filter, .confine = (const char *const *)real};
+	cp_walk_opts wo = {.dotfiles = o->dotfiles,
+			   .filter = o->filter,
+			   .confine = (const char *const *)real,
+			   .diags = d};
 	size_t total = 0;
 	for (size_t i = 0; i < o->nroots && !rc; i++) {
 		rc = cp_walk(o->roots[i], &wo, &lists[i], err);

@@ -82,6 +82,25 @@ char *cp_tmp_name(const char *path)
 	return cp_xasprintf("%s.tmp.%ld.%u", path, atomic_load(&pid), n);
 }
 
+int cp_is_tmp_name(const char *rel)
+{
+	for (const char *t = strstr(rel, ".tmp."); t; t = strstr(t + 1, ".tmp.")) {
+		const char *s = t + 5;
+		int dots = 0, digits = 0;
+		for (; *s; s++) {
+			if (*s >= '0' && *s <= '9')
+				digits++;
+			else if (*s == '.' && digits)
+				dots++, digits = 0;
+			else
+				break;
+		}
+		if (!*s && dots == 1 && digits)
+			return 1;
+	}
+	return 0;
+}
+
 int cp_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

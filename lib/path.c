@@ -5,8 +5,11 @@
 #include "buf.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *cp_path_join(const char *dir, const char *rel)
@@ -129,6 +132,30 @@ int cp_path_is_within(const char *path, const char *dir)
 	if (strncmp(path, dir, dl) != 0)
 		return 0;
 	return path[dl] == 0 || path[dl] == '/' || (dl == 1 && dir[0] == '/');
+}
+
+int cp_path_parent_within_real(const char *path, const char *real_root)
+{
+	char *d = cp_xstrdup(path);
+	int ok = 0;
+	for (;;) {
+		char *slash = strrchr(d, '/');
+		if (slash)
+			slash[slash == d] = 0;	     /* keep "/" itself */
+		const char *probe = slash ? d : "."; /* a bare name: the current folder */
+		char real[PATH_MAX];
+		if (realpath(probe, real)) {
+			ok = cp_path_is_within(real, real_root);
+			break;
+		}
+		/* Missing parts are made as real folders later; a dangling link
+		 * in the way is not (ENOENT from realpath, but lstat finds it). */
+		struct stat lst;
+		if (errno != ENOENT || !slash || !lstat(d, &lst) || !strcmp(d, "/"))
+			break;
+	}
+	free(d);
+	return ok;
 }
 
 char *cp_path_absolute(const char *p)

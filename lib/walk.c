@@ -1,5 +1,6 @@
 /*
- * walk.c - recursive listing with symlink-loop detection; see walk.h.
+ * walk.c - recursive listing with symlink-loop detection and confinement;
+ * see walk.h.
  */
 #include "walk.h"
 #include "buf.h"
@@ -19,6 +20,7 @@ struct frame {
 
 struct walker {
 	const cp_walk_opts *o;
+	const char *const *confine; /* the options' roots, or the root's real path */
 	cp_walk_list *out;
 	cp_error *err;
 	struct frame *stack;
@@ -27,12 +29,10 @@ struct walker {
 
 static int confined(struct walker *w, const char *path)
 {
-	if (!w->o->confine)
-		return 1;
 	char real[PATH_MAX];
 	if (!realpath(path, real))
-		return 1; /* reported when it is opened */
-	for (const char *const *r = w->o->confine; *r; r++)
+		return 0; /* it went away, or a part of it is unreadable: not followed */
+	for (const char *const *r = w->confine; *r; r++)
 		if (cp_path_is_within(real, *r))
 			return 1;
 	return 0;
@@ -61,14 +61,21 @@ static int visit(struct walker *w, const char *path, const char *rel, int is_lin
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		if (is_link && errno == ENOENT)
-			return cp_error_set(w->err, path, 0, 0, "broken symlink");
+		if (is_link && errno == ENOENT) {
+			if (w->o->diags)
+				cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
+					     "dangling symlink: skipped");
+			return 0;
+		}
 		if (errno == ELOOP)
 			return cp_error_set(w->err, path, 0, 0, "symlink loop");
 		return cp_error_set(w->err, path, 0, 0, "cannot stat: %s", strerror(errno));
 	}
 	if (is_link && !confined(w, path))
-		return cp_error_set(w->err, path, 0, 0, "symlink leads outside every source root");
+		return cp_error_set(w->err, path, 0, 0, "%s",
+				    w->o->confine ? "symlink leads outside every source root"
+						  : "symlink leads outside the folder; links must "
+						    "stay within it");
 	if (S_ISDIR(st.st_mode)) {
 		for (size_t i = 0; i < w->depth; i++)
 			if (w->stack[i].dev == st.st_dev && w->stack[i].ino == st.st_ino)
@@ -138,6 +145,11 @@ int cp_walk(const char *root, const cp_walk_opts *opts, cp_walk_list *out, cp_er
 		return cp_error_set(err, root, 0, 0, "%s", strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return cp_error_set(err, root, 0, 0, "not a folder");
+	char real[PATH_MAX];
+	const char *own[] = {real, NULL};
+	w.confine = w.o->confine ? w.o->confine : own;
+	if (!w.o->confine && !realpath(root, real))
+		return cp_error_set(err, root, 0, 0, "%s", strerror(errno));
 	size_t first = out->n;
 	w.stack = cp_xmalloc(32 * sizeof *w.stack);
 	w.cap = 32;

@@ -1,14 +1,20 @@
 /*
  * walk.h - listing a local folder tree, as build and sync both need it.
  *
- * The walk follows symlinks (static trees are often assembled from links into
- * packages), so it guards against the two ways that goes wrong: a loop (a link
- * to an ancestor folder, detected by the device/inode of every folder on the
- * current path) and, when `confine` roots are given, a link whose target lies
- * outside all of them.  Both are errors naming the path, because silently
- * skipping would publish a site with files missing.  Dotfiles are skipped
- * unless asked for.  Entries come back sorted by relative path (bytewise), so
- * everything downstream is deterministic.
+ * One rule for links, for build, upload and sync alike.  The walk follows
+ * symlinks (static trees are often assembled from links into packages), so
+ * it guards against the ways that goes wrong:
+ *   - a loop (a link to an ancestor folder, detected by the device/inode of
+ *     every folder on the current path): an error;
+ *   - a link whose target lies outside the root's real path (or outside all
+ *     of the `confine` roots when given, as build's several source roots):
+ *     an error naming the link, never followed, because following it would
+ *     publish /etc/passwd from a DIST or let sync --delete reach files that
+ *     are not the user's media;
+ *   - a dangling link: skipped with a warning (as rsync does), because one
+ *     stale link should not stop the deploy of everything else.
+ * Dotfiles are skipped unless asked for.  Entries come back sorted by
+ * relative path (bytewise), so everything downstream is deterministic.
  */
 #ifndef CP_WALK_H
 #define CP_WALK_H
@@ -33,9 +39,11 @@ typedef struct cp_walk_list {
 } cp_walk_list;
 
 typedef struct cp_walk_opts {
-	int dotfiles;		    /* include names starting with '.' */
-	const cp_filter *filter;    /* may be NULL */
-	const char *const *confine; /* NULL-terminated real paths a link may lead into; NULL: any */
+	int dotfiles;		 /* include names starting with '.' */
+	const cp_filter *filter; /* may be NULL */
+	/* NULL-terminated real paths a link may lead into; NULL: the root's own */
+	const char *const *confine;
+	cp_diags *diags;      /* where dangling links are reported; may be NULL */
 	const char *skip_dir; /* real path of a folder not to descend into (DIST); may be NULL */
 } cp_walk_opts;
 

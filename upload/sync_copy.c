@@ -265,7 +265,13 @@ static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 		return cp_error_set(err, s->rel, 0, 0, "key cannot be a file name in a folder");
 	char *path = cp_path_join(c->dst.loc.root, s->rel);
 	char *key = cp_xasprintf("%s%s", c->src.loc.prefix, s->rel);
-	int rc = cp_mkdirs_for(path, err);
+	/* Checked before making folders and again after: a link in the
+	 * destination never carries a write outside it. */
+	int rc = 0;
+	if (!cp_path_parent_within_real(path, c->dst.real) || cp_mkdirs_for(path, err) ||
+	    !cp_path_parent_within_real(path, c->dst.real))
+		rc = cp_error_set(err, s->rel, 0, 0, /* unless cp_mkdirs_for said why */
+				  "a symlink in the destination leads outside it: not written");
 	if (!rc)
 		rc = fetch_verified(c, s, key, path, err);
 	free(key);

@@ -24,6 +24,7 @@
 #include "sync_run.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,32 +61,17 @@ static int open_side(const cp_sync_opts *o, const cp_sync_side *sd, sync_side *s
 	return side->s3 ? 0 : CP_ERR_BUILD;
 }
 
-/* Temporary files of a download a killed run left behind ("x.tmp.PID.N"). */
-static int is_tmp_name(const char *rel)
-{
-	const char *t = strstr(rel, ".tmp.");
-	while (t) {
-		const char *p = t + 5;
-		size_t a = strspn(p, "0123456789");
-		if (a && p[a] == '.' && strspn(p + a + 1, "0123456789") == strlen(p + a + 1) &&
-		    p[a + 1])
-			return 1;
-		t = strstr(t + 1, ".tmp.");
-	}
-	return 0;
-}
-
-static int list_local(sync_side *side, cp_error *err)
+static int list_local(sync_side *side, cp_diags *diags, cp_error *err)
 {
 	if (!side->exists)
 		return 0;
 	cp_walk_list wl = {0};
-	cp_walk_opts wo = {.dotfiles = 1};
+	cp_walk_opts wo = {.dotfiles = 1, .diags = diags};
 	int rc = cp_walk(side->loc.root, &wo, &wl, err);
 	/* The strings move over: a tree of 100,000 files is not held twice. */
 	for (size_t i = 0; !rc && i < wl.n; i++) {
 		cp_walk_entry *e = &wl.v[i];
-		if (is_tmp_name(e->rel))
+		if (cp_is_tmp_name(e->rel))
 			continue;
 		cp_sync_list_take(&side->list, e->rel, e->path, e->size, e->mtime_ns, e->ino);
 		e->rel = e->path = NULL;
@@ -108,10 +94,10 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 	return 0;
 }
 
-static int list_side(sync_side *side, cp_error *err)
+static int list_side(sync_side *side, cp_diags *diags, cp_error *err)
 {
 	if (!side->loc.is_s3)
-		return list_local(side, err);
+		return list_local(side, diags, err);
 	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, side, err);
 }
 
@@ -336,7 +322,7 @@ static void del_fail(void *ctx, const char *key, const char *code, const char *m
 	}
 }
 
-static void rmdir_up(const char *root, const char *path)
+static void rmdir_up(const sync_side *dst, const char *path)
 {
 	char *d = cp_xstrdup(path);
 	for (;;) {
@@ -344,7 +330,8 @@ static void rmdir_up(const char *root, const char *path)
 		if (!slash)
 			break;
 		*slash = 0;
-		if (!cp_path_is_within(d, root) || !strcmp(d, root) || rmdir(d))
+		if (!cp_path_is_within(d, dst->loc.root) || !strcmp(d, dst->loc.root) ||
+		    !cp_path_parent_within_real(d, dst->real) || rmdir(d))
 			break;
 	}
 	free(d);
@@ -360,8 +347,11 @@ static void run_deletes(sync_ctx *c)
 		const cp_sync_obj *d = &c->dst.list.v[c->plan.items[i].dst];
 		char *key = c->dst.loc.is_s3 ? cp_xasprintf("%s%s", c->dst.loc.prefix, d->rel)
 					     : cp_path_join(c->dst.loc.root, d->rel);
+		/* Locally, by the path's text and by where its folder really is:
+		 * a link in the destination never carries a delete outside it. */
 		int inside = c->dst.loc.is_s3 ? cp_sync_key_within(key, c->dst.loc.prefix)
-					      : cp_path_is_within(key, c->dst.loc.root);
+					      : cp_path_is_within(key, c->dst.loc.root) &&
+						    cp_path_parent_within_real(key, c->dst.real);
 		result_set(c, i, "delete", c->plan.items[i].why, !inside,
 			   inside ? NULL : "outside the destination: not deleted");
 		if (!inside) {
@@ -378,7 +368,7 @@ static void run_deletes(sync_ctx *c)
 			c->results[i].error = cp_xasprintf("cannot delete: %s", strerror(errno));
 			c->failed++;
 		} else {
-			rmdir_up(c->dst.loc.root, key);
+			rmdir_up(&c->dst, key);
 		}
 		free(key);
 	}
@@ -466,7 +456,7 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		free(f);
 		c->have_state = 1;
 	}
-	if ((rc = list_side(&c->src, err)) || (rc = list_side(&c->dst, err)))
+	if ((rc = list_side(&c->src, diags, err)) || (rc = list_side(&c->dst, diags, err)))
 		return rc;
 	for (size_t i = 0; local && i < local->list.n; i++)
 		cp_sync_state_keep(&c->state, local->list.v[i].rel);
@@ -489,6 +479,13 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		if (c->plan.ncopy && !c->dst.loc.is_s3 && !c->dst.exists &&
 		    cp_mkdirs(c->dst.loc.root, err))
 			return CP_ERR_BUILD;
+		char real[PATH_MAX];
+		if (!c->dst.loc.is_s3 && (c->plan.ncopy || c->plan.ndelete)) {
+			if (!realpath(c->dst.loc.root, real))
+				return cp_error_set(err, c->dst.loc.root, 0, 0, "%s",
+						    strerror(errno));
+			c->dst.real = cp_xstrdup(real);
+		}
 		run_copies(c);
 		if (!c->failed && c->plan.ndelete)
 			run_deletes(c);
@@ -555,6 +552,7 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 		cp_sync_loc_free(&s->loc);
 	}
 	free(c.cache_dir);
+	free(c.dst.real);
 	pthread_mutex_destroy(&c.lock);
 	r->seconds = now_s() - t0;
 	return rc;

@@ -17,6 +17,7 @@ typedef struct sync_side {
 	cp_s3 *s3; /* may be shared by both sides (same endpoint and keys) */
 	cp_sync_list list;
 	int exists; /* local: the folder exists */
+	char *real; /* local destination: its real path, which writes and deletes stay in */
 } sync_side;
 
 typedef struct sync_ctx {

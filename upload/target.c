@@ -70,25 +70,6 @@ int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, c
 	return CP_ERR_USAGE;
 }
 
-int cp_upload_is_tmp_name(const char *rel)
-{
-	for (const char *t = strstr(rel, ".tmp."); t; t = strstr(t + 1, ".tmp.")) {
-		const char *s = t + 5;
-		int dots = 0, digits = 0;
-		for (; *s; s++) {
-			if (*s >= '0' && *s <= '9')
-				digits++;
-			else if (*s == '.' && digits)
-				dots++, digits = 0;
-			else
-				break;
-		}
-		if (!*s && dots == 1 && digits)
-			return 1;
-	}
-	return 0;
-}
-
 void cp_target_close(cp_target *t)
 {
 	if (t)

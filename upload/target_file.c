@@ -57,7 +57,7 @@ static int file_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_e
 	cp_walk_list l = {0};
 	int rc = cp_walk(dir, &wo, &l, err);
 	for (size_t i = 0; !rc && i < l.n; i++) {
-		if (cp_upload_is_tmp_name(l.v[i].rel))
+		if (cp_is_tmp_name(l.v[i].rel))
 			continue;
 		char *key = *prefix ? cp_path_join(prefix, l.v[i].rel) : cp_xstrdup(l.v[i].rel);
 		cp_remote_list_add(out, key, l.v[i].size, NULL);

@@ -40,7 +40,5 @@ struct cp_target {
 
 int cp_target_file_open(const char *path, cp_target **out, cp_error *err);
 int cp_target_s3_open(const char *url, const cp_s3_settings *s, cp_target **out, cp_error *err);
-/* 1 for one of fsutil's temporary names ("x.tmp.<pid>.<n>"): never a key. */
-int cp_upload_is_tmp_name(const char *rel);
 
 #endif

@@ -175,7 +175,7 @@ typedef struct cp_dist_file {
 } cp_dist_file;
 
 /* Lists DIST (every file, dotfiles included, sorted by rel). */
-int cp_dist_scan(const char *dist, cp_dist_file **out, size_t *n, cp_error *err);
+int cp_dist_scan(const char *dist, cp_dist_file **out, size_t *n, cp_diags *diags, cp_error *err);
 void cp_dist_free(cp_dist_file *v, size_t n);
 
 /* Builds the plan from DIST's files and one listing of the target.  t is

@@ -160,3 +160,61 @@ def test_filter_scope_guards_the_deletes(fake, tmp_path):
     assert p.returncode == 1, (p.stdout, p.stderr)
     assert "5 of the 5 objects in scope" in p.stderr, p.stderr
     assert len(f.objects("bkt")) == 105
+
+
+# ---- 3, 4. links: never followed out of the root, dangling ones skipped
+
+def test_delete_never_follows_a_link_out_of_the_destination(fake, tmp_path):
+    f = fake()
+    f.put("bkt", "t1/keep.txt", b"keep")
+    dst = tmp_path / "dst"
+    write(dst, "keep.txt", b"keep")
+    outside = tmp_path / "outside"
+    write(outside, "victim.txt", b"precious")
+    os.symlink(outside, dst / "ext")
+    for extra in (["--force"], []):
+        p = run(f.env(tmp_path), "sync", "s3://bkt/t1", dst, "--delete", "--no-progress", *extra)
+        assert p.returncode == 1, (p.stdout, p.stderr)
+        assert "ext" in p.stderr and "outside" in p.stderr, p.stderr
+    assert (outside / "victim.txt").read_bytes() == b"precious"
+
+
+def test_download_never_writes_through_a_link_out(fake, tmp_path):
+    """The key ext/victim.txt would land in the folder the link points at."""
+    f = fake()
+    f.put("bkt", "t1/ext/victim.txt", b"overwritten")
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    outside = tmp_path / "outside"
+    write(outside, "victim.txt", b"precious")
+    os.symlink(outside, dst / "ext")
+    p = run(f.env(tmp_path), "sync", "s3://bkt/t1", dst, "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert (outside / "victim.txt").read_bytes() == b"precious"
+    assert sorted(os.listdir(outside)) == ["victim.txt"]
+
+
+def test_upload_refuses_a_link_out_of_dist(fake, tmp_path):
+    f = fake()
+    dist = tmp_path / "dist"
+    write(dist, "app.css", b"body{}")
+    os.symlink("/etc/passwd", dist / "passwd.txt")
+    p = run(f.env(tmp_path), "upload", dist, "s3://bkt/p")
+    assert p.returncode != 0, (p.stdout, p.stderr)
+    assert "passwd.txt" in p.stderr and "outside" in p.stderr, p.stderr
+    assert f.count("PutObject") == 0 and not f.objects("bkt")
+
+
+def test_sync_source_link_out_refused_dangling_skipped(fake, tmp_path):
+    f = fake()
+    src = tmp_path / "src"
+    write(src, "a.txt", b"a")
+    os.symlink(tmp_path / "missing", src / "stale.txt")
+    p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "stale.txt" in p.stderr and "dangling" in p.stderr, p.stderr
+    assert set(f.objects("bkt")) == {"m/a.txt"}
+    os.symlink("/etc", src / "etc")
+    p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--no-progress")
+    assert p.returncode == 1 and "outside" in p.stderr, (p.stdout, p.stderr)
+    assert set(f.objects("bkt")) == {"m/a.txt"}

@@ -151,7 +151,71 @@ static void test_walk_loop_and_escape(void **s)
 	assert_int_not_equal(cp_walk(d, &o, &l, &err2), 0);
 	assert_non_null(strstr(err2.msg, "outside"));
 	cp_walk_list_free(&l);
+	/* with no roots given, the root itself confines: /etc is not followed */
+	cp_error err3 = {0};
+	assert_int_not_equal(cp_walk(d, NULL, &l, &err3), 0);
+	assert_non_null(strstr(err3.msg, "outside the folder"));
+	assert_non_null(strstr(err3.path, "a/etc"));
+	cp_walk_list_free(&l);
+	unlink(out);
+	/* a file link out is refused as well (upload would publish its target) */
+	assert_int_equal(symlink("/etc/passwd", out), 0);
+	cp_error err4 = {0};
+	assert_int_not_equal(cp_walk(d, NULL, &l, &err4), 0);
+	assert_non_null(strstr(err4.msg, "outside"));
+	cp_walk_list_free(&l);
+	unlink(out);
+	/* a dangling link is skipped, with a warning naming it */
+	assert_int_equal(symlink("gone.css", out), 0);
+	cp_diags dg;
+	cp_diags_init(&dg);
+	cp_walk_opts od = {.diags = &dg};
+	cp_error err5 = {0};
+	assert_int_equal(cp_walk(d, &od, &l, &err5), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].rel, "a/x.css");
+	assert_int_equal(dg.n, 1);
+	assert_int_equal(dg.v[0].level, CP_DIAG_WARN);
+	assert_non_null(strstr(dg.v[0].path, "a/etc"));
+	assert_non_null(strstr(dg.v[0].msg, "dangling"));
+	cp_diags_free(&dg);
+	cp_walk_list_free(&l);
 	free(loop), free(out);
+	rmtree(d);
+}
+
+/* Where a write or delete would really land, links resolved. */
+static void test_parent_within_real(void **s)
+{
+	(void)s;
+	char *d = mktree();
+	put(d, "dst/in/x.txt", "x");
+	put(d, "outside/victim.txt", "v");
+	char real[4096], *dst = cp_path_join(d, "dst"), *ext = cp_path_join(d, "dst/ext");
+	assert_non_null(realpath(dst, real));
+	char *out = cp_path_join(d, "outside");
+	assert_int_equal(symlink(out, ext), 0);
+	char *inner = cp_path_join(d, "dst/inner");
+	assert_int_equal(symlink("in", inner), 0);
+	char *dang = cp_path_join(d, "dst/dang");
+	assert_int_equal(symlink("/nonexistent/cdnpipe", dang), 0);
+	struct {
+		const char *rel;
+		int ok;
+	} cases[] = {
+	    {"dst/in/x.txt", 1},       {"dst/new/deep/y.txt", 1},
+	    {"dst/top.txt", 1},	       {"dst/inner/x.txt", 1},	 /* a link that stays inside */
+	    {"dst/ext/victim.txt", 0}, {"dst/ext/new/z.txt", 0}, /* the link leads out */
+	    {"dst/dang/z.txt", 0},				 /* a dangling link on the way */
+	    {"outside/victim.txt", 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *p = cp_path_join(d, cases[i].rel);
+		if (cp_path_parent_within_real(p, real) != cases[i].ok)
+			fail_msg("%s: expected %d", cases[i].rel, cases[i].ok);
+		free(p);
+	}
+	free(dst), free(ext), free(out), free(inner), free(dang);
 	rmtree(d);
 }
 
@@ -251,6 +315,21 @@ static void test_vlq(void **s)
 	cp_buf_free(&b);
 }
 
+/* The temporary names every writer uses are recognised, and nothing else. */
+static void test_tmp_names(void **s)
+{
+	(void)s;
+	char *t = cp_tmp_name("css/app.css");
+	assert_true(cp_is_tmp_name(t));
+	free(t);
+	assert_true(cp_is_tmp_name("lib.js.tmp.123.0"));
+	assert_false(cp_is_tmp_name("lib.js"));
+	assert_false(cp_is_tmp_name("a.tmp.css"));
+	assert_false(cp_is_tmp_name("x.tmp.12"));
+	assert_false(cp_is_tmp_name("x.tmp.12.3.css"));
+	assert_false(cp_is_tmp_name("x.tmp..3"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +339,8 @@ int main(void)
 	    cmocka_unit_test(test_glob),
 	    cmocka_unit_test(test_walk_sorted_dotfiles_links),
 	    cmocka_unit_test(test_walk_loop_and_escape),
+	    cmocka_unit_test(test_parent_within_real),
+	    cmocka_unit_test(test_tmp_names),
 	    cmocka_unit_test(test_parallel_for),
 	    cmocka_unit_test(test_buf_and_diags),
 	    cmocka_unit_test(test_mime),

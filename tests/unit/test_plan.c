@@ -77,7 +77,7 @@ static int plan_with(const cp_remote_list *rl, const cp_plan_opts *o, cp_plan *p
 {
 	cp_dist_file *f;
 	size_t n;
-	assert_int_equal(cp_dist_scan(dist, &f, &n, e), 0);
+	assert_int_equal(cp_dist_scan(dist, &f, &n, NULL, e), 0);
 	int rc = cp_plan_build(f, n, rl, NULL, o, p, e);
 	cp_dist_free(f, n);
 	return rc;
