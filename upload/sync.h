@@ -213,6 +213,7 @@ typedef struct cp_sync_item {
 typedef struct cp_sync_meta {
 	char md5[33];	  /* x-amz-meta-md5, "" if none */
 	int64_t mtime_ns; /* x-amz-meta-mtime, -1 if none */
+	int etag_opaque;  /* SSE-KMS or SSE-C: the ETag is not the MD5 of the bytes */
 } cp_sync_meta;
 
 typedef struct cp_sync_plan_opts {

@@ -47,6 +47,38 @@ void sync_meta_from_result(const cp_s3_result *r, cp_sync_meta *m)
 	v = cp_s3_result_header(r, "x-amz-meta-mtime");
 	if (v)
 		cp_sync_parse_mtime(v, &m->mtime_ns);
+	v = cp_s3_result_header(r, "x-amz-server-side-encryption");
+	m->etag_opaque =
+	    (v && strcmp(v, "AES256")) ||
+	    cp_s3_result_header(r, "x-amz-server-side-encryption-customer-algorithm") != NULL;
+}
+
+/* The MD5 an object vouches for: x-amz-meta-md5, else its ETag when that
+ * is the MD5 of the bytes (single-part, not SSE-KMS or SSE-C); NULL if
+ * none.  What downloads are verified against and copies carry along. */
+static const char *vouched_md5(const cp_s3_result *r, const cp_sync_meta *m)
+{
+	if (m->md5[0])
+		return m->md5;
+	if (!m->etag_opaque && cp_etag_kind(r->etag, NULL) == 1)
+		return r->etag;
+	return NULL;
+}
+
+/* 0 when the bytes' MD5 is what the object vouches for (or it vouches for
+ * nothing). */
+static int check_md5(const cp_s3_result *r, const unsigned char md5[16], const char *rel,
+		     cp_error *err)
+{
+	cp_sync_meta m;
+	sync_meta_from_result(r, &m);
+	const char *want = vouched_md5(r, &m);
+	char hex[33];
+	cp_hex(md5, 16, hex);
+	if (want && strncasecmp(want, hex, 32))
+		return cp_error_set(err, rel, 0, 0,
+				    "downloaded bytes do not match the object's MD5");
+	return 0;
 }
 
 static int fail_from(cp_error *err, const cp_s3_result *r, const char *key)
@@ -186,14 +218,6 @@ static int upload_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 
 /* ---- S3 -> local ------------------------------------------------------------ */
 
-/* Parses 32 hex digits. */
-static int unhex16(const char *h, unsigned char out[16])
-{
-	if (cp_etag_kind(h, NULL) != 1)
-		return -1;
-	return cp_unhex(h, out, 16);
-}
-
 /* GET into a temporary file beside the destination; checked against the
  * length and the MD5 the object vouches for (x-amz-meta-md5, else a
  * plain-MD5 ETag); mtime set; only then renamed into place.  The MD5 goes
@@ -215,7 +239,7 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		rc = cp_error_set(err, s->rel, 0, 0, "cannot write: %s", strerror(errno));
 	else if (rc)
 		rc = fail_from(err, &r, s->rel);
-	unsigned char md5[16], want[16];
+	unsigned char md5[16];
 	struct stat sb;
 	const char *cl = cp_s3_result_header(&r, "content-length");
 	uint64_t want_size = cl ? strtoull(cl, NULL, 10) : r.size ? r.size : s->size;
@@ -223,18 +247,10 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		rc = cp_error_set(err, s->rel, 0, 0, "download incomplete");
 	if (!rc)
 		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
+	if (!rc)
+		rc = check_md5(&r, md5, s->rel, err);
 	cp_sync_meta m;
 	sync_meta_from_result(&r, &m);
-	/* The ETag of an SSE-KMS or SSE-C object is not its MD5. */
-	const char *sse = cp_s3_result_header(&r, "x-amz-server-side-encryption");
-	int etag_is_md5 =
-	    !(sse && strcmp(sse, "AES256")) &&
-	    !cp_s3_result_header(&r, "x-amz-server-side-encryption-customer-algorithm");
-	if (!rc &&
-	    ((m.md5[0] && !unhex16(m.md5, want)) || (etag_is_md5 && !unhex16(r.etag, want))) &&
-	    memcmp(md5, want, 16))
-		rc = cp_error_set(err, s->rel, 0, 0,
-				  "downloaded bytes do not match the object's MD5");
 	if (!rc) {
 		int64_t ns = m.mtime_ns >= 0 ? m.mtime_ns : (int64_t)r.mtime * 1000000000;
 		struct timespec ts[2] = {{ns / 1000000000, ns % 1000000000},
@@ -303,8 +319,9 @@ static void headers_from(sync_ctx *c, const cp_s3_result *r, const char *rel,
 	cp_sync_meta m;
 	sync_meta_from_result(r, &m);
 	size_t nm = 0;
-	if (m.md5[0] || cp_etag_kind(r->etag, NULL) == 1) {
-		snprintf(ch->md5, sizeof ch->md5, "%.32s", m.md5[0] ? m.md5 : r->etag);
+	const char *md5 = vouched_md5(r, &m); /* never a KMS ETag: it is no MD5 */
+	if (md5) {
+		snprintf(ch->md5, sizeof ch->md5, "%.32s", md5);
 		ch->meta[nm++] = (cp_s3_header){"md5", ch->md5};
 	}
 	cp_sync_format_mtime(m.mtime_ns >= 0 ? m.mtime_ns : (int64_t)r->mtime * 1000000000,
@@ -477,9 +494,8 @@ static int cross_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 		char hex[33];
 		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
 		cp_hex(md5, 16, hex);
-		if (!rc && cp_etag_kind(r.etag, NULL) == 1 && strcasecmp(hex, r.etag))
-			rc = cp_error_set(err, s->rel, 0, 0,
-					  "downloaded bytes do not match the ETag");
+		if (!rc)
+			rc = check_md5(&r, md5, s->rel, err);
 		if (!rc) {
 			struct copy_headers ch;
 			headers_from(c, &r, s->rel, &ch);

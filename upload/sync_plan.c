@@ -21,8 +21,10 @@
  *        that differs but might be such a random one) the object's
  *        x-amz-meta-md5, written by cdnpipe on every upload, through a HEAD;
  *      - failing that, size + mtime: x-amz-meta-mtime equal to the local
- *        mtime, or with no such metadata the object is not older than the
- *        file (what `aws s3 sync` uses).
+ *        mtime, or with no such metadata the source not newer than the
+ *        destination (what `aws s3 sync` uses), in either direction;
+ *      - a plain-MD5 ETag that differs is overruled by x-amz-meta-md5 only
+ *        (or by HEAD showing SSE-KMS/SSE-C), never by an mtime header.
  * The HEADs and the hashing are done for at most the keys that need them,
  * in parallel, because a planner that hashes 100,000 files in one thread is
  * what makes peers slow.
@@ -269,29 +271,11 @@ struct planner {
 	size_t hashed;
 };
 
-/* The remote metadata fallback for a local file against an S3 object. */
-static int meta_decides(struct planner *p, int which, const cp_sync_obj *remote,
-			const cp_sync_obj *local, const unsigned char *md5, int *same)
-{
-	if (!p->o->head)
-		return 0;
-	cp_sync_meta m = {.mtime_ns = -1};
-	if (p->o->head(p->o->head_ctx, which, remote, &m))
-		return 0;
-	if (m.md5[0] && md5) {
-		char hex[33];
-		cp_hex(md5, 16, hex);
-		*same = !strcasecmp(hex, m.md5);
-		return 1;
-	}
-	if (m.mtime_ns >= 0) {
-		*same = m.mtime_ns == local->mtime_ns;
-		return 1;
-	}
-	return 0;
-}
-
-/* Local file against an S3 object: 1 same, 0 different, -1 error. */
+/* Local file against an S3 object: 1 same, 0 different, -1 error.
+ * Only x-amz-meta-md5 may overrule a plain-MD5 ETag that differs, or HEAD
+ * showing the ETag is no MD5 at all (SSE-KMS, SSE-C); an mtime header (as
+ * rclone writes one) never does.  With nothing comparable, size + time:
+ * unchanged when the source is not newer than the destination. */
 static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_obj *local,
 			    const cp_sync_obj *remote, int remote_which, cp_error *err)
 {
@@ -313,13 +297,17 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 		if (r)
 			return r;
 	}
-	int same;
-	if (meta_decides(p, remote_which, remote, local, md5, &same))
-		return same;
-	if (kind == 1)
-		return 0; /* an MD5 that differs, and nothing says otherwise */
-	/* Nothing comparable: size (equal here) + time, as `aws s3 sync`. */
-	return remote->mtime_ns >= local->mtime_ns;
+	cp_sync_meta m = {.mtime_ns = -1};
+	int have = p->o->head && !p->o->head(p->o->head_ctx, remote_which, remote, &m);
+	if (have && m.md5[0])
+		return !strcasecmp(hex, m.md5);
+	if (kind == 1 && !(have && m.etag_opaque))
+		return 0; /* an MD5 that differs, and nothing can say otherwise */
+	if (have && m.mtime_ns >= 0)
+		return m.mtime_ns == local->mtime_ns;
+	if (p->src_local)
+		return local->mtime_ns <= remote->mtime_ns;
+	return remote->mtime_ns <= local->mtime_ns;
 }
 
 static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_obj *d)
@@ -334,8 +322,8 @@ static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_
 	cp_sync_meta ms = {.mtime_ns = -1}, md = {.mtime_ns = -1};
 	if (p->o->head(p->o->head_ctx, 0, s, &ms) || p->o->head(p->o->head_ctx, 1, d, &md))
 		return 0;
-	const char *a = ms.md5[0] ? ms.md5 : ks == 1 ? s->etag : NULL;
-	const char *b = md.md5[0] ? md.md5 : kd == 1 ? d->etag : NULL;
+	const char *a = ms.md5[0] ? ms.md5 : ks == 1 && !ms.etag_opaque ? s->etag : NULL;
+	const char *b = md.md5[0] ? md.md5 : kd == 1 && !md.etag_opaque ? d->etag : NULL;
 	if (a && b)
 		return !strcasecmp(a, b);
 	if (ms.mtime_ns >= 0 && md.mtime_ns >= 0)

@@ -75,6 +75,7 @@ struct fake_meta {
 	const char *rel;
 	const char *md5;
 	int64_t mtime;
+	int opaque; /* HEAD shows SSE-KMS/SSE-C */
 };
 static struct fake_meta metas[8];
 static int nheads;
@@ -89,6 +90,7 @@ static int fake_head(void *ctx, int which, const cp_sync_obj *o, cp_sync_meta *o
 			continue;
 		snprintf(out->md5, sizeof out->md5, "%s", metas[i].md5 ? metas[i].md5 : "");
 		out->mtime_ns = metas[i].mtime;
+		out->etag_opaque = metas[i].opaque;
 		return 0;
 	}
 	return 0;
@@ -118,9 +120,9 @@ static void test_local_to_s3_rules(void **st)
 	cp_md5("kms bytes", 9, d);
 	cp_hex(d, 16, kmsmd5);
 	memset(metas, 0, sizeof metas);
-	metas[0] = (struct fake_meta){"kms.txt", kmsmd5, -1};
-	metas[1] = (struct fake_meta){"kms2.txt", kmsmd5, -1}; /* says other content */
-	metas[2] = (struct fake_meta){"mtime.txt", NULL, src.v[6].mtime_ns};
+	metas[0] = (struct fake_meta){"kms.txt", kmsmd5, -1, 0};
+	metas[1] = (struct fake_meta){"kms2.txt", kmsmd5, -1, 0}; /* says other content */
+	metas[2] = (struct fake_meta){"mtime.txt", NULL, src.v[6].mtime_ns, 0};
 
 	cp_sync_plan_opts o = {0};
 	o.head = fake_head;
@@ -166,6 +168,55 @@ static void test_local_to_s3_rules(void **st)
 	cp_diags_free(&dg);
 	cp_sync_list_free(&src);
 	cp_sync_list_free(&dst);
+}
+
+/* What may overrule an ETag, and which way the time fallback looks. */
+static void test_etag_overrule_and_time(void **st)
+{
+	(void)st;
+	cp_sync_list src = {0}, dst = {0};
+	local(&src, "edited.txt", "AAAA");
+	local(&src, "kms.txt", "kms!");
+	remote(&dst, "edited.txt", "BBBB", 0);
+	cp_sync_list_add(&dst, "kms.txt", NULL, 4, 0, 0, "ffffffffffffffffffffffffffffffff");
+	memset(metas, 0, sizeof metas);
+	/* rclone-style mtime metadata equal to the file's: not enough against a
+	 * plain-MD5 ETag that differs ... */
+	metas[0] = (struct fake_meta){"edited.txt", NULL, src.v[0].mtime_ns, 0};
+	/* ... unless HEAD shows the ETag is no MD5 (SSE-KMS) */
+	metas[1] = (struct fake_meta){"kms.txt", NULL, src.v[1].mtime_ns, 1};
+	cp_sync_plan_opts o = {.jobs = 1, .head = fake_head};
+	cp_sync_plan p;
+	cp_error err = {0};
+	assert_int_equal(cp_sync_plan_build(&src, 1, &dst, 0, &o, &p, NULL, &err), 0);
+	assert_int_equal(find(&p, &src, &dst, "edited.txt")->action, CP_SYNC_COPY);
+	assert_int_equal(find(&p, &src, &dst, "kms.txt")->action, CP_SYNC_SKIP);
+	cp_sync_plan_free(&p);
+	cp_sync_list_free(&src);
+	cp_sync_list_free(&dst);
+
+	/* Nothing comparable (a multipart ETag of unknown part size, no
+	 * metadata): the source newer than the destination means copy, in both
+	 * directions. */
+	const char *mp = "0123456789abcdef0123456789abcdef-2";
+	cp_sync_list loc = {0}, rem = {0};
+	local(&loc, "new.bin", "0123456789");
+	local(&loc, "old.bin", "0123456789");
+	int64_t t = loc.v[0].mtime_ns;
+	cp_sync_list_add(&rem, "new.bin", NULL, 10, t + 3600000000000LL, 0, mp); /* remote newer */
+	cp_sync_list_add(&rem, "old.bin", NULL, 10, t - 3600000000000LL, 0, mp); /* remote older */
+	memset(metas, 0, sizeof metas);
+	assert_int_equal(cp_sync_plan_build(&rem, 0, &loc, 1, &o, &p, NULL, &err),
+			 0); /* download */
+	assert_int_equal(find(&p, &rem, &loc, "new.bin")->action, CP_SYNC_COPY);
+	assert_int_equal(find(&p, &rem, &loc, "old.bin")->action, CP_SYNC_SKIP);
+	cp_sync_plan_free(&p);
+	assert_int_equal(cp_sync_plan_build(&loc, 1, &rem, 0, &o, &p, NULL, &err), 0); /* upload */
+	assert_int_equal(find(&p, &loc, &rem, "new.bin")->action, CP_SYNC_SKIP);
+	assert_int_equal(find(&p, &loc, &rem, "old.bin")->action, CP_SYNC_COPY);
+	cp_sync_plan_free(&p);
+	cp_sync_list_free(&loc);
+	cp_sync_list_free(&rem);
 }
 
 static void test_multipart_etag_forms(void **st)
@@ -476,6 +527,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_local_to_s3_rules),
+	    cmocka_unit_test(test_etag_overrule_and_time),
 	    cmocka_unit_test(test_multipart_etag_forms),
 	    cmocka_unit_test(test_s3_to_local_and_s3),
 	    cmocka_unit_test(test_delete_and_filters),
