@@ -217,8 +217,14 @@ static int load_manifest(struct fpset *f, const cp_dist_file *mf, cp_error *err)
 	return rc;
 }
 
+/* A key that is a logical name in a manifest is an author's file, however
+ * its name looks ("lib.0123456789ab.js" beside "lib.js"): never taken for a
+ * fingerprint, so it is compared like any other file and not served as
+ * immutable. */
 static int fingerprinted(const struct fpset *f, const char *rel)
 {
+	if (map_get(&f->logical, rel, NULL))
+		return 0;
 	if (map_get(&f->hashed, rel, NULL))
 		return 1;
 	char plain[4096];

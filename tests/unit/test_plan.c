@@ -404,6 +404,40 @@ static void test_manifest_in_subfolder(void **s)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* An author's file named like a fingerprint ("lib.0123456789ab.js" beside
+ * "lib.js") is a logical name in the manifest: compared like any file, not
+ * skipped by name, not served as immutable (issue 9, defect 7). */
+static void test_author_file_named_like_a_fingerprint(void **s)
+{
+	put_str("vendor/staticfiles.json",
+		"{\"paths\": {\"lib.js\": \"lib.111111111111.js\", "
+		"\"lib.0123456789ab.js\": \"lib.0123456789ab.222222222222.js\"}, "
+		"\"version\": \"1.1\"}");
+	put_str("vendor/lib.js", "v1");
+	put_str("vendor/lib.111111111111.js", "v1");
+	put_str("vendor/lib.0123456789ab.js", "v2 changed");
+	put_str("vendor/lib.0123456789ab.222222222222.js", "v2 changed");
+	cp_remote_list rl = {0};
+	/* the old bytes, same length */
+	cp_remote_list_add(&rl, "vendor/lib.0123456789ab.js", 10,
+			   "0123456789abcdef0123456789abcdef");
+	cp_plan p;
+	cp_error e = {0};
+	assert_int_equal(plan_with(&rl, NULL, &p, &e), 0);
+	const cp_plan_item *it = find(&p, "vendor/lib.0123456789ab.js");
+	assert_int_equal(it->action, CP_PLAN_UPLOAD);
+	assert_false(it->fingerprinted);
+	assert_string_equal(it->cache_control, CP_CACHE_UNHASHED);
+	it = find(&p, "vendor/lib.0123456789ab.222222222222.js");
+	assert_true(it->fingerprinted);
+	assert_string_equal(it->cache_control, CP_CACHE_IMMUTABLE);
+	cp_plan_free(&p);
+	cp_remote_list_free(&rl);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/vendor'", dist);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- publish, on a fake target that records the order of puts ---- */
 
 struct fake {
@@ -496,6 +530,7 @@ int main(void)
 	    cmocka_unit_test(test_multipart_etag),
 	    cmocka_unit_test(test_bad_manifest_is_an_error),
 	    cmocka_unit_test(test_manifest_in_subfolder),
+	    cmocka_unit_test(test_author_file_named_like_a_fingerprint),
 	    cmocka_unit_test(test_publish_manifest_last),
 	    cmocka_unit_test(test_publish_failure_holds_manifest),
 	};
