@@ -35,6 +35,10 @@ s3_req *s3_req_new(cp_s3 *s, const char *method, const char *bucket, const char 
 
 void s3_req_add_header(s3_req *r, const char *name, const char *value)
 {
+	/* curl drops a header with an empty value, so signing one would make
+	 * the signature cover what is never sent: "" means no header. */
+	if (!value || !*value)
+		return;
 	r->hdrs = cp_xrealloc(r->hdrs, (r->nhdrs + 1) * sizeof(*r->hdrs));
 	r->hdrs[r->nhdrs].name = cp_xstrdup(name);
 	r->hdrs[r->nhdrs].value = cp_xstrdup(value);

@@ -114,7 +114,7 @@ def test_correct_raw_request_passes(s3, s3_bucket):
     assert s3.get_bytes(s3_bucket, "raw key.txt") == b"abc"
 
 
-@pytest.mark.parametrize("tamper", ["signature", "secret", "path", "header", "date"])
+@pytest.mark.parametrize("tamper", ["signature", "secret", "path", "header", "date", "dropped"])
 def test_bad_signature_is_refused(s3, s3_bucket, tamper):
     kw = {}
     path = f"/{s3_bucket}/k.txt"
@@ -128,6 +128,9 @@ def test_bad_signature_is_refused(s3, s3_bucket, tamper):
     elif tamper == "header":
         kw["headers"] = {"Content-Type": "text/plain"}
         kw["after_sign"] = lambda h: h.update({"Content-Type": "text/html"})
+    elif tamper == "dropped":  # signed, then never sent (curl drops empty headers)
+        kw["headers"] = {"Cache-Control": "max-age=60"}
+        kw["after_sign"] = lambda h: h.pop("Cache-Control")
     elif tamper == "date":
         def after(h):
             d = h["X-Amz-Date"]

@@ -527,3 +527,15 @@ def test_resume_of_forgotten_upload_starts_again(s3, s3_bucket, s3_check, cdnpip
     body = s3.get_bytes(s3_bucket, "r/big.bin", size=30 << 20)
     assert hashlib.md5(body).hexdigest() == file_md5(src / "big.bin")
     assert os.listdir(jdir) == []  # journal removed once complete
+
+
+def test_empty_header_value_is_neither_signed_nor_sent(s3, s3_bucket, s3_check, cdnpipe_env,
+                                                       tmp_path):
+    """--cache-control "" once put cache-control in SignedHeaders while curl
+    dropped the empty header: every PUT failed the proxy's SigV4 check."""
+    src = tmp_path / "src"
+    write(src, "a.txt", b"alpha")
+    sync(cdnpipe_env, src, f"s3://{s3_bucket}/e", "--cache-control", "")
+    h = s3_check.head_object(Bucket=s3_bucket, Key="e/a.txt")
+    assert "CacheControl" not in h
+    assert s3_check.get_object(Bucket=s3_bucket, Key="e/a.txt")["Body"].read() == b"alpha"
