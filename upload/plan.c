@@ -279,12 +279,15 @@ static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
 	it->fingerprinted = !it->manifest && fingerprinted(&pl->fp, plain);
 	it->content_type = cp_mime_type(plain);
 	it->content_encoding = encoding;
+	/* gzip bytes under the plain key must reach the browser as they are */
+	int gz_key = encoding && pl->o->encoding == CP_ENC_GZIP;
 	if (it->manifest)
 		it->cache_control = CP_CACHE_MANIFEST;
 	else if (it->fingerprinted)
-		it->cache_control = CP_CACHE_IMMUTABLE;
+		it->cache_control = gz_key ? CP_CACHE_IMMUTABLE_GZ : CP_CACHE_IMMUTABLE;
 	else
-		it->cache_control = pl->plan->cache_control_unhashed;
+		it->cache_control =
+		    gz_key ? pl->plan->cache_control_unhashed_gz : pl->plan->cache_control_unhashed;
 }
 
 /* Decides what can be decided without reading bytes; returns 1 when only an
@@ -455,6 +458,10 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 	plan->acl = o->acl;
 	plan->cache_control_unhashed =
 	    cp_xstrdup(o->cache_control_unhashed ? o->cache_control_unhashed : CP_CACHE_UNHASHED);
+	plan->cache_control_unhashed_gz =
+	    strstr(plan->cache_control_unhashed, "no-transform")
+		? cp_xstrdup(plan->cache_control_unhashed)
+		: cp_xasprintf("%s, no-transform", plan->cache_control_unhashed);
 	struct planner pl = {.files = files, .nfiles = nfiles, .rl = remote, .o = o, .plan = plan};
 	map_init(&pl.dist, nfiles);
 	map_init(&pl.remote, remote ? remote->n : 0);
@@ -501,6 +508,7 @@ void cp_plan_free(cp_plan *p)
 	}
 	free(p->v);
 	free(p->cache_control_unhashed);
+	free(p->cache_control_unhashed_gz);
 	memset(p, 0, sizeof *p);
 }
 

@@ -158,14 +158,18 @@ typedef struct cp_plan {
 	size_t n, cap;
 	const char *acl;
 	char *cache_control_unhashed; /* owned copy */
+	/* The same with ", no-transform", for --encoding=gzip objects: R2 and GCS
+	 * otherwise decompress gzip-encoded objects for some clients. */
+	char *cache_control_unhashed_gz;
 	/* totals over UPLOAD items */
 	size_t n_upload, n_skip;
 	uint64_t bytes_upload;
 } cp_plan;
 
-#define CP_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
-#define CP_CACHE_UNHASHED  "public, max-age=300"
-#define CP_CACHE_MANIFEST  "no-cache"
+#define CP_CACHE_IMMUTABLE    "public, max-age=31536000, immutable"
+#define CP_CACHE_IMMUTABLE_GZ CP_CACHE_IMMUTABLE ", no-transform"
+#define CP_CACHE_UNHASHED     "public, max-age=300"
+#define CP_CACHE_MANIFEST     "no-cache"
 
 /* One file of DIST as the planner sees it (rel is the key below the prefix). */
 typedef struct cp_dist_file {

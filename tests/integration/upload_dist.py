@@ -82,4 +82,6 @@ def expected_headers(key, files, mode="siblings"):
         cache = IMMUTABLE
     else:
         cache = UNHASHED
+    if mode == "gzip" and enc == "gzip" and plain != "staticfiles.json":
+        cache += ", no-transform"  # else R2 and GCS may decompress it for some clients
     return ctype, cache, enc
