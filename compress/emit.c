@@ -83,6 +83,11 @@ static int link_output(struct emit *e, const char *src, const char *dst)
 		unlink(tmp);
 		linked = 0;
 	}
+	/* A rebuild links onto a dst that already is this inode, and rename()
+	 * of two links to one file succeeds doing nothing: the temporary name
+	 * stays unless removed (a no-op after a real rename). */
+	if (linked)
+		unlink(tmp);
 	free(tmp);
 	/* across devices, or where links are refused: a copy */
 	if (linked || (!err.set && cp_copy_atomic(src, dst, &err) == 0)) {

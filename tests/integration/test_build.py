@@ -583,3 +583,13 @@ def test_identical_bytes_of_two_types_each_get_their_own_siblings(cdnpipe, tmp_p
     assert gzip.decompress((d / "b.txt.gz").read_bytes()) == data
     assert brotli.decompress((d / "b.txt.br").read_bytes()) == data
     assert not (d / "a.png.gz").exists()
+
+
+def test_rebuild_into_the_same_dist_leaves_no_temporary_files(cdnpipe, site, tmp_path):
+    dist = tmp_path / "dist"
+    cdnpipe(*BASE, site, "-o", dist, check=0)
+    first = sorted(p.relative_to(dist) for p in dist.rglob("*"))
+    cdnpipe(*BASE, site, "-o", dist, check=0)
+    again = sorted(p.relative_to(dist) for p in dist.rglob("*"))
+    assert [p for p in again if ".tmp." in p.name] == []
+    assert again == first
