@@ -62,6 +62,8 @@ void cp_diags_free(cp_diags *d)
 void cp_diags_add(cp_diags *d, enum cp_diag_level level, const char *path, unsigned line,
 		  unsigned col, const char *fmt, ...)
 {
+	if (!d)
+		return; /* a caller that keeps no diagnostics */
 	cp_buf msg = CP_BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);

@@ -62,9 +62,8 @@ static int visit(struct walker *w, const char *path, const char *rel, int is_lin
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		if (is_link && errno == ENOENT) {
-			if (w->o->diags)
-				cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
-					     "dangling symlink: skipped");
+			cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
+				     "dangling symlink: skipped");
 			return 0;
 		}
 		if (errno == ELOOP)

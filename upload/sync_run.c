@@ -80,11 +80,24 @@ static int list_local(sync_side *side, cp_diags *diags, cp_error *err)
 	return rc;
 }
 
+struct list_ctx {
+	sync_side *side;
+	cp_diags *diags;
+};
+
 static int list_cb(void *ctx, const cp_s3_object *obj)
 {
-	sync_side *side = ctx;
-	if (!cp_sync_key_within(obj->key, side->loc.prefix))
+	struct list_ctx *lc = ctx;
+	sync_side *side = lc->side;
+	if (!cp_sync_key_within(obj->key, side->loc.prefix)) {
+		size_t n = strlen(side->loc.prefix);
+		/* Below the prefix but with a ".." segment: no local path can hold
+		 * it, and no sync should drop it unannounced. */
+		if (!strncmp(obj->key, side->loc.prefix, n) && obj->key[n])
+			cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0,
+				     "key has a '..' segment: skipped");
 		return 0;
+	}
 	const char *rel = obj->key + strlen(side->loc.prefix);
 	size_t n = strlen(rel);
 	if (n && rel[n - 1] == '/' && !obj->size)
@@ -98,7 +111,8 @@ static int list_side(sync_side *side, cp_diags *diags, cp_error *err)
 {
 	if (!side->loc.is_s3)
 		return list_local(side, diags, err);
-	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, side, err);
+	struct list_ctx lc = {side, diags};
+	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, &lc, err);
 }
 
 static int head_cb(void *ctx, int which, const cp_sync_obj *o, cp_sync_meta *out)

@@ -284,3 +284,22 @@ def test_download_fetches_newer_content_of_the_same_size(fake, tmp_path):
     # and the second run leaves it alone
     p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--no-progress")
     assert p.returncode == 0 and "1 unchanged" in p.stderr, (p.stdout, p.stderr)
+
+
+# ---- lower: keys no folder can hold are announced, not dropped in silence
+
+@pytest.mark.parametrize("to_local", [False, True])
+def test_dotdot_keys_are_skipped_with_a_warning(fake, tmp_path, to_local):
+    f = fake()
+    f.put("bkt", "m/ok.txt", b"ok")
+    f.put("bkt", "m/a/../../escape.txt", b"climb")
+    dst = tmp_path / "out" if to_local else "s3://bkt/copy"
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "m/a/../../escape.txt" in p.stderr and "'..'" in p.stderr, p.stderr
+    if to_local:
+        assert files(tmp_path / "out") == {"ok.txt": b"ok"}
+        assert not (tmp_path / "escape.txt").exists()
+    else:
+        assert "copy/ok.txt" in f.objects("bkt")
+        assert not any("escape" in k and k.startswith("copy") for k in f.objects("bkt"))
