@@ -208,9 +208,13 @@ static void copy_one(void *vctx, size_t k)
 	cp_error err = {0};
 	int rc = sync_copy_item(c, i, &err);
 	char msg[2200];
-	if (rc)
+	const cp_sync_item *it = &c->plan.items[i];
+	const char *rel = c->src.list.v[it->src].rel;
+	if (rc && !strcmp(err.path, rel)) /* the report names the key already */
+		snprintf(msg, sizeof msg, "%s", err.msg);
+	else if (rc)
 		cp_error_format(&err, msg, sizeof msg);
-	result_set(c, i, "copy", c->plan.items[i].why, rc != 0, rc ? msg : NULL);
+	result_set(c, i, "copy", it->why, rc != 0, rc ? msg : NULL);
 	pthread_mutex_lock(&c->lock);
 	c->done_files++;
 	if (rc)
