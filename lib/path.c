@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,28 +133,24 @@ int cp_path_is_within(const char *path, const char *dir)
 	return path[dl] == 0 || path[dl] == '/' || (dl == 1 && dir[0] == '/');
 }
 
-int cp_path_parent_within_real(const char *path, const char *real_root)
+int cp_path_no_link_below(const char *real_root, const char *rel)
 {
-	char *d = cp_xstrdup(path);
-	int ok = 0;
-	for (;;) {
-		char *slash = strrchr(d, '/');
-		if (slash)
-			slash[slash == d] = 0;	     /* keep "/" itself */
-		const char *probe = slash ? d : "."; /* a bare name: the current folder */
-		char real[PATH_MAX];
-		if (realpath(probe, real)) {
-			ok = cp_path_is_within(real, real_root);
-			break;
-		}
-		/* Missing parts are made as real folders later; a dangling link
-		 * in the way is not (ENOENT from realpath, but lstat finds it). */
+	char *p = cp_path_join(real_root, rel);
+	size_t base = strlen(real_root);
+	int ok = 1;
+	for (char *s = p + base + 1; ok && (s = strchr(s, '/')); s++) {
+		*s = 0;
 		struct stat lst;
-		if (errno != ENOENT || !slash || !lstat(d, &lst) || !strcmp(d, "/"))
+		if (lstat(p, &lst) != 0)
+			ok = errno == ENOENT ? 2 : 0; /* 2: the rest is made by mkdir */
+		else if (!S_ISDIR(lst.st_mode))
+			ok = 0; /* a link, or a file in the way */
+		*s = '/';
+		if (ok == 2)
 			break;
 	}
-	free(d);
-	return ok;
+	free(p);
+	return ok != 0;
 }
 
 char *cp_path_absolute(const char *p)

@@ -31,11 +31,12 @@ void cp_path_ext(const char *p, char *out, size_t outsz);
 int cp_path_is_safe_rel(const char *rel);
 /* 1 when path equals dir or lies below it (both absolute and normalised). */
 int cp_path_is_within(const char *path, const char *dir);
-/* 1 when the folder path would be written in lies within real_root (a
- * realpath()): the deepest existing ancestor of path's parent, links
- * resolved, is real_root or below it.  What a local write or delete checks
- * first, so that a link in the destination never carries it outside. */
-int cp_path_parent_within_real(const char *path, const char *real_root);
+/* 1 when no folder on the way from real_root (a realpath()) to rel's parent
+ * is a link (or a file): a write or delete of real_root/rel then lands at
+ * that very path, inside real_root, and not at another path the same files
+ * are reached by.  Folders not there yet count as fine: mkdir makes them.
+ * What a sync checks before each local write and delete. */
+int cp_path_no_link_below(const char *real_root, const char *rel);
 /* Absolute, normalised form of a filesystem path (no symlink resolution). */
 char *cp_path_absolute(const char *p);
 

@@ -60,10 +60,19 @@ static int walk_dir(struct walker *w, const char *dir, const char *rel);
 static int visit(struct walker *w, const char *path, const char *rel, int is_link)
 {
 	struct stat st;
+	if (is_link && w->o->no_links) {
+		cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
+			     "symlink: not followed, nothing through it is written or deleted");
+		return 0;
+	}
 	if (stat(path, &st) != 0) {
 		if (is_link && errno == ENOENT) {
 			cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
 				     "dangling symlink: skipped");
+			cp_walk_list *l = w->out;
+			l->dangling =
+			    cp_xrealloc(l->dangling, (l->ndangling + 1) * sizeof *l->dangling);
+			l->dangling[l->ndangling++] = cp_xstrdup(rel);
 			return 0;
 		}
 		if (errno == ELOOP)
@@ -167,5 +176,8 @@ void cp_walk_list_free(cp_walk_list *l)
 		free(l->v[i].path);
 	}
 	free(l->v);
+	for (size_t i = 0; i < l->ndangling; i++)
+		free(l->dangling[i]);
+	free(l->dangling);
 	memset(l, 0, sizeof *l);
 }

@@ -12,7 +12,8 @@
  *     publish /etc/passwd from a DIST or let sync --delete reach files that
  *     are not the user's media;
  *   - a dangling link: skipped with a warning (as rsync does), because one
- *     stale link should not stop the deploy of everything else.
+ *     stale link should not stop the deploy of everything else; its path is
+ *     listed so that a sync deletes nothing at or below it.
  * Dotfiles are skipped unless asked for.  Entries come back sorted by
  * relative path (bytewise), so everything downstream is deterministic.
  */
@@ -36,6 +37,10 @@ typedef struct cp_walk_entry {
 typedef struct cp_walk_list {
 	cp_walk_entry *v;
 	size_t n, cap;
+	/* rel of each dangling link skipped: what a sync must not delete, since
+	 * it cannot tell what is there (an unmounted disk behind the link) */
+	char **dangling;
+	size_t ndangling;
 } cp_walk_list;
 
 typedef struct cp_walk_opts {
@@ -43,7 +48,11 @@ typedef struct cp_walk_opts {
 	const cp_filter *filter; /* may be NULL */
 	/* NULL-terminated real paths a link may lead into; NULL: the root's own */
 	const char *const *confine;
-	cp_diags *diags;      /* where dangling links are reported; may be NULL */
+	cp_diags *diags; /* where dangling links are reported; may be NULL */
+	/* Links are not followed at all (skipped with a warning): a sync's local
+	 * destination, where one folder reached by two paths would have the
+	 * delete of one path remove the other's files. */
+	int no_links;
 	const char *skip_dir; /* real path of a folder not to descend into (DIST); may be NULL */
 } cp_walk_opts;
 

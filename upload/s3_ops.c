@@ -544,8 +544,9 @@ static int run_raw(s3_req *r, cp_buf *body, cp_error *err)
 }
 
 /* A token seen before means the server is walking in a circle: without
- * this check the listing never ends.  Tokens are remembered by hash (a
- * million-page listing keeps 8 MB), compared in full with the previous one. */
+ * this check the listing never ends.  Tokens are remembered by a 64-bit
+ * hash only (a million-page listing keeps 8 MB): a collision could at worst
+ * refuse a good listing, never accept a bad one. */
 struct seen_tokens {
 	uint64_t *v;
 	size_t n, cap;

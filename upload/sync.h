@@ -224,6 +224,10 @@ typedef struct cp_sync_plan_opts {
 	uint64_t max_delete;	   /* 0: no limit */
 	unsigned shard_i, shard_n; /* 1-based i of n; n == 0: no sharding */
 	const cp_filter *filter;
+	/* Source paths that could not be read (dangling links): nothing at or
+	 * below one of them is deleted, nor counted by the guards. */
+	const char *const *keep;
+	size_t nkeep;
 	uint64_t part_size; /* what our own uploads use (for ETag candidates) */
 	/* Fetches the metadata of an S3 object (dst if which==1 else src);
 	 * returns 0 on success.  NULL: no fallback beyond the listing. */

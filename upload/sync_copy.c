@@ -279,15 +279,15 @@ static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 	const cp_sync_obj *s = &c->src.list.v[it->src];
 	if (!cp_path_is_safe_rel(s->rel))
 		return cp_error_set(err, s->rel, 0, 0, "key cannot be a file name in a folder");
-	char *path = cp_path_join(c->dst.loc.root, s->rel);
+	char *path = cp_path_join(c->dst.real, s->rel);
 	char *key = cp_xasprintf("%s%s", c->src.loc.prefix, s->rel);
 	/* Checked before making folders and again after: a link in the
-	 * destination never carries a write outside it. */
+	 * destination never carries a write outside it, nor to another path. */
 	int rc = 0;
-	if (!cp_path_parent_within_real(path, c->dst.real) || cp_mkdirs_for(path, err) ||
-	    !cp_path_parent_within_real(path, c->dst.real))
+	if (!cp_path_no_link_below(c->dst.real, s->rel) || cp_mkdirs_for(path, err) ||
+	    !cp_path_no_link_below(c->dst.real, s->rel))
 		rc = cp_error_set(err, s->rel, 0, 0, /* unless cp_mkdirs_for said why */
-				  "a symlink in the destination leads outside it: not written");
+				  "a symlink in the destination is on the way: not written");
 	if (!rc)
 		rc = fetch_verified(c, s, key, path, err);
 	free(key);

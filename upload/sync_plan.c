@@ -310,13 +310,16 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 	return remote->mtime_ns <= local->mtime_ns;
 }
 
+/* S3 object against S3 object.  Equal ETags are the same bytes; two plain
+ * MD5 ETags that differ are different bytes, unless HEAD shows one is no MD5
+ * (SSE-KMS/SSE-C) -- then x-amz-meta-md5, x-amz-meta-mtime, and last the
+ * time rule: unchanged when the source is not newer than the destination,
+ * so a copy onto a KMS bucket settles instead of being redone every run. */
 static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_obj *d)
 {
-	if (s->etag && d->etag && same_etag(s->etag, d->etag) && cp_etag_kind(s->etag, NULL))
-		return 1;
 	int ks = cp_etag_kind(s->etag, NULL), kd = cp_etag_kind(d->etag, NULL);
-	if (ks == 1 && kd == 1)
-		return 0;
+	if (ks && s->etag && d->etag && same_etag(s->etag, d->etag))
+		return 1;
 	if (!p->o->head)
 		return 0;
 	cp_sync_meta ms = {.mtime_ns = -1}, md = {.mtime_ns = -1};
@@ -328,7 +331,7 @@ static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_
 		return !strcasecmp(a, b);
 	if (ms.mtime_ns >= 0 && md.mtime_ns >= 0)
 		return ms.mtime_ns == md.mtime_ns;
-	return 0;
+	return s->mtime_ns <= d->mtime_ns;
 }
 
 static void check_one(void *ctx, size_t i)
@@ -369,6 +372,17 @@ static cp_sync_item *plan_push(cp_sync_plan *pl)
 	memset(it, 0, sizeof *it);
 	it->dst = (size_t)-1;
 	return it;
+}
+
+/* rel is one of o->keep, or below one. */
+static int kept(const cp_sync_plan_opts *o, const char *rel)
+{
+	for (size_t i = 0; i < o->nkeep; i++) {
+		size_t n = strlen(o->keep[i]);
+		if (!strncmp(rel, o->keep[i], n) && (rel[n] == 0 || rel[n] == '/'))
+			return 1;
+	}
+	return 0;
 }
 
 static int wanted(const cp_sync_plan_opts *o, const char *rel)
@@ -425,7 +439,7 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 	if (o->do_delete) {
 		for (size_t i = 0; i < dst->n; i++) {
 			const char *rel = dst->v[i].rel;
-			if (o->filter && !cp_filter_pass(o->filter, rel))
+			if ((o->filter && !cp_filter_pass(o->filter, rel)) || kept(o, rel))
 				continue;
 			int mine = cp_sync_in_shard(rel, o->shard_i, o->shard_n);
 			job_scope++;

@@ -61,13 +61,19 @@ static int open_side(const cp_sync_opts *o, const cp_sync_side *sd, sync_side *s
 	return side->s3 ? 0 : CP_ERR_BUILD;
 }
 
-static int list_local(sync_side *side, cp_diags *diags, cp_error *err)
+/* A local side: links are followed in a source (confined to it), never in a
+ * destination (see cp_walk_opts.no_links). */
+static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *err)
 {
 	if (!side->exists)
 		return 0;
 	cp_walk_list wl = {0};
-	cp_walk_opts wo = {.dotfiles = 1, .diags = diags};
+	cp_walk_opts wo = {.dotfiles = 1, .diags = diags, .no_links = is_dst};
 	int rc = cp_walk(side->loc.root, &wo, &wl, err);
+	side->dangling = wl.dangling;
+	side->ndangling = wl.ndangling;
+	wl.dangling = NULL;
+	wl.ndangling = 0;
 	/* The strings move over: a tree of 100,000 files is not held twice. */
 	for (size_t i = 0; !rc && i < wl.n; i++) {
 		cp_walk_entry *e = &wl.v[i];
@@ -99,6 +105,10 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 		return 0;
 	}
 	const char *rel = obj->key + strlen(side->loc.prefix);
+	/* Names a killed download leaves behind are skipped on both sides, so a
+	 * user's file named like one is neither copied nor ever deleted. */
+	if (cp_is_tmp_name(rel))
+		return 0;
 	size_t n = strlen(rel);
 	if (n && rel[n - 1] == '/' && !obj->size)
 		return 0; /* a "folder" marker, not a file */
@@ -107,10 +117,10 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 	return 0;
 }
 
-static int list_side(sync_side *side, cp_diags *diags, cp_error *err)
+static int list_side(sync_side *side, int is_dst, cp_diags *diags, cp_error *err)
 {
 	if (!side->loc.is_s3)
-		return list_local(side, diags, err);
+		return list_local(side, is_dst, diags, err);
 	struct list_ctx lc = {side, diags};
 	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, &lc, err);
 }
@@ -340,7 +350,9 @@ static void del_fail(void *ctx, const char *key, const char *code, const char *m
 	}
 }
 
-static void rmdir_up(const sync_side *dst, const char *path)
+/* Removes the folders a delete emptied, up to (not including) the root; a
+ * link on the way is never removed (rmdir refuses one). */
+static void rmdir_up(const char *real_root, const char *path)
 {
 	char *d = cp_xstrdup(path);
 	for (;;) {
@@ -348,8 +360,7 @@ static void rmdir_up(const sync_side *dst, const char *path)
 		if (!slash)
 			break;
 		*slash = 0;
-		if (!cp_path_is_within(d, dst->loc.root) || !strcmp(d, dst->loc.root) ||
-		    !cp_path_parent_within_real(d, dst->real) || rmdir(d))
+		if (!cp_path_is_within(d, real_root) || !strcmp(d, real_root) || rmdir(d))
 			break;
 	}
 	free(d);
@@ -364,14 +375,17 @@ static void run_deletes(sync_ctx *c)
 			continue;
 		const cp_sync_obj *d = &c->dst.list.v[c->plan.items[i].dst];
 		char *key = c->dst.loc.is_s3 ? cp_xasprintf("%s%s", c->dst.loc.prefix, d->rel)
-					     : cp_path_join(c->dst.loc.root, d->rel);
-		/* Locally, by the path's text and by where its folder really is:
-		 * a link in the destination never carries a delete outside it. */
+					     : cp_path_join(c->dst.real, d->rel);
+		/* Locally, by the path's text and by the folders on the way: a
+		 * link in the destination (made since the listing) never carries
+		 * a delete outside it, nor to another path of the same files. */
 		int inside = c->dst.loc.is_s3 ? cp_sync_key_within(key, c->dst.loc.prefix)
-					      : cp_path_is_within(key, c->dst.loc.root) &&
-						    cp_path_parent_within_real(key, c->dst.real);
+					      : cp_path_is_safe_rel(d->rel) &&
+						    cp_path_no_link_below(c->dst.real, d->rel);
 		result_set(c, i, "delete", c->plan.items[i].why, !inside,
-			   inside ? NULL : "outside the destination: not deleted");
+			   inside
+			       ? NULL
+			       : "a symlink on the way, or outside the destination: not deleted");
 		if (!inside) {
 			c->failed++;
 			free(key);
@@ -386,7 +400,7 @@ static void run_deletes(sync_ctx *c)
 			c->results[i].error = cp_xasprintf("cannot delete: %s", strerror(errno));
 			c->failed++;
 		} else {
-			rmdir_up(&c->dst, key);
+			rmdir_up(c->dst.real, key);
 		}
 		free(key);
 	}
@@ -474,7 +488,7 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		free(f);
 		c->have_state = 1;
 	}
-	if ((rc = list_side(&c->src, diags, err)) || (rc = list_side(&c->dst, diags, err)))
+	if ((rc = list_side(&c->src, 0, diags, err)) || (rc = list_side(&c->dst, 1, diags, err)))
 		return rc;
 	for (size_t i = 0; local && i < local->list.n; i++)
 		cp_sync_state_keep(&c->state, local->list.v[i].rel);
@@ -487,6 +501,8 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	po.head_ctx = c;
 	po.state = c->have_state ? &c->state : NULL;
 	po.part_size = o->part_size;
+	po.keep = (const char *const *)c->src.dangling;
+	po.nkeep = c->src.ndangling;
 	po.jobs = cp_cpu_count() * 2;
 	rc = cp_sync_plan_build(&c->src.list, !c->src.loc.is_s3, &c->dst.list, !c->dst.loc.is_s3,
 				&po, &c->plan, diags, err);
@@ -571,6 +587,9 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 	}
 	free(c.cache_dir);
 	free(c.dst.real);
+	for (size_t i = 0; i < c.src.ndangling; i++)
+		free(c.src.dangling[i]);
+	free(c.src.dangling);
 	pthread_mutex_destroy(&c.lock);
 	r->seconds = now_s() - t0;
 	return rc;

@@ -16,8 +16,10 @@ typedef struct sync_side {
 	cp_s3_config cfg;
 	cp_s3 *s3; /* may be shared by both sides (same endpoint and keys) */
 	cp_sync_list list;
-	int exists; /* local: the folder exists */
-	char *real; /* local destination: its real path, which writes and deletes stay in */
+	int exists;	 /* local: the folder exists */
+	char *real;	 /* local destination: its real path, which writes and deletes stay in */
+	char **dangling; /* local source: rels of the dangling links skipped */
+	size_t ndangling;
 } sync_side;
 
 typedef struct sync_ctx {

@@ -174,9 +174,10 @@ def test_delete_never_follows_a_link_out_of_the_destination(fake, tmp_path):
     os.symlink(outside, dst / "ext")
     for extra in (["--force"], []):
         p = run(f.env(tmp_path), "sync", "s3://bkt/t1", dst, "--delete", "--no-progress", *extra)
-        assert p.returncode == 1, (p.stdout, p.stderr)
-        assert "ext" in p.stderr and "outside" in p.stderr, p.stderr
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert "ext" in p.stderr and "not followed" in p.stderr, p.stderr
     assert (outside / "victim.txt").read_bytes() == b"precious"
+    assert os.path.islink(dst / "ext")
 
 
 def test_download_never_writes_through_a_link_out(fake, tmp_path):
@@ -303,3 +304,75 @@ def test_dotdot_keys_are_skipped_with_a_warning(fake, tmp_path, to_local):
     else:
         assert "copy/ok.txt" in f.objects("bkt")
         assert not any("escape" in k and k.startswith("copy") for k in f.objects("bkt"))
+
+
+def test_a_folder_reached_two_ways_in_the_destination_loses_nothing(fake, tmp_path):
+    """current -> releases/v3: the delete of current/x would remove releases/v3/x."""
+    f = fake()
+    dst = tmp_path / "dst"
+    for i in range(4):
+        f.put("bkt", "m/releases/v3/f%d.js" % i, b"f%d" % i)
+        write(dst, "releases/v3/f%d.js" % i, b"f%d" % i)
+    for i in range(6):
+        f.put("bkt", "m/o%d" % i, b"o")
+        write(dst, "o%d" % i, b"o")
+    os.symlink("releases/v3", dst / "current")
+    write(dst, "keep/precious.db", b"db")
+    f.put("bkt", "m/keep/precious.db", b"db")
+    os.symlink("keep", dst / "alias")
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--exclude", "keep/*",
+            "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "0 deleted" in p.stderr, p.stderr
+    assert sorted(files(dst)) == sorted(
+        ["o%d" % i for i in range(6)] + ["releases/v3/f%d.js" % i for i in range(4)]
+        + ["keep/precious.db"])
+
+
+def test_dangling_link_in_the_source_protects_what_is_behind_it(fake, tmp_path):
+    """photos -> an unmounted NAS: its objects in the bucket are not deleted."""
+    f = fake()
+    src = tmp_path / "src"
+    for i in range(10):
+        write(src, "p%d.html" % i, b"page")
+        f.put("bkt", "m/p%d.html" % i, b"page")
+    for i in range(8):
+        f.put("bkt", "m/photos/img%d.jpg" % i, b"jpeg")
+    f.put("bkt", "m/gone.html", b"old")
+    os.symlink("/nonexistent/nas/photos", src / "photos")
+    p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--delete", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "photos" in p.stderr and "dangling" in p.stderr, p.stderr
+    keys = set(f.objects("bkt"))
+    assert {"m/photos/img%d.jpg" % i for i in range(8)} <= keys
+    assert "m/gone.html" not in keys  # what the source really lacks still goes
+
+
+@pytest.mark.parametrize("local_is_src", [True, False])
+def test_a_file_named_like_a_temporary_is_never_deleted(fake, tmp_path, local_is_src):
+    f = fake()
+    d = tmp_path / "d"
+    for i in range(5):
+        write(d, "f%d" % i, b"x")
+        f.put("bkt", "m/f%d" % i, b"x")
+    write(d, "db/backup.tmp.20240101.1", b"backup")
+    f.put("bkt", "m/db/backup.tmp.20240101.1", b"backup")
+    args = (d, "s3://bkt/m") if local_is_src else ("s3://bkt/m", d)
+    p = run(f.env(tmp_path), "sync", *args, "--delete", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "m/db/backup.tmp.20240101.1" in f.objects("bkt")
+    assert (d / "db/backup.tmp.20240101.1").read_bytes() == b"backup"
+
+
+def test_s3_to_s3_onto_kms_settles(fake, tmp_path):
+    f = fake({"sse": "aws:kms"})
+    for i in range(5):
+        kms_put(f, "a/k%d.txt" % i, b"kms %d" % i)
+    env = f.env(tmp_path)
+    p = run(env, "sync", "s3://bkt/a", "s3://bkt/b", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    before = f.count("CopyObject")
+    assert before == 5
+    p = run(env, "sync", "s3://bkt/a", "s3://bkt/b", "--no-progress")
+    assert p.returncode == 0 and "5 unchanged" in p.stderr, (p.stdout, p.stderr)
+    assert f.count("CopyObject") == before

@@ -178,44 +178,61 @@ static void test_walk_loop_and_escape(void **s)
 	assert_int_equal(dg.v[0].level, CP_DIAG_WARN);
 	assert_non_null(strstr(dg.v[0].path, "a/etc"));
 	assert_non_null(strstr(dg.v[0].msg, "dangling"));
+	assert_int_equal(l.ndangling, 1); /* named, so a sync deletes nothing there */
+	assert_string_equal(l.dangling[0], "a/etc");
 	cp_diags_free(&dg);
 	cp_walk_list_free(&l);
+	/* no_links: a destination's links are not followed at all */
+	unlink(out);
+	char *inner = cp_path_join(d, "a/inner");
+	assert_int_equal(symlink(".", inner), 0);
+	cp_diags_init(&dg);
+	cp_walk_opts on = {.diags = &dg, .no_links = 1};
+	assert_int_equal(cp_walk(d, &on, &l, &err5), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(dg.n, 1);
+	assert_non_null(strstr(dg.v[0].msg, "not followed"));
+	cp_diags_free(&dg);
+	cp_walk_list_free(&l);
+	free(inner);
 	free(loop), free(out);
 	rmtree(d);
 }
 
-/* Where a write or delete would really land, links resolved. */
-static void test_parent_within_real(void **s)
+/* A local write or delete lands at its own path: no link on the way. */
+static void test_no_link_below(void **s)
 {
 	(void)s;
 	char *d = mktree();
 	put(d, "dst/in/x.txt", "x");
+	put(d, "dst/file.txt", "f");
 	put(d, "outside/victim.txt", "v");
-	char real[4096], *dst = cp_path_join(d, "dst"), *ext = cp_path_join(d, "dst/ext");
+	char real[4096], *dst = cp_path_join(d, "dst");
 	assert_non_null(realpath(dst, real));
-	char *out = cp_path_join(d, "outside");
+	char *ext = cp_path_join(d, "dst/ext"), *out = cp_path_join(d, "outside");
 	assert_int_equal(symlink(out, ext), 0);
-	char *inner = cp_path_join(d, "dst/inner");
-	assert_int_equal(symlink("in", inner), 0);
+	char *alias = cp_path_join(d, "dst/alias");
+	assert_int_equal(symlink("in", alias), 0);
 	char *dang = cp_path_join(d, "dst/dang");
 	assert_int_equal(symlink("/nonexistent/cdnpipe", dang), 0);
 	struct {
 		const char *rel;
 		int ok;
 	} cases[] = {
-	    {"dst/in/x.txt", 1},       {"dst/new/deep/y.txt", 1},
-	    {"dst/top.txt", 1},	       {"dst/inner/x.txt", 1},	 /* a link that stays inside */
-	    {"dst/ext/victim.txt", 0}, {"dst/ext/new/z.txt", 0}, /* the link leads out */
-	    {"dst/dang/z.txt", 0},				 /* a dangling link on the way */
-	    {"outside/victim.txt", 0},
+	    {"in/x.txt", 1},
+	    {"new/deep/y.txt", 1},
+	    {"top.txt", 1},
+	    {"ext/victim.txt", 0}, /* the link leads out */
+	    {"ext/new/z.txt", 0},
+	    {"alias/x.txt", 0},	   /* another path to in/x.txt */
+	    {"dang/z.txt", 0},	   /* a dangling link on the way */
+	    {"file.txt/z.txt", 0}, /* a file where a folder should be */
+	    {"ext", 1},		   /* the link itself: unlinking it touches nothing else */
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char *p = cp_path_join(d, cases[i].rel);
-		if (cp_path_parent_within_real(p, real) != cases[i].ok)
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		if (cp_path_no_link_below(real, cases[i].rel) != cases[i].ok)
 			fail_msg("%s: expected %d", cases[i].rel, cases[i].ok);
-		free(p);
-	}
-	free(dst), free(ext), free(out), free(inner), free(dang);
+	free(dst), free(ext), free(out), free(alias), free(dang);
 	rmtree(d);
 }
 
@@ -339,7 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_glob),
 	    cmocka_unit_test(test_walk_sorted_dotfiles_links),
 	    cmocka_unit_test(test_walk_loop_and_escape),
-	    cmocka_unit_test(test_parent_within_real),
+	    cmocka_unit_test(test_no_link_below),
 	    cmocka_unit_test(test_tmp_names),
 	    cmocka_unit_test(test_parallel_for),
 	    cmocka_unit_test(test_buf_and_diags),

@@ -497,6 +497,59 @@ static void test_guard_scope(void **st)
 	cp_sync_list_free(&dst);
 }
 
+/* A dangling link in a local source (an unmounted disk behind it): nothing
+ * at or below its path is deleted.  And S3 to S3 onto SSE-KMS settles. */
+static void test_kept_paths_and_kms_s3(void **st)
+{
+	(void)st;
+	cp_sync_list src = {0}, dst = {0};
+	remote(&src, "index.html", "i", 0);
+	remote(&dst, "index.html", "i", 0);
+	remote(&dst, "photos/a.jpg", "a", 0);
+	remote(&dst, "photos/sub/b.jpg", "b", 0);
+	remote(&dst, "photos2/c.jpg", "c", 0); /* a sibling with a longer name: not kept */
+	const char *keep[] = {"photos"};
+	cp_sync_plan_opts o = {.jobs = 1, .do_delete = 1, .force = 1, .keep = keep, .nkeep = 1};
+	cp_sync_plan p;
+	cp_error err = {0};
+	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
+	assert_int_equal(p.ndelete, 1);
+	assert_int_equal(find(&p, &src, &dst, "photos2/c.jpg")->action, CP_SYNC_DELETE);
+	assert_null(find(&p, &src, &dst, "photos/a.jpg"));
+	assert_null(find(&p, &src, &dst, "photos/sub/b.jpg"));
+	cp_sync_plan_free(&p);
+	cp_sync_list_free(&src);
+	cp_sync_list_free(&dst);
+
+	/* KMS ETags look like MD5s and differ; HEAD shows SSE-KMS, no md5 meta:
+	 * the time rule decides (the copy is newer than its source). */
+	cp_sync_list a = {0}, b = {0};
+	cp_sync_list_add(&a, "k.txt", NULL, 3, 1000000000000LL, 0,
+			 "11111111111111111111111111111111");
+	cp_sync_list_add(&b, "k.txt", NULL, 3, 2000000000000LL, 0,
+			 "22222222222222222222222222222222");
+	cp_sync_list_add(&a, "n.txt", NULL, 3, 3000000000000LL, 0,
+			 "33333333333333333333333333333333");
+	cp_sync_list_add(&b, "n.txt", NULL, 3, 2000000000000LL, 0,
+			 "44444444444444444444444444444444");
+	cp_sync_list_add(&a, "p.txt", NULL, 3, 1000000000000LL, 0,
+			 "55555555555555555555555555555555");
+	cp_sync_list_add(&b, "p.txt", NULL, 3, 2000000000000LL, 0,
+			 "66666666666666666666666666666666");
+	memset(metas, 0, sizeof metas);
+	metas[0] = (struct fake_meta){"k.txt", NULL, -1, 1};
+	metas[1] = (struct fake_meta){"n.txt", NULL, -1, 1};
+	/* p.txt: plain MD5s on both sides that differ: different, whatever the time */
+	o = (cp_sync_plan_opts){.jobs = 1, .head = fake_head};
+	assert_int_equal(cp_sync_plan_build(&a, 0, &b, 0, &o, &p, NULL, &err), 0);
+	assert_int_equal(find(&p, &a, &b, "k.txt")->action, CP_SYNC_SKIP);
+	assert_int_equal(find(&p, &a, &b, "n.txt")->action, CP_SYNC_COPY); /* source newer */
+	assert_int_equal(find(&p, &a, &b, "p.txt")->action, CP_SYNC_COPY);
+	cp_sync_plan_free(&p);
+	cp_sync_list_free(&a);
+	cp_sync_list_free(&b);
+}
+
 static void test_strmap(void **st)
 {
 	(void)st;
@@ -533,6 +586,7 @@ int main(void)
 	    cmocka_unit_test(test_delete_and_filters),
 	    cmocka_unit_test(test_guard_edges),
 	    cmocka_unit_test(test_guard_scope),
+	    cmocka_unit_test(test_kept_paths_and_kms_s3),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_strmap),
 	};
