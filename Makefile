@@ -35,7 +35,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 20000
 
-.PHONY: all deps deps-build check unit integration fuzz fuzz-smoke demo bench install clean format
+.PHONY: all deps deps-build check check-fresh unit integration fuzz fuzz-smoke demo bench install clean format
 
 all: build/cdnpipe
 
@@ -108,6 +108,11 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+
+# The README's two commands on a fresh Debian bookworm root (debootstrap,
+# chroot): what CI runs.  Needs root and the Debian mirror.
+check-fresh:
+	@scripts/check-fresh.sh
 
 demo: deps-build
 	$(MAKE) all

@@ -10,7 +10,9 @@ level=${1:-check}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs="gcc make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev libjansson-dev libinih-dev"
-check_pkgs="libcmocka-dev python3-pytest python3-brotli python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time"
+# check: every package a test imports or runs (openssl: test_s3_client makes a
+# certificate; ca-certificates: npm over TLS, Debian's Node trusting the system store).
+check_pkgs="libcmocka-dev python3-pytest python3-brotli python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time openssl ca-certificates"
 bench_pkgs="python3-whitenoise awscli s3cmd rclone"
 
 pkgs=$build_pkgs

@@ -24,7 +24,11 @@ COMPARE = os.path.join(ROOT, "tests", "integration", "js", "ast_compare.js")
 # Empty: every pass/ and pass-explicit/ file currently round-trips.
 ALLOWED = {}
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(T262), reason="test262-parser-tests not installed")
+
+@pytest.fixture(autouse=True)
+def _installed():
+    # make check installs it first: missing means a broken install step, not a skip
+    assert os.path.isdir(T262), "test262-parser-tests missing: run scripts/install-deps.sh check"
 
 
 def stage(sub, dest):
