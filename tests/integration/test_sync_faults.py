@@ -53,6 +53,12 @@ def fake():
         f.stop()
 
 
+def both(fake_s3, root, rel, body, prefix="m/"):
+    """The same file in the folder and in bkt/PREFIX."""
+    fake_s3.put("bkt", prefix + rel, body)
+    write(root, rel, body)
+
+
 def media(fake_s3, dst, n=14):
     """n objects under bkt/m/ and the same n files in dst."""
     for i in range(n):
@@ -151,8 +157,7 @@ def test_filter_scope_guards_the_deletes(fake, tmp_path):
     f = fake()
     src = tmp_path / "src"
     for i in range(100):
-        f.put("bkt", "m/doc/%03d.txt" % i, b"d%d" % i)
-        write(src, "doc/%03d.txt" % i, b"d%d" % i)
+        both(f, src, "doc/%03d.txt" % i, b"d%d" % i)
     for i in range(5):
         f.put("bkt", "m/img/%d.png" % i, b"i%d" % i)
     p = run(f.env(tmp_path), "sync", src, "s3://bkt/m", "--delete", "--include", "img/*",
@@ -311,14 +316,11 @@ def test_a_folder_reached_two_ways_in_the_destination_loses_nothing(fake, tmp_pa
     f = fake()
     dst = tmp_path / "dst"
     for i in range(4):
-        f.put("bkt", "m/releases/v3/f%d.js" % i, b"f%d" % i)
-        write(dst, "releases/v3/f%d.js" % i, b"f%d" % i)
+        both(f, dst, "releases/v3/f%d.js" % i, b"f%d" % i)
     for i in range(6):
-        f.put("bkt", "m/o%d" % i, b"o")
-        write(dst, "o%d" % i, b"o")
+        both(f, dst, "o%d" % i, b"o")
     os.symlink("releases/v3", dst / "current")
-    write(dst, "keep/precious.db", b"db")
-    f.put("bkt", "m/keep/precious.db", b"db")
+    both(f, dst, "keep/precious.db", b"db")
     os.symlink("keep", dst / "alias")
     p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--exclude", "keep/*",
             "--no-progress")
@@ -334,8 +336,7 @@ def test_dangling_link_in_the_source_protects_what_is_behind_it(fake, tmp_path):
     f = fake()
     src = tmp_path / "src"
     for i in range(10):
-        write(src, "p%d.html" % i, b"page")
-        f.put("bkt", "m/p%d.html" % i, b"page")
+        both(f, src, "p%d.html" % i, b"page")
     for i in range(8):
         f.put("bkt", "m/photos/img%d.jpg" % i, b"jpeg")
     f.put("bkt", "m/gone.html", b"old")
@@ -353,10 +354,8 @@ def test_a_file_named_like_a_temporary_is_never_deleted(fake, tmp_path, local_is
     f = fake()
     d = tmp_path / "d"
     for i in range(5):
-        write(d, "f%d" % i, b"x")
-        f.put("bkt", "m/f%d" % i, b"x")
-    write(d, "db/backup.tmp.20240101.1", b"backup")
-    f.put("bkt", "m/db/backup.tmp.20240101.1", b"backup")
+        both(f, d, "f%d" % i, b"x")
+    both(f, d, "db/backup.tmp.20240101.1", b"backup")
     args = (d, "s3://bkt/m") if local_is_src else ("s3://bkt/m", d)
     p = run(f.env(tmp_path), "sync", *args, "--delete", "--no-progress")
     assert p.returncode == 0, (p.stdout, p.stderr)
