@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -135,6 +136,11 @@ int cp_path_is_within(const char *path, const char *dir)
 
 int cp_path_no_link_below(const char *real_root, const char *rel)
 {
+	/* The root itself first: still its own real path (not swapped for a
+	 * link, nor moved, since it was resolved). */
+	char now[PATH_MAX];
+	if (!*rel || !realpath(real_root, now) || strcmp(now, real_root))
+		return 0;
 	char *p = cp_path_join(real_root, rel);
 	size_t base = strlen(real_root);
 	int ok = 1;

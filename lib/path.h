@@ -34,7 +34,9 @@ int cp_path_is_within(const char *path, const char *dir);
 /* 1 when no folder on the way from real_root (a realpath()) to rel's parent
  * is a link (or a file): a write or delete of real_root/rel then lands at
  * that very path, inside real_root, and not at another path the same files
- * are reached by.  Folders not there yet count as fine: mkdir makes them.
+ * are reached by, and real_root is still its own real path (no folder
+ * swapped for a link since).  Folders not there yet count as fine: mkdir
+ * makes them.
  * What a sync checks before each local write and delete. */
 int cp_path_no_link_below(const char *real_root, const char *rel);
 /* Absolute, normalised form of a filesystem path (no symlink resolution). */

@@ -62,7 +62,8 @@ static int visit(struct walker *w, const char *path, const char *rel, int is_lin
 	struct stat st;
 	if (is_link && w->o->no_links) {
 		cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0,
-			     "symlink: not followed, nothing through it is written or deleted");
+			     "symlink: not followed (what it points at is never written or "
+			     "deleted; a file from the source may replace the link)");
 		return 0;
 	}
 	if (stat(path, &st) != 0) {

@@ -287,7 +287,8 @@ static int download_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 	if (!cp_path_no_link_below(c->dst.real, s->rel) || cp_mkdirs_for(path, err) ||
 	    !cp_path_no_link_below(c->dst.real, s->rel))
 		rc = cp_error_set(err, s->rel, 0, 0, /* unless cp_mkdirs_for said why */
-				  "a symlink in the destination is on the way: not written");
+				  "a symlink or a file stands where a folder should be in the "
+				  "destination (or it was moved since the listing): not written");
 	if (!rc)
 		rc = fetch_verified(c, s, key, path, err);
 	free(key);

@@ -312,9 +312,11 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 
 /* S3 object against S3 object.  Equal ETags are the same bytes; two plain
  * MD5 ETags that differ are different bytes, unless HEAD shows one is no MD5
- * (SSE-KMS/SSE-C) -- then x-amz-meta-md5, x-amz-meta-mtime, and last the
- * time rule: unchanged when the source is not newer than the destination,
- * so a copy onto a KMS bucket settles instead of being redone every run. */
+ * (SSE-KMS/SSE-C) -- then x-amz-meta-md5 (an MD5 on one side only: copy),
+ * x-amz-meta-mtime, and when neither side has any MD5, the time rule:
+ * unchanged when the source is not newer than the destination (not with
+ * --checksum), so a copy onto a KMS bucket settles instead of being redone
+ * every run. */
 static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_obj *d)
 {
 	int ks = cp_etag_kind(s->etag, NULL), kd = cp_etag_kind(d->etag, NULL);
@@ -329,9 +331,11 @@ static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_
 	const char *b = md.md5[0] ? md.md5 : kd == 1 && !md.etag_opaque ? d->etag : NULL;
 	if (a && b)
 		return !strcasecmp(a, b);
+	if (a || b)
+		return 0; /* one side vouches for its bytes, the other cannot: copy */
 	if (ms.mtime_ns >= 0 && md.mtime_ns >= 0)
 		return ms.mtime_ns == md.mtime_ns;
-	return s->mtime_ns <= d->mtime_ns;
+	return !p->o->checksum && s->mtime_ns <= d->mtime_ns;
 }
 
 static void check_one(void *ctx, size_t i)

@@ -61,6 +61,20 @@ static int open_side(const cp_sync_opts *o, const cp_sync_side *sd, sync_side *s
 	return side->s3 ? 0 : CP_ERR_BUILD;
 }
 
+/* Names a killed download leaves behind ("x.tmp.PID.N") are skipped on both
+ * sides, so a user's file named like one is neither copied nor ever deleted;
+ * said, so that nobody believes it synced. */
+#define TMP_SKIPPED "named like a temporary file of cdnpipe (NAME.tmp.PID.N): skipped"
+
+static int side_real(sync_side *side, cp_error *err)
+{
+	char real[PATH_MAX];
+	if (!realpath(side->loc.root, real))
+		return cp_error_set(err, side->loc.root, 0, 0, "%s", strerror(errno));
+	side->real = cp_xstrdup(real);
+	return 0;
+}
+
 /* A local side: links are followed in a source (confined to it), never in a
  * destination (see cp_walk_opts.no_links). */
 static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *err)
@@ -69,7 +83,7 @@ static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *er
 		return 0;
 	cp_walk_list wl = {0};
 	cp_walk_opts wo = {.dotfiles = 1, .diags = diags, .no_links = is_dst};
-	int rc = cp_walk(side->loc.root, &wo, &wl, err);
+	int rc = cp_walk(side->real ? side->real : side->loc.root, &wo, &wl, err);
 	side->dangling = wl.dangling;
 	side->ndangling = wl.ndangling;
 	wl.dangling = NULL;
@@ -77,8 +91,10 @@ static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *er
 	/* The strings move over: a tree of 100,000 files is not held twice. */
 	for (size_t i = 0; !rc && i < wl.n; i++) {
 		cp_walk_entry *e = &wl.v[i];
-		if (cp_is_tmp_name(e->rel))
+		if (cp_is_tmp_name(e->rel)) {
+			cp_diags_add(diags, CP_DIAG_WARN, e->path, 0, 0, TMP_SKIPPED);
 			continue;
+		}
 		cp_sync_list_take(&side->list, e->rel, e->path, e->size, e->mtime_ns, e->ino);
 		e->rel = e->path = NULL;
 	}
@@ -105,10 +121,10 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 		return 0;
 	}
 	const char *rel = obj->key + strlen(side->loc.prefix);
-	/* Names a killed download leaves behind are skipped on both sides, so a
-	 * user's file named like one is neither copied nor ever deleted. */
-	if (cp_is_tmp_name(rel))
+	if (cp_is_tmp_name(rel)) {
+		cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0, TMP_SKIPPED);
 		return 0;
+	}
 	size_t n = strlen(rel);
 	if (n && rel[n - 1] == '/' && !obj->size)
 		return 0; /* a "folder" marker, not a file */
@@ -488,6 +504,10 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		free(f);
 		c->have_state = 1;
 	}
+	/* A local destination is resolved once, before it is listed, and walked,
+	 * written and deleted in by that real path only. */
+	if (!c->dst.loc.is_s3 && c->dst.exists && (rc = side_real(&c->dst, err)))
+		return rc;
 	if ((rc = list_side(&c->src, 0, diags, err)) || (rc = list_side(&c->dst, 1, diags, err)))
 		return rc;
 	for (size_t i = 0; local && i < local->list.n; i++)
@@ -513,13 +533,8 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		if (c->plan.ncopy && !c->dst.loc.is_s3 && !c->dst.exists &&
 		    cp_mkdirs(c->dst.loc.root, err))
 			return CP_ERR_BUILD;
-		char real[PATH_MAX];
-		if (!c->dst.loc.is_s3 && (c->plan.ncopy || c->plan.ndelete)) {
-			if (!realpath(c->dst.loc.root, real))
-				return cp_error_set(err, c->dst.loc.root, 0, 0, "%s",
-						    strerror(errno));
-			c->dst.real = cp_xstrdup(real);
-		}
+		if (!c->dst.loc.is_s3 && !c->dst.real && (rc = side_real(&c->dst, err)))
+			return rc; /* made just now */
 		run_copies(c);
 		if (!c->failed && c->plan.ndelete)
 			run_deletes(c);

@@ -361,6 +361,7 @@ def test_a_file_named_like_a_temporary_is_never_deleted(fake, tmp_path, local_is
     assert p.returncode == 0, (p.stdout, p.stderr)
     assert "m/db/backup.tmp.20240101.1" in f.objects("bkt")
     assert (d / "db/backup.tmp.20240101.1").read_bytes() == b"backup"
+    assert "backup.tmp.20240101.1" in p.stderr and "temporary" in p.stderr, p.stderr
 
 
 def test_s3_to_s3_onto_kms_settles(fake, tmp_path):

@@ -232,6 +232,14 @@ static void test_no_link_below(void **s)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
 		if (cp_path_no_link_below(real, cases[i].rel) != cases[i].ok)
 			fail_msg("%s: expected %d", cases[i].rel, cases[i].ok);
+	assert_false(cp_path_no_link_below(real, ""));
+	/* the root swapped for a link after it was resolved: nothing passes */
+	char *moved = cp_path_join(d, "dst.moved");
+	assert_int_equal(rename(dst, moved), 0);
+	assert_int_equal(symlink(out, dst), 0);
+	assert_false(cp_path_no_link_below(real, "top.txt"));
+	assert_false(cp_path_no_link_below(real, "in/x.txt"));
+	free(moved);
 	free(dst), free(ext), free(out), free(alias), free(dang);
 	rmtree(d);
 }

@@ -75,7 +75,8 @@ struct fake_meta {
 	const char *rel;
 	const char *md5;
 	int64_t mtime;
-	int opaque; /* HEAD shows SSE-KMS/SSE-C */
+	int opaque;   /* HEAD shows SSE-KMS/SSE-C */
+	int src_only; /* md5 on the source's HEAD only (S3 to S3) */
 };
 static struct fake_meta metas[8];
 static int nheads;
@@ -83,12 +84,12 @@ static int nheads;
 static int fake_head(void *ctx, int which, const cp_sync_obj *o, cp_sync_meta *out)
 {
 	(void)ctx;
-	(void)which;
 	nheads++;
 	for (size_t i = 0; i < sizeof metas / sizeof *metas && metas[i].rel; i++) {
 		if (strcmp(metas[i].rel, o->rel))
 			continue;
-		snprintf(out->md5, sizeof out->md5, "%s", metas[i].md5 ? metas[i].md5 : "");
+		const char *md5 = metas[i].src_only && which ? NULL : metas[i].md5;
+		snprintf(out->md5, sizeof out->md5, "%s", md5 ? md5 : "");
 		out->mtime_ns = metas[i].mtime;
 		out->etag_opaque = metas[i].opaque;
 		return 0;
@@ -120,9 +121,9 @@ static void test_local_to_s3_rules(void **st)
 	cp_md5("kms bytes", 9, d);
 	cp_hex(d, 16, kmsmd5);
 	memset(metas, 0, sizeof metas);
-	metas[0] = (struct fake_meta){"kms.txt", kmsmd5, -1, 0};
-	metas[1] = (struct fake_meta){"kms2.txt", kmsmd5, -1, 0}; /* says other content */
-	metas[2] = (struct fake_meta){"mtime.txt", NULL, src.v[6].mtime_ns, 0};
+	metas[0] = (struct fake_meta){"kms.txt", kmsmd5, -1, 0, 0};
+	metas[1] = (struct fake_meta){"kms2.txt", kmsmd5, -1, 0, 0}; /* says other content */
+	metas[2] = (struct fake_meta){"mtime.txt", NULL, src.v[6].mtime_ns, 0, 0};
 
 	cp_sync_plan_opts o = {0};
 	o.head = fake_head;
@@ -182,9 +183,9 @@ static void test_etag_overrule_and_time(void **st)
 	memset(metas, 0, sizeof metas);
 	/* rclone-style mtime metadata equal to the file's: not enough against a
 	 * plain-MD5 ETag that differs ... */
-	metas[0] = (struct fake_meta){"edited.txt", NULL, src.v[0].mtime_ns, 0};
+	metas[0] = (struct fake_meta){"edited.txt", NULL, src.v[0].mtime_ns, 0, 0};
 	/* ... unless HEAD shows the ETag is no MD5 (SSE-KMS) */
-	metas[1] = (struct fake_meta){"kms.txt", NULL, src.v[1].mtime_ns, 1};
+	metas[1] = (struct fake_meta){"kms.txt", NULL, src.v[1].mtime_ns, 1, 0};
 	cp_sync_plan_opts o = {.jobs = 1, .head = fake_head};
 	cp_sync_plan p;
 	cp_error err = {0};
@@ -537,14 +538,22 @@ static void test_kept_paths_and_kms_s3(void **st)
 	cp_sync_list_add(&b, "p.txt", NULL, 3, 2000000000000LL, 0,
 			 "66666666666666666666666666666666");
 	memset(metas, 0, sizeof metas);
-	metas[0] = (struct fake_meta){"k.txt", NULL, -1, 1};
-	metas[1] = (struct fake_meta){"n.txt", NULL, -1, 1};
+	metas[0] = (struct fake_meta){"k.txt", NULL, -1, 1, 0};
+	metas[1] = (struct fake_meta){"n.txt", NULL, -1, 1, 0};
+	/* q.txt: the source vouches for an MD5 (x-amz-meta-md5), the KMS copy
+	 * cannot: copied, however new the copy looks (it may be tampered with) */
+	cp_sync_list_add(&a, "q.txt", NULL, 3, 1000000000000LL, 0,
+			 "77777777777777777777777777777777");
+	cp_sync_list_add(&b, "q.txt", NULL, 3, 2000000000000LL, 0,
+			 "88888888888888888888888888888888");
+	metas[2] = (struct fake_meta){"q.txt", "99999999999999999999999999999999", -1, 1, 1};
 	/* p.txt: plain MD5s on both sides that differ: different, whatever the time */
 	o = (cp_sync_plan_opts){.jobs = 1, .head = fake_head};
 	assert_int_equal(cp_sync_plan_build(&a, 0, &b, 0, &o, &p, NULL, &err), 0);
 	assert_int_equal(find(&p, &a, &b, "k.txt")->action, CP_SYNC_SKIP);
 	assert_int_equal(find(&p, &a, &b, "n.txt")->action, CP_SYNC_COPY); /* source newer */
 	assert_int_equal(find(&p, &a, &b, "p.txt")->action, CP_SYNC_COPY);
+	assert_int_equal(find(&p, &a, &b, "q.txt")->action, CP_SYNC_COPY);
 	cp_sync_plan_free(&p);
 	cp_sync_list_free(&a);
 	cp_sync_list_free(&b);
