@@ -11,6 +11,7 @@
  *   mime.h    Content-Type and compressibility by extension
  *   glob.h    --include/--exclude patterns
  *   walk.h    listing a folder tree (symlinks followed, loops detected)
+ *   strmap.h  the string-keyed hash table
  *   asset.h   the asset table the build stages share
  *   vlq.h     Source Map base64 VLQ numbers (minify/ writes maps, fingerprint/ shifts them)
  *   css_lex.h the CSS tokenizer (CSS Syntax Level 3), shared by minify/ and fingerprint/
@@ -31,6 +32,7 @@
 #include "mime.h"
 #include "path.h"
 #include "pool.h"
+#include "strmap.h"
 #include "vlq.h"
 #include "walk.h"
 

@@ -18,6 +18,7 @@
 #include "upload/s3_int.h"
 
 #include "lib/digest.h"
+#include "lib/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,33 +545,25 @@ static int run_raw(s3_req *r, cp_buf *body, cp_error *err)
 }
 
 /* A token seen before means the server is walking in a circle: without
- * this check the listing never ends.  Tokens are remembered by a 64-bit
- * hash only (a million-page listing keeps 8 MB): a collision could at worst
- * refuse a good listing, never accept a bad one. */
+ * this check the listing never ends.  Tokens are kept whole (exact, one map
+ * lookup a page); they weigh well under 1% of the listing a sync holds. */
 struct seen_tokens {
-	uint64_t *v;
-	size_t n, cap;
+	cp_strmap map;
+	char **v;
+	size_t n;
 };
 
-static uint64_t token_hash(const char *s)
+/* 1 when token was seen before; otherwise takes it. */
+static int token_seen(struct seen_tokens *t, char *token)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int token_seen(struct seen_tokens *t, const char *token)
-{
-	uint64_t h = token_hash(token);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i] == h)
-			return 1;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->v = cp_xrealloc(t->v, t->cap * sizeof *t->v);
-	}
-	t->v[t->n++] = h;
+	size_t i;
+	if (cp_strmap_get(&t->map, token, &i))
+		return 1;
+	if ((t->n & (t->n + 1)) == 0)
+		t->v = cp_xrealloc(t->v, (2 * t->n + 2) * sizeof *t->v);
+	t->v[t->n] = cp_xstrdup(token);
+	cp_strmap_put(&t->map, t->v[t->n], t->n);
+	t->n++;
 	return 0;
 }
 
@@ -613,7 +606,10 @@ int cp_s3_list(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_list_fn f
 					  bucket, prefix ? prefix : "", page);
 	} while (!rc && token);
 	free(token);
+	for (size_t i = 0; i < seen.n; i++)
+		free(seen.v[i]);
 	free(seen.v);
+	cp_strmap_free(&seen.map);
 	free(pfx);
 	cp_buf_free(&body);
 	return rc;

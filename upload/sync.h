@@ -21,23 +21,10 @@
 #define CP_UPLOAD_SYNC_H
 
 #include "lib/cp.h"
+#include "lib/strmap.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- hash table: string key -> index (open addressing, FNV-1a) ---------- */
-
-typedef struct cp_strmap {
-	const char **keys; /* borrowed: the caller keeps the strings alive */
-	size_t *vals;
-	size_t cap, n;
-} cp_strmap;
-
-uint64_t cp_sync_hash(const char *s);
-void cp_strmap_put(cp_strmap *m, const char *key, size_t val);
-/* 1 and *val when found. */
-int cp_strmap_get(const cp_strmap *m, const char *key, size_t *val);
-void cp_strmap_free(cp_strmap *m);
 
 /* ---- local state file and multipart journal (sync_state.c) ------------- */
 

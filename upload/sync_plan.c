@@ -87,7 +87,7 @@ int cp_sync_in_shard(const char *key, unsigned i, unsigned n)
 {
 	if (n <= 1)
 		return 1;
-	return cp_sync_hash(key) % n == (uint64_t)(i - 1);
+	return cp_str_hash(key) % n == (uint64_t)(i - 1);
 }
 
 int cp_sync_parse_shard(const char *s, unsigned *i, unsigned *n)
