@@ -21,7 +21,6 @@
 #define CP_UPLOAD_SYNC_H
 
 #include "lib/cp.h"
-#include "lib/strmap.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -67,12 +67,10 @@ static const char *vouched_md5(const cp_s3_result *r, const cp_sync_meta *m)
 
 /* 0 when the bytes' MD5 is what the object vouches for (or it vouches for
  * nothing). */
-static int check_md5(const cp_s3_result *r, const unsigned char md5[16], const char *rel,
-		     cp_error *err)
+static int check_md5(const cp_s3_result *r, const cp_sync_meta *m, const unsigned char md5[16],
+		     const char *rel, cp_error *err)
 {
-	cp_sync_meta m;
-	sync_meta_from_result(r, &m);
-	const char *want = vouched_md5(r, &m);
+	const char *want = vouched_md5(r, m);
 	char hex[33];
 	cp_hex(md5, 16, hex);
 	if (want && strncasecmp(want, hex, 32))
@@ -247,10 +245,10 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		rc = cp_error_set(err, s->rel, 0, 0, "download incomplete");
 	if (!rc)
 		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
-	if (!rc)
-		rc = check_md5(&r, md5, s->rel, err);
 	cp_sync_meta m;
 	sync_meta_from_result(&r, &m);
+	if (!rc)
+		rc = check_md5(&r, &m, md5, s->rel, err);
 	if (!rc) {
 		int64_t ns = m.mtime_ns >= 0 ? m.mtime_ns : (int64_t)r.mtime * 1000000000;
 		struct timespec ts[2] = {{ns / 1000000000, ns % 1000000000},
@@ -495,8 +493,10 @@ static int cross_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 		char hex[33];
 		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
 		cp_hex(md5, 16, hex);
+		cp_sync_meta m;
+		sync_meta_from_result(&r, &m);
 		if (!rc)
-			rc = check_md5(&r, md5, s->rel, err);
+			rc = check_md5(&r, &m, md5, s->rel, err);
 		if (!rc) {
 			struct copy_headers ch;
 			headers_from(c, &r, s->rel, &ch);
