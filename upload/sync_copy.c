@@ -79,6 +79,22 @@ static int check_md5(const cp_s3_result *r, const cp_sync_meta *m, const unsigne
 	return 0;
 }
 
+/* 0 when the bytes fetched into tmp are the object the listing showed: its
+ * size, and the length the answer announced.  A proxy's HTML page in a 200
+ * has a length of its own and vouches for no MD5; only the size tells it. */
+static int check_size(const char *tmp, const cp_s3_result *r, const cp_sync_obj *s, struct stat *sb,
+		      cp_error *err)
+{
+	const char *cl = cp_s3_result_header(r, "content-length");
+	if (stat(tmp, sb) || (uint64_t)sb->st_size != s->size ||
+	    (cl && strtoull(cl, NULL, 10) != s->size))
+		return cp_error_set(err, s->rel, 0, 0,
+				    "download incomplete, or not the object listed (%llu bytes "
+				    "listed)",
+				    (unsigned long long)s->size);
+	return 0;
+}
+
 static int fail_from(cp_error *err, const cp_s3_result *r, const char *key)
 {
 	if (r->err.set)
@@ -239,10 +255,8 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		rc = fail_from(err, &r, s->rel);
 	unsigned char md5[16];
 	struct stat sb;
-	const char *cl = cp_s3_result_header(&r, "content-length");
-	uint64_t want_size = cl ? strtoull(cl, NULL, 10) : r.size ? r.size : s->size;
-	if (!rc && (stat(tmp, &sb) || (uint64_t)sb.st_size != want_size))
-		rc = cp_error_set(err, s->rel, 0, 0, "download incomplete");
+	if (!rc)
+		rc = check_size(tmp, &r, s, &sb, err);
 	if (!rc)
 		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
 	cp_sync_meta m;
@@ -491,7 +505,10 @@ static int cross_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 	} else {
 		unsigned char md5[16];
 		char hex[33];
-		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
+		struct stat sb;
+		rc = check_size(tmp, &r, s, &sb, err);
+		if (!rc)
+			rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
 		cp_hex(md5, 16, hex);
 		cp_sync_meta m;
 		sync_meta_from_result(&r, &m);

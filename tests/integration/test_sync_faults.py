@@ -376,3 +376,38 @@ def test_s3_to_s3_onto_kms_settles(fake, tmp_path):
     p = run(env, "sync", "s3://bkt/a", "s3://bkt/b", "--no-progress")
     assert p.returncode == 0 and "5 unchanged" in p.stderr, (p.stdout, p.stderr)
     assert f.count("CopyObject") == before
+
+
+# ---- downloads are verified before they replace anything; a slow server is
+# ---- still listed in full
+
+@pytest.mark.parametrize("fault", ["cut", "html", "wrong-bytes"])
+def test_bad_download_leaves_the_old_file(fake, tmp_path, fault):
+    f = fake({"get": {"m/a.txt": fault}})
+    dst = tmp_path / "dst"
+    write(dst, "a.txt", b"old bytes, kept", mtime=time.time() - 7200)
+    f.put("bkt", "m/a.txt", b"new bytes of the object")
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--retries", "1", "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "a.txt" in p.stderr, p.stderr
+    assert files(dst) == {"a.txt": b"old bytes, kept"}  # and no temporary file left
+
+
+def test_slow_server_is_listed_in_full(fake, tmp_path):
+    f = fake({"page_size": 4, "delay": 0.2})
+    dst = tmp_path / "dst"
+    media(f, dst, n=10)
+    write(dst, "stale.txt", b"gone from the bucket")
+    p = run(f.env(tmp_path), "sync", "s3://bkt/m", dst, "--delete", "--no-progress")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert f.count("ListObjectsV2") == 3
+    assert sorted(files(dst)) == ["f%02d.txt" % i for i in range(10)]
+
+
+def test_bad_download_across_endpoints_writes_nothing(fake, tmp_path):
+    src, dst = fake({"get": {"m/a.txt": "html"}}), fake()
+    src.put("bkt", "m/a.txt", b"the real object bytes")
+    p = run(src.env(tmp_path), "sync", "s3://bkt/m", "s3://bkt/m", "--src-endpoint", src.url,
+            "--dst-endpoint", dst.url, "--retries", "1", "--no-progress")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert dst.objects("bkt") == {}
