@@ -7,9 +7,9 @@
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each
 #   make install    PREFIX=/usr/local DESTDIR=
 #
-# Sources are picked up by folder: every .c under a stage folder goes into
-# build/libcdnpipe.a, every cmd/*.c into the binary, every tests/unit/test_*.c
-# becomes one cmocka binary, every tests/fuzz/fuzz_*.c one libFuzzer target.
+# Sources are picked up by folder: every .c under a stage folder (at any
+# depth) goes into build/libcdnpipe.a, every cmd/*.c into the binary, every
+# tests/unit/**/test_*.c becomes one cmocka binary, every tests/fuzz/fuzz_*.c one libFuzzer target.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -23,12 +23,13 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I. $(OPT) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread -lm
 
-STAGES := lib minify fingerprint compress upload manifest
-LIB_SRC := $(foreach d,$(STAGES),$(wildcard $(d)/*.c))
+# Folders, lowest layer first (docs/ARCHITECTURE.md; `make layers` checks it).
+STAGES := lib syntax sourcemap asset minify fingerprint compress manifest pipeline upload
+LIB_SRC := $(sort $(shell find $(STAGES) -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
 CMD_SRC := $(wildcard cmd/*.c)
 CMD_OBJ := $(CMD_SRC:%.c=build/%.o)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -58,7 +59,7 @@ build/cdnpipe: $(CMD_OBJ) build/libcdnpipe.a
 
 build/tests/%: tests/unit/%.c build/libcdnpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< build/libcdnpipe.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< build/libcdnpipe.a $(LIBS) -lcmocka
 
 # libFuzzer targets: the library is compiled once more with clang and the
 # sanitizers (build/fuzz/obj), and each target links against those objects.

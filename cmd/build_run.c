@@ -14,7 +14,7 @@
  * Minify and scan are parallel-for loops over the table (lib/pool.h); the
  * fingerprint and emit stages parallelise themselves.
  */
-#include "build_run.h"
+#include "cmd/build_run.h"
 #include "fingerprint/fingerprint.h"
 #include "manifest/manifest.h"
 #include "minify/minify.h"

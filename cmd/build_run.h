@@ -12,7 +12,7 @@
 
 #include "compress/compress.h"
 #include "lib/cp.h"
-#include "opts.h"
+#include "cmd/opts.h"
 
 struct cp_build_config {
 	cp_strlist roots; /* SRC_DIR..., in priority order (positional: filled by the caller) */

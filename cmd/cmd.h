@@ -9,7 +9,7 @@
 #ifndef CP_CMD_H
 #define CP_CMD_H
 
-#include "opts.h"
+#include "cmd/opts.h"
 
 #define CP_WEAK __attribute__((weak))
 

@@ -5,8 +5,8 @@
  * pipeline (build_run.c, shared with deploy), print the diagnostics in path
  * order and the one-line summary or the --json report.
  */
-#include "build_run.h"
-#include "cmd.h"
+#include "cmd/build_run.h"
+#include "cmd/cmd.h"
 
 #include <stdio.h>
 

@@ -11,9 +11,9 @@
  * --json prints one object, {"build": {...}, "upload": {...}}, so a deploy
  * script parses one document whatever happened.
  */
-#include "build_run.h"
-#include "cmd.h"
-#include "upload_run.h"
+#include "cmd/build_run.h"
+#include "cmd/cmd.h"
+#include "cmd/upload_run.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -10,7 +10,8 @@
  * renamed, so a failed run leaves no half-written file; all inputs are tried
  * and every failure is reported before exiting 1.
  */
-#include "cmd.h"
+#include "cmd/cmd.h"
+#include "asset/asset.h"
 #include "lib/cp.h"
 #include "minify/minify.h"
 

@@ -4,9 +4,9 @@
  * file only turns options into a cp_sync_opts and the cp_sync_report into
  * text (a summary, each failure named) or JSON (--json).
  */
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "lib/cp.h"
-#include "upload/upload.h"
+#include "upload/sync/sync.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * Thin: parse (config section [upload]), then upload_run.c does the job and
  * the reporting, exactly as deploy runs it after its build.
  */
-#include "cmd.h"
-#include "upload_run.h"
+#include "cmd/cmd.h"
+#include "cmd/upload_run.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /*
  * main.c - `cdnpipe COMMAND [options]`: finds the command and runs it.
  */
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "lib/cp.h"
 
 #include <stdio.h>

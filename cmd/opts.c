@@ -1,7 +1,7 @@
 /*
  * opts.c - command-line and config-file parsing from one table; see opts.h.
  */
-#include "opts.h"
+#include "cmd/opts.h"
 #include "lib/cp.h"
 
 #include <errno.h>

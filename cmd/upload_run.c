@@ -14,9 +14,9 @@
  *   - --json: one JSON object on stdout instead of the summary (per-key
  *     entries included, so a script can tell what was sent).
  */
-#include "upload_run.h"
-#include "cmd.h"
-#include "upload/upload.h"
+#include "cmd/upload_run.h"
+#include "cmd/cmd.h"
+#include "upload/publish/publish.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #define CP_CMD_UPLOAD_RUN_H
 
 #include "lib/cp.h"
-#include "opts.h"
+#include "cmd/opts.h"
 
 #include <jansson.h>
 

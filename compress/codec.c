@@ -12,7 +12,7 @@
  * written to a temporary file beside the destination; whether to keep it is
  * decided from the finished size, then it is renamed into place or removed.
  */
-#include "compress.h"
+#include "compress/compress.h"
 
 #include <brotli/decode.h>
 #include <brotli/encode.h>

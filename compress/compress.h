@@ -10,6 +10,7 @@
 #ifndef CP_COMPRESS_H
 #define CP_COMPRESS_H
 
+#include "asset/asset.h"
 #include "lib/cp.h"
 
 enum cp_compress_method {

@@ -21,7 +21,7 @@
  * `(?m)^/\*#[ \t](?-i:sourceMappingURL)=(?P<url>.*)[ \t]*\*-/$`: the comment
  * starts a line, sits on one line and ends it.
  */
-#include "fingerprint.h"
+#include "fingerprint/fingerprint.h"
 
 #include <string.h>
 #include <strings.h>

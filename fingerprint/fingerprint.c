@@ -33,7 +33,7 @@
  * skips them, and the producer, just before its own splice, shifts the map
  * by the edits it is about to make (mapshift.c), hashes and names it.
  */
-#include "fp.h"
+#include "fingerprint/fingerprint_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +106,7 @@ static void finish_generated_map(struct fp_run *r, cp_asset *a, long m)
 					(long)tmp.len - (long)(ref->end - ref->start)};
 	}
 	cp_buf_free(&tmp);
-	if (cp_fp_shift_map(&map->text, e, ne))
+	if (cp_srcmap_shift(&map->text, e, ne))
 		cp_diags_add(r->d, CP_DIAG_WARN, map->logical, 0, 0,
 			     "cannot read the generated source map: columns not adjusted");
 	free(e);

@@ -15,6 +15,8 @@
 #ifndef CP_FINGERPRINT_H
 #define CP_FINGERPRINT_H
 
+#include "asset/asset.h"
+#include "syntax/syntax.h"
 #include "lib/cp.h"
 
 /* Collecting: the source roots become the asset table, sorted by logical

@@ -16,7 +16,7 @@
  * imports that).  Components in a level are sorted by their first member's
  * index; with the table sorted by path, nothing depends on visit order.
  */
-#include "fp.h"
+#include "fingerprint/fingerprint_int.h"
 
 #include <stdlib.h>
 #include <string.h>

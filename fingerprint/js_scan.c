@@ -11,7 +11,7 @@
  * break (nor a '\r' before it, so CRLF files keep their endings); the URL is
  * trimmed of surrounding blanks, as Django's hashed_name strips it.
  */
-#include "fingerprint.h"
+#include "fingerprint/fingerprint.h"
 
 #include <string.h>
 

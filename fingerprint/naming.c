@@ -8,7 +8,7 @@
  * names match Django's byte for byte, which is what lets a Django template
  * read cdnpipe's manifest.
  */
-#include "fingerprint.h"
+#include "fingerprint/fingerprint.h"
 
 #include <string.h>
 

@@ -20,7 +20,7 @@
  * a warning and its comment is dropped: a stale map comment is the most
  * common break of collectstatic, and it harms nobody once removed.
  */
-#include "fp.h"
+#include "fingerprint/fingerprint_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>

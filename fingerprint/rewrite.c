@@ -26,7 +26,7 @@
  * compact (minified CSS) writes the shortest valid form instead: url(x)
  * without quotes when nothing in x needs them, @import"x".
  */
-#include "fp.h"
+#include "fingerprint/fingerprint_int.h"
 
 #include <string.h>
 

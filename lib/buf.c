@@ -1,7 +1,7 @@
 /*
  * buf.c - growable byte buffer; see buf.h.
  */
-#include "buf.h"
+#include "lib/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * cp.h - the public API of lib/: the few pieces every stage shares.
+ * cp.h - the public API of lib/: the generic pieces every stage shares
+ * (nothing in lib/ knows about CSS, JS, assets or S3).
  *
  *   buf.h     growable byte buffers and checked allocation
  *   err.h     cp_error (one failure) and cp_diags (collected warnings/errors)
@@ -12,29 +13,21 @@
  *   glob.h    --include/--exclude patterns
  *   walk.h    listing a folder tree (symlinks followed, loops detected)
  *   strmap.h  the string-keyed hash table
- *   asset.h   the asset table the build stages share
- *   vlq.h     Source Map base64 VLQ numbers (minify/ writes maps, fingerprint/ shifts them)
- *   css_lex.h the CSS tokenizer (CSS Syntax Level 3), shared by minify/ and fingerprint/
- *   js_lex.h  the ECMAScript lexer, shared by minify/ and fingerprint/
  */
 #ifndef CP_H
 #define CP_H
 
-#include "asset.h"
-#include "buf.h"
-#include "css_lex.h"
-#include "digest.h"
-#include "err.h"
-#include "fsutil.h"
-#include "glob.h"
-#include "js_lex.h"
-#include "log.h"
-#include "mime.h"
-#include "path.h"
-#include "pool.h"
-#include "strmap.h"
-#include "vlq.h"
-#include "walk.h"
+#include "lib/buf.h"
+#include "lib/digest.h"
+#include "lib/err.h"
+#include "lib/fsutil.h"
+#include "lib/glob.h"
+#include "lib/log.h"
+#include "lib/mime.h"
+#include "lib/path.h"
+#include "lib/pool.h"
+#include "lib/strmap.h"
+#include "lib/walk.h"
 
 #define CP_VERSION "0.1.0"
 

@@ -1,8 +1,8 @@
 /*
  * digest.c - hashing over libcrypto's EVP interface; see digest.h.
  */
-#include "digest.h"
-#include "fsutil.h"
+#include "lib/digest.h"
+#include "lib/fsutil.h"
 
 #include <openssl/evp.h>
 

@@ -8,7 +8,7 @@
 #ifndef CP_DIGEST_H
 #define CP_DIGEST_H
 
-#include "err.h"
+#include "lib/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

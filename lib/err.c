@@ -1,8 +1,8 @@
 /*
  * err.c - errors and diagnostics; see err.h.
  */
-#include "err.h"
-#include "buf.h"
+#include "lib/err.h"
+#include "lib/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

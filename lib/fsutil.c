@@ -1,7 +1,7 @@
 /*
  * fsutil.c - atomic writes and streamed copies; see fsutil.h.
  */
-#include "fsutil.h"
+#include "lib/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,8 +10,8 @@
 #ifndef CP_FSUTIL_H
 #define CP_FSUTIL_H
 
-#include "buf.h"
-#include "err.h"
+#include "lib/buf.h"
+#include "lib/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /*
  * glob.c - pattern matching for --include/--exclude; see glob.h.
  */
-#include "glob.h"
-#include "buf.h"
+#include "lib/glob.h"
+#include "lib/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * log.c - leveled messages and the terminal progress line; see log.h.
  */
-#include "log.h"
+#include "lib/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -5,8 +5,8 @@
  * not already compressed; an unknown extension is not compressed, because a
  * binary blob of unknown kind rarely shrinks and costs brotli-11 time.
  */
-#include "mime.h"
-#include "path.h"
+#include "lib/mime.h"
+#include "lib/path.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
  * path.c - logical path helpers; see path.h.
  */
-#include "path.h"
-#include "buf.h"
+#include "lib/path.h"
+#include "lib/buf.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /*
  * pool.c - parallel-for over an atomic index; see pool.h.
  */
-#include "pool.h"
-#include "buf.h"
+#include "lib/pool.h"
+#include "lib/buf.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,8 +1,8 @@
 /*
  * strmap.c - the one string-keyed hash table; see strmap.h.
  */
-#include "strmap.h"
-#include "buf.h"
+#include "lib/strmap.h"
+#include "lib/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

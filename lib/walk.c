@@ -2,9 +2,9 @@
  * walk.c - recursive listing with symlink-loop detection and confinement;
  * see walk.h.
  */
-#include "walk.h"
-#include "buf.h"
-#include "path.h"
+#include "lib/walk.h"
+#include "lib/buf.h"
+#include "lib/path.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -20,8 +20,8 @@
 #ifndef CP_WALK_H
 #define CP_WALK_H
 
-#include "err.h"
-#include "glob.h"
+#include "lib/err.h"
+#include "lib/glob.h"
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -10,7 +10,7 @@
  * output be empty.  Entries are written sorted by name (UTF-8 byte order is
  * code point order, which is how Python sorts str).
  */
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #include <jansson.h>
 #include <stdio.h>

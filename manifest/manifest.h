@@ -11,6 +11,7 @@
 #ifndef CP_MANIFEST_H
 #define CP_MANIFEST_H
 
+#include "asset/asset.h"
 #include "lib/cp.h"
 
 typedef struct cp_manifest_entry {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minify/js_min.h"
+#include "minify/js/js_min.h"
 
 static void lex_all(const char *s, size_t n, int module)
 {

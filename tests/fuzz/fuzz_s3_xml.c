@@ -7,7 +7,7 @@
  * grow the text (each entity is longer than what it decodes to, except
  * numeric references of astral code points, 4 bytes from at least 4).
  */
-#include "upload/s3_int.h"
+#include "upload/s3/s3_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -25,8 +25,8 @@
 #include "lib/digest.h"
 #include "lib/log.h"
 #include "lib/mime.h"
-#include "upload/s3.h"
-#include "upload/sigv4.h"
+#include "upload/s3/s3.h"
+#include "upload/s3/sigv4.h"
 
 #include <dirent.h>
 #include <fcntl.h>

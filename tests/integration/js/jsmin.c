@@ -14,7 +14,7 @@
  *   cc -std=c11 -D_GNU_SOURCE -O2 -I. -o build/jsmin tests/integration/js/jsmin.c \
  *      build/libcdnpipe.a $(pkg-config --libs jansson libcrypto zlib) -pthread
  */
-#include "minify/js_min.h"
+#include "minify/js/js_min.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,295 @@
+/*
+ * emit.c - writing DIST: outputs and their compressed siblings; see compress.h.
+ *
+ * Work is grouped by content: assets whose final bytes are identical (same
+ * MD5 and size, outside reference cycles, whose combined hash is not a
+ * content hash) form one group.  The group's first member writes and
+ * compresses; the others get hard links to those files.  Groups run in
+ * parallel, so brotli-11 on the big bundles overlaps with the small files.
+ *
+ * Fingerprinted names are content-addressed, so an existing file of the right
+ * size is the right file: it and its siblings are kept as they are.  Unhashed
+ * names are rewritten every build, and a sibling that is no longer worth
+ * keeping is removed so that no stale .gz/.br is served beside a new file.
+ */
+#include "compress/compress.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct emit {
+	const cp_assets *t;
+	const cp_emit_opts *o;
+	cp_diags *d;
+	size_t *order;	/* asset indexes sorted so that groups are contiguous */
+	size_t *groups; /* start offset of each group in order, plus a final end */
+	size_t ngroups;
+	long *scc_size;
+	_Atomic uint64_t files, bytes_out, reused;
+	_Atomic uint64_t gz_files, gz_bytes, gz_orig, br_files, br_bytes, br_orig;
+};
+
+static const char *hashed_bytes(const cp_asset *a, size_t *len)
+{
+	if (a->flags & CP_ASSET_REWRITTEN) {
+		*len = a->out.len;
+		return a->out.data ? a->out.data : "";
+	}
+	if (a->kind != CP_ASSET_OTHER) {
+		*len = a->text.len;
+		return a->text.data ? a->text.data : "";
+	}
+	return NULL; /* streamed from a->source */
+}
+
+static int same_size(const char *path, uint64_t size)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+static int write_output(struct emit *e, const cp_asset *a, const char *dst, int hashed)
+{
+	cp_error err = {0};
+	int rc;
+	size_t len;
+	const char *bytes = hashed ? hashed_bytes(a, &len) : NULL;
+	if (!hashed && a->kind != CP_ASSET_OTHER) {
+		bytes = a->text.data ? a->text.data : "";
+		len = a->text.len;
+	}
+	rc = bytes ? cp_write_atomic(dst, bytes, len, &err) : cp_copy_atomic(a->source, dst, &err);
+	if (rc)
+		cp_diags_add(e->d, CP_DIAG_ERROR, err.path, 0, 0, "%s", err.msg);
+	else
+		atomic_fetch_add(&e->files, 1);
+	return rc;
+}
+
+/* Hard link src to dst through a temporary name; copies across devices. */
+static int link_output(struct emit *e, const char *src, const char *dst)
+{
+	cp_error err = {0};
+	char *tmp = cp_tmp_name(dst);
+	int linked = link(src, tmp) == 0;
+	if (!linked && errno == ENOENT && cp_mkdirs_for(dst, &err) == 0)
+		linked = link(src, tmp) == 0; /* the folder was missing */
+	if (linked && rename(tmp, dst) != 0) {
+		unlink(tmp);
+		linked = 0;
+	}
+	/* A rebuild links onto a dst that already is this inode, and rename()
+	 * of two links to one file succeeds doing nothing: the temporary name
+	 * stays unless removed (a no-op after a real rename). */
+	if (linked)
+		unlink(tmp);
+	free(tmp);
+	/* across devices, or where links are refused: a copy */
+	if (linked || (!err.set && cp_copy_atomic(src, dst, &err) == 0)) {
+		atomic_fetch_add(&e->files, 1);
+		return 0;
+	}
+	cp_diags_add(e->d, CP_DIAG_ERROR, err.path[0] ? err.path : dst, 0, 0, "%s",
+		     err.set ? err.msg : strerror(errno));
+	return CP_ERR_BUILD;
+}
+
+static const enum cp_compress_method methods[] = {CP_GZIP, CP_BROTLI};
+
+/* Is this asset's name the one a generated sibling takes ("a.css.gz" beside a
+ * compressible "a.css")?  The generated sibling wins: it is the compression
+ * of the bytes this build publishes as a.css, where an author's own a.css.gz
+ * would be stale after minifying and rewriting, and a server would hand it out
+ * as a.css's encoding.  The author's file is still published under its
+ * fingerprinted name; only its unhashed copy gives way, with a warning. */
+static int shadowed_by_sibling(struct emit *e, const cp_asset *a)
+{
+	for (size_t k = 0; k < 2; k++) {
+		const char *suffix = cp_compress_suffix(methods[k]);
+		size_t n = strlen(a->logical), sl = strlen(suffix);
+		if (!(e->o->comp.methods & methods[k]) || n <= sl ||
+		    strcmp(a->logical + n - sl, suffix))
+			continue;
+		char *base = cp_xstrndup(a->logical, n - sl);
+		int taken = cp_mime_compressible(base) && cp_assets_find(e->t, base) >= 0;
+		free(base);
+		if (taken)
+			return 1;
+	}
+	return 0;
+}
+
+static void count_sibling(struct emit *e, enum cp_compress_method m, const char *path,
+			  uint64_t orig)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return;
+	atomic_fetch_add(&e->files, 1);
+	atomic_fetch_add(m == CP_GZIP ? &e->gz_files : &e->br_files, 1);
+	atomic_fetch_add(m == CP_GZIP ? &e->gz_bytes : &e->br_bytes, (uint64_t)st.st_size);
+	atomic_fetch_add(m == CP_GZIP ? &e->gz_orig : &e->br_orig, orig);
+}
+
+/* Compresses dst into its siblings, or links them from a twin's (from != NULL).
+ * With reuse (dst is a fingerprinted file already in DIST), a sibling that is
+ * there is the right one and is kept. */
+static int make_siblings(struct emit *e, const char *dst, const char *from, uint64_t size,
+			 int reuse)
+{
+	int rc = 0;
+	for (size_t k = 0; k < 2; k++) {
+		enum cp_compress_method m = methods[k];
+		if (!(e->o->comp.methods & m))
+			continue;
+		char *sib = cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
+		int kept = 0;
+		if (reuse && cp_exists(sib)) {
+			kept = 1;
+		} else if (from) {
+			char *fsib = cp_xasprintf("%s%s", from, cp_compress_suffix(m));
+			kept = cp_exists(fsib);
+			if (kept)
+				rc |= link_output(e, fsib, sib);
+			free(fsib);
+			if (kept)
+				atomic_fetch_sub(&e->files, 1); /* counted below */
+		} else {
+			cp_error err = {0};
+			if (cp_compress_file(m, &e->o->comp, dst, sib, &kept, &err)) {
+				cp_diags_add(e->d, CP_DIAG_ERROR, err.path, 0, 0, "%s", err.msg);
+				rc = CP_ERR_BUILD;
+			}
+		}
+		if (kept)
+			count_sibling(e, m, sib, size);
+		else if (unlink(sib) != 0 && errno != ENOENT)
+			rc = CP_ERR_BUILD;
+		free(sib);
+	}
+	return rc;
+}
+
+static void emit_asset(struct emit *e, const cp_asset *a, const cp_asset *leader)
+{
+	const cp_emit_opts *o = e->o;
+	int compress = o->comp.methods && cp_mime_compressible(a->logical);
+	char *hdst = cp_path_join(o->dist, a->hashed);
+	size_t len;
+	uint64_t hsize = hashed_bytes(a, &len) ? len : a->size;
+	char *lead_dst = leader ? cp_path_join(o->dist, leader->hashed) : NULL;
+	int reuse = same_size(hdst, hsize);
+	if (reuse) {
+		atomic_fetch_add(&e->reused, 1);
+		atomic_fetch_add(&e->files, 1);
+	} else if (leader ? link_output(e, lead_dst, hdst) : write_output(e, a, hdst, 1)) {
+		goto out;
+	}
+	if (compress && make_siblings(e, hdst, lead_dst, hsize, reuse))
+		goto out;
+	atomic_fetch_add(&e->bytes_out, hsize);
+	if (!o->only_hashed && shadowed_by_sibling(e, a)) {
+		cp_diags_add(e->d, CP_DIAG_WARN, a->logical, 0, 0,
+			     "the compressed sibling of a file of the same name takes this name in "
+			     "DIST; this file is published only as %s",
+			     a->hashed);
+	} else if (!o->only_hashed) {
+		char *udst = cp_path_join(o->dist, a->logical);
+		/* the unhashed file holds the text before rewriting: identical to the
+		 * fingerprinted bytes unless references were rewritten */
+		int same = !(a->flags & CP_ASSET_REWRITTEN);
+		if (same ? link_output(e, hdst, udst) == 0 : write_output(e, a, udst, 0) == 0) {
+			if (compress)
+				make_siblings(e, udst, same ? hdst : NULL,
+					      same ? hsize : a->text.len, 0);
+		}
+		free(udst);
+	}
+out:
+	free(lead_dst);
+	free(hdst);
+}
+
+static void emit_group(void *ctx, size_t g)
+{
+	struct emit *e = ctx;
+	const cp_asset *leader = &e->t->v[e->order[e->groups[g]]];
+	for (size_t k = e->groups[g]; k < e->groups[g + 1]; k++) {
+		const cp_asset *a = &e->t->v[e->order[k]];
+		emit_asset(e, a, k == e->groups[g] ? NULL : leader);
+	}
+}
+
+static int content_key_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const cp_assets *t = ctx;
+	const cp_asset *a = &t->v[*(const size_t *)pa];
+	const cp_asset *b = &t->v[*(const size_t *)pb];
+	int c = memcmp(a->md5, b->md5, 16);
+	if (c)
+		return c;
+	return strcmp(a->logical, b->logical);
+}
+
+static int groupable(struct emit *e, const cp_asset *a)
+{
+	return a->scc < 0 || e->scc_size[a->scc] <= 1;
+}
+
+static void make_groups(struct emit *e)
+{
+	const cp_assets *t = e->t;
+	long maxscc = -1;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].scc > maxscc)
+			maxscc = t->v[i].scc;
+	e->scc_size = cp_xcalloc((size_t)(maxscc + 2), sizeof *e->scc_size);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].scc >= 0)
+			e->scc_size[t->v[i].scc]++;
+	e->order = cp_xmalloc((t->n + 1) * sizeof *e->order);
+	for (size_t i = 0; i < t->n; i++)
+		e->order[i] = i;
+	qsort_r(e->order, t->n, sizeof *e->order, content_key_cmp, (void *)t);
+	e->groups = cp_xmalloc((t->n + 1) * sizeof *e->groups);
+	for (size_t k = 0; k < t->n; k++) {
+		const cp_asset *a = &t->v[e->order[k]];
+		const cp_asset *p = k ? &t->v[e->order[k - 1]] : NULL;
+		size_t la, lp;
+		int twin =
+		    p && groupable(e, a) && groupable(e, p) && !memcmp(a->md5, p->md5, 16) &&
+		    cp_mime_compressible(a->logical) == cp_mime_compressible(p->logical) &&
+		    (hashed_bytes(a, &la) ? la : a->size) == (hashed_bytes(p, &lp) ? lp : p->size);
+		if (!twin)
+			e->groups[e->ngroups++] = k;
+	}
+	e->groups[e->ngroups] = t->n;
+}
+
+int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d)
+{
+	struct emit e = {.t = t, .o = o, .d = d};
+	size_t errors_before = d->nerrors;
+	make_groups(&e);
+	cp_parallel_for(o->jobs, e.ngroups, emit_group, &e);
+	free(e.order);
+	free(e.groups);
+	free(e.scc_size);
+	if (st) {
+		st->files = e.files;
+		st->bytes_out = e.bytes_out;
+		st->reused = e.reused;
+		st->gz_files = e.gz_files;
+		st->gz_bytes = e.gz_bytes;
+		st->gz_orig = e.gz_orig;
+		st->br_files = e.br_files;
+		st->br_bytes = e.br_bytes;
+		st->br_orig = e.br_orig;
+	}
+	return d->nerrors > errors_before ? CP_ERR_BUILD : 0;
+}

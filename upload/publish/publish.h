@@ -1,0 +1,136 @@
+/*
+ * publish.h - the public header of upload/publish/: what is sent where.
+ *
+ *   plan     pure data: DIST + ONE flat listing of the target -> the list of
+ *            keys to send or skip, with headers and a reason for each.  No
+ *            network; the unit tests build plans from fabricated listings.
+ *   publish  runs a plan: every asset first (bounded concurrency), then the
+ *            manifest(s) only when no asset failed.  Never deletes.
+ *
+ * Stages never print: progress is a callback, failures are recorded on the
+ * plan items (each failed key keeps its own message), and cmd/ reports.
+ */
+#ifndef CP_UPLOAD_PUBLISH_H
+#define CP_UPLOAD_PUBLISH_H
+
+#include "upload/target/target.h"
+
+/* ---- plan ---- */
+
+enum cp_encoding_mode {
+	CP_ENC_SIBLINGS = 0, /* x.css.gz / x.css.br as their own keys */
+	CP_ENC_GZIP,	     /* x.css.gz's bytes under x.css, Content-Encoding: gzip */
+	CP_ENC_NONE,	     /* plain files only */
+};
+/* Parses "siblings" / "gzip" / "none"; -1 when unknown. */
+int cp_encoding_parse(const char *s);
+
+enum cp_plan_action { CP_PLAN_UPLOAD, CP_PLAN_SKIP };
+
+/* Why an item is sent or skipped; cp_plan_reason_str() spells it for people. */
+enum cp_plan_reason {
+	CP_WHY_NEW,	      /* not in the listing */
+	CP_WHY_SIZE,	      /* listed with another size */
+	CP_WHY_ETAG,	      /* listed with the same size but another ETag */
+	CP_WHY_HASHED_EXISTS, /* fingerprinted, listed with the same size */
+	CP_WHY_SAME_ETAG,     /* listed with the local MD5 (or multipart ETag) */
+	CP_WHY_ENCODING,      /* a sibling the --encoding mode does not send */
+};
+const char *cp_plan_reason_str(enum cp_plan_reason r);
+
+enum cp_item_status { CP_ITEM_PENDING, CP_ITEM_DONE, CP_ITEM_FAILED };
+
+typedef struct cp_plan_item {
+	char *key;   /* relative to the target prefix */
+	char *local; /* file whose bytes are sent */
+	uint64_t size;
+	enum cp_plan_action action;
+	enum cp_plan_reason reason;
+	int manifest; /* phase 2: sent only after every asset succeeded */
+	int fingerprinted;
+	const char *content_type; /* static strings or owned by the plan */
+	const char *cache_control;
+	const char *content_encoding;
+	int have_md5;
+	unsigned char md5[16];
+	/* set by publish */
+	enum cp_item_status status;
+	char *error; /* why it failed (NULL otherwise) */
+} cp_plan_item;
+
+typedef struct cp_plan_opts {
+	enum cp_encoding_mode encoding;
+	const char *cache_control_unhashed; /* NULL: "public, max-age=300" */
+	const char *acl;		    /* NULL: none */
+	int jobs;			    /* threads for local hashing (0: cores) */
+} cp_plan_opts;
+
+typedef struct cp_plan {
+	cp_plan_item *v;
+	size_t n, cap;
+	const char *acl;
+	char *cache_control_unhashed; /* owned copy */
+	/* The same with ", no-transform", for --encoding=gzip objects: R2 and GCS
+	 * otherwise decompress gzip-encoded objects for some clients. */
+	char *cache_control_unhashed_gz;
+	/* totals over UPLOAD items */
+	size_t n_upload, n_skip;
+	uint64_t bytes_upload;
+} cp_plan;
+
+#define CP_CACHE_IMMUTABLE    "public, max-age=31536000, immutable"
+#define CP_CACHE_IMMUTABLE_GZ CP_CACHE_IMMUTABLE ", no-transform"
+#define CP_CACHE_UNHASHED     "public, max-age=300"
+#define CP_CACHE_MANIFEST     "no-cache"
+
+/* One file of DIST as the planner sees it (rel is the key below the prefix). */
+typedef struct cp_dist_file {
+	char *rel;
+	char *path;
+	uint64_t size;
+} cp_dist_file;
+
+/* Lists DIST (every file, dotfiles included, sorted by rel). */
+int cp_dist_scan(const char *dist, cp_dist_file **out, size_t *n, cp_diags *diags, cp_error *err);
+void cp_dist_free(cp_dist_file *v, size_t n);
+
+/* Builds the plan from DIST's files and one listing of the target.  t is
+ * used only to compute ETags a listing left empty and the part size (it may
+ * be NULL in tests: ETags are then only ever compared when listed, and
+ * multipart with the default 8 MiB part size).  The manifest (staticfiles.json
+ * in DIST) names the fingerprinted files; a malformed one is an error.
+ * Items come out sorted by key, manifests last. */
+int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list *remote,
+		  cp_target *t, const cp_plan_opts *o, cp_plan *plan, cp_error *err);
+void cp_plan_free(cp_plan *p);
+
+/* ---- publish ---- */
+
+typedef struct cp_publish_progress {
+	size_t files_done, files_total;
+	uint64_t bytes_done, bytes_total;
+	size_t failed;
+} cp_publish_progress;
+
+/* Called from the thread that completes an item (serialised by publish). */
+typedef void (*cp_progress_fn)(void *ctx, const cp_publish_progress *p);
+
+typedef struct cp_publish_opts {
+	int concurrency; /* puts in flight (default 16) */
+	cp_progress_fn progress;
+	void *progress_ctx;
+} cp_publish_opts;
+
+typedef struct cp_publish_result {
+	size_t uploaded, failed;
+	uint64_t bytes;
+	int manifest_sent; /* 0 when phase 2 was held back by a failure */
+} cp_publish_result;
+
+/* Runs the UPLOAD items: assets, then manifests if every asset succeeded.
+ * Returns 0, or CP_ERR_BUILD when anything failed (each failed item holds
+ * its message; err gets a summary). */
+int cp_publish(cp_target *t, cp_plan *plan, const cp_publish_opts *o, cp_publish_result *res,
+	       cp_error *err);
+
+#endif

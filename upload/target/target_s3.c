@@ -1,0 +1,297 @@
+/*
+ * target_s3.c - s3://bucket/prefix over the S3 client (s3.h).
+ *
+ * A thin adapter: keys below the target are joined to the prefix, results
+ * mapped to the target interface.  Every call uses the client's blocking
+ * mode, which only parks the calling thread while the client's one network
+ * thread does the work; the publisher's N worker threads therefore keep N
+ * requests in flight without this file knowing about concurrency.
+ *
+ * Files at or above the multipart threshold go through cp_s3_put_file, which
+ * streams parts from disk in parallel and aborts the upload on failure; the
+ * part size is the client's (cp_s3_part_size), and part_size() exposes the
+ * same number so a plan can compute the same multipart ETag.
+ */
+#include "upload/target/target_impl.h"
+#include "upload/s3/s3.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct s3_target {
+	struct cp_target base;
+	cp_s3 *client;
+	cp_s3_config cfg;
+	char *bucket;
+	char *prefix; /* "" or ends with '/' */
+	uint64_t threshold;
+	uint64_t part_size; /* wanted; 0: client default */
+};
+
+static struct s3_target *st(const cp_target *t)
+{
+	return (struct s3_target *)t;
+}
+
+static char *full_key(struct s3_target *s, const char *key)
+{
+	return cp_xasprintf("%s%s", s->prefix, key);
+}
+
+/* Copies the client's error, which already names bucket/key and why. */
+static int fail(cp_error *err, const cp_s3_result *r, const char *key)
+{
+	if (err && !err->set) {
+		*err = r->err;
+		if (!err->set)
+			cp_error_set(err, key, 0, 0, "request failed (HTTP %d)", r->status);
+	}
+	return CP_ERR_BUILD;
+}
+
+struct list_ctx {
+	struct s3_target *s;
+	cp_remote_list *out;
+};
+
+static int list_one(void *ctx, const cp_s3_object *o)
+{
+	struct list_ctx *c = ctx;
+	size_t pl = strlen(c->s->prefix);
+	/* The server answers for the prefix we asked; guard anyway. */
+	if (strncmp(o->key, c->s->prefix, pl) || !o->key[pl])
+		return 0;
+	cp_remote_list_add(c->out, o->key + pl, o->size, o->etag);
+	return 0;
+}
+
+static int s3t_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *p = full_key(s, prefix);
+	struct list_ctx c = {s, out};
+	int rc = cp_s3_list(s->client, s->bucket, p, list_one, &c, err);
+	free(p);
+	return rc;
+}
+
+static int s3t_head(cp_target *t, const char *key, cp_remote_obj *out, int *exists, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_result r = {0};
+	int rc = cp_s3_head(s->client, s->bucket, k, NULL, NULL, &r);
+	*exists = 0;
+	if (rc == 0) {
+		*exists = 1;
+		out->key = NULL;
+		out->size = r.size;
+		snprintf(out->etag, sizeof out->etag, "%s", r.etag);
+	} else if (r.status == 404) {
+		rc = 0;
+	} else {
+		fail(err, &r, k);
+	}
+	cp_s3_result_free(&r);
+	free(k);
+	return rc;
+}
+
+static int s3t_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err)
+{
+	cp_remote_obj o = {0};
+	int exists = 0;
+	int rc = s3t_head(t, key, &o, &exists, err);
+	if (!rc && !exists)
+		rc = cp_error_set(err, key, 0, 0, "no longer there");
+	if (!rc)
+		snprintf(out, CP_ETAG_MAX, "%s", o.etag);
+	return rc;
+}
+
+static void map_headers(const cp_put_headers *h, cp_s3_put_headers *sh)
+{
+	memset(sh, 0, sizeof *sh);
+	sh->content_type = h->content_type;
+	sh->cache_control = h->cache_control;
+	sh->content_encoding = h->content_encoding;
+	sh->acl = h->acl;
+}
+
+static int s3t_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
+		   const unsigned char *md5, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_put_headers sh;
+	map_headers(h, &sh);
+	cp_s3_file_opts fo = {.threshold = s->threshold, .part_size = s->part_size, .md5 = md5};
+	cp_s3_result r = {0};
+	int rc = cp_s3_put_file(s->client, s->bucket, k, local, &sh, &fo, NULL, NULL, &r);
+	if (rc)
+		fail(err, &r, k);
+	cp_s3_result_free(&r);
+	free(k);
+	return rc;
+}
+
+struct async_put {
+	void (*done)(void *ctx, const cp_error *e);
+	void *ctx;
+};
+
+/* On the client's engine thread: map the result and hand it on. */
+static void put_done(void *ctx, const cp_s3_result *r)
+{
+	struct async_put *a = ctx;
+	if (r->ok) {
+		a->done(a->ctx, NULL);
+	} else {
+		cp_error e = {0};
+		fail(&e, r, "");
+		a->done(a->ctx, &e);
+	}
+	free(a);
+}
+
+/* The publisher's fast path: no thread per request, the engine calls back. */
+static int s3t_put_async(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
+			 const unsigned char *md5, void (*done)(void *ctx, const cp_error *e),
+			 void *ctx)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_put_headers sh;
+	map_headers(h, &sh);
+	cp_s3_file_opts fo = {.threshold = s->threshold, .part_size = s->part_size, .md5 = md5};
+	struct async_put *a = cp_xmalloc(sizeof *a);
+	a->done = done;
+	a->ctx = ctx;
+	int rc = cp_s3_put_file(s->client, s->bucket, k, local, &sh, &fo, put_done, a, NULL);
+	free(k);
+	return rc;
+}
+
+static void s3t_wait_below(cp_target *t, size_t n)
+{
+	cp_s3_wait_below(st(t)->client, n);
+}
+
+struct del_ctx {
+	struct s3_target *s;
+	cp_diags *diags;
+	size_t failed;
+};
+
+static void del_fail(void *ctx, const char *key, const char *code, const char *msg)
+{
+	struct del_ctx *c = ctx;
+	c->failed++;
+	if (c->diags)
+		cp_diags_add(c->diags, CP_DIAG_ERROR, key, 0, 0, "cannot delete: %s%s%s",
+			     code ? code : "", code && msg ? ": " : "", msg ? msg : "");
+}
+
+static int s3t_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char **full = cp_xmalloc(n * sizeof *full);
+	for (size_t i = 0; i < n; i++)
+		full[i] = full_key(s, keys[i]);
+	struct del_ctx c = {s, diags, 0};
+	int rc =
+	    cp_s3_delete(s->client, s->bucket, (const char *const *)full, n, del_fail, &c, err);
+	for (size_t i = 0; i < n; i++)
+		free(full[i]);
+	free(full);
+	if (!rc && c.failed)
+		rc = cp_error_set(err, "", 0, 0, "%zu of %zu deletions failed", c.failed, n);
+	return rc;
+}
+
+static int s3t_copy(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
+		    cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *sk = full_key(s, src), *dk = full_key(s, dst);
+	cp_s3_put_headers sh;
+	map_headers(h, &sh);
+	cp_s3_result r = {0};
+	int rc = cp_s3_copy(s->client, s->bucket, sk, s->bucket, dk, &sh, NULL, NULL, &r);
+	if (rc)
+		fail(err, &r, dk);
+	cp_s3_result_free(&r);
+	free(sk);
+	free(dk);
+	return rc;
+}
+
+static uint64_t s3t_part_size(const cp_target *t, uint64_t size)
+{
+	const struct s3_target *s = st(t);
+	return size >= s->threshold ? cp_s3_part_size(size, s->part_size) : 0;
+}
+
+static void s3t_close(cp_target *t)
+{
+	struct s3_target *s = st(t);
+	if (s->client)
+		cp_s3_free(s->client);
+	cp_s3_config_free(&s->cfg);
+	free(s->bucket);
+	free(s->prefix);
+	free(s);
+}
+
+static const struct cp_target_ops s3_ops = {
+    .scheme = "s3",
+    .list = s3t_list,
+    .head = s3t_head,
+    .etag = s3t_etag,
+    .put = s3t_put,
+    .del = s3t_del,
+    .copy = s3t_copy,
+    .put_async = s3t_put_async,
+    .wait_below = s3t_wait_below,
+    .part_size = s3t_part_size,
+    .close = s3t_close,
+};
+
+int cp_target_s3_open(const char *url, const cp_s3_settings *set, cp_target **out, cp_error *err)
+{
+	static const cp_s3_settings defaults = {.path_style = -1};
+	set = set ? set : &defaults;
+	cp_s3_target where = {0};
+	int rc = cp_s3_target_parse(url, &where, err);
+	if (rc)
+		return rc;
+	struct s3_target *s = cp_xcalloc(1, sizeof *s);
+	s->base.ops = &s3_ops;
+	s->bucket = where.bucket;
+	s->prefix = where.prefix;
+	s->threshold = set->multipart_threshold ? set->multipart_threshold : 64ull << 20;
+	s->part_size = set->part_size;
+	cp_s3_overrides ov = {
+	    .endpoint = set->endpoint,
+	    .region = set->region,
+	    .profile = set->profile,
+	    .addressing = set->path_style == 1	 ? CP_S3_ADDR_PATH
+			  : set->path_style == 0 ? CP_S3_ADDR_VIRTUAL
+						 : CP_S3_ADDR_AUTO,
+	};
+	rc = cp_s3_config_load(&s->cfg, &ov, err);
+	if (!rc) {
+		s->client = cp_s3_new(&s->cfg, set->concurrency, set->retries, err);
+		if (!s->client)
+			rc = err && err->set
+				 ? CP_ERR_BUILD
+				 : cp_error_set(err, url, 0, 0, "cannot start the S3 client");
+	}
+	if (rc) {
+		s3t_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
