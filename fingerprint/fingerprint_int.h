@@ -71,5 +71,4 @@ void cp_fp_replacement(const cp_ref *r, const char *hashed, cp_asset_kind kind, 
 void cp_fp_splice(const cp_assets *t, const cp_asset *a, const cp_graph *g, long skip_comp,
 		  int compact, cp_buf *out);
 
-
 #endif
