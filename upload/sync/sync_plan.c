@@ -35,7 +35,7 @@
  * what one run would.  The delete guards count the objects in scope (those
  * the filters let through), over the whole job and over this shard.
  */
-#include "upload/sync/sync.h"
+#include "upload/sync/sync_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -280,7 +280,7 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 			    const cp_sync_obj *remote, int remote_which, cp_error *err)
 {
 	unsigned char md5[16];
-	if (cp_sync_local_md5(p->o->state, local, p->o->checksum, md5, &p->hashed, err))
+	if (cp_sync_local_md5(p->o->state, local, p->o->rules.checksum, md5, &p->hashed, err))
 		return -1;
 	if (p->src_local) {
 		memcpy(it->md5, md5, 16);
@@ -335,7 +335,7 @@ static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_
 		return 0; /* one side vouches for its bytes, the other cannot: copy */
 	if (ms.mtime_ns >= 0 && md.mtime_ns >= 0)
 		return ms.mtime_ns == md.mtime_ns;
-	return !p->o->checksum && s->mtime_ns <= d->mtime_ns;
+	return !p->o->rules.checksum && s->mtime_ns <= d->mtime_ns;
 }
 
 static void check_one(void *ctx, size_t i)
@@ -391,9 +391,9 @@ static int kept(const cp_sync_plan_opts *o, const char *rel)
 
 static int wanted(const cp_sync_plan_opts *o, const char *rel)
 {
-	if (o->filter && !cp_filter_pass(o->filter, rel))
+	if (o->rules.filter && !cp_filter_pass(o->rules.filter, rel))
 		return 0;
-	return cp_sync_in_shard(rel, o->shard_i, o->shard_n);
+	return cp_sync_in_shard(rel, o->rules.shard_i, o->rules.shard_n);
 }
 
 int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
@@ -423,7 +423,7 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 		if (dst->v[d].size != s->size) {
 			it->action = CP_SYNC_COPY;
 			it->why = "size differs";
-		} else if (o->size_only) {
+		} else if (o->rules.size_only) {
 			it->action = CP_SYNC_SKIP;
 			it->why = "same size";
 		} else {
@@ -440,12 +440,13 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 	 * and refuse together, whenever one unsharded run would), then this
 	 * shard's part alone. */
 	size_t job_del = 0, job_scope = 0, shard_scope = 0;
-	if (o->do_delete) {
+	if (o->rules.do_delete) {
 		for (size_t i = 0; i < dst->n; i++) {
 			const char *rel = dst->v[i].rel;
-			if ((o->filter && !cp_filter_pass(o->filter, rel)) || kept(o, rel))
+			if ((o->rules.filter && !cp_filter_pass(o->rules.filter, rel)) ||
+			    kept(o, rel))
 				continue;
-			int mine = cp_sync_in_shard(rel, o->shard_i, o->shard_n);
+			int mine = cp_sync_in_shard(rel, o->rules.shard_i, o->rules.shard_n);
 			job_scope++;
 			shard_scope += mine;
 			size_t k;
@@ -473,18 +474,18 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 			plan->ndelete++;
 		}
 	}
-	if (o->do_delete &&
-	    cp_sync_delete_guard(job_del, job_scope, o->max_delete, o->force, err)) {
+	if (o->rules.do_delete &&
+	    cp_sync_delete_guard(job_del, job_scope, o->rules.max_delete, o->rules.force, err)) {
 		size_t len = strlen(err->msg);
-		if (o->shard_n > 1 && len < sizeof err->msg)
+		if (o->rules.shard_n > 1 && len < sizeof err->msg)
 			snprintf(err->msg + len, sizeof err->msg - len,
 				 " (counted over all %u shards; this shard's part: %zu)",
-				 o->shard_n, plan->ndelete);
+				 o->rules.shard_n, plan->ndelete);
 		return CP_ERR_BUILD;
 	}
 	/* And this shard's own part, so no run deletes most of what it covers. */
-	if (o->do_delete && o->shard_n > 1 &&
-	    cp_sync_delete_guard(plan->ndelete, shard_scope, 0, o->force, err))
+	if (o->rules.do_delete && o->rules.shard_n > 1 &&
+	    cp_sync_delete_guard(plan->ndelete, shard_scope, 0, o->rules.force, err))
 		return CP_ERR_BUILD;
 	return 0;
 }

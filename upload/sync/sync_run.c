@@ -516,14 +516,16 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	if (o->abort_incomplete && c->dst.loc.is_s3 && !o->dry_run)
 		r->aborted = abort_incomplete(c);
 
-	cp_sync_plan_opts po = o->plan;
-	po.head = head_cb;
-	po.head_ctx = c;
-	po.state = c->have_state ? &c->state : NULL;
-	po.part_size = o->part_size;
-	po.keep = (const char *const *)c->src.dangling;
-	po.nkeep = c->src.ndangling;
-	po.jobs = cp_cpu_count() * 2;
+	cp_sync_plan_opts po = {
+	    .rules = o->plan,
+	    .keep = (const char *const *)c->src.dangling,
+	    .nkeep = c->src.ndangling,
+	    .part_size = o->part_size,
+	    .head = head_cb,
+	    .head_ctx = c,
+	    .state = c->have_state ? &c->state : NULL,
+	    .jobs = cp_cpu_count() * 2,
+	};
 	rc = cp_sync_plan_build(&c->src.list, !c->src.loc.is_s3, &c->dst.list, !c->dst.loc.is_s3,
 				&po, &c->plan, diags, err);
 	if (rc)

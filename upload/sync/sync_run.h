@@ -6,7 +6,7 @@
 #define CP_UPLOAD_SYNC_RUN_H
 
 #include "upload/s3/s3.h"
-#include "upload/sync/sync.h"
+#include "upload/sync/sync_int.h"
 
 #include <pthread.h>
 

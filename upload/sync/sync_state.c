@@ -30,7 +30,7 @@
  * all in the journal, resuming needs no ListParts (which s3rver lacks).
  */
 #include "upload/s3/s3.h"
-#include "upload/sync/sync.h"
+#include "upload/sync/sync_int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "upload/sync/sync.h"
+#include "upload/sync/sync_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +158,7 @@ static void test_local_to_s3_rules(void **st)
 	cp_sync_plan_free(&p);
 
 	/* --size-only: same-size files are not compared at all. */
-	o.size_only = 1;
+	o.rules.size_only = 1;
 	nheads = 0;
 	assert_int_equal(cp_sync_plan_build(&src, 1, &dst, 0, &o, &p, &dg, &err), 0);
 	assert_int_equal(find(&p, &src, &dst, "edited.txt")->action, CP_SYNC_SKIP);
@@ -313,9 +313,9 @@ static void test_delete_and_filters(void **st)
 	cp_filter_add(&f, 1, "*.tmp");
 	cp_sync_plan_opts o = {0};
 	o.jobs = 1;
-	o.filter = &f;
-	o.do_delete = 1;
-	o.max_delete = 1000;
+	o.rules.filter = &f;
+	o.rules.do_delete = 1;
+	o.rules.max_delete = 1000;
 	cp_sync_plan p;
 	cp_error err = {0};
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
@@ -326,26 +326,26 @@ static void test_delete_and_filters(void **st)
 	cp_sync_plan_free(&p);
 
 	/* Without --delete nothing is deleted. */
-	o.do_delete = 0;
+	o.rules.do_delete = 0;
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
 	assert_int_equal(p.ndelete, 0);
 	cp_sync_plan_free(&p);
 
 	/* --max-delete 1 refuses two deletes, naming the limit. */
-	o.do_delete = 1;
-	o.max_delete = 1;
+	o.rules.do_delete = 1;
+	o.rules.max_delete = 1;
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), CP_ERR_BUILD);
 	assert_non_null(strstr(err.msg, "--max-delete"));
 	cp_sync_plan_free(&p);
-	o.force = 1;
+	o.rules.force = 1;
 	memset(&err, 0, sizeof err);
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
 	cp_sync_plan_free(&p);
 
 	/* An empty source (a wrong path, an unmounted disk) would delete all. */
 	cp_sync_list empty = {0};
-	o.force = 0;
-	o.max_delete = 1000;
+	o.rules.force = 0;
+	o.rules.max_delete = 1000;
 	memset(&err, 0, sizeof err);
 	assert_int_equal(cp_sync_plan_build(&empty, 0, &dst, 0, &o, &p, NULL, &err), CP_ERR_BUILD);
 	assert_non_null(strstr(err.msg, "more than half"));
@@ -421,7 +421,7 @@ static void test_shards(void **st)
 	int seen[600] = {0};
 	for (unsigned s = 1; s <= 3; s++) {
 		cp_sync_plan_opts o = {
-		    .jobs = 1, .shard_i = s, .shard_n = 3, .do_delete = 1, .force = 1};
+		    .jobs = 1, .rules = {.shard_i = s, .shard_n = 3, .do_delete = 1, .force = 1}};
 		cp_sync_plan p;
 		cp_error err = {0};
 		assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
@@ -459,7 +459,8 @@ static void test_guard_scope(void **st)
 	/* An empty source under --shard: every shard refuses, none deletes its
 	 * third (the 2,500-object case of issue 9, scaled down). */
 	for (unsigned s = 1; s <= 3; s++) {
-		cp_sync_plan_opts o = {.jobs = 1, .shard_i = s, .shard_n = 3, .do_delete = 1};
+		cp_sync_plan_opts o = {.jobs = 1,
+				       .rules = {.shard_i = s, .shard_n = 3, .do_delete = 1}};
 		memset(&err, 0, sizeof err);
 		assert_int_equal(cp_sync_plan_build(&empty, 0, &dst, 0, &o, &p, NULL, &err),
 				 CP_ERR_BUILD);
@@ -470,7 +471,8 @@ static void test_guard_scope(void **st)
 	/* --max-delete counts the job: 110 deletes in all, about 37 per shard. */
 	for (unsigned s = 1; s <= 3; s++) {
 		cp_sync_plan_opts o = {
-		    .jobs = 1, .shard_i = s, .shard_n = 3, .do_delete = 1, .max_delete = 50};
+		    .jobs = 1,
+		    .rules = {.shard_i = s, .shard_n = 3, .do_delete = 1, .max_delete = 50}};
 		memset(&err, 0, sizeof err);
 		assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err),
 				 CP_ERR_BUILD);
@@ -479,7 +481,7 @@ static void test_guard_scope(void **st)
 		cp_sync_plan_free(&p);
 	}
 	/* The same job unsharded and under the limit is allowed: 110 of 310. */
-	cp_sync_plan_opts o = {.jobs = 1, .do_delete = 1, .max_delete = 200};
+	cp_sync_plan_opts o = {.jobs = 1, .rules = {.do_delete = 1, .max_delete = 200}};
 	memset(&err, 0, sizeof err);
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);
 	assert_int_equal(p.ndelete, 110);
@@ -488,7 +490,7 @@ static void test_guard_scope(void **st)
 	 * than half of what the filter lets through, however big the bucket. */
 	cp_filter f = {0};
 	cp_filter_add(&f, 0, "img/*");
-	o.filter = &f;
+	o.rules.filter = &f;
 	memset(&err, 0, sizeof err);
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), CP_ERR_BUILD);
 	assert_non_null(strstr(err.msg, "10 of the 10 objects in scope"));
@@ -510,7 +512,8 @@ static void test_kept_paths_and_kms_s3(void **st)
 	remote(&dst, "photos/sub/b.jpg", "b", 0);
 	remote(&dst, "photos2/c.jpg", "c", 0); /* a sibling with a longer name: not kept */
 	const char *keep[] = {"photos"};
-	cp_sync_plan_opts o = {.jobs = 1, .do_delete = 1, .force = 1, .keep = keep, .nkeep = 1};
+	cp_sync_plan_opts o = {
+	    .jobs = 1, .rules = {.do_delete = 1, .force = 1}, .keep = keep, .nkeep = 1};
 	cp_sync_plan p;
 	cp_error err = {0};
 	assert_int_equal(cp_sync_plan_build(&src, 0, &dst, 0, &o, &p, NULL, &err), 0);

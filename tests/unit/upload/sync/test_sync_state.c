@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "upload/sync/sync.h"
+#include "upload/sync/sync_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
