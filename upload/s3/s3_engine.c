@@ -661,7 +661,7 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	if (!r->res.ok) {
 		if (msg[0] && !r->res.err.msg[0])
 			snprintf(r->res.err.msg, sizeof(r->res.err.msg), "%s", msg);
-		s3_explain(r);
+		s3_explain(r, &s->cfg);
 	}
 	r->finish(r);
 }

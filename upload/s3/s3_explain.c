@@ -1,0 +1,122 @@
+/*
+ * s3_explain.c - turning a failed request into a message for the person
+ * running a deploy: what failed, on which key, and what to check (clock,
+ * region, credentials, permissions), rather than the bare S3 code.
+ *
+ * It reads only the request and the client's configuration, which the
+ * engine passes in, so this file does not call back into the engine.
+ */
+#include "upload/s3/s3_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* RequestTimeTooSkewed: the difference, from the times the server gives. */
+static void explain_skew(s3_req *r)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *rt = s3_xml_get(x, r->resp.len, NULL, "RequestTime");
+	char *st = s3_xml_get(x, r->resp.len, NULL, "ServerTime");
+	time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
+	if (!a && rt)
+		a = s3_parse_http_date(rt);
+	if (!b && st)
+		b = s3_parse_http_date(st);
+	if (a && b)
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock differs from the server's by %lld seconds "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)",
+			 (long long)(a - b));
+	else
+		snprintf(e->msg, sizeof(e->msg),
+			 "this machine's clock is too far from the server's "
+			 "(RequestTimeTooSkewed); fix the clock (NTP)");
+	free(rt);
+	free(st);
+}
+
+/* A bucket in another region: name it when the server tells. */
+static void explain_region(s3_req *r, const cp_s3_config *cfg)
+{
+	cp_error *e = &r->res.err;
+	const char *x = r->resp.data ? r->resp.data : "";
+	char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
+	char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
+	char where[300] = "";
+	if (region)
+		snprintf(where, sizeof(where), " (it is in %.60s)", region);
+	else if (ep)
+		snprintf(where, sizeof(where), "; the server names endpoint %.200s", ep);
+	snprintf(e->msg, sizeof(e->msg),
+		 "bucket '%.200s' is not in region %.40s%s: pass --region (or set AWS_REGION) to "
+		 "the bucket's region",
+		 r->bucket, cfg->region, where);
+	free(region);
+	free(ep);
+}
+
+void s3_explain(s3_req *r, const cp_s3_config *cfg)
+{
+	cp_error *e = &r->res.err;
+	char server[512];
+	snprintf(server, sizeof(server), "%.500s", e->msg);
+	const char *code = r->res.code;
+	const char *what = e->path;
+	e->set = 1;
+	if (r->prep_failed || (r->res.status == 0 && !r->curl_err && e->msg[0]))
+		return; /* a local failure (reading the file): message already set */
+	if (r->curl_err) {
+		snprintf(e->msg, sizeof(e->msg), "network error after %u attempt%s: %s",
+			 r->attempts, r->attempts == 1 ? "" : "s", r->curl_msg);
+		if (r->curl_err == CURLE_PEER_FAILED_VERIFICATION)
+			snprintf(e->msg, sizeof(e->msg),
+				 "TLS certificate verification failed for %s (%s); set "
+				 "AWS_CA_BUNDLE if the endpoint uses a private CA",
+				 cfg->endpoint, r->curl_msg);
+		return;
+	}
+	if (!code[0] && r->res.status == 404)
+		code = r->key ? "NoSuchKey" : "NoSuchBucket";
+	if (!code[0] && r->res.status == 403)
+		code = "AccessDenied";
+	if (strcmp(code, "InvalidAccessKeyId") == 0) {
+		snprintf(e->msg, sizeof(e->msg),
+			 "bad credentials: the server does not know access key %.8s... "
+			 "(check AWS_ACCESS_KEY_ID or the profile's aws_access_key_id)",
+			 cfg->access_key);
+	} else if (strcmp(code, "SignatureDoesNotMatch") == 0) {
+		snprintf(e->msg, sizeof(e->msg),
+			 "bad credentials: the request signature does not match (check "
+			 "AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the "
+			 "region)");
+	} else if (strcmp(code, "RequestTimeTooSkewed") == 0) {
+		explain_skew(r);
+	} else if (strcmp(code, "NoSuchBucket") == 0) {
+		snprintf(e->msg, sizeof(e->msg), "bucket '%s' does not exist on %s", r->bucket,
+			 cfg->endpoint);
+	} else if (strcmp(code, "AccessDenied") == 0) {
+		snprintf(e->msg, sizeof(e->msg), "access denied to s3://%.500s (%s %.400s)", what,
+			 r->method, server[0] ? server : "check the credentials' permissions");
+	} else if (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "InvalidToken") == 0) {
+		snprintf(e->msg, sizeof(e->msg),
+			 "the session token is %s (AWS_SESSION_TOKEN / aws_session_token)",
+			 code[1] == 'x' ? "expired" : "invalid");
+	} else if (strcmp(code, "PermanentRedirect") == 0 || r->res.status == 301 ||
+		   (strcmp(code, "AuthorizationHeaderMalformed") == 0 &&
+		    strstr(server, "region"))) {
+		explain_region(r, cfg);
+	} else if (strcmp(code, "NoSuchKey") == 0) {
+		snprintf(e->msg, sizeof(e->msg), "no such key");
+	} else if (code[0]) {
+		snprintf(e->msg, sizeof(e->msg), "%s %d %s%s%s%s", r->method, r->res.status, code,
+			 server[0] ? ": " : "", server, r->attempts > 1 ? " (after retries)" : "");
+	} else {
+		snprintf(e->msg, sizeof(e->msg), "%s: HTTP status %d%s", r->method, r->res.status,
+			 r->attempts > 1 ? " (after retries)" : "");
+	}
+	if (!r->res.code[0])
+		snprintf(r->res.code, sizeof(r->res.code), "%s", code);
+}
