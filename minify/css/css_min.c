@@ -44,20 +44,6 @@
 
 /* ---- walking ---- */
 
-size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
-{
-	for (; i < j; i++) {
-		*sep |= css_sep_of(&m->t[i]);
-		if (m->t[i].type == CP_CSS_WS)
-			*sep |= SEP_WS;
-		else if (m->t[i].type == CP_CSS_COMMENT)
-			*sep |= SEP_COMMENT;
-		else
-			break;
-	}
-	return i;
-}
-
 static size_t trim_end(cssmin *m, size_t i, size_t j)
 {
 	while (j > i && (m->t[j - 1].type == CP_CSS_WS || m->t[j - 1].type == CP_CSS_COMMENT))

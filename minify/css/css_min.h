@@ -142,6 +142,18 @@ unsigned css_value_mode(const char *name, size_t n);
  * Returns the new length. */
 size_t css_min_number(const char *p, size_t n, char *buf);
 /* Advances past whitespace and comments from i; *sep gets what was seen. */
-size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep);
+static inline size_t css_skip_ws(cssmin *m, size_t i, size_t j, int *sep)
+{
+	for (; i < j; i++) {
+		*sep |= css_sep_of(&m->t[i]);
+		if (m->t[i].type == CP_CSS_WS)
+			*sep |= SEP_WS;
+		else if (m->t[i].type == CP_CSS_COMMENT)
+			*sep |= SEP_COMMENT;
+		else
+			break;
+	}
+	return i;
+}
 
 #endif
