@@ -1,8 +1,10 @@
 /*
- * js_lex_int.h - what the two halves of the JS lexer share (internal to lib/).
+ * js_lex_int.h - what the files of the JS lexer share (internal to syntax/).
  *
  * js_lex.c holds the driver, punctuators and the regex/division state;
- * js_lex_scan.c the scanners for comments, names and literals.
+ * js_lex_scan.c the scanners for comments, names and literals;
+ * js_lex_base.c the class table, UTF-8, errors and the bracket stack both
+ * of them use.  Calls go one way: js_lex.c -> js_lex_scan.c -> js_lex_base.c.
  */
 #ifndef CP_JS_LEX_INT_H
 #define CP_JS_LEX_INT_H
@@ -13,6 +15,7 @@
 enum { C_IDS = 1, C_IDP = 2, C_DIG = 4, C_HEX = 8, C_SP = 16 };
 extern uint8_t cp_js_cls[256]; /* C_* bits per byte */
 
+void cp_js__classes_init(void); /* fills cp_js_cls once, thread-safe */
 int cp_js__fail(cp_js_lexer *l, size_t at, const char *msg);
 long cp_js__utf8(const unsigned char *p, size_t n, size_t *len);
 int cp_js__is_uspace(long c);

@@ -71,19 +71,11 @@ uint64_t cp_target_part_size(const cp_target *t, uint64_t size);
 /* Every object below prefix (relative to the target's own prefix), flat,
  * in no particular order.  Appends to out. */
 int cp_target_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_error *err);
-/* *exists = 0 when the key is absent (not an error). */
-int cp_target_head(cp_target *t, const char *key, cp_remote_obj *out, int *exists, cp_error *err);
 /* The ETag of a listed key, computing it if the listing left it empty. */
 int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err);
 /* Sends the local file under key.  md5 (may be NULL) is the file's MD5 when
  * the caller already knows it, saving a read. */
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		  const unsigned char *md5, cp_error *err);
-/* Deletes keys (absent ones are not an error).  Each failure goes to diags. */
-int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,
-		     cp_error *err);
-/* Server-side copy src -> dst, with new headers. */
-int cp_target_copy(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
-		   cp_error *err);
 
 #endif

@@ -68,29 +68,6 @@ static int file_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_e
 	return rc;
 }
 
-static int file_head(cp_target *t, const char *key, cp_remote_obj *out, int *exists, cp_error *err)
-{
-	char *path = key_path(ft(t), key, err);
-	if (!path)
-		return CP_ERR_BUILD;
-	struct stat st;
-	*exists = 0;
-	int rc = 0;
-	if (stat(path, &st) == 0) {
-		if (S_ISREG(st.st_mode)) {
-			*exists = 1;
-			out->key = NULL;
-			out->size = (uint64_t)st.st_size;
-			out->etag[0] = 0;
-			rc = cp_target_etag(t, key, out->etag, err);
-		}
-	} else if (errno != ENOENT && errno != ENOTDIR) {
-		rc = cp_error_set(err, key, 0, 0, "cannot read: %s", strerror(errno));
-	}
-	free(path);
-	return rc;
-}
-
 static int file_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err)
 {
 	char *path = key_path(ft(t), key, err);
@@ -118,38 +95,6 @@ static int file_put(cp_target *t, const char *key, const char *local, const cp_p
 	return rc;
 }
 
-static int file_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
-{
-	size_t failed = 0;
-	for (size_t i = 0; i < n; i++) {
-		cp_error e = {0};
-		char *path = key_path(ft(t), keys[i], &e);
-		if (path && unlink(path) != 0 && errno != ENOENT)
-			cp_error_set(&e, keys[i], 0, 0, "cannot delete: %s", strerror(errno));
-		if (e.set) {
-			failed++;
-			if (diags)
-				cp_diags_add(diags, CP_DIAG_ERROR, keys[i], 0, 0, "%s", e.msg);
-		}
-		free(path);
-	}
-	if (failed)
-		return cp_error_set(err, "", 0, 0, "%zu of %zu deletions failed", failed, n);
-	return 0;
-}
-
-static int file_copy(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
-		     cp_error *err)
-{
-	(void)h;
-	char *s = key_path(ft(t), src, err);
-	char *d = s ? key_path(ft(t), dst, err) : NULL;
-	int rc = d ? cp_copy_atomic(s, d, err) : CP_ERR_BUILD;
-	free(s);
-	free(d);
-	return rc;
-}
-
 static uint64_t file_part_size(const cp_target *t, uint64_t size)
 {
 	(void)t;
@@ -166,11 +111,8 @@ static void file_close(cp_target *t)
 static const struct cp_target_ops file_ops = {
     .scheme = "file",
     .list = file_list,
-    .head = file_head,
     .etag = file_etag,
     .put = file_put,
-    .del = file_del,
-    .copy = file_copy,
     .part_size = file_part_size,
     .close = file_close,
 };

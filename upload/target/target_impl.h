@@ -1,5 +1,5 @@
 /*
- * target_impl.h - what a target implementation provides (internal to upload/).
+ * target_impl.h - what a target implementation provides (internal to upload/target/).
  *
  * A target is a table of operations plus the implementation's own state,
  * which embeds struct cp_target as its first member.  target.c validates
@@ -14,13 +14,9 @@
 struct cp_target_ops {
 	const char *scheme;
 	int (*list)(cp_target *t, const char *prefix, cp_remote_list *out, cp_error *err);
-	int (*head)(cp_target *t, const char *key, cp_remote_obj *out, int *exists, cp_error *err);
 	int (*etag)(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err);
 	int (*put)(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		   const unsigned char *md5, cp_error *err);
-	int (*del)(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err);
-	int (*copy)(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
-		    cp_error *err);
 	/* Optional (NULL: the publisher calls put from worker threads).  Starts a
 	 * put and returns; done(ctx, e) is called once when it finished (e NULL
 	 * on success), on whatever thread the target completes work on, so it

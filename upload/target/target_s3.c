@@ -178,55 +178,6 @@ static void s3t_wait_below(cp_target *t, size_t n)
 	cp_s3_wait_below(st(t)->client, n);
 }
 
-struct del_ctx {
-	struct s3_target *s;
-	cp_diags *diags;
-	size_t failed;
-};
-
-static void del_fail(void *ctx, const char *key, const char *code, const char *msg)
-{
-	struct del_ctx *c = ctx;
-	c->failed++;
-	if (c->diags)
-		cp_diags_add(c->diags, CP_DIAG_ERROR, key, 0, 0, "cannot delete: %s%s%s",
-			     code ? code : "", code && msg ? ": " : "", msg ? msg : "");
-}
-
-static int s3t_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
-{
-	struct s3_target *s = st(t);
-	char **full = cp_xmalloc(n * sizeof *full);
-	for (size_t i = 0; i < n; i++)
-		full[i] = full_key(s, keys[i]);
-	struct del_ctx c = {s, diags, 0};
-	int rc =
-	    cp_s3_delete(s->client, s->bucket, (const char *const *)full, n, del_fail, &c, err);
-	for (size_t i = 0; i < n; i++)
-		free(full[i]);
-	free(full);
-	if (!rc && c.failed)
-		rc = cp_error_set(err, "", 0, 0, "%zu of %zu deletions failed", c.failed, n);
-	return rc;
-}
-
-static int s3t_copy(cp_target *t, const char *src, const char *dst, const cp_put_headers *h,
-		    cp_error *err)
-{
-	struct s3_target *s = st(t);
-	char *sk = full_key(s, src), *dk = full_key(s, dst);
-	cp_s3_put_headers sh;
-	map_headers(h, &sh);
-	cp_s3_result r = {0};
-	int rc = cp_s3_copy(s->client, s->bucket, sk, s->bucket, dk, &sh, NULL, NULL, &r);
-	if (rc)
-		fail(err, &r, dk);
-	cp_s3_result_free(&r);
-	free(sk);
-	free(dk);
-	return rc;
-}
-
 static uint64_t s3t_part_size(const cp_target *t, uint64_t size)
 {
 	const struct s3_target *s = st(t);
@@ -247,11 +198,8 @@ static void s3t_close(cp_target *t)
 static const struct cp_target_ops s3_ops = {
     .scheme = "s3",
     .list = s3t_list,
-    .head = s3t_head,
     .etag = s3t_etag,
     .put = s3t_put,
-    .del = s3t_del,
-    .copy = s3t_copy,
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,
