@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 int cp_log_level = CP_LOG_WARN;
@@ -60,4 +61,11 @@ void cp_progress_done(void)
 	pthread_mutex_lock(&out_lock);
 	erase_progress();
 	pthread_mutex_unlock(&out_lock);
+}
+
+double cp_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

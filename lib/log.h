@@ -24,5 +24,7 @@ void cp_log(enum cp_log_level level, const char *fmt, ...) __attribute__((format
 void cp_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cp_progress_done(void);
 int cp_progress_enabled(void);
+/* Seconds on the monotonic clock: for durations, rates and ETAs only. */
+double cp_clock(void);
 
 #endif

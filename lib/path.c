@@ -3,6 +3,7 @@
  */
 #include "lib/path.h"
 #include "lib/buf.h"
+#include "lib/err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,4 +173,21 @@ char *cp_path_absolute(const char *p)
 	}
 	cp_path_normalize(abs);
 	return abs;
+}
+
+int cp_file_url(const char *url, const char **path, cp_error *err)
+{
+	*path = NULL;
+	if (strncmp(url, "file://", 7))
+		return 0;
+	const char *p = url + 7;
+	if (!strncmp(p, "localhost/", 10))
+		p += 9;
+	if (*p != '/') {
+		cp_error_set(err, url, 0, 0,
+			     "a file:// URL needs an absolute path: file:///path/to/folder");
+		return CP_ERR_USAGE;
+	}
+	*path = p;
+	return 0;
 }

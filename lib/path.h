@@ -41,5 +41,11 @@ int cp_path_is_within(const char *path, const char *dir);
 int cp_path_no_link_below(const char *real_root, const char *rel);
 /* Absolute, normalised form of a filesystem path (no symlink resolution). */
 char *cp_path_absolute(const char *p);
+/* The folder a file:// URL names.  "file:///a/b" and "file://localhost/a/b"
+ * give "/a/b" (*path points into url).  Any other host, or no absolute path
+ * ("file://dir/x" names host "dir": never what a deploy script meant), is
+ * CP_ERR_USAGE with err set.  Not a file:// URL: 0 with *path = NULL. */
+struct cp_error;
+int cp_file_url(const char *url, const char **path, struct cp_error *err);
 
 #endif

@@ -23,6 +23,7 @@
  * Progress is reported through a callback under one lock (cmd/ draws the
  * line); the stage itself never prints.
  */
+#include "upload/publish/publish.h"
 #include "upload/target/target_impl.h"
 
 #include <pthread.h>

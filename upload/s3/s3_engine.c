@@ -81,9 +81,7 @@ struct cp_s3 {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)(cp_clock() * 1000);
 }
 
 const cp_s3_config *s3_config(cp_s3 *s)

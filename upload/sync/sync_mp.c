@@ -152,23 +152,25 @@ int cp_sync_loc_parse(const char *s, cp_sync_loc *l, cp_error *err)
 {
 	memset(l, 0, sizeof *l);
 	if (!strncmp(s, "s3://", 5)) {
-		const char *b = s + 5, *slash = strchr(b, '/');
-		size_t bl = slash ? (size_t)(slash - b) : strlen(b);
-		if (!bl)
-			return cp_error_set(err, s, 0, 0, "no bucket name in '%s'", s);
+		/* the S3 client's rule: bucket name checks, prefix "" or "p/" */
+		cp_s3_target t;
+		int rc = cp_s3_target_parse(s, &t, err);
+		if (rc)
+			return rc;
 		l->is_s3 = 1;
-		l->bucket = cp_xstrndup(b, bl);
-		const char *p = slash ? slash : "";
-		while (*p == '/')
-			p++;
-		size_t pl = strlen(p);
-		l->prefix = cp_xasprintf("%s%s", p, pl && p[pl - 1] != '/' ? "/" : "");
+		l->bucket = t.bucket;
+		l->prefix = t.prefix;
 		return 0;
 	}
-	if (strstr(s, "://") && strncmp(s, "file://", 7))
+	const char *p;
+	int rc = cp_file_url(s, &p, err);
+	if (rc)
+		return rc;
+	if (!p && strstr(s, "://"))
 		return cp_error_set(err, s, 0, 0,
 				    "'%s': a side is a local folder or s3://bucket/prefix", s);
-	const char *p = !strncmp(s, "file://", 7) ? s + 7 : s;
+	if (!p)
+		p = s; /* a plain path, relative to the working folder */
 	if (!*p)
 		return cp_error_set(err, s, 0, 0, "empty local path");
 	l->root = cp_path_absolute(p);

@@ -17,20 +17,12 @@
 int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, cp_error *err)
 {
 	*out = NULL;
-	if (!strncmp(url, "file://", 7)) {
-		const char *path = url + 7;
-		/* file://localhost/x is the same as file:///x */
-		if (!strncmp(path, "localhost/", 10))
-			path += 9;
-		if (*path != '/') {
-			/* file://dir/x names host "dir": never what a deploy script meant */
-			cp_error_set(
-			    err, url, 0, 0,
-			    "a file:// target needs an absolute path: file:///path/to/folder");
-			return CP_ERR_USAGE;
-		}
+	const char *path;
+	int rc = cp_file_url(url, &path, err);
+	if (rc)
+		return rc;
+	if (path)
 		return cp_target_file_open(path, out, err);
-	}
 	if (!strncmp(url, "s3://", 5))
 		return cp_target_s3_open(url, s3, out, err);
 	cp_error_set(err, url, 0, 0,

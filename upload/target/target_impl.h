@@ -9,7 +9,7 @@
 #ifndef CP_UPLOAD_TARGET_IMPL_H
 #define CP_UPLOAD_TARGET_IMPL_H
 
-#include "upload/publish/publish.h"
+#include "upload/target/target.h"
 
 struct cp_target_ops {
 	const char *scheme;
