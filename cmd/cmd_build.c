@@ -2,15 +2,14 @@
  * cmd_build.c - `cdnpipe build [options] SRC_DIR... -o DIST`.
  *
  * Thin by design: parse (cmd/opts.h, config section [build]), run the
- * pipeline (build_run.c, shared with deploy), print the diagnostics in path
- * order and the one-line summary or the --json report.
+ * pipeline (cp_build), print the diagnostics in path order and the one-line
+ * summary or the --json report (cmd/report.h).
  */
-#include "cmd/build_run.h"
+#include "cmd/build_opts.h"
 #include "cmd/cmd.h"
+#include "cmd/report.h"
 
-#include <stdio.h>
-
-static const cp_opt *const build_tables[] = {cp_build_out_opt, cp_build_opts, NULL};
+static const cp_opt *const build_tables[] = {cp_build_out_opt, cp_build_options, NULL};
 
 static const cp_command_spec build_spec = {
     .name = "build",
@@ -27,26 +26,15 @@ static const cp_command_spec build_spec = {
 int cmd_build(int argc, char **argv)
 {
 	cp_common common = {0};
-	struct cp_build_config *c = &cp_build_cfg;
-	int rc = cp_parse_command(&build_spec, &common, argc, argv, &c->roots);
+	int rc = cp_parse_command(&build_spec, &common, argc, argv, &cp_build_cfg.roots);
 	if (rc || common.help)
 		return rc;
 	struct cp_build_report r;
 	cp_build_report_init(&r);
-	rc = cp_build_run(c, &r);
-	if (rc == CP_ERR_USAGE) {
-		char line[4096];
-		cp_error_format(&r.err, line, sizeof line);
-		fprintf(stderr, "cdnpipe build: %s\n", line);
-	} else {
-		cp_report_diags(&r.diags);
-		if (r.err.set)
-			cp_report_error(&r.err);
-		if (!rc && !common.json)
-			cp_build_print_summary(&r);
-	}
+	rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);
+	cp_build_print("build", &r, rc, common.json);
 	if (common.json)
-		cp_build_print_json(&r, rc == 0);
+		cp_print_json(cp_build_report_json(&r, rc == 0));
 	cp_build_report_free(&r);
 	return rc;
 }

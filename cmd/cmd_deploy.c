@@ -3,7 +3,7 @@
  * upload, in one command.
  *
  * Thin: every build option and every upload option applies (the two shared
- * tables of build_run.h and upload_run.h, config sections [build], [upload]
+ * tables of build_opts.h and upload_run.h, config sections [build], [upload]
  * and [deploy]), the build runs into a temporary DIST that is removed
  * afterwards - or into --dist DIR (or the build's -o / [build] output),
  * which is kept - and the upload runs only when the build succeeded.
@@ -11,8 +11,9 @@
  * --json prints one object, {"build": {...}, "upload": {...}}, so a deploy
  * script parses one document whatever happened.
  */
-#include "cmd/build_run.h"
+#include "cmd/build_opts.h"
 #include "cmd/cmd.h"
+#include "cmd/report.h"
 #include "cmd/upload_run.h"
 
 #include <ftw.h>
@@ -28,7 +29,7 @@ static const cp_opt deploy_opts[] = {
     CP_OPT_END,
 };
 
-static const cp_opt *const deploy_tables[] = {deploy_opts, cp_build_opts, cp_upload_opts,
+static const cp_opt *const deploy_tables[] = {deploy_opts, cp_build_options, cp_upload_options,
 					      cp_build_out_opt, NULL};
 static const char *const deploy_sections[] = {"build", "upload", "deploy", NULL};
 
@@ -49,9 +50,11 @@ static const cp_command_spec deploy_spec = {
  * next deploy, the way build refuses a DIST inside a root. */
 static int target_in_root(const char *target, const cp_strlist *roots)
 {
-	if (strncmp(target, "file://", 7))
-		return 0;
-	char *t = cp_path_absolute(target + 7);
+	const char *path;
+	cp_error e = {0};
+	if (cp_file_url(target, &path, &e) || !path)
+		return 0; /* not a folder, or a bad URL: the upload says why */
+	char *t = cp_path_absolute(path);
 	int bad = 0;
 	for (size_t i = 0; !bad && i < roots->n; i++) {
 		char *r = cp_path_absolute(roots->v[i]);
@@ -76,47 +79,16 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return 0;
 }
 
-static json_t *build_json(const struct cp_build_report *r, int ok)
-{
-	json_t *errors = json_array(), *warnings = json_array();
-	for (size_t i = 0; i < r->diags.n; i++) {
-		char line[4096];
-		cp_diag_format(&r->diags.v[i], line, sizeof line);
-		json_array_append_new(r->diags.v[i].level == CP_DIAG_ERROR ? errors : warnings,
-				      json_string(line));
-	}
-	if (r->err.set) {
-		char line[4096];
-		cp_error_format(&r->err, line, sizeof line);
-		json_array_append_new(errors, json_string(line));
-	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:f, s:o, s:o}", "ok", ok, "files",
-			 (json_int_t)r->files, "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
-			 (json_int_t)r->emit.bytes_out, "seconds", r->seconds, "warnings", warnings,
-			 "errors", errors);
-}
-
 /* Builds into dist; prints the build's diagnostics and summary. */
 static int run_build(const char *dist, int json, json_t **report)
 {
-	struct cp_build_config *c = &cp_build_cfg;
-	c->out = dist;
+	cp_build_cfg.c.out = dist;
 	struct cp_build_report r;
 	cp_build_report_init(&r);
-	int rc = cp_build_run(c, &r);
-	if (rc == CP_ERR_USAGE) {
-		char line[4096];
-		cp_error_format(&r.err, line, sizeof line);
-		fprintf(stderr, "cdnpipe deploy: %s\n", line);
-	} else {
-		cp_report_diags(&r.diags);
-		if (r.err.set)
-			cp_report_error(&r.err);
-		if (!rc && !json)
-			cp_build_print_summary(&r);
-	}
+	int rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);
+	cp_build_print("deploy", &r, rc, json);
 	if (json)
-		*report = build_json(&r, rc == 0);
+		*report = cp_build_report_json(&r, rc == 0);
 	cp_build_report_free(&r);
 	return rc;
 }
@@ -146,7 +118,7 @@ int cmd_deploy(int argc, char **argv)
 		return CP_ERR_USAGE;
 	}
 
-	const char *keep = dist_opt ? dist_opt : cp_build_cfg.out;
+	const char *keep = dist_opt ? dist_opt : cp_build_cfg.c.out;
 	char tmp[4096] = "";
 	if (!keep) {
 		const char *base = getenv("TMPDIR");
@@ -165,12 +137,8 @@ int cmd_deploy(int argc, char **argv)
 		rc = cp_upload_run(&cp_upload_cfg, dist, target, common.json,
 				   common.json ? &uj : NULL);
 	if (common.json) {
-		json_t *o = json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
-				      bj ? bj : json_null(), "upload", uj ? uj : json_null());
-		char *s = json_dumps(o, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cp_print_json(json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
+					bj ? bj : json_null(), "upload", uj ? uj : json_null()));
 	}
 	if (tmp[0])
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

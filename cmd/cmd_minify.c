@@ -11,6 +11,7 @@
  * and every failure is reported before exiting 1.
  */
 #include "cmd/cmd.h"
+#include "cmd/report.h"
 #include "asset/asset.h"
 #include "lib/cp.h"
 #include "minify/minify.h"
@@ -53,14 +54,12 @@ static const cp_command_spec minify_spec = {
     0,
 };
 
-enum kind { K_NONE, K_CSS, K_JS };
-
-static enum kind kind_of(const char *path)
+/* --type wins; otherwise the extension, as build decides it. */
+static cp_asset_kind kind_of(const char *path)
 {
 	if (o_type)
-		return !strcmp(o_type, "css") ? K_CSS : K_JS;
-	cp_asset_kind k = cp_asset_kind_of(path);
-	return k == CP_ASSET_CSS ? K_CSS : k == CP_ASSET_JS ? K_JS : K_NONE;
+		return !strcmp(o_type, "css") ? CP_ASSET_CSS : CP_ASSET_JS;
+	return cp_asset_kind_of(path);
 }
 
 static int is_dir(const char *p)
@@ -104,8 +103,7 @@ static int minify_one(const char *in_path, const char *out_path, enum cp_legal_c
 		map_url = cp_xasprintf("%s.map", cp_path_base(out_path));
 		mo.map_url = map_url;
 	}
-	rc = kind_of(in_path) == K_CSS ? cp_minify_css(in.data, in.len, &mo, &out, &map, err)
-				       : cp_minify_js(in.data, in.len, &mo, &out, &map, err);
+	rc = cp_minify(kind_of(in_path), in.data, in.len, &mo, &out, &map, err);
 	if (rc) {
 		if (err->set && !err->path[0])
 			snprintf(err->path, sizeof err->path, "%s", in_path);
@@ -158,7 +156,7 @@ static int plan(const cp_strlist *pos, char **outs)
 		     (several || is_dir(o_out) || o_out[strlen(o_out) - 1] == '/');
 	for (size_t k = 0; k < pos->n; k++) {
 		const char *in = pos->v[k];
-		if (kind_of(in) == K_NONE)
+		if (!cp_minify_kind_ok(kind_of(in)))
 			return usage_error(strcmp(in, "-") ? "cannot tell CSS from JS by this name "
 							     "(use --type css|js)"
 							   : "stdin needs --type css|js",
@@ -226,12 +224,7 @@ int cmd_minify(int argc, char **argv)
 		failed = 1;
 	}
 	if (report) {
-		json_t *o = json_pack("{s:o,s:b}", "files", report, "ok", !failed);
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cp_print_json(json_pack("{s:o,s:b}", "files", report, "ok", !failed));
 	}
 	for (size_t k = 0; k < pos.n; k++)
 		free(outs[k]);

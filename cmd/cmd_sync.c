@@ -5,6 +5,7 @@
  * text (a summary, each failure named) or JSON (--json).
  */
 #include "cmd/cmd.h"
+#include "cmd/report.h"
 #include "lib/cp.h"
 #include "upload/sync/sync.h"
 
@@ -86,30 +87,16 @@ static const cp_command_spec spec = {
     2,
 };
 
-static void human(double v, char *out, size_t n)
-{
-	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int k = 0;
-	while (v >= 1024 && k < 4) {
-		v /= 1024;
-		k++;
-	}
-	snprintf(out, n, k ? "%.1f %s" : "%.0f %s", v, u[k]);
-}
-
 /* files, bytes, rate, ETA: redrawn in place on a terminal. */
 static void draw_progress(void *ctx, const cp_sync_progress *p)
 {
 	(void)ctx;
-	double rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
-	char done[32], total[32], r[32], eta[32] = "-";
-	human((double)p->bytes_done, done, sizeof done);
-	human((double)p->bytes_total, total, sizeof total);
-	human(rate, r, sizeof r);
-	if (rate > 0 && p->bytes_done < p->bytes_total)
-		snprintf(eta, sizeof eta, "%.0fs", (double)(p->bytes_total - p->bytes_done) / rate);
-	cp_progress("sync: %zu/%zu files, %s/%s, %s/s, ETA %s", p->files_done, p->files_total, done,
-		    total, r, eta);
+	cp_report_progress(&(cp_transfer_progress){.what = "sync:",
+						   .files_done = p->files_done,
+						   .files_total = p->files_total,
+						   .bytes_done = p->bytes_done,
+						   .bytes_total = p->bytes_total,
+						   .seconds = p->seconds});
 }
 
 static void print_json(const cp_sync_report *r, int dry_run)
@@ -131,10 +118,7 @@ static void print_json(const cp_sync_report *r, int dry_run)
 		      (json_int_t)r->bytes, "hashed", (json_int_t)r->hashed, "resumed_parts",
 		      (json_int_t)r->resumed_parts, "aborted_uploads", (json_int_t)r->aborted,
 		      "seconds", r->seconds, "items", items);
-	char *s = json_dumps(root, JSON_INDENT(2));
-	puts(s);
-	free(s);
-	json_decref(root);
+	cp_print_json(root);
 }
 
 static void print_text(const cp_sync_report *r, int dry_run)

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-static const cp_opt *const upload_tables[] = {cp_upload_opts, NULL};
+static const cp_opt *const upload_tables[] = {cp_upload_options, NULL};
 
 static const cp_command_spec upload_spec = {
     .name = "upload",

@@ -2,8 +2,8 @@
  * upload_run.c - the upload job as upload and deploy both run it; see
  * upload_run.h.
  *
- * Everything here is wiring and reporting: the stage (upload/upload.h) does
- * the scanning, listing, planning and publishing and prints nothing.  What
+ * Everything here is options and reporting: cp_upload (upload/publish/)
+ * does the scanning, listing, planning and publishing and prints nothing.  What
  * this file decides is what a person or a deploy script sees:
  *   - --dry-run: one line per key on stdout ("upload KEY (why)" / "skip KEY
  *     (why)"), then the summary; nothing is written to the target;
@@ -16,6 +16,7 @@
  */
 #include "cmd/upload_run.h"
 #include "cmd/cmd.h"
+#include "cmd/report.h"
 #include "upload/publish/publish.h"
 
 #include <stdio.h>
@@ -33,7 +34,7 @@ struct cp_upload_config cp_upload_cfg = {
 };
 
 #define U (&cp_upload_cfg)
-const cp_opt cp_upload_opts[] = {
+const cp_opt cp_upload_options[] = {
     {"endpoint", 0, CP_OPT_STR, &U->endpoint, "URL",
      "S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS)", 0},
     {"region", 0, CP_OPT_STR, &U->region, "REGION", "region to sign for (auto for R2)", 0},
@@ -57,48 +58,16 @@ const cp_opt cp_upload_opts[] = {
 };
 #undef U
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void human(uint64_t n, char *out, size_t sz)
-{
-	if (n < 1024)
-		snprintf(out, sz, "%llu B", (unsigned long long)n);
-	else if (n < (1u << 20))
-		snprintf(out, sz, "%.1f KiB", n / 1024.0);
-	else if (n < (1u << 30))
-		snprintf(out, sz, "%.1f MiB", n / 1048576.0);
-	else
-		snprintf(out, sz, "%.2f GiB", n / 1073741824.0);
-}
-
-struct progress_state {
-	double start, last;
-};
-
 static void on_progress(void *ctx, const cp_publish_progress *p)
 {
-	struct progress_state *s = ctx;
-	double t = now();
-	int final = p->files_done == p->files_total;
-	if (!final && t - s->last < 0.1)
-		return;
-	s->last = t;
-	double el = t - s->start;
-	double rate = el > 0 ? (double)p->bytes_done / el : 0;
-	char done[32], total[32], r[32], eta[32] = "";
-	human(p->bytes_done, done, sizeof done);
-	human(p->bytes_total, total, sizeof total);
-	human((uint64_t)rate, r, sizeof r);
-	if (rate > 0 && p->bytes_done < p->bytes_total)
-		snprintf(eta, sizeof eta, ", ETA %.0fs",
-			 (double)(p->bytes_total - p->bytes_done) / rate);
-	cp_progress("uploading %zu/%zu files, %s/%s, %s/s%s%s", p->files_done, p->files_total, done,
-		    total, r, eta, p->failed ? ", some failed" : "");
+	const double *start = ctx;
+	cp_report_progress(&(cp_transfer_progress){.what = "uploading",
+						   .files_done = p->files_done,
+						   .files_total = p->files_total,
+						   .bytes_done = p->bytes_done,
+						   .bytes_total = p->bytes_total,
+						   .seconds = cp_clock() - *start,
+						   .note = p->failed ? "some failed" : NULL});
 }
 
 static int validate(const struct cp_upload_config *c, cp_plan_opts *po)
@@ -190,14 +159,14 @@ static void print_summary(const struct outcome *o)
 	const cp_plan *p = o->plan;
 	char b[32];
 	if (o->dry_run) {
-		human(p->bytes_upload, b, sizeof b);
+		cp_human_size(p->bytes_upload, b, sizeof b);
 		cp_log(CP_LOG_WARN,
 		       "dry run: would upload %zu files (%s), skip %zu; nothing changed",
 		       p->n_upload, b, p->n_skip);
 		return;
 	}
 	const cp_publish_result *r = o->res;
-	human(r->bytes, b, sizeof b);
+	cp_human_size(r->bytes, b, sizeof b);
 	if (r->failed)
 		cp_log(CP_LOG_ERROR, "cdnpipe: %zu of %zu uploads failed%s", r->failed, p->n_upload,
 		       r->manifest_sent ? ""
@@ -208,123 +177,70 @@ static void print_summary(const struct outcome *o)
 		       r->uploaded, b, p->n_skip, o->seconds, o->target);
 }
 
-/* Lists, plans and (unless dry) publishes.  Fills plan/res; returns status. */
-static int run_job(const struct cp_upload_config *c, const cp_plan_opts *po, const char *dist,
-		   const char *target, cp_plan *plan, cp_publish_result *res, int *published,
-		   cp_error *err)
-{
-	cp_dist_file *files = NULL;
-	size_t nfiles = 0;
-	cp_target *t = NULL;
-	cp_remote_list rl = {0};
-	cp_s3_settings s3 = {
-	    .endpoint = c->endpoint,
-	    .region = c->region,
-	    .profile = c->profile,
-	    .path_style = c->addressing,
-	    .concurrency = (int)c->concurrency,
-	    .retries = (int)c->retries,
-	    .multipart_threshold = c->multipart_threshold,
-	};
-	cp_diags d;
-	cp_diags_init(&d);
-	int rc = cp_dist_scan(dist, &files, &nfiles, &d, err);
-	cp_report_diags(&d); /* dangling links, skipped */
-	cp_diags_free(&d);
-	if (!rc)
-		rc = cp_target_open(target, &s3, &t, err);
-	if (!rc)
-		rc = cp_target_list(t, "", &rl, err);
-	if (!rc)
-		rc = cp_plan_build(files, nfiles, &rl, t, po, plan, err);
-	if (!rc && !c->dry_run) {
-		struct progress_state ps = {now(), 0};
-		cp_publish_opts o = {.concurrency = (int)c->concurrency,
-				     .progress = on_progress,
-				     .progress_ctx = &ps};
-		*published = 1;
-		rc = cp_publish(t, plan, &o, res, err);
-		cp_progress_done();
-	}
-	cp_remote_list_free(&rl);
-	cp_target_close(t);
-	cp_dist_free(files, nfiles);
-	return rc;
-}
-
 int cp_upload_check(const struct cp_upload_config *c)
 {
 	cp_plan_opts po;
 	return validate(c, &po);
 }
 
-/* A file:// target inside DIST would be published into itself on the next
- * run (its files listed as part of DIST).  The same folder is harmless. */
-static int check_folder_target(const char *dist, const char *target)
-{
-	if (strncmp(target, "file://", 7))
-		return 0;
-	char *d = cp_path_absolute(dist), *t = cp_path_absolute(target + 7);
-	int bad = strcmp(d, t) && cp_path_is_within(t, d);
-	if (bad)
-		fprintf(stderr, "cdnpipe: the target folder %s is inside DIST %s\n", t, d);
-	free(d);
-	free(t);
-	return bad ? CP_ERR_USAGE : 0;
-}
-
 int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,
 		  json_t **report)
 {
-	cp_plan_opts po = {0};
-	int rc = validate(c, &po);
-	if (!rc)
-		rc = check_folder_target(dist, target);
+	double start = cp_clock();
+	cp_upload_opts uo = {
+	    .s3 = {.endpoint = c->endpoint,
+		   .region = c->region,
+		   .profile = c->profile,
+		   .path_style = c->addressing,
+		   .concurrency = (int)c->concurrency,
+		   .retries = (int)c->retries,
+		   .multipart_threshold = c->multipart_threshold},
+	    .concurrency = (int)c->concurrency,
+	    .dry_run = c->dry_run,
+	    .progress = on_progress,
+	    .progress_ctx = &start,
+	};
+	int rc = validate(c, &uo.plan);
 	if (rc)
 		return rc;
-	double t0 = now();
-	cp_plan plan = {0};
-	cp_publish_result res = {0};
-	cp_error err = {0};
-	int published = 0;
-	rc = run_job(c, &po, dist, target, &plan, &res, &published, &err);
+	cp_upload_report r;
+	cp_upload_report_init(&r);
+	rc = cp_upload(dist, target, &uo, &r);
+	cp_progress_done();
+	cp_report_diags(&r.diags); /* dangling links, skipped */
 
 	struct outcome o = {.target = target,
 			    .dry_run = c->dry_run,
-			    .seconds = now() - t0,
-			    .plan = &plan,
-			    .res = published ? &res : NULL};
+			    .seconds = r.seconds,
+			    .plan = &r.plan,
+			    .res = r.published ? &r.result : NULL};
 	char line[4096] = "";
-	if (rc && !published) {
+	if (rc && !r.published) {
 		/* the job stopped before sending anything: one message */
-		cp_error_format(&err, line, sizeof line);
+		cp_error_format(&r.err, line, sizeof line);
 		o.error = line;
 		cp_log(CP_LOG_ERROR, "cdnpipe: %s", line); /* stderr, also with --json */
 	} else {
 		if (c->dry_run && !json)
-			print_plan(&plan);
-		for (size_t i = 0; i < plan.n; i++)
-			if (plan.v[i].status == CP_ITEM_FAILED)
-				cp_log(CP_LOG_ERROR, "cdnpipe: failed: %s: %s", plan.v[i].key,
-				       plan.v[i].error);
+			print_plan(&r.plan);
+		for (size_t i = 0; i < r.plan.n; i++)
+			if (r.plan.v[i].status == CP_ITEM_FAILED)
+				cp_log(CP_LOG_ERROR, "cdnpipe: failed: %s: %s", r.plan.v[i].key,
+				       r.plan.v[i].error);
 		if (!json)
 			print_summary(&o);
 		else if (rc) {
-			cp_error_format(&err, line, sizeof line);
+			cp_error_format(&r.err, line, sizeof line);
 			o.error = line;
 		}
 	}
 	if (json || report) {
 		json_t *j = outcome_json(&o, rc == 0);
-		if (report) {
+		if (report)
 			*report = j;
-		} else {
-			char *s = json_dumps(j, JSON_INDENT(2));
-			printf("%s\n", s);
-			free(s);
-			json_decref(j);
-		}
+		else
+			cp_print_json(j);
 	}
-	cp_plan_free(&plan);
+	cp_upload_report_free(&r);
 	return rc;
 }

@@ -28,7 +28,7 @@ struct cp_upload_config {
 };
 
 extern struct cp_upload_config cp_upload_cfg;
-extern const cp_opt cp_upload_opts[];
+extern const cp_opt cp_upload_options[];
 
 /* Checks the option values (prints a message); 0 or CP_ERR_USAGE.  Deploy
  * calls it before building, so a typo does not cost a build. */

@@ -38,33 +38,6 @@ int cp_compress_buffer(enum cp_compress_method m, const cp_compress_opts *o, con
  * at most keep_ratio of src's size; otherwise writes nothing and sets *kept=0. */
 int cp_compress_file(enum cp_compress_method m, const cp_compress_opts *o, const char *src,
 		     const char *dst, int *kept, cp_error *err);
-/* Writing DIST: every asset's outputs and their compressed siblings.
- *
- * For each asset: the fingerprinted file (final bytes), the unhashed original
- * (the text before reference rewriting, as Django keeps it; left out with
- * only_hashed), and .gz/.br siblings of both when the type is compressible.
- * A fingerprinted file that already exists in DIST with the right size is
- * not written again (its name is its content), nor are its siblings, so a
- * rebuild with few changes costs little.  Identical bytes (same MD5) are
- * compressed once; further copies are hard links (or copies across devices).
- * Every file goes through a temporary name and rename. */
-typedef struct cp_emit_opts {
-	const char *dist;
-	int only_hashed;
-	int jobs;
-	cp_compress_opts comp;
-} cp_emit_opts;
-
-typedef struct cp_emit_stats {
-	uint64_t files;	    /* output files written or already present (siblings included) */
-	uint64_t bytes_out; /* bytes of fingerprinted outputs (uncompressed) */
-	uint64_t gz_files, gz_bytes, gz_orig; /* siblings kept: their bytes, and their originals' */
-	uint64_t br_files, br_bytes, br_orig;
-	uint64_t reused; /* fingerprinted files already in DIST */
-} cp_emit_stats;
-
-int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d);
-
 /* Decompression, for verification and sync tests. */
 int cp_decompress_buffer(enum cp_compress_method m, const void *in, size_t len, cp_buf *out,
 			 cp_error *err);

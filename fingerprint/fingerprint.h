@@ -19,28 +19,14 @@
 #include "syntax/syntax.h"
 #include "lib/cp.h"
 
-/* Collecting: the source roots become the asset table, sorted by logical
- * path.  Like Django's STATICFILES_DIRS, the first root holding a relative
- * path wins; a shadowed duplicate is a warning in d.  Text assets (CSS, JS,
- * maps) are loaded; binary ones are only checked to be readable.  Errors (a
- * missing root, DIST inside a root, a symlink loop or escape, an unreadable
- * file) fill err and return CP_ERR_BUILD, before anything is written. */
-typedef struct cp_collect_opts {
-	const char *const *roots; /* source folders, in priority order */
-	size_t nroots;
-	const cp_filter *filter; /* --include/--exclude; may be NULL */
-	int dotfiles;		 /* collect names starting with '.' */
-	const char *dist;	 /* output folder: refused inside a root; may be NULL */
-	int jobs;		 /* threads for loading */
-} cp_collect_opts;
-
-int cp_collect(const cp_collect_opts *o, cp_assets *t, cp_diags *d, cp_error *err);
-
 /* Scanners: append the references found in a text to refs (in order of
  * position, target = -1).  They never fail: unterminated constructs are
  * recovered from as the language's spec says. */
 void cp_scan_css(const char *text, size_t len, cp_refs *refs);
 void cp_scan_js(const char *text, size_t len, cp_refs *refs);
+/* The scanner of the asset's kind over its text (CSS, JS; others have no
+ * references), appending to a->refs. */
+void cp_scan_asset(cp_asset *a);
 
 enum cp_missing_policy {
 	CP_MISSING_ERROR =

@@ -47,3 +47,12 @@ void cp_scan_js(const char *text, size_t len, cp_refs *refs)
 		line++;
 	}
 }
+
+void cp_scan_asset(cp_asset *a)
+{
+	const char *text = a->text.data ? a->text.data : "";
+	if (a->kind == CP_ASSET_CSS)
+		cp_scan_css(text, a->text.len, &a->refs);
+	else if (a->kind == CP_ASSET_JS)
+		cp_scan_js(text, a->text.len, &a->refs);
+}

@@ -2,8 +2,8 @@
  * minify.h - the minify stage: CSS and JavaScript minifiers.
  *
  * Both work on bytes (UTF-8 or not) and never change what the browser sees:
- * each is built on the project's one tokenizer for its language (lib/css_lex.h,
- * lib/js_lex.h), so a `url(` inside a string or a `/` that starts a regular
+ * each is built on the project's one tokenizer for its language (syntax/),
+ * so a `url(` inside a string or a `/` that starts a regular
  * expression is seen for what it is.  Invalid input is not an error for CSS
  * (the spec says how to recover, and the output keeps the text); for JS a
  * lexical error is reported as line:col and nothing is written.
@@ -11,6 +11,7 @@
 #ifndef CP_MINIFY_H
 #define CP_MINIFY_H
 
+#include "asset/asset.h"
 #include "lib/cp.h"
 
 enum cp_legal_comments {
@@ -37,6 +38,14 @@ int cp_minify_css(const char *in, size_t len, const cp_minify_opts *o, cp_buf *o
  * Returns CP_ERR_BUILD with err filled (source_name:line:col) on a lexical error. */
 int cp_minify_js(const char *in, size_t len, const cp_minify_opts *o, cp_buf *out, cp_buf *map,
 		 cp_error *err);
+/* The minifier of a kind: CSS or JS (cp_asset_kind_of tells a name's kind).
+ * Any other kind is CP_ERR_USAGE with err set; callers that pick files ask
+ * cp_minify_kind_ok first.  The one place the choice is made, for build and
+ * `cdnpipe minify` alike. */
+int cp_minify(cp_asset_kind kind, const char *in, size_t len, const cp_minify_opts *o, cp_buf *out,
+	      cp_buf *map, cp_error *err);
+/* 1 for the kinds cp_minify handles. */
+int cp_minify_kind_ok(cp_asset_kind kind);
 /* 1 when a file name says it is minified already (*.min.css, *.min.js, *.min.mjs). */
 int cp_is_preminified(const char *path);
 

@@ -14,7 +14,7 @@
  * source maps) are read into memory, in parallel; binary ones are opened and
  * closed only, and are streamed later.
  */
-#include "fingerprint/fingerprint.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <fcntl.h>

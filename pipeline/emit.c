@@ -12,7 +12,7 @@
  * names are rewritten every build, and a sibling that is no longer worth
  * keeping is removed so that no stale .gz/.br is served beside a new file.
  */
-#include "compress/compress.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -39,13 +39,8 @@ static void build(const uint8_t *data, size_t size, cp_assets *t)
 			t->v[j] = t->v[j - 1];
 			t->v[j - 1] = tmp;
 		}
-	for (size_t i = 0; i < t->n; i++) {
-		cp_asset *a = &t->v[i];
-		if (a->kind == CP_ASSET_CSS)
-			cp_scan_css(a->text.data ? a->text.data : "", a->text.len, &a->refs);
-		else if (a->kind == CP_ASSET_JS)
-			cp_scan_js(a->text.data ? a->text.data : "", a->text.len, &a->refs);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		cp_scan_asset(&t->v[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

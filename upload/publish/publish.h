@@ -7,6 +7,9 @@
  *   publish  runs a plan: every asset first (bounded concurrency), then the
  *            manifest(s) only when no asset failed.  Never deletes.
  *
+ *   upload   the whole job as one call (cp_upload): scan DIST, list the
+ *            target once, plan, and publish unless it is a dry run.
+ *
  * Stages never print: progress is a callback, failures are recorded on the
  * plan items (each failed key keeps its own message), and cmd/ reports.
  */
@@ -132,5 +135,35 @@ typedef struct cp_publish_result {
  * its message; err gets a summary). */
 int cp_publish(cp_target *t, cp_plan *plan, const cp_publish_opts *o, cp_publish_result *res,
 	       cp_error *err);
+
+/* ---- upload: the job ---- */
+
+typedef struct cp_upload_opts {
+	cp_s3_settings s3;	 /* for s3:// targets */
+	cp_plan_opts plan;	 /* headers and encoding */
+	int concurrency;	 /* puts in flight */
+	int dry_run;		 /* plan only: nothing is written to the target */
+	cp_progress_fn progress; /* may be NULL */
+	void *progress_ctx;
+} cp_upload_opts;
+
+typedef struct cp_upload_report {
+	cp_plan plan;		  /* every key: send or skip, and how it went */
+	cp_publish_result result; /* meaningful when published */
+	int published;		  /* 1 once cp_publish ran (not for a dry run) */
+	double seconds;
+	cp_diags diags; /* what DIST's scan skipped (dangling links) */
+	cp_error err;	/* why the job failed */
+} cp_upload_report;
+
+void cp_upload_report_init(cp_upload_report *r);
+void cp_upload_report_free(cp_upload_report *r);
+
+/* Publishes the folder dist to target ("s3://bucket/prefix" or
+ * "file:///path"): scans DIST, lists the target once, plans, and (unless
+ * dry_run) publishes, assets first and the manifest last.  A folder target
+ * inside DIST is refused (CP_ERR_USAGE): the next run would publish it into
+ * itself.  Returns 0, CP_ERR_USAGE or CP_ERR_BUILD; r says what happened. */
+int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r);
 
 #endif

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fingerprint/fingerprint.h"
+#include "pipeline/pipeline.h"
 
 static char base[256];
 

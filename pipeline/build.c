@@ -1,0 +1,345 @@
+/*
+ * build.c - the build pipeline: collect -> check -> minify -> scan ->
+ * fingerprint -> DIST pre-flight -> write DIST -> manifest; see pipeline.h.
+ *
+ * The order is what keeps a failed build harmless: every check that can fail
+ * on bad input (option values, roots, DIST placement, unreadable files, JS
+ * syntax, missing references, ".." escapes) runs before the first byte is
+ * written to DIST.  Writing then goes through temporary names (emit.c), and
+ * the manifest - the one file that makes templates use the new names - is
+ * renamed into place last, so a crash mid-write leaves the old site working.
+ * Nothing in DIST is deleted: fingerprinted files of earlier builds stay for
+ * the pages still cached with the old names.
+ *
+ * Minify and scan are parallel-for loops over the table (lib/pool.h); the
+ * fingerprint and emit stages parallelise themselves.
+ */
+#include "pipeline/pipeline.h"
+#include "fingerprint/fingerprint.h"
+#include "manifest/manifest.h"
+#include "minify/minify.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void cp_build_report_init(struct cp_build_report *r)
+{
+	memset(r, 0, sizeof *r);
+	cp_diags_init(&r->diags);
+}
+
+void cp_build_report_free(struct cp_build_report *r)
+{
+	free(r->manifest);
+	cp_diags_free(&r->diags);
+}
+
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(struct cp_build_report *r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cp_error_set(&r->err, NULL, 0, 0, "%s", msg);
+	return CP_ERR_USAGE;
+}
+
+struct settings {
+	cp_filter filter;
+	cp_fingerprint_opts fp;
+	cp_emit_opts emit;
+	const char *version;
+	int jobs;
+};
+
+static int check_config(const struct cp_build_config *c, struct settings *s,
+			struct cp_build_report *r)
+{
+	if (!c->nroots)
+		return usage_error(r, "no source folder given");
+	if (!c->out || !*c->out)
+		return usage_error(r, "no output folder given (-o DIST)");
+	s->fp.static_url = c->static_url && *c->static_url ? c->static_url : "/static/";
+	if (s->fp.static_url[strlen(s->fp.static_url) - 1] != '/')
+		return usage_error(r, "--static-url must end with '/': '%s'", s->fp.static_url);
+	if (!c->missing || !strcmp(c->missing, "error"))
+		s->fp.missing = CP_MISSING_ERROR;
+	else if (!strcmp(c->missing, "warn"))
+		s->fp.missing = CP_MISSING_WARN;
+	else
+		return usage_error(r, "--missing wants error or warn, not '%s'", c->missing);
+	cp_compress_defaults(&s->emit.comp);
+	if (cp_compress_parse(c->compress ? c->compress : "gzip,br", &s->emit.comp.methods))
+		return usage_error(r, "--compress wants gzip,br, gzip, br or none, not '%s'",
+				   c->compress);
+	s->version = c->manifest_version ? c->manifest_version : "1.1";
+	if (strcmp(s->version, "1.1") && strcmp(s->version, "1.0"))
+		return usage_error(r, "--django-manifest-version wants 1.1 or 1.0, not '%s'",
+				   s->version);
+	if (c->jobs < 0 || c->jobs > 1024)
+		return usage_error(r, "--jobs wants a number from 1 to 1024");
+	s->jobs = c->jobs ? (int)c->jobs : cp_cpu_count();
+	s->fp.jobs = s->jobs;
+	s->fp.compact_urls = !c->no_minify;
+	s->emit.dist = c->out;
+	s->emit.only_hashed = c->only_hashed;
+	s->emit.jobs = s->jobs;
+	for (size_t i = 0; i < c->ninclude; i++)
+		cp_filter_add(&s->filter, 0, c->include[i]);
+	for (size_t i = 0; i < c->nexclude; i++)
+		cp_filter_add(&s->filter, 1, c->exclude[i]);
+	if (!c->no_default_ignore) {
+		/* collectstatic's default ignore_patterns (its third, '.*', is --dotfiles) */
+		cp_filter_add(&s->filter, 1, "CVS");
+		cp_filter_add(&s->filter, 1, "*~");
+	}
+	return 0;
+}
+
+/* ---- minify ---- */
+
+struct minify_job {
+	cp_assets *t;
+	int source_map;
+	cp_diags *d;
+	cp_buf *maps; /* per asset: the generated source map, if any */
+	size_t minified;
+};
+
+static void minify_one(void *ctx, size_t i)
+{
+	struct minify_job *j = ctx;
+	cp_asset *a = &j->t->v[i];
+	if (!cp_minify_kind_ok(a->kind) || cp_is_preminified(a->logical))
+		return;
+	const char *base = cp_path_base(a->logical);
+	char *map_url = j->source_map ? cp_xasprintf("%s.map", base) : NULL;
+	cp_minify_opts mo = {.source_name = base, .map_url = map_url, .out_name = base};
+	if (map_url && a->kind == CP_ASSET_JS) {
+		char *in_name = cp_xasprintf("%s.map", a->logical);
+		long m = cp_assets_find(j->t, in_name);
+		if (m >= 0) {
+			mo.in_map = j->t->v[m].text.data;
+			mo.in_map_len = j->t->v[m].text.len;
+		}
+		free(in_name);
+	}
+	cp_buf out = CP_BUF_INIT;
+	cp_error e = {0};
+	int rc = cp_minify(a->kind, a->text.data, a->text.len, &mo, &out,
+			   map_url ? &j->maps[i] : NULL, &e);
+	free(map_url);
+	if (rc) {
+		/* the minifier names the file by base name: give the real path */
+		cp_diags_add(j->d, CP_DIAG_ERROR, a->source, e.line, e.col, "%s", e.msg);
+		cp_buf_free(&out);
+		cp_buf_free(&j->maps[i]);
+		return;
+	}
+	cp_buf_free(&a->text);
+	a->text = out;
+	a->flags |= CP_ASSET_MINIFIED;
+	__atomic_fetch_add(&j->minified, 1, __ATOMIC_RELAXED);
+}
+
+static int asset_cmp(const void *x, const void *y)
+{
+	return strcmp(((const cp_asset *)x)->logical, ((const cp_asset *)y)->logical);
+}
+
+/* Generated maps join the table (or replace a map of the same name, whose
+ * mappings the JS minifier has composed into the new one). */
+static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
+{
+	int added = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!maps[i].data)
+			continue;
+		char *name = cp_xasprintf("%s.map", t->v[i].logical);
+		long m = cp_assets_find(t, name);
+		if (m >= 0) {
+			cp_buf_free(&t->v[m].text);
+			t->v[m].text = maps[i];
+			t->v[m].flags |= CP_ASSET_GENERATED;
+			free(name);
+		} else {
+			char *source = cp_xasprintf("%s.map", t->v[i].source);
+			cp_asset *a = cp_assets_add(t);
+			a->logical = name;
+			a->source = source;
+			a->kind = CP_ASSET_MAP;
+			a->flags = CP_ASSET_GENERATED;
+			a->text = maps[i];
+			a->size = maps[i].len;
+			added = 1;
+		}
+		memset(&maps[i], 0, sizeof maps[i]);
+	}
+	if (added)
+		qsort(t->v, t->n, sizeof *t->v, asset_cmp);
+}
+
+static int minify_all(cp_assets *t, const struct cp_build_config *c, const struct settings *s,
+		      struct cp_build_report *r)
+{
+	size_t n = t->n;
+	struct minify_job j = {.t = t, .source_map = c->source_map, .d = &r->diags};
+	j.maps = cp_xcalloc(n + 1, sizeof *j.maps);
+	size_t errors = r->diags.nerrors;
+	cp_parallel_for(s->jobs, n, minify_one, &j);
+	r->minified = j.minified;
+	if (r->diags.nerrors == errors)
+		add_maps(t, j.maps, n);
+	for (size_t i = 0; i < n; i++)
+		cp_buf_free(&j.maps[i]);
+	free(j.maps);
+	return r->diags.nerrors > errors ? CP_ERR_BUILD : 0;
+}
+
+/* ---- scan ---- */
+
+static void scan_one(void *ctx, size_t i)
+{
+	cp_scan_asset(&((cp_assets *)ctx)->v[i]);
+}
+
+/* ---- manifest ---- */
+
+static int write_manifest(const cp_assets *t, const struct settings *s, struct cp_build_report *r)
+{
+	cp_manifest m = {0};
+	for (size_t i = 0; i < t->n; i++)
+		cp_manifest_add(&m, t->v[i].logical, t->v[i].hashed);
+	cp_buf json = CP_BUF_INIT;
+	cp_manifest_django_render(&m, s->version, &json);
+	r->manifest = cp_path_join(s->emit.dist, CP_DJANGO_MANIFEST);
+	int rc = cp_write_atomic(r->manifest, json.data, json.len, &r->err);
+	cp_buf_free(&json);
+	cp_manifest_free(&m);
+	return rc;
+}
+
+/* ---- DIST pre-flight ---- */
+
+/* An output path is blocked when it exists as something other than a file,
+ * or when one of its folders exists as something other than a folder. */
+static int check_out_path(const char *dist, const char *logical, struct cp_build_report *r)
+{
+	char *p = cp_path_join(dist, logical);
+	size_t dl = strlen(dist);
+	struct stat st;
+	int rc = 0;
+	for (char *q = p + dl + 1; !rc && (q = strchr(q, '/')); q++) {
+		*q = 0;
+		if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+			rc = cp_error_set(&r->err, p, 0, 0, "is in the way of %s/%s: not a folder",
+					  dist, logical);
+		*q = '/';
+	}
+	if (!rc && stat(p, &st) == 0 && !S_ISREG(st.st_mode))
+		rc = cp_error_set(&r->err, p, 0, 0, "is in the way of an output: not a file");
+	free(p);
+	return rc;
+}
+
+/* What a write into DIST could trip over, checked before the first write so
+ * that a failing build leaves DIST as it was: DIST itself, and every output
+ * path (fingerprinted, unhashed and manifest). */
+static int check_dist(const cp_assets *t, const struct settings *s, struct cp_build_report *r)
+{
+	const char *dist = s->emit.dist;
+	struct stat st;
+	if (stat(dist, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return cp_error_set(&r->err, dist, 0, 0, "output folder is not a folder");
+		if (access(dist, W_OK | X_OK) != 0)
+			return cp_error_set(&r->err, dist, 0, 0,
+					    "output folder is not writable: %s", strerror(errno));
+	}
+	int rc = check_out_path(dist, CP_DJANGO_MANIFEST, r);
+	for (size_t i = 0; i < t->n && !rc; i++) {
+		rc = check_out_path(dist, t->v[i].hashed, r);
+		if (!rc && !s->emit.only_hashed)
+			rc = check_out_path(dist, t->v[i].logical, r);
+	}
+	return rc;
+}
+
+static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s,
+	       struct cp_build_report *r)
+{
+	cp_collect_opts co = {.roots = c->roots,
+			      .nroots = c->nroots,
+			      .filter = &s->filter,
+			      .dotfiles = c->dotfiles,
+			      .dist = c->out,
+			      .jobs = s->jobs};
+	double t0 = cp_clock();
+	int rc = cp_collect(&co, t, &r->diags, &r->err);
+	r->stage_seconds[CP_STAGE_COLLECT] = cp_clock() - t0;
+	if (rc)
+		return rc;
+	r->files = t->n;
+	for (size_t i = 0; i < t->n; i++)
+		r->bytes_in += t->v[i].size;
+	cp_parallel_for(s->jobs, t->n, scan_one, t);
+	if (!c->no_minify) {
+		/* references are checked on the authors' text (messages with their
+		 * line:col), then found again in the minified text for rewriting */
+		if ((rc = cp_fingerprint_check(t, &s->fp, &r->diags)))
+			return rc;
+		for (size_t i = 0; i < t->n; i++)
+			cp_refs_free(&t->v[i].refs);
+		t0 = cp_clock();
+		rc = minify_all(t, c, s, r);
+		r->stage_seconds[CP_STAGE_MINIFY] = cp_clock() - t0;
+		if (rc)
+			return rc;
+		cp_parallel_for(s->jobs, t->n, scan_one, t);
+		s->fp.checked = 1;
+	}
+	t0 = cp_clock();
+	rc = cp_fingerprint(t, &s->fp, &r->diags);
+	r->stage_seconds[CP_STAGE_FINGERPRINT] = cp_clock() - t0;
+	if (rc)
+		return rc;
+	if ((rc = check_dist(t, s, r)))
+		return rc;
+	/* everything is checked: from here on DIST changes */
+	if ((rc = cp_mkdirs(c->out, &r->err)))
+		return rc;
+	t0 = cp_clock();
+	rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags);
+	r->stage_seconds[CP_STAGE_WRITE] = cp_clock() - t0;
+	if (rc)
+		return rc;
+	return write_manifest(t, s, r);
+}
+
+int cp_build(const struct cp_build_config *c, struct cp_build_report *r)
+{
+	double t0 = cp_clock();
+	struct settings s = {0};
+	int rc = check_config(c, &s, r);
+	if (rc) {
+		cp_filter_free(&s.filter);
+		return rc;
+	}
+	cp_assets t = {0};
+	rc = run(&t, c, &s, r);
+	if (!rc && r->diags.nerrors)
+		rc = CP_ERR_BUILD;
+	cp_assets_free(&t);
+	cp_filter_free(&s.filter);
+	r->seconds = cp_clock() - t0;
+	return rc;
+}

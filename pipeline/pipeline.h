@@ -1,0 +1,111 @@
+/*
+ * pipeline.h - the public header of pipeline/: the build as one library call.
+ *
+ * cp_build takes a build's options and fills a report; `cdnpipe build` and
+ * `deploy` are option parsing around it, and tests run it in-process.  The
+ * two stages that touch the file system at either end live here too:
+ * collecting the sources into the asset table (collect.c) and writing DIST
+ * from it (emit.c); build.c runs the stages between them in order.
+ */
+#ifndef CP_PIPELINE_H
+#define CP_PIPELINE_H
+
+#include "asset/asset.h"
+#include "compress/compress.h"
+#include "lib/cp.h"
+
+/* Collecting: the source roots become the asset table, sorted by logical
+ * path.  Like Django's STATICFILES_DIRS, the first root holding a relative
+ * path wins; a shadowed duplicate is a warning in d.  Text assets (CSS, JS,
+ * maps) are loaded; binary ones are only checked to be readable.  Errors (a
+ * missing root, DIST inside a root, a symlink loop or escape, an unreadable
+ * file) fill err and return CP_ERR_BUILD, before anything is written. */
+typedef struct cp_collect_opts {
+	const char *const *roots; /* source folders, in priority order */
+	size_t nroots;
+	const cp_filter *filter; /* --include/--exclude; may be NULL */
+	int dotfiles;		 /* collect names starting with '.' */
+	const char *dist;	 /* output folder: refused inside a root; may be NULL */
+	int jobs;		 /* threads for loading */
+} cp_collect_opts;
+
+int cp_collect(const cp_collect_opts *o, cp_assets *t, cp_diags *d, cp_error *err);
+
+/* Writing DIST: every asset's outputs and their compressed siblings.
+ *
+ * For each asset: the fingerprinted file (final bytes), the unhashed original
+ * (the text before reference rewriting, as Django keeps it; left out with
+ * only_hashed), and .gz/.br siblings of both when the type is compressible.
+ * A fingerprinted file that already exists in DIST with the right size is
+ * not written again (its name is its content), nor are its siblings, so a
+ * rebuild with few changes costs little.  Identical bytes (same MD5) are
+ * compressed once; further copies are hard links (or copies across devices).
+ * Every file goes through a temporary name and rename. */
+typedef struct cp_emit_opts {
+	const char *dist;
+	int only_hashed;
+	int jobs;
+	cp_compress_opts comp;
+} cp_emit_opts;
+
+typedef struct cp_emit_stats {
+	uint64_t files;	    /* output files written or already present (siblings included) */
+	uint64_t bytes_out; /* bytes of fingerprinted outputs (uncompressed) */
+	uint64_t gz_files, gz_bytes, gz_orig; /* siblings kept: their bytes, and their originals' */
+	uint64_t br_files, br_bytes, br_orig;
+	uint64_t reused; /* fingerprinted files already in DIST */
+} cp_emit_stats;
+
+int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d);
+
+/* ---- the build ---------------------------------------------------------- */
+
+/* A build's options, as the user gave them (strings are checked by cp_build). */
+struct cp_build_config {
+	const char *const *roots; /* SRC_DIR..., in priority order */
+	size_t nroots;
+	const char *out;			     /* -o DIST */
+	const char *const *exclude, *const *include; /* globs */
+	size_t nexclude, ninclude;
+	const char *static_url;	      /* default "/static/" */
+	const char *missing;	      /* "error" (default) or "warn" */
+	const char *compress;	      /* "gzip,br" (default), "gzip", "br", "none" */
+	int only_hashed;	      /* leave the unhashed originals out */
+	const char *manifest_version; /* --django-manifest-version: "1.1" (default) or "1.0" */
+	long jobs;		      /* 0: number of cores */
+	int no_minify;
+	int source_map; /* write a source map for each minified file */
+	int dotfiles;
+	int no_default_ignore; /* keep CVS folders and *~ backups (Django's default ignores) */
+};
+
+enum cp_build_stage {
+	CP_STAGE_COLLECT,
+	CP_STAGE_MINIFY,
+	CP_STAGE_FINGERPRINT,
+	CP_STAGE_WRITE,
+	CP_STAGE_COUNT
+};
+
+struct cp_build_report {
+	size_t files;	   /* assets collected */
+	size_t minified;   /* assets minified by this build */
+	uint64_t bytes_in; /* their source bytes */
+	cp_emit_stats emit;
+	double seconds;
+	double stage_seconds[CP_STAGE_COUNT]; /* shown with -v */
+	char *manifest;			      /* path of the manifest written */
+	cp_diags diags; /* warnings, and the errors a user wants all at once */
+	cp_error err;	/* the failure that stopped the build, if not in diags */
+};
+
+void cp_build_report_init(struct cp_build_report *r);
+void cp_build_report_free(struct cp_build_report *r);
+
+/* Runs collect -> check -> minify -> scan -> fingerprint -> DIST pre-flight
+ * -> write DIST -> manifest.  Prints nothing: what happened is in r.
+ * Returns 0, CP_ERR_BUILD (nothing written when the input was at fault) or
+ * CP_ERR_USAGE (a bad option value; r->err says which). */
+int cp_build(const struct cp_build_config *c, struct cp_build_report *r);
+
+#endif

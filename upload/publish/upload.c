@@ -1,0 +1,75 @@
+/*
+ * upload.c - publishing a DIST as one library call (cp_upload); see
+ * publish.h.
+ *
+ * The job is four steps that each need the one before: scan DIST, open the
+ * target and list it once, plan, publish.  Listing once (not a HEAD per
+ * key) is what makes a re-run of an unchanged site a single request; the
+ * plan then decides from that listing alone.  A dry run stops after the
+ * plan, so what it prints is exactly what a real run would send.
+ */
+#include "upload/publish/publish.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cp_upload_report_init(cp_upload_report *r)
+{
+	memset(r, 0, sizeof *r);
+	cp_diags_init(&r->diags);
+}
+
+void cp_upload_report_free(cp_upload_report *r)
+{
+	cp_plan_free(&r->plan);
+	cp_diags_free(&r->diags);
+}
+
+/* A file:// target inside DIST would be published into itself on the next
+ * run (its files listed as part of DIST).  The same folder is harmless. */
+static int check_folder_target(const char *dist, const char *target, cp_error *err)
+{
+	const char *path;
+	int rc = cp_file_url(target, &path, err);
+	if (rc || !path)
+		return rc;
+	char *d = cp_path_absolute(dist), *t = cp_path_absolute(path);
+	if (strcmp(d, t) && cp_path_is_within(t, d)) {
+		cp_error_set(err, NULL, 0, 0, "the target folder %s is inside DIST %s", t, d);
+		rc = CP_ERR_USAGE;
+	}
+	free(d);
+	free(t);
+	return rc;
+}
+
+int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r)
+{
+	double t0 = cp_clock();
+	int rc = check_folder_target(dist, target, &r->err);
+	if (rc)
+		return rc;
+	cp_dist_file *files = NULL;
+	size_t nfiles = 0;
+	cp_target *t = NULL;
+	cp_remote_list rl = {0};
+	rc = cp_dist_scan(dist, &files, &nfiles, &r->diags, &r->err);
+	if (!rc)
+		rc = cp_target_open(target, &o->s3, &t, &r->err);
+	if (!rc)
+		rc = cp_target_list(t, "", &rl, &r->err);
+	if (!rc)
+		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
+	if (!rc && !o->dry_run) {
+		cp_publish_opts po = {.concurrency = o->concurrency,
+				      .progress = o->progress,
+				      .progress_ctx = o->progress_ctx};
+		r->published = 1;
+		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
+	}
+	cp_remote_list_free(&rl);
+	cp_target_close(t);
+	cp_dist_free(files, nfiles);
+	r->seconds = cp_clock() - t0;
+	return rc;
+}
