@@ -2,7 +2,8 @@
 #
 #   make            build build/cdnpipe
 #   make demo       build and run a real job on examples/site into demo-out/
-#   make check      every test: unit (cmocka), integration (pytest), fuzz (brief)
+#   make check      every test: unit (cmocka), integration (pytest), fuzz (brief), layers
+#   make layers     the code's shape: no file cycles, no calls upward, cmd/ uses public headers
 #   make bench      side-by-side benchmarks against the peers (bench/)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -36,7 +37,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 20000
 
-.PHONY: all deps deps-build check check-fresh unit integration fuzz fuzz-smoke demo bench install clean format
+.PHONY: all deps deps-build check check-fresh unit integration layers fuzz fuzz-smoke demo bench install clean format
 
 all: build/cdnpipe
 
@@ -82,6 +83,11 @@ unit: $(UNIT_BIN)
 integration: build/cdnpipe
 	$(PYTHON) -m pytest -q tests/integration
 
+# From the objects' symbols (nm): file cycles, calls into a higher folder
+# (STAGES order, cmd/ on top), and cmd/ including a non-public header.
+layers: $(LIB_OBJ) $(CMD_OBJ)
+	@$(PYTHON) scripts/layers.py --order "$(STAGES)" $(LIB_OBJ) $(CMD_OBJ)
+
 # A target's seeds are tests/fuzz/seeds/<target>/ plus the test fixtures of
 # its language (fuzz_css: tests/fixtures/css), so no fixture is kept twice.
 FUZZ_FIXTURES = fuzz_fixtures() { d=tests/fixtures/$${1\#fuzz_}; [ -d $$d ] && echo $$d || true; }
@@ -109,6 +115,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) layers
 
 # The README's two commands on a fresh Debian bookworm root (debootstrap,
 # chroot): what CI runs.  Needs root and the Debian mirror.
