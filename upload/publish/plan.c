@@ -383,7 +383,7 @@ static void etag_one(void *ctx, size_t k)
 		if (j->t)
 			rc = cp_target_etag(j->t, it->key, etag, &e);
 	}
-	if (!rc && cp_s3_etag_parts(etag) == 0) {
+	if (!rc && cp_etag_form(etag, NULL) != CP_ETAG_MULTIPART) {
 		/* a plain MD5: keep the local one for the PUT's Content-MD5 */
 		rc = local_md5(it, &e);
 		char hex[33];

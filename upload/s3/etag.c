@@ -1,18 +1,22 @@
 /*
- * etag.c - deciding whether a remote object already holds a local file.
+ * etag.c - the one ETag module: what an ETag says, and whether a remote
+ * object already holds a local file.  Upload's planner and sync both ask
+ * here, so they judge the same object the same way.
  *
  * S3's ETag is the hex MD5 of the body for a single PUT, and for a multipart
  * upload the MD5 of the concatenated binary part MD5s followed by "-N" (N
  * parts).  To compare a multipart ETag with a local file we must hash the
  * file in the same parts, which needs the part size the uploader used; the
- * ETag only tells N.  We try the sizes that produce exactly N parts among
- * the ones clients really use (ours, then 5/8/15/16/50/64/100/128/256/512
- * MiB: rclone, AWS CLI/boto3, s3cmd, s5cmd...), plus ceil(size/N) rounded
- * to whole MiB, each with one streamed pass over the file.  ETags that are
- * not MD5s at all (SSE-KMS, SSE-C) never match; callers then fall back to
- * x-amz-meta-md5 or size+mtime.  s3rver gives a plain MD5 even for
- * multipart objects, so a plain ETag is always compared with the whole-file
- * MD5.
+ * ETag only tells N, and only part sizes p with ceil(size/p) == N qualify.
+ * We try, among those, ours first, then the sizes tools really use (AWS CLI
+ * and boto3 8 MiB, rclone 5 MiB, mc 16 MiB, s3cmd 15 MiB, s5cmd 50 MiB,
+ * 10/32/64/100/128/256/512 MiB and 1 GiB), then size/N rounded up to a MiB
+ * and size/N exactly; each candidate costs one streamed read of the file,
+ * and the window of sizes that give exactly N parts keeps the list short.
+ * ETags that are not MD5s at all (SSE-KMS, SSE-C, other stores) never
+ * match; callers then fall back to x-amz-meta-md5 or size+mtime.  s3rver
+ * gives a plain MD5 even for multipart objects, so a plain ETag is always
+ * compared with the whole-file MD5.
  */
 #include "upload/s3/s3.h"
 
@@ -26,6 +30,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define MiB (1ull << 20)
+
 uint64_t cp_s3_part_size(uint64_t size, uint64_t wanted)
 {
 	uint64_t ps = wanted ? wanted : (8ull << 20);
@@ -36,6 +42,13 @@ uint64_t cp_s3_part_size(uint64_t size, uint64_t wanted)
 	if (ps > CP_S3_MAX_PART)
 		ps = CP_S3_MAX_PART;
 	return ps;
+}
+
+unsigned cp_s3_part_count(uint64_t size, uint64_t part_size)
+{
+	if (!size)
+		return 1;
+	return (unsigned)((size + part_size - 1) / part_size);
 }
 
 /* Copies the ETag without quotes into out (at most 79 bytes). */
@@ -58,16 +71,59 @@ static int is_hex(const char *s, size_t n)
 	return 1;
 }
 
-int cp_s3_etag_parts(const char *etag)
+enum cp_etag_form cp_etag_form(const char *etag, unsigned *nparts)
 {
+	if (!etag)
+		return CP_ETAG_OPAQUE;
 	char e[80];
 	unquote(etag, e);
-	const char *dash = strchr(e, '-');
-	if (!dash || dash - e != 32 || !is_hex(e, 32))
-		return 0;
-	char *end;
-	long n = strtol(dash + 1, &end, 10);
-	return *end || n < 1 || n > CP_S3_MAX_PARTS ? 0 : (int)n;
+	size_t n = strlen(e);
+	if (n < 32 || !is_hex(e, 32))
+		return CP_ETAG_OPAQUE;
+	if (n == 32)
+		return CP_ETAG_MD5;
+	if (e[32] != '-' || n == 33 || n > 38)
+		return CP_ETAG_OPAQUE;
+	unsigned v = 0;
+	for (size_t i = 33; i < n; i++) {
+		if (e[i] < '0' || e[i] > '9')
+			return CP_ETAG_OPAQUE;
+		v = v * 10 + (unsigned)(e[i] - '0');
+	}
+	if (!v || v > CP_S3_MAX_PARTS)
+		return CP_ETAG_OPAQUE;
+	if (nparts)
+		*nparts = v;
+	return CP_ETAG_MULTIPART;
+}
+
+size_t cp_etag_part_candidates(uint64_t size, unsigned n, uint64_t ours, uint64_t *out, size_t max)
+{
+	static const uint64_t common[] = {8, 5, 16, 15, 50, 10, 32, 64, 100, 128, 256, 512, 1024};
+	uint64_t cand[4 + sizeof common / sizeof *common];
+	size_t nc = 0;
+	if (ours)
+		cand[nc++] = ours;
+	for (size_t i = 0; i < sizeof common / sizeof *common; i++)
+		cand[nc++] = common[i] * MiB;
+	if (n) {
+		uint64_t exact = (size + n - 1) / n;
+		cand[nc++] = (exact + MiB - 1) / MiB * MiB;
+		cand[nc++] = exact;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < nc && w < max; i++) {
+		uint64_t p = cand[i];
+		if (!p || cp_s3_part_count(size, p) != n)
+			continue;
+		/* one part: every size >= the file's gives the same ETag */
+		int dup = n == 1 && w > 0;
+		for (size_t k = 0; k < w; k++)
+			dup |= out[k] == p;
+		if (!dup)
+			out[w++] = p;
+	}
+	return w;
 }
 
 typedef struct part_hash {
@@ -103,13 +159,14 @@ static int feed(void *ctx, const unsigned char *p, size_t n)
 	return 0;
 }
 
-int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char *out, cp_error *err)
+int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char out[48],
+		      cp_error *err)
 {
 	part_hash h = {0};
 	h.part_size = part_size ? part_size : cp_s3_part_size(size, 0);
 	cp_md5_init(&h.whole);
 	cp_md5_init(&h.part);
-	int rc = cp_stream_file(path, 0, UINT64_MAX, feed, &h, err);
+	int rc = cp_stream_file(path, 0, size, feed, &h, err);
 	if (h.in_part || h.nparts == 0)
 		close_part(&h); /* the last, short part (or the only part of an empty file) */
 	unsigned char d[16], spare[16];
@@ -122,46 +179,51 @@ int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char 
 	return 0;
 }
 
+int cp_etag_multipart_matches(const char *etag, const char *path, uint64_t size, uint64_t ours,
+			      uint64_t *part, size_t *reads, cp_error *err)
+{
+	unsigned n = 0;
+	if (cp_etag_form(etag, &n) != CP_ETAG_MULTIPART)
+		return 0;
+	char e[80];
+	unquote(etag, e);
+	uint64_t cand[24];
+	size_t nc = cp_etag_part_candidates(size, n, ours, cand, sizeof cand / sizeof *cand);
+	for (size_t i = 0; i < nc; i++) {
+		char mine[48];
+		if (cp_multipart_etag(path, size, cand[i], mine, err) != 0)
+			return -1;
+		if (reads)
+			__atomic_add_fetch(reads, 1, __ATOMIC_RELAXED);
+		if (strcasecmp(mine, e) == 0) {
+			if (part)
+				*part = cand[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int cp_s3_etag_matches(const char *etag, const char *path, uint64_t size, const char *md5_hex,
 		       cp_error *err)
 {
-	char e[80];
+	switch (cp_etag_form(etag, NULL)) {
+	case CP_ETAG_OPAQUE:
+		return 0; /* not an MD5 (SSE-KMS, SSE-C, other stores) */
+	case CP_ETAG_MULTIPART:
+		return cp_etag_multipart_matches(etag, path, size, cp_s3_part_size(size, 0), NULL,
+						 NULL, err);
+	case CP_ETAG_MD5:
+		break;
+	}
+	char e[80], hex[33];
 	unquote(etag, e);
-	int n = cp_s3_etag_parts(e);
-	if (n == 0) {
-		if (strlen(e) != 32 || !is_hex(e, 32))
-			return 0; /* not an MD5 (SSE-KMS, SSE-C, other stores) */
-		char hex[33];
-		if (!md5_hex) {
-			unsigned char d[16];
-			if (cp_md5_file(path, 0, UINT64_MAX, d, err) != 0)
-				return -1;
-			cp_hex(d, 16, hex);
-			md5_hex = hex;
-		}
-		return strcasecmp(md5_hex, e) == 0;
-	}
-	uint64_t mib = 1ull << 20;
-	uint64_t cand[16];
-	int nc = 0;
-	cand[nc++] = cp_s3_part_size(size, 0);
-	static const unsigned common[] = {5, 8, 15, 16, 50, 64, 100, 128, 256, 512};
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		cand[nc++] = common[i] * mib;
-	cand[nc++] = ((size + (uint64_t)n - 1) / (uint64_t)n + mib - 1) / mib * mib;
-	for (int i = 0; i < nc; i++) {
-		uint64_t ps = cand[i];
-		int dup = 0;
-		for (int j = 0; j < i; j++)
-			dup |= cand[j] == ps;
-		uint64_t parts = size ? (size + ps - 1) / ps : 1;
-		if (dup || parts != (uint64_t)n)
-			continue;
-		char mine[48];
-		if (cp_multipart_etag(path, size, ps, mine, err) != 0)
+	if (!md5_hex) {
+		unsigned char d[16];
+		if (cp_md5_file(path, 0, UINT64_MAX, d, err) != 0)
 			return -1;
-		if (strcasecmp(mine, e) == 0)
-			return 1;
+		cp_hex(d, 16, hex);
+		md5_hex = hex;
 	}
-	return 0;
+	return strcasecmp(md5_hex, e) == 0;
 }

@@ -316,21 +316,35 @@ char *cp_s3_copy_source(const char *bucket, const char *key);
 /* Part size for a file of `size` bytes: `wanted` (0: 8 MiB, raised to 5 MiB
  * at least) doubled until the upload needs at most 10,000 parts. */
 uint64_t cp_s3_part_size(uint64_t size, uint64_t wanted);
-/* Number of parts in a multipart ETag ("...-N"), or 0 for a plain MD5. */
-int cp_s3_etag_parts(const char *etag);
-/* AWS's multipart ETag of a file: hex MD5 of the concatenated part MD5s,
- * then "-N".  out holds at least 48 bytes. */
-int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char *out,
+/* Number of parts of that size (at least 1: an empty file is one part). */
+unsigned cp_s3_part_count(uint64_t size, uint64_t part_size);
+
+/* What an ETag says (quotes ignored): the MD5 of the bytes ("hex32"), a
+ * multipart ETag ("hex32-N", *nparts = N when nparts is not NULL), or
+ * nothing we can compare (SSE-KMS, SSE-C, other stores). */
+enum cp_etag_form { CP_ETAG_OPAQUE = 0, CP_ETAG_MD5, CP_ETAG_MULTIPART };
+enum cp_etag_form cp_etag_form(const char *etag, unsigned *nparts);
+/* Part sizes that give exactly n parts for size, most likely first: ours
+ * (0: none), tools' defaults, then size/n rounded up to a MiB and exact.
+ * Returns how many were written (at most max). */
+size_t cp_etag_part_candidates(uint64_t size, unsigned n, uint64_t ours, uint64_t *out, size_t max);
+/* AWS's multipart ETag of the first `size` bytes of a file: hex MD5 of the
+ * concatenated part MD5s, then "-N". */
+int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char out[48],
 		      cp_error *err);
+/* Does a multipart ETag describe the local file?  Tries each candidate
+ * part size (one read each, counted in *reads when not NULL); on a match
+ * *part (when not NULL) is the part size that matched.  Returns 1, 0 (no
+ * candidate matches, or etag is not multipart), -1 on a read error. */
+int cp_etag_multipart_matches(const char *etag, const char *path, uint64_t size, uint64_t ours,
+			      uint64_t *part, size_t *reads, cp_error *err);
 /*
  * Does a remote ETag (quotes allowed) describe the local file?  md5_hex is
  * the file's MD5 when the caller already knows it (NULL: computed if
  * needed).  A plain MD5 is compared with the file's MD5 (s3rver gives this
- * even for multipart objects); "X-N" is compared with the multipart ETag for
- * each part size that yields N parts (the size cp_s3_part_size gives, then
- * whole MiB sizes, as AWS CLI / rclone / s5cmd use).  Returns 1 match,
- * 0 mismatch (or an ETag that is not an MD5 at all: SSE-KMS/SSE-C), -1 on
- * a read error (err filled).
+ * even for multipart objects); "X-N" as cp_etag_multipart_matches does,
+ * with our default part size first.  Returns 1 match, 0 mismatch (or an
+ * ETag that is not an MD5 at all), -1 on a read error (err filled).
  */
 int cp_s3_etag_matches(const char *etag, const char *path, uint64_t size, const char *md5_hex,
 		       cp_error *err);

@@ -395,7 +395,7 @@ static void finish_download(s3_req *r)
 		if (cl && strtoull(cl, NULL, 10) != r->nbody)
 			dl_fail(r, "%s: short download", "body shorter than Content-Length");
 	}
-	if (r->res.ok && r->res.etag[0] && cp_s3_etag_parts(r->res.etag) == 0 &&
+	if (r->res.ok && r->res.etag[0] && cp_etag_form(r->res.etag, NULL) == CP_ETAG_MD5 &&
 	    strlen(r->res.etag) == 32) {
 		char hex[33];
 		cp_hex(r->res_md5, 16, hex);

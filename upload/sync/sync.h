@@ -24,19 +24,7 @@
 /* Part size for an upload of size bytes: want rounded up to whole MiB, then
  * the S3 client's rule (cp_s3_part_size: at least 5 MiB, doubled until no
  * more than 10,000 parts are needed). */
-uint64_t cp_mp_part_size(uint64_t size, uint64_t want);
-/* Number of parts (at least 1). */
-unsigned cp_mp_part_count(uint64_t size, uint64_t part_size);
-/* 1 when etag is a plain MD5 ("hex32"), 2 when multipart ("hex32-N", *nparts
- * set), 0 when it cannot be compared.  Quotes are ignored. */
-int cp_etag_kind(const char *etag, unsigned *nparts);
-/* Candidate part sizes whose part count for size is exactly n, most likely
- * first (tools' defaults: 8 MiB, 5 MiB, 16 MiB, ..., then size/n rounded up to
- * a MiB).  Returns how many were written (at most max). */
-size_t cp_mp_part_candidates(uint64_t size, unsigned n, uint64_t *out, size_t max);
-/* The multipart ETag ("hex-N") of a local file for a part size. */
-int cp_mp_etag_file(const char *path, uint64_t size, uint64_t part_size, char out[48],
-		    cp_error *err);
+uint64_t cp_sync_part_size(uint64_t size, uint64_t want);
 
 /* ---- locations ---------------------------------------------------------- */
 

@@ -42,7 +42,7 @@ void sync_meta_from_result(const cp_s3_result *r, cp_sync_meta *m)
 	memset(m, 0, sizeof *m);
 	m->mtime_ns = -1;
 	const char *v = cp_s3_result_header(r, "x-amz-meta-md5");
-	if (v && cp_etag_kind(v, NULL) == 1)
+	if (v && cp_etag_form(v, NULL) == CP_ETAG_MD5)
 		snprintf(m->md5, sizeof m->md5, "%s", v);
 	v = cp_s3_result_header(r, "x-amz-meta-mtime");
 	if (v)
@@ -60,7 +60,7 @@ static const char *vouched_md5(const cp_s3_result *r, const cp_sync_meta *m)
 {
 	if (m->md5[0])
 		return m->md5;
-	if (!m->etag_opaque && cp_etag_kind(r->etag, NULL) == 1)
+	if (!m->etag_opaque && cp_etag_form(r->etag, NULL) == CP_ETAG_MD5)
 		return r->etag;
 	return NULL;
 }
@@ -206,7 +206,7 @@ static int upload_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 		hk.dest = sync_journal_dest(&c->dst, key);
 		hk.jfile = cp_journal_path(c->cache_dir, hk.dest);
 		cp_s3_file_opts fo = {.threshold = threshold,
-				      .part_size = cp_mp_part_size(obj.size, o->part_size),
+				      .part_size = cp_sync_part_size(obj.size, o->part_size),
 				      .keep_on_failure = 1,
 				      .on_create = on_create,
 				      .on_part = on_part,
@@ -394,8 +394,8 @@ int sync_copy_big(cp_s3 *s3, const char *sb, const char *skey, const char *db, c
 	}
 	char *uid = cp_xstrdup(r.upload_id);
 	cp_s3_result_free(&r);
-	uint64_t ps = cp_mp_part_size(size, part_size ? part_size : 512ull << 20);
-	unsigned n = cp_mp_part_count(size, ps);
+	uint64_t ps = cp_sync_part_size(size, part_size ? part_size : 512ull << 20);
+	unsigned n = cp_s3_part_count(size, ps);
 	struct part_copy pc = {.parts = cp_xcalloc(n, sizeof(cp_s3_part))};
 	void **ctxs = cp_xcalloc(2 * (size_t)n, sizeof *ctxs);
 	pthread_mutex_init(&pc.lock, NULL);
@@ -525,7 +525,7 @@ static int cross_item(sync_ctx *c, cp_sync_item *it, cp_error *err)
 			}
 			cp_s3_file_opts fo = {.threshold = c->o->multipart_threshold,
 					      .part_size =
-						  cp_mp_part_size(s->size, c->o->part_size),
+						  cp_sync_part_size(s->size, c->o->part_size),
 					      .md5 = md5};
 			cp_s3_result r2 = {0};
 			rc = cp_s3_put_file(c->dst.s3, c->dst.loc.bucket, dkey, tmp, &ch.h, &fo,

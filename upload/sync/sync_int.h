@@ -6,8 +6,8 @@
  *                 inode, MD5 of every file) so an unchanged file is never
  *                 hashed twice, and the journal of in-flight multipart uploads
  *                 so an interrupted upload resumes without ListParts;
- *   sync_mp.c     multipart arithmetic (part sizes, "hex-N" ETags) and the
- *                 parsing of a side ("s3://bucket/prefix" or a folder);
+ *   sync_loc.c    the parsing of a side ("s3://bucket/prefix" or a folder)
+ *                 and sync's part size (ETags are upload/s3/etag.c's);
  *   sync_plan.c   the pure decision: given the two listings, which keys are
  *                 copied, skipped or deleted, and why (filters, shards, delete
  *                 guards).  No I/O except through callbacks, so every rule is

@@ -14,7 +14,7 @@
  *      - a plain-MD5 ETag against the local MD5 (which the state file
  *        usually knows without reading the file);
  *      - a multipart ETag "x-N" against the multipart ETag computed locally
- *        with a part size that gives N parts (sync_mp.c);
+ *        with a part size that gives N parts (upload/s3/etag.c);
  *      - S3 to S3: equal ETags;
  *      - when that is not conclusive (SSE-KMS/SSE-C ETags are not MD5s, a
  *        multipart upload with an unguessable part size, a plain-MD5 ETag
@@ -36,6 +36,7 @@
  * the filters let through), over the whole job and over this shard.
  */
 #include "upload/sync/sync_int.h"
+#include "upload/s3/s3.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -179,7 +180,7 @@ int cp_sync_local_mp_match(cp_sync_state *st, const cp_sync_obj *o, const char *
 			   uint64_t our_part, size_t *hashed, cp_error *err)
 {
 	unsigned n = 0;
-	if (cp_etag_kind(etag, &n) != 2)
+	if (cp_etag_form(etag, &n) != CP_ETAG_MULTIPART)
 		return 0;
 	char cached[48] = "";
 	if (st) {
@@ -191,39 +192,23 @@ int cp_sync_local_mp_match(cp_sync_state *st, const cp_sync_obj *o, const char *
 		if (cached[0] && same_etag(cached, etag))
 			return 1;
 	}
-	uint64_t cand[8];
-	size_t nc = 0;
-	uint64_t ours = cp_mp_part_size(o->size, our_part);
-	if (cp_mp_part_count(o->size, ours) == n)
-		cand[nc++] = ours;
-	nc += cp_mp_part_candidates(o->size, n, cand + nc, 4);
-	for (size_t i = 0; i < nc; i++) {
-		if (i && cand[i] == cand[0])
-			continue;
-		char mine[48];
-		if (cp_mp_etag_file(o->path, o->size, cand[i], mine, err))
-			return -1;
-		if (hashed)
-			__atomic_add_fetch(hashed, 1, __ATOMIC_RELAXED);
-		if (!same_etag(mine, etag))
-			continue;
-		if (st) {
-			pthread_mutex_lock(&st->lock);
-			size_t k;
-			if (cp_strmap_get(&st->map, o->rel, &k)) {
-				cp_state_ent *e = &st->v[k];
-				if (e->size == o->size && e->mtime_ns == o->mtime_ns &&
-				    e->ino == o->ino) {
-					memcpy(e->mpetag, mine, sizeof e->mpetag);
-					e->mp_part = cand[i];
-					st->dirty = 1;
-				}
+	uint64_t part = 0;
+	int m = cp_etag_multipart_matches(etag, o->path, o->size,
+					  cp_sync_part_size(o->size, our_part), &part, hashed, err);
+	if (m == 1 && st) {
+		pthread_mutex_lock(&st->lock);
+		size_t k;
+		if (cp_strmap_get(&st->map, o->rel, &k)) {
+			cp_state_ent *e = &st->v[k];
+			if (e->size == o->size && e->mtime_ns == o->mtime_ns && e->ino == o->ino) {
+				snprintf(e->mpetag, sizeof e->mpetag, "%s", etag);
+				e->mp_part = part;
+				st->dirty = 1;
 			}
-			pthread_mutex_unlock(&st->lock);
 		}
-		return 1;
+		pthread_mutex_unlock(&st->lock);
 	}
-	return 0;
+	return m;
 }
 
 void cp_sync_format_mtime(int64_t ns, char out[32])
@@ -288,10 +273,10 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 	}
 	char hex[33];
 	cp_hex(md5, 16, hex);
-	int kind = cp_etag_kind(remote->etag, NULL);
-	if (kind == 1 && !strcasecmp(hex, remote->etag))
+	enum cp_etag_form kind = cp_etag_form(remote->etag, NULL);
+	if (kind == CP_ETAG_MD5 && !strcasecmp(hex, remote->etag))
 		return 1;
-	if (kind == 2) {
+	if (kind == CP_ETAG_MULTIPART) {
 		int r = cp_sync_local_mp_match(p->o->state, local, remote->etag, p->o->part_size,
 					       &p->hashed, err);
 		if (r)
@@ -301,7 +286,7 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
 	int have = p->o->head && !p->o->head(p->o->head_ctx, remote_which, remote, &m);
 	if (have && m.md5[0])
 		return !strcasecmp(hex, m.md5);
-	if (kind == 1 && !(have && m.etag_opaque))
+	if (kind == CP_ETAG_MD5 && !(have && m.etag_opaque))
 		return 0; /* an MD5 that differs, and nothing can say otherwise */
 	if (have && m.mtime_ns >= 0)
 		return m.mtime_ns == local->mtime_ns;
@@ -319,16 +304,16 @@ static int compare_local_s3(struct planner *p, cp_sync_item *it, const cp_sync_o
  * every run. */
 static int compare_s3_s3(struct planner *p, const cp_sync_obj *s, const cp_sync_obj *d)
 {
-	int ks = cp_etag_kind(s->etag, NULL), kd = cp_etag_kind(d->etag, NULL);
-	if (ks && s->etag && d->etag && same_etag(s->etag, d->etag))
+	enum cp_etag_form ks = cp_etag_form(s->etag, NULL), kd = cp_etag_form(d->etag, NULL);
+	if (ks != CP_ETAG_OPAQUE && s->etag && d->etag && same_etag(s->etag, d->etag))
 		return 1;
 	if (!p->o->head)
 		return 0;
 	cp_sync_meta ms = {.mtime_ns = -1}, md = {.mtime_ns = -1};
 	if (p->o->head(p->o->head_ctx, 0, s, &ms) || p->o->head(p->o->head_ctx, 1, d, &md))
 		return 0;
-	const char *a = ms.md5[0] ? ms.md5 : ks == 1 && !ms.etag_opaque ? s->etag : NULL;
-	const char *b = md.md5[0] ? md.md5 : kd == 1 && !md.etag_opaque ? d->etag : NULL;
+	const char *a = ms.md5[0] ? ms.md5 : ks == CP_ETAG_MD5 && !ms.etag_opaque ? s->etag : NULL;
+	const char *b = md.md5[0] ? md.md5 : kd == CP_ETAG_MD5 && !md.etag_opaque ? d->etag : NULL;
 	if (a && b)
 		return !strcasecmp(a, b);
 	if (a || b)

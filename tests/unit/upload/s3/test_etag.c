@@ -119,14 +119,42 @@ static void test_matches(void **state)
 	assert_int_equal(cp_s3_etag_matches(hex, "/nonexistent/x", size, NULL, &e), -1);
 }
 
-static void test_etag_parts(void **state)
+static void test_etag_forms(void **st)
 {
-	assert_int_equal(cp_s3_etag_parts("d41d8cd98f00b204e9800998ecf8427e-12"), 12);
-	assert_int_equal(cp_s3_etag_parts("\"d41d8cd98f00b204e9800998ecf8427e-1\""), 1);
-	assert_int_equal(cp_s3_etag_parts("d41d8cd98f00b204e9800998ecf8427e"), 0);
-	assert_int_equal(cp_s3_etag_parts("d41d8cd98f00b204e9800998ecf8427e-0"), 0);
-	assert_int_equal(cp_s3_etag_parts("d41d8cd98f00b204e9800998ecf8427e-x"), 0);
-	assert_int_equal(cp_s3_etag_parts("zz1d8cd98f00b204e9800998ecf8427e-2"), 0);
+	(void)st;
+	unsigned n = 0;
+	assert_int_equal(cp_etag_form("5d41402abc4b2a76b9719d911017c592", &n), CP_ETAG_MD5);
+	assert_int_equal(cp_etag_form("\"5d41402abc4b2a76b9719d911017c592\"", &n), CP_ETAG_MD5);
+	assert_int_equal(cp_etag_form("5d41402abc4b2a76b9719d911017c592-25", &n),
+			 CP_ETAG_MULTIPART);
+	assert_int_equal(n, 25);
+	assert_int_equal(cp_etag_form("5d41402abc4b2a76b9719d911017c592-", &n), CP_ETAG_OPAQUE);
+	assert_int_equal(cp_etag_form("5d41402abc4b2a76b9719d911017c59", &n), CP_ETAG_OPAQUE);
+	assert_int_equal(cp_etag_form("zz41402abc4b2a76b9719d911017c592", &n), CP_ETAG_OPAQUE);
+	assert_int_equal(cp_etag_form("5d41402abc4b2a76b9719d911017c592-10001", &n),
+			 CP_ETAG_OPAQUE);
+	assert_int_equal(cp_etag_form(NULL, &n), CP_ETAG_OPAQUE);
+
+	uint64_t c[8];
+	size_t k = cp_etag_part_candidates(200ull << 20, 25, 0, c, 8);
+	assert_true(k >= 1);
+	assert_int_equal(c[0], 8ull << 20);
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(cp_s3_part_count(200ull << 20, c[i]), 25);
+	/* 40 parts of a 200 MiB file: 5 MiB (rclone's default). */
+	k = cp_etag_part_candidates(200ull << 20, 40, 0, c, 8);
+	assert_int_equal(c[0], 5ull << 20);
+	/* ours comes first when it gives n parts, and is not repeated */
+	k = cp_etag_part_candidates(200ull << 20, 20, 10ull << 20, c, 8);
+	assert_int_equal(c[0], 10ull << 20);
+	for (size_t i = 1; i < k; i++)
+		assert_true(c[i] != c[0]);
+	/* one part: any size at least the file's gives the same ETag, so one */
+	assert_int_equal(cp_etag_part_candidates(3ull << 20, 1, 0, c, 8), 1);
+	/* a count no candidate gives: size/n exactly still does */
+	k = cp_etag_part_candidates(1000003, 7, 0, c, 8);
+	assert_true(k >= 1);
+	assert_int_equal(cp_s3_part_count(1000003, c[k - 1]), 7);
 }
 
 static void test_part_size(void **state)
@@ -146,7 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_multipart_etag),
 	    cmocka_unit_test(test_matches),
-	    cmocka_unit_test(test_etag_parts),
+	    cmocka_unit_test(test_etag_forms),
 	    cmocka_unit_test(test_part_size),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

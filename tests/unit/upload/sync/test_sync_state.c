@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "upload/sync/sync_int.h"
+#include "upload/s3/s3.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,47 +253,22 @@ static void test_part_size(void **st)
 {
 	(void)st;
 	const uint64_t MiB = 1 << 20;
-	assert_int_equal(cp_mp_part_size(200 * MiB, 0), 8 * MiB);
-	assert_int_equal(cp_mp_part_size(200 * MiB, 1), 5 * MiB);
-	assert_int_equal(cp_mp_part_size(200 * MiB, 6 * MiB + 1), 7 * MiB);
+	assert_int_equal(cp_sync_part_size(200 * MiB, 0), 8 * MiB);
+	assert_int_equal(cp_sync_part_size(200 * MiB, 1), 5 * MiB);
+	assert_int_equal(cp_sync_part_size(200 * MiB, 6 * MiB + 1), 7 * MiB);
 	/* 8 MiB * 10,000 = 78.1 GiB: a 100 GiB file needs 16 MiB parts. */
-	assert_int_equal(cp_mp_part_size(100ull << 30, 8 * MiB), 16 * MiB);
+	assert_int_equal(cp_sync_part_size(100ull << 30, 8 * MiB), 16 * MiB);
 	/* The largest object S3 allows (5 TiB) still fits in 10,000 parts. */
-	uint64_t p = cp_mp_part_size(5ull << 40, 8 * MiB);
-	assert_true(cp_mp_part_count(5ull << 40, p) <= 10000);
+	uint64_t p = cp_sync_part_size(5ull << 40, 8 * MiB);
+	assert_true(cp_s3_part_count(5ull << 40, p) <= 10000);
 	assert_true(p <= 5ull << 30);
 	for (uint64_t sz = 1; sz < (6ull << 40); sz = sz * 3 + 7) {
-		uint64_t q = cp_mp_part_size(sz, 0);
-		assert_true(cp_mp_part_count(sz, q) <= 10000);
+		uint64_t q = cp_sync_part_size(sz, 0);
+		assert_true(cp_s3_part_count(sz, q) <= 10000);
 		assert_true(q >= 5 * MiB);
 	}
-	assert_int_equal(cp_mp_part_count(16 * MiB, 8 * MiB), 2);
-	assert_int_equal(cp_mp_part_count(16 * MiB + 1, 8 * MiB), 3);
-}
-
-static void test_etag_kinds(void **st)
-{
-	(void)st;
-	unsigned n = 0;
-	assert_int_equal(cp_etag_kind("5d41402abc4b2a76b9719d911017c592", &n), 1);
-	assert_int_equal(cp_etag_kind("\"5d41402abc4b2a76b9719d911017c592\"", &n), 1);
-	assert_int_equal(cp_etag_kind("5d41402abc4b2a76b9719d911017c592-25", &n), 2);
-	assert_int_equal(n, 25);
-	assert_int_equal(cp_etag_kind("5d41402abc4b2a76b9719d911017c592-", &n), 0);
-	assert_int_equal(cp_etag_kind("5d41402abc4b2a76b9719d911017c59", &n), 0);
-	assert_int_equal(cp_etag_kind("zz41402abc4b2a76b9719d911017c592", &n), 0);
-	assert_int_equal(cp_etag_kind("5d41402abc4b2a76b9719d911017c592-10001", &n), 0);
-	assert_int_equal(cp_etag_kind(NULL, &n), 0);
-
-	uint64_t c[8];
-	size_t k = cp_mp_part_candidates(200ull << 20, 25, c, 8);
-	assert_true(k >= 1);
-	assert_int_equal(c[0], 8ull << 20);
-	for (size_t i = 0; i < k; i++)
-		assert_int_equal(cp_mp_part_count(200ull << 20, c[i]), 25);
-	/* 40 parts of a 200 MiB file: 5 MiB (rclone's default). */
-	k = cp_mp_part_candidates(200ull << 20, 40, c, 8);
-	assert_int_equal(c[0], 5ull << 20);
+	assert_int_equal(cp_s3_part_count(16 * MiB, 8 * MiB), 2);
+	assert_int_equal(cp_s3_part_count(16 * MiB + 1, 8 * MiB), 3);
 }
 
 static void test_mp_etag_file(void **st)
@@ -318,7 +294,7 @@ static void test_mp_etag_file(void **st)
 	strcat(want, "-3");
 	char got[48];
 	cp_error err = {0};
-	assert_int_equal(cp_mp_etag_file(path, n, ps, got, &err), 0);
+	assert_int_equal(cp_multipart_etag(path, n, ps, got, &err), 0);
 	assert_string_equal(got, want);
 	/* The planner helper finds the part size from "-3". */
 	cp_sync_obj o = {"mp.bin", path, n, 1, 1, NULL};
@@ -353,8 +329,8 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),	 cmocka_unit_test(test_change_detection),
 	    cmocka_unit_test(test_md5_cached),	 cmocka_unit_test(test_corrupt_state),
 	    cmocka_unit_test(test_paths),	 cmocka_unit_test(test_journal),
-	    cmocka_unit_test(test_part_size),	 cmocka_unit_test(test_etag_kinds),
-	    cmocka_unit_test(test_mp_etag_file), cmocka_unit_test(test_mtime_format),
+	    cmocka_unit_test(test_part_size),	 cmocka_unit_test(test_mp_etag_file),
+	    cmocka_unit_test(test_mtime_format),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
