@@ -66,7 +66,8 @@ int cp_strmap_get(const cp_strmap *m, const char *key, size_t *val)
 	size_t j = cp_str_hash(key) & (m->cap - 1);
 	while (m->keys[j]) {
 		if (!strcmp(m->keys[j], key)) {
-			*val = m->vals[j];
+			if (val)
+				*val = m->vals[j];
 			return 1;
 		}
 		j = (j + 1) & (m->cap - 1);

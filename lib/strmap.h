@@ -23,8 +23,9 @@ typedef struct cp_strmap {
 /* The hash the map uses; also what sync's --shard assigns keys by, so it
  * must never change (shards of one job run by different builds must agree). */
 uint64_t cp_str_hash(const char *s);
+/* Adds key, or gives a key already there the new value (the last put wins). */
 void cp_strmap_put(cp_strmap *m, const char *key, size_t val);
-/* 1 and *val when found. */
+/* 1 (and *val, when val is not NULL) when found. */
 int cp_strmap_get(const cp_strmap *m, const char *key, size_t *val);
 void cp_strmap_free(cp_strmap *m);
 

@@ -46,71 +46,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- a string set / map: open addressing, FNV-1a ---- */
-
-struct strmap {
-	const char **keys;
-	size_t *vals;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void map_init(struct strmap *m, size_t expect)
-{
-	m->cap = 16;
-	while (m->cap < expect * 2 + 1)
-		m->cap <<= 1;
-	m->keys = cp_xcalloc(m->cap, sizeof *m->keys);
-	m->vals = cp_xcalloc(m->cap, sizeof *m->vals);
-	m->n = 0;
-}
-
-static void map_free(struct strmap *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-/* Keys are borrowed: they must outlive the map.  The first value wins. */
-static void map_put(struct strmap *m, const char *key, size_t val)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		struct strmap big;
-		map_init(&big, m->cap);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				map_put(&big, m->keys[i], m->vals[i]);
-		map_free(m);
-		*m = big;
-	}
-	size_t i = hash_str(key) & (m->cap - 1);
-	for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->keys[i], key))
-			return;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	m->n++;
-}
-
-static int map_get(const struct strmap *m, const char *key, size_t *val)
-{
-	for (size_t i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->keys[i], key)) {
-			if (val)
-				*val = m->vals[i];
-			return 1;
-		}
-	return 0;
-}
-
 /* ---- names ---- */
 
 int cp_encoding_parse(const char *s)
@@ -178,8 +113,8 @@ static int strip_fingerprint(const char *rel, char *out, size_t outsz)
 /* ---- manifests -> the set of fingerprinted keys ---- */
 
 struct fpset {
-	struct strmap hashed;  /* keys that are fingerprinted names */
-	struct strmap logical; /* logical names the manifests list */
+	cp_strmap hashed;  /* keys that are fingerprinted names */
+	cp_strmap logical; /* logical names the manifests list */
 	char **owned;
 	size_t nowned;
 };
@@ -207,10 +142,10 @@ static int load_manifest(struct fpset *f, const cp_dist_file *mf, cp_error *err)
 		char *l = cp_xasprintf("%.*s%s", (int)dl, mf->rel, m.v[i].name);
 		/* "x.css": "x.css" (an unhashed entry) is not a fingerprint. */
 		if (strcmp(h, l))
-			map_put(&f->hashed, fp_own(f, h), 0);
+			cp_strmap_put(&f->hashed, fp_own(f, h), 0);
 		else
 			free(h);
-		map_put(&f->logical, fp_own(f, l), 0);
+		cp_strmap_put(&f->logical, fp_own(f, l), 0);
 	}
 	cp_manifest_free(&m);
 	cp_buf_free(&b);
@@ -223,12 +158,13 @@ static int load_manifest(struct fpset *f, const cp_dist_file *mf, cp_error *err)
  * immutable. */
 static int fingerprinted(const struct fpset *f, const char *rel)
 {
-	if (map_get(&f->logical, rel, NULL))
+	if (cp_strmap_get(&f->logical, rel, NULL))
 		return 0;
-	if (map_get(&f->hashed, rel, NULL))
+	if (cp_strmap_get(&f->hashed, rel, NULL))
 		return 1;
 	char plain[4096];
-	return strip_fingerprint(rel, plain, sizeof plain) && map_get(&f->logical, plain, NULL);
+	return strip_fingerprint(rel, plain, sizeof plain) &&
+	       cp_strmap_get(&f->logical, plain, NULL);
 }
 
 /* ---- items ---- */
@@ -251,8 +187,8 @@ static cp_plan_item *add_item(cp_plan *p, const char *key, const cp_dist_file *s
 struct planner {
 	const cp_dist_file *files;
 	size_t nfiles;
-	struct strmap dist;   /* rel -> index in files */
-	struct strmap remote; /* key -> index in remote list */
+	cp_strmap dist;	  /* rel -> index in files */
+	cp_strmap remote; /* key -> index in remote list */
 	const cp_remote_list *rl;
 	struct fpset fp;
 	const cp_plan_opts *o;
@@ -269,7 +205,7 @@ static int sibling_of(struct planner *pl, const char *rel, char *plain, size_t p
 		return 0;
 	memcpy(plain, rel, n);
 	plain[n] = 0;
-	return map_get(&pl->dist, plain, NULL);
+	return cp_strmap_get(&pl->dist, plain, NULL);
 }
 
 static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
@@ -295,7 +231,7 @@ static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
 static int decide_cheap(struct planner *pl, cp_plan_item *it)
 {
 	size_t ri;
-	if (!map_get(&pl->remote, it->key, &ri)) {
+	if (!cp_strmap_get(&pl->remote, it->key, &ri)) {
 		it->reason = CP_WHY_NEW;
 		return 0;
 	}
@@ -335,7 +271,7 @@ static void add_file(struct planner *pl, size_t i)
 	char *gz = cp_xasprintf("%s.gz", f->rel);
 	/* A manifest is read by programs (Django's storage), not browsers: it
 	 * keeps its plain bytes even in gzip mode. */
-	if (mode == CP_ENC_GZIP && !is_manifest_name(f->rel) && map_get(&pl->dist, gz, &gi)) {
+	if (mode == CP_ENC_GZIP && !is_manifest_name(f->rel) && cp_strmap_get(&pl->dist, gz, &gi)) {
 		/* x's key, x.gz's bytes */
 		cp_plan_item *it = add_item(pl->plan, f->rel, &pl->files[gi]);
 		set_headers(pl, it, f->rel, "gzip");
@@ -373,7 +309,7 @@ static void etag_one(void *ctx, size_t k)
 		return;
 	cp_plan_item *it = &j->pl->plan->v[j->idx[k]];
 	size_t ri = 0;
-	map_get(&j->pl->remote, it->key, &ri);
+	cp_strmap_get(&j->pl->remote, it->key, &ri);
 	const cp_remote_obj *r = &j->pl->rl->v[ri];
 	char etag[CP_ETAG_MAX];
 	cp_error e = {0};
@@ -418,10 +354,10 @@ static int item_cmp(const void *a, const void *b)
 
 static void planner_free(struct planner *pl)
 {
-	map_free(&pl->dist);
-	map_free(&pl->remote);
-	map_free(&pl->fp.hashed);
-	map_free(&pl->fp.logical);
+	cp_strmap_free(&pl->dist);
+	cp_strmap_free(&pl->remote);
+	cp_strmap_free(&pl->fp.hashed);
+	cp_strmap_free(&pl->fp.logical);
 	for (size_t i = 0; i < pl->fp.nowned; i++)
 		free(pl->fp.owned[i]);
 	free(pl->fp.owned);
@@ -463,17 +399,13 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 		? cp_xstrdup(plan->cache_control_unhashed)
 		: cp_xasprintf("%s, no-transform", plan->cache_control_unhashed);
 	struct planner pl = {.files = files, .nfiles = nfiles, .rl = remote, .o = o, .plan = plan};
-	map_init(&pl.dist, nfiles);
-	map_init(&pl.remote, remote ? remote->n : 0);
-	map_init(&pl.fp.hashed, nfiles);
-	map_init(&pl.fp.logical, nfiles);
 	for (size_t i = 0; i < nfiles; i++)
-		map_put(&pl.dist, files[i].rel, i);
+		cp_strmap_put(&pl.dist, files[i].rel, i);
 	static const cp_remote_list empty = {0};
 	if (!remote)
 		pl.rl = &empty;
 	for (size_t i = 0; i < pl.rl->n; i++)
-		map_put(&pl.remote, pl.rl->v[i].key, i);
+		cp_strmap_put(&pl.remote, pl.rl->v[i].key, i);
 	int rc = 0;
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		if (is_manifest_name(files[i].rel))
