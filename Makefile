@@ -62,6 +62,14 @@ build/tests/%: tests/unit/%.c build/libcdnpipe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< build/libcdnpipe.a $(LIBS) -lcmocka
 
+# cmd/ is not in the library; the option parser's test links its object too
+# (opts.o needs nothing from cmd/ beyond itself).  An explicit rule with a
+# recipe takes precedence over the pattern rule above.
+build/tests/cmd/test_opts: tests/unit/cmd/test_opts.c build/cmd/opts.o build/libcdnpipe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< build/cmd/opts.o \
+		build/libcdnpipe.a $(LIBS) -lcmocka
+
 # libFuzzer targets: the library is compiled once more with clang and the
 # sanitizers (build/fuzz/obj), and each target links against those objects.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-sanitize-recover=undefined \
