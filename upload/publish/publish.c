@@ -16,7 +16,7 @@
  * threads each blocked in a synchronous put: same throughput, but every
  * request cost several thread wake-ups, and client CPU is one of the
  * figures users compare.  Targets without an async put (file://) still get
- * the worker threads, taking the next item from an atomic counter.  A
+ * worker threads: lib/pool.h's parallel-for over the phase's items.  A
  * failure does not stop the other workers: the user wants the list of every
  * key that failed, and the files that did arrive are reused by the next run.
  *
@@ -37,7 +37,6 @@ struct run {
 	cp_plan *plan;
 	size_t *idx;
 	size_t nidx;
-	atomic_size_t next;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t pending; /* items of the phase not finished yet */
@@ -135,23 +134,16 @@ static void run_async(struct run *r)
 	free(slots);
 }
 
-static void *worker(void *arg)
+static void put_index(void *ctx, size_t k)
 {
-	struct run *r = arg;
-	for (;;) {
-		size_t k = atomic_fetch_add(&r->next, 1);
-		if (k >= r->nidx)
-			break;
-		put_one(r, &r->plan->v[r->idx[k]]);
-	}
-	return NULL;
+	struct run *r = ctx;
+	put_one(r, &r->plan->v[r->idx[k]]);
 }
 
 /* Sends the UPLOAD items of one phase; returns the number that failed. */
 static size_t run_phase(struct run *r, int manifest)
 {
 	r->nidx = 0;
-	atomic_store(&r->next, 0);
 	for (size_t i = 0; i < r->plan->n; i++) {
 		cp_plan_item *it = &r->plan->v[i];
 		if (it->action == CP_PLAN_UPLOAD && it->manifest == manifest)
@@ -165,21 +157,8 @@ static size_t run_phase(struct run *r, int manifest)
 		run_async(r);
 		return r->prog.failed - before;
 	}
-	int n = r->o->concurrency > 0 ? r->o->concurrency : 16;
-	if ((size_t)n > r->nidx)
-		n = (int)r->nidx;
-	pthread_t *th = cp_xmalloc((size_t)n * sizeof *th);
-	int started = 0;
-	for (int i = 0; i < n; i++)
-		if (pthread_create(&th[i], NULL, worker, r) == 0)
-			started++;
-		else
-			break;
-	if (!started)
-		worker(r); /* no thread to be had: do it here */
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	free(th);
+	/* synchronous targets: one put per worker of a parallel-for */
+	cp_parallel_for(r->o->concurrency > 0 ? r->o->concurrency : 16, r->nidx, put_index, r);
 	return r->prog.failed - before;
 }
 
