@@ -27,6 +27,8 @@ char *cp_tmp_name(const char *path);
 /* 1 when rel ends like a cp_tmp_name ("x.tmp.PID.N"): what a killed run left
  * behind, never listed as a file of DIST, a target or a sync side. */
 int cp_is_tmp_name(const char *rel);
+/* The warning for a file skipped because of such a name. */
+#define CP_TMP_SKIPPED "named like a temporary file of cdnpipe (NAME.tmp.PID.N): skipped"
 /* Opens a new temporary file beside path for writing (creating missing
  * folders); *tmp gets its name.  Returns the descriptor, or -1 with err set. */
 int cp_create_tmp(const char *path, char **tmp, cp_error *err);

@@ -3,6 +3,7 @@
  * see walk.h.
  */
 #include "lib/walk.h"
+#include "lib/fsutil.h"
 #include "lib/buf.h"
 #include "lib/path.h"
 
@@ -40,6 +41,11 @@ static int confined(struct walker *w, const char *path)
 
 static void add_entry(struct walker *w, const char *rel, const char *path, const struct stat *st)
 {
+	if (w->o->tmp != CP_WALK_TMP_KEEP && cp_is_tmp_name(rel)) {
+		if (w->o->tmp == CP_WALK_TMP_WARN)
+			cp_diags_add(w->o->diags, CP_DIAG_WARN, path, 0, 0, CP_TMP_SKIPPED);
+		return;
+	}
 	cp_walk_list *l = w->out;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 256;

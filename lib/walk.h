@@ -54,6 +54,10 @@ typedef struct cp_walk_opts {
 	 * delete of one path remove the other's files. */
 	int no_links;
 	const char *skip_dir; /* real path of a folder not to descend into (DIST); may be NULL */
+	/* Leave out cdnpipe's own temporary files (cp_is_tmp_name): a rename
+	 * that a crash interrupted must never be published, synced or deleted.
+	 * CP_WALK_TMP_WARN also reports each one in diags. */
+	enum { CP_WALK_TMP_KEEP = 0, CP_WALK_TMP_SKIP, CP_WALK_TMP_WARN } tmp;
 } cp_walk_opts;
 
 /* Appends the files below root to out, sorted by rel. */

@@ -448,7 +448,7 @@ void cp_plan_free(cp_plan *p)
 
 int cp_dist_scan(const char *dist, cp_dist_file **out, size_t *n, cp_diags *diags, cp_error *err)
 {
-	cp_walk_opts wo = {.dotfiles = 1, .diags = diags};
+	cp_walk_opts wo = {.dotfiles = 1, .diags = diags, .tmp = CP_WALK_TMP_SKIP};
 	cp_walk_list l = {0};
 	*out = NULL;
 	*n = 0;
@@ -460,8 +460,6 @@ int cp_dist_scan(const char *dist, cp_dist_file **out, size_t *n, cp_diags *diag
 	cp_dist_file *v = cp_xcalloc(l.n + 1, sizeof *v);
 	size_t k = 0;
 	for (size_t i = 0; i < l.n; i++) {
-		if (cp_is_tmp_name(l.v[i].rel))
-			continue;
 		v[k].rel = l.v[i].rel;
 		v[k].path = l.v[i].path;
 		v[k].size = l.v[i].size;

@@ -55,9 +55,9 @@ static int open_side(const cp_sync_opts *o, const cp_sync_side *sd, sync_side *s
 }
 
 /* Names a killed download leaves behind ("x.tmp.PID.N") are skipped on both
- * sides, so a user's file named like one is neither copied nor ever deleted;
- * said, so that nobody believes it synced. */
-#define TMP_SKIPPED "named like a temporary file of cdnpipe (NAME.tmp.PID.N): skipped"
+ * sides (the walk's CP_WALK_TMP_WARN; list_cb for a bucket), so a user's
+ * file named like one is neither copied nor ever deleted; said, so that
+ * nobody believes it synced. */
 
 static int side_real(sync_side *side, cp_error *err)
 {
@@ -75,7 +75,8 @@ static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *er
 	if (!side->exists)
 		return 0;
 	cp_walk_list wl = {0};
-	cp_walk_opts wo = {.dotfiles = 1, .diags = diags, .no_links = is_dst};
+	cp_walk_opts wo = {
+	    .dotfiles = 1, .diags = diags, .no_links = is_dst, .tmp = CP_WALK_TMP_WARN};
 	int rc = cp_walk(side->real ? side->real : side->loc.root, &wo, &wl, err);
 	side->dangling = wl.dangling;
 	side->ndangling = wl.ndangling;
@@ -84,10 +85,6 @@ static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *er
 	/* The strings move over: a tree of 100,000 files is not held twice. */
 	for (size_t i = 0; !rc && i < wl.n; i++) {
 		cp_walk_entry *e = &wl.v[i];
-		if (cp_is_tmp_name(e->rel)) {
-			cp_diags_add(diags, CP_DIAG_WARN, e->path, 0, 0, TMP_SKIPPED);
-			continue;
-		}
 		cp_sync_list_take(&side->list, e->rel, e->path, e->size, e->mtime_ns, e->ino);
 		e->rel = e->path = NULL;
 	}
@@ -115,7 +112,7 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 	}
 	const char *rel = obj->key + strlen(side->loc.prefix);
 	if (cp_is_tmp_name(rel)) {
-		cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0, TMP_SKIPPED);
+		cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0, CP_TMP_SKIPPED);
 		return 0;
 	}
 	size_t n = strlen(rel);

@@ -53,12 +53,10 @@ static int file_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_e
 		free(dir); /* nothing published yet */
 		return 0;
 	}
-	cp_walk_opts wo = {.dotfiles = 1};
+	cp_walk_opts wo = {.dotfiles = 1, .tmp = CP_WALK_TMP_SKIP};
 	cp_walk_list l = {0};
 	int rc = cp_walk(dir, &wo, &l, err);
 	for (size_t i = 0; !rc && i < l.n; i++) {
-		if (cp_is_tmp_name(l.v[i].rel))
-			continue;
 		char *key = *prefix ? cp_path_join(prefix, l.v[i].rel) : cp_xstrdup(l.v[i].rel);
 		cp_remote_list_add(out, key, l.v[i].size, NULL);
 		free(key);
