@@ -25,7 +25,6 @@
 #include <time.h>
 
 struct cp_upload_config cp_upload_cfg = {
-    .addressing = -1,
     .concurrency = 16,
     .retries = 5,
     .multipart_threshold = 64ull << 20,
@@ -40,9 +39,9 @@ const cp_opt cp_upload_options[] = {
     {"region", 0, CP_OPT_STR, &U->region, "REGION", "region to sign for (auto for R2)", 0},
     {"profile", 0, CP_OPT_STR, &U->profile, "NAME", "profile of ~/.aws/credentials and config", 0},
     {"path-style", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://host/bucket",
-     1},
+     CP_S3_ADDR_PATH},
     {"virtual-host", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://bucket.host",
-     0},
+     CP_S3_ADDR_VIRTUAL},
     {"concurrency", 0, CP_OPT_INT, &U->concurrency, "N", "requests in flight (default 16)", 0},
     {"retries", 0, CP_OPT_INT, &U->retries, "N",
      "retries of a failed request, with backoff (default 5)", 0},
@@ -191,7 +190,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 	    .s3 = {.endpoint = c->endpoint,
 		   .region = c->region,
 		   .profile = c->profile,
-		   .path_style = c->addressing,
+		   .addressing = (enum cp_s3_addressing)c->addressing,
 		   .concurrency = (int)c->concurrency,
 		   .retries = (int)c->retries,
 		   .multipart_threshold = c->multipart_threshold},

@@ -17,7 +17,7 @@
 
 struct cp_upload_config {
 	const char *endpoint, *region, *profile;
-	int addressing; /* -1 automatic, 1 path-style, 0 virtual-host */
+	int addressing; /* enum cp_s3_addressing (CP_OPT_SET stores an int) */
 	long concurrency;
 	long retries;
 	uint64_t multipart_threshold;

@@ -13,6 +13,7 @@
 #define CP_UPLOAD_SYNC_H
 
 #include "lib/cp.h"
+#include "upload/s3/s3.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -71,7 +72,7 @@ typedef struct cp_sync_opts {
 	const char *src, *dst;
 	cp_sync_side src_side, dst_side;
 	const char *endpoint, *region, *profile; /* defaults for both sides */
-	int addressing; /* enum cp_s3_addressing: 0 auto, 1 path-style, 2 virtual-host */
+	enum cp_s3_addressing addressing;	 /* --path-style / --virtual-host; 0: automatic */
 	cp_sync_rules plan;
 	uint64_t multipart_threshold;
 	uint64_t part_size;

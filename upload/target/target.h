@@ -12,6 +12,7 @@
 #define CP_UPLOAD_TARGET_H
 
 #include "lib/cp.h"
+#include "upload/s3/s3.h"
 
 #include <stdint.h>
 
@@ -49,7 +50,7 @@ typedef struct cp_s3_settings {
 	const char *endpoint;
 	const char *region;
 	const char *profile;
-	int path_style; /* 1 path-style, 0 virtual-host, -1 automatic */
+	enum cp_s3_addressing addressing; /* --path-style / --virtual-host; 0: automatic */
 	int concurrency;
 	int retries;
 	uint64_t multipart_threshold;

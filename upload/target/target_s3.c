@@ -208,7 +208,7 @@ static const struct cp_target_ops s3_ops = {
 
 int cp_target_s3_open(const char *url, const cp_s3_settings *set, cp_target **out, cp_error *err)
 {
-	static const cp_s3_settings defaults = {.path_style = -1};
+	static const cp_s3_settings defaults = {.addressing = CP_S3_ADDR_AUTO};
 	set = set ? set : &defaults;
 	cp_s3_target where = {0};
 	int rc = cp_s3_target_parse(url, &where, err);
@@ -224,9 +224,7 @@ int cp_target_s3_open(const char *url, const cp_s3_settings *set, cp_target **ou
 	    .endpoint = set->endpoint,
 	    .region = set->region,
 	    .profile = set->profile,
-	    .addressing = set->path_style == 1	 ? CP_S3_ADDR_PATH
-			  : set->path_style == 0 ? CP_S3_ADDR_VIRTUAL
-						 : CP_S3_ADDR_AUTO,
+	    .addressing = set->addressing,
 	};
 	rc = cp_s3_config_load(&s->cfg, &ov, err);
 	if (!rc) {
