@@ -4,8 +4,10 @@
  *
  *   sync_state.c  what a previous run learnt about a local tree (size, mtime,
  *                 inode, MD5 of every file) so an unchanged file is never
- *                 hashed twice, and the journal of in-flight multipart uploads
- *                 so an interrupted upload resumes without ListParts;
+ *                 hashed twice;
+ *   sync_journal.c the journal of in-flight multipart uploads, so an
+ *                 interrupted upload resumes without ListParts;
+ *   sync_cache.c  where both files live (XDG cache) and their line escaping;
  *   sync_loc.c    the parsing of a side ("s3://bucket/prefix" or a folder)
  *                 and sync's part size (ETags are upload/s3/etag.c's);
  *   sync_plan.c   the pure decision: given the two listings, which keys are
@@ -54,6 +56,10 @@ typedef struct cp_sync_state {
 
 /* The cache folder: $XDG_CACHE_HOME/cdnpipe or ~/.cache/cdnpipe. Newly allocated. */
 char *cp_sync_cache_dir(void);
+/* The line escaping of the state file and journals (sync_cache.c): '%', CR
+ * and LF become %XX; cp_sync_unescape reads n bytes back (newly allocated). */
+void cp_sync_escape(cp_buf *b, const char *s);
+char *cp_sync_unescape(const char *s, size_t n);
 /* The state file of an absolute root ("<cache>/sync-<sha256(root)[:24]>.state"). */
 char *cp_sync_state_path(const char *cache_dir, const char *abs_root);
 /* Loads (a missing or corrupt file gives an empty state: it is only a cache). */
