@@ -1,7 +1,7 @@
 /*
  * upload_run.h - publishing a DIST, shared by `cdnpipe upload` and `deploy`.
  *
- * As with build_run.h, the options live in one table bound to one global
+ * As with build_opts.h, the options live in one table bound to one global
  * config (cp_upload_cfg), so upload and deploy parse exactly the same flags
  * and config keys.  cp_upload_run does the whole job - scan DIST, list the
  * target once, plan, publish (or print the plan for --dry-run) - and prints

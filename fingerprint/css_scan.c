@@ -1,7 +1,7 @@
 /*
  * css_scan.c - finding the references of a stylesheet (cp_scan_css).
  *
- * Built on the project's CSS tokenizer (lib/css_lex.h) rather than on
+ * Built on the project's CSS tokenizer (syntax/css_lex.h) rather than on
  * Django's regular expressions, so a `url(` inside a comment or inside a
  * string is never taken for a reference, and escapes in an unquoted url()
  * are decoded the way the browser decodes them.  Three shapes are reported:

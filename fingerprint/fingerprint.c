@@ -31,7 +31,7 @@
  * exception to "dependencies first": a map's bytes depend on its producer's
  * rewrites (columns move) and the producer names the map.  So the level loop
  * skips them, and the producer, just before its own splice, shifts the map
- * by the edits it is about to make (mapshift.c), hashes and names it.
+ * by the edits it is about to make (sourcemap/shift.c), hashes and names it.
  */
 #include "fingerprint/fingerprint_int.h"
 

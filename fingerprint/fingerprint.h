@@ -4,7 +4,7 @@
  * every file by the MD5 of its final bytes (Django's ManifestStaticFilesStorage
  * scheme: "name.<first 12 hex of MD5>.ext").
  *
- * Input is the asset table (lib/asset.h) with text assets loaded (and
+ * Input is the asset table (asset/asset.h) with text assets loaded (and
  * minified, if the build minifies).  Output is the same table with refs
  * resolved, out (rewritten text), md5 and hashed set on every asset.
  * Dependency order comes from the reference graph's strongly connected

@@ -1,5 +1,5 @@
 /*
- * fp.h - internal to fingerprint/: the pieces between the scanners and
+ * fingerprint_int.h - internal to fingerprint/: the pieces between the scanners and
  * cp_fingerprint(), split by concern so each can be tested on its own
  * (tests/unit/test_{resolve,graph,rewrite,naming}.c).
  *

@@ -1,5 +1,5 @@
 /*
- * mapshift.c - keeping a generated source map true after rewriting.
+ * shift.c - keeping a generated source map true after rewriting (cp_srcmap_shift).
  *
  * With --source-map the minifier writes a map of its output; rewriting then
  * swaps URLs for longer hashed names, which moves every later column of the

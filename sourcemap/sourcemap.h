@@ -1,12 +1,14 @@
 /*
- * srcmap.h - writing Source Map v3 (internal to minify/).
+ * sourcemap.h - the public header of sourcemap/: Source Map v3, written
+ * (srcmap_out.c), read to be composed with (srcmap_in.c) and shifted after
+ * references are rewritten (shift.c), over the base64 VLQ codec (vlq.c).
  *
- * A minifier emits one segment per output token it copies: (generated line,
+ * Writing.  A minifier emits one segment per output token it copies: (generated line,
  * column) -> (source line, column), all 0-based, in output order.  Segments
  * are encoded as base64 VLQ deltas on the fly, so the map costs one buffer.
  */
-#ifndef CP_MINIFY_SRCMAP_H
-#define CP_MINIFY_SRCMAP_H
+#ifndef CP_SOURCEMAP_H
+#define CP_SOURCEMAP_H
 
 #include "lib/cp.h"
 #include "sourcemap/vlq.h"

@@ -1,6 +1,6 @@
 /*
  * srcmap_in.c - reading an input Source Map v3 and composing it with ours;
- * see srcmap.h.
+ * see sourcemap.h.
  *
  * The input map is decoded once into a flat array of segments (20 bytes
  * each) with a per-line index, so each lookup is a binary search on one

@@ -1,5 +1,5 @@
 /*
- * srcmap.c - Source Map v3 writer; see srcmap.h.
+ * srcmap_out.c - Source Map v3 writer; see sourcemap.h.
  */
 #include "sourcemap/sourcemap.h"
 

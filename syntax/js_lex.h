@@ -1,8 +1,9 @@
 /*
  * js_lex.h - the ECMAScript 2024 lexer, on UTF-8 bytes.
  *
- * One lexer for the project: the JS minifier and the fingerprint scanner both
- * stand on it, and a later parser will too.  It returns every token with its
+ * One lexer for the project: the JS minifier stands on it, and a later
+ * parser will too.  (The fingerprint scanner, fingerprint/js_scan.c, only
+ * looks for sourceMappingURL comments and needs no tokens.)  It returns every token with its
  * byte span, its line and whether a line terminator came before it (what
  * automatic semicolon insertion looks at); comments, the hashbang and
  * Annex B HTML-like comments come back as tokens of their own so that a

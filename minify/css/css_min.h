@@ -4,7 +4,7 @@
  * separators, strings, source map segments) and css_min_values.c
  * (declaration values: numbers, colours, urls).
  *
- * The input is tokenized into a window of tokens (lib/css_lex.h) holding at
+ * The input is tokenized into a window of tokens (syntax/css_lex.h) holding at
  * least the whole top-level construct being walked, so the structure pass
  * can look ahead to the end of a declaration or a prelude before deciding
  * how to write it, while memory stays bounded by the largest construct.  Output is written straight

@@ -1,7 +1,7 @@
 /*
  * js_min.c - the JavaScript whitespace and comment minifier.
  *
- * It streams tokens from the project lexer (lib/js_lex.h) and copies each one
+ * It streams tokens from the project lexer (syntax/js_lex.h) and copies each one
  * (with the few rewrites below); mostly it decides what goes between two
  * tokens: nothing, a space
  * (where the two would otherwise lex as one: `a+ +b`, `1 .x`, `a/ /re/`), or

@@ -1,5 +1,6 @@
 /*
- * s3.h - the S3 client shared by upload/deploy and sync (internal to upload/).
+ * s3.h - the public header of upload/s3/: the S3 client that upload/deploy
+ * (through upload/target/) and sync use, and that the integration driver tests.
  *
  * Shape.  One client (cp_s3) owns one engine thread that drives a curl multi
  * handle: up to `concurrency` requests in flight over keep-alive connections

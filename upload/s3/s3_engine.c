@@ -518,51 +518,6 @@ static int start(cp_s3 *s, s3_req *r)
 
 /* ------------------------------------------------------------------ ending a transfer */
 
-static int retryable_code(const char *code)
-{
-	static const char *const codes[] = {"SlowDown",
-					    "RequestTimeout",
-					    "InternalError",
-					    "ServiceUnavailable",
-					    "Throttling",
-					    "ThrottlingException",
-					    NULL};
-	for (int i = 0; codes[i]; i++)
-		if (strcmp(code, codes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int should_retry(s3_req *r)
-{
-	if (r->prep_failed)
-		return 0;
-	if (r->curl_err) {
-		switch (r->curl_err) {
-		case CURLE_URL_MALFORMAT:
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_ABORTED_BY_CALLBACK:
-		case CURLE_READ_ERROR:
-		case CURLE_WRITE_ERROR:
-			return 0;
-		default:
-			return 1;
-		}
-	}
-	int st = r->res.status;
-	if (st == 500 || st == 502 || st == 503 || st == 504 || st == 429)
-		return 1;
-	if (retryable_code(r->res.code))
-		return 1;
-	if (strcmp(r->res.code, "BadDigest") == 0 && !r->bad_digest_retried) {
-		r->bad_digest_retried = 1;
-		return 1;
-	}
-	return 0;
-}
-
 static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down, long connects)
 {
 	pthread_mutex_lock(&s->lock);
@@ -628,7 +583,7 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	       r->query ? r->query : "", r->res.status, r->res.code[0] ? " " : "", r->res.code,
 	       (unsigned long long)r->sent, (unsigned long long)down,
 	       (unsigned long long)(now_ms() - r->t_start), cc ? " " : "", cc ? r->curl_msg : "");
-	if (should_retry(r) && r->attempts <= (unsigned)s->retries) {
+	if (s3_should_retry(r) && r->attempts <= (unsigned)s->retries) {
 		uint64_t cap = BACKOFF_BASE_MS << (r->attempts < 16 ? r->attempts : 16);
 		if (cap > BACKOFF_CAP_MS)
 			cap = BACKOFF_CAP_MS;

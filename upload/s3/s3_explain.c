@@ -1,7 +1,9 @@
 /*
- * s3_explain.c - turning a failed request into a message for the person
- * running a deploy: what failed, on which key, and what to check (clock,
- * region, credentials, permissions), rather than the bare S3 code.
+ * s3_explain.c - judging a failed request: whether it is worth another try
+ * (s3_should_retry: network errors, 5xx, 429 and S3's throttling codes, one
+ * BadDigest), and the message for the person running a deploy when it is
+ * not: what failed, on which key, and what to check (clock, region,
+ * credentials, permissions), rather than the bare S3 code.
  *
  * It reads only the request and the client's configuration, which the
  * engine passes in, so this file does not call back into the engine.
@@ -12,6 +14,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static int retryable_code(const char *code)
+{
+	static const char *const codes[] = {"SlowDown",
+					    "RequestTimeout",
+					    "InternalError",
+					    "ServiceUnavailable",
+					    "Throttling",
+					    "ThrottlingException",
+					    NULL};
+	for (int i = 0; codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int s3_should_retry(s3_req *r)
+{
+	if (r->prep_failed)
+		return 0;
+	if (r->curl_err) {
+		switch (r->curl_err) {
+		case CURLE_URL_MALFORMAT:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_ABORTED_BY_CALLBACK:
+		case CURLE_READ_ERROR:
+		case CURLE_WRITE_ERROR:
+			return 0;
+		default:
+			return 1;
+		}
+	}
+	int st = r->res.status;
+	if (st == 500 || st == 502 || st == 503 || st == 504 || st == 429)
+		return 1;
+	if (retryable_code(r->res.code))
+		return 1;
+	if (strcmp(r->res.code, "BadDigest") == 0 && !r->bad_digest_retried) {
+		r->bad_digest_retried = 1;
+		return 1;
+	}
+	return 0;
+}
 
 /* RequestTimeTooSkewed: the difference, from the times the server gives. */
 static void explain_skew(s3_req *r)

@@ -92,6 +92,8 @@ void s3_op_end(cp_s3 *s);
 const cp_s3_config *s3_config(cp_s3 *s);
 /* Fills r->res.err from the status, S3 code and message (final failures). */
 void s3_explain(s3_req *r, const cp_s3_config *cfg);
+/* 1 when a failed attempt may succeed if sent again (s3_explain.c). */
+int s3_should_retry(s3_req *r);
 /* Full URL and the path as signed, for r. Newly allocated. */
 char *s3_req_url(const cp_s3_config *cfg, const s3_req *r, char **host, char **path);
 
