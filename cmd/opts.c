@@ -90,7 +90,10 @@ static int parse_size(const char *s, uint64_t *out)
 		end++;
 	if (*end)
 		return -1;
-	*out = (uint64_t)(v * (double)mul);
+	double bytes = v * (double)mul;
+	if (!(bytes < 18446744073709551616.0)) /* 2^64; also inf and nan */
+		return -1;
+	*out = (uint64_t)bytes;
 	return 0;
 }
 
@@ -131,6 +134,27 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 		*(int *)o->dest = (int)o->value;
 		return 0;
 	case CP_OPT_COUNT:
+		/* on the command line each use counts; in a config file the
+		 * value is the count ("verbose = 2"), or a yes/no */
+		if (value && *value) {
+			char *end;
+			long v = strtol(value, &end, 10);
+			if (end != value && !*end && v >= 0 && v <= 9)
+				*(int *)o->dest = (int)v;
+			else if (!strcmp(value, "true") || !strcmp(value, "yes") ||
+				 !strcmp(value, "on"))
+				*(int *)o->dest = 1;
+			else if (!strcmp(value, "false") || !strcmp(value, "no") ||
+				 !strcmp(value, "off"))
+				*(int *)o->dest = 0;
+			else {
+				fprintf(stderr,
+					"cdnpipe: %s: --%s wants a count from 0 to 9, not '%s'\n",
+					p->src, o->name, value);
+				return CP_ERR_USAGE;
+			}
+			return 0;
+		}
 		(*(int *)o->dest)++;
 		return 0;
 	case CP_OPT_STR:
@@ -352,7 +376,9 @@ int cp_parse_command(const cp_command_spec *spec, cp_common *common, int argc, c
 	p.common[3].dest = &common->json;
 	p.common[4].dest = &common->config;
 
-	for (int i = 1; i < argc; i++)
+	/* --help wins over any other problem (a bad config file, a bad value),
+	 * so it is looked for first; after "--" everything is a file name */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			common->help = 1;
 			cp_print_help(spec);

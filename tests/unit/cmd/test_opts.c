@@ -22,15 +22,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-/* Known-bug tests assert what the code should do and fail today; they are
- * skipped unless CP_TEST_KNOWN_BUGS is set, so `make unit` stays green while
- * the bug stays visible (SKIPPED in the output). */
-#define KNOWN_BUG()                                                                                \
-	do {                                                                                       \
-		if (!getenv("CP_TEST_KNOWN_BUGS"))                                                 \
-			skip();                                                                    \
-	} while (0)
-
 static struct {
 	int minify, addressing;
 	const char *prefix, *acl;
@@ -316,12 +307,10 @@ static void test_size_values(void **s)
 	}
 }
 
-/* BUG (opts.c parse_size): a size is read with strtod and cast to uint64_t
- * unchecked, so "inf", "nan" and sizes past 2^64 are accepted (and the cast
- * is undefined behaviour) instead of being refused as usage errors. */
+/* "inf", "nan" and sizes past 2^64 are usage errors (the cast from double
+ * would be undefined behaviour). */
 static void test_size_out_of_range(void **s)
 {
-	KNOWN_BUG();
 	const char *bad[] = {"--part-size=inf", "--part-size=nan", "--part-size=1e30",
 			     "--part-size=20000000T"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -385,13 +374,9 @@ static void test_help(void **s)
 	assert_int_equal(common.help, 1);
 }
 
-/* BUG (opts.c cp_parse_command): --help/-h is looked for in every argument,
- * even after "--" (where the config scan stops) and as another option's
- * value, so `cdnpipe build -- -h` prints help instead of taking "-h" as a
- * file name, and `--prefix -h` cannot be given. */
+/* After "--", "-h" is a file name: `cdnpipe build -- -h` builds it. */
 static void test_help_after_double_dash(void **s)
 {
-	KNOWN_BUG();
 	assert_int_equal(run("--", "-h"), 0);
 	assert_int_equal(common.help, 0);
 	assert_int_equal(pos.n, 1);
@@ -524,12 +509,10 @@ static void test_config_option(void **s)
 	assert_usage_error(run("--config", "missing.ini"), "missing.ini: cannot read config");
 }
 
-/* BUG (opts.c set_value): in cdnpipe.ini a count option ignores its value:
- * `verbose = 2` gives 1 (info, not debug) and `verbose = 0` turns verbose
- * ON, where a flag's `quiet = false` is honoured. */
+/* In cdnpipe.ini a count option takes its value: `verbose = 2` is debug,
+ * `verbose = 0` is off (as a flag's `quiet = false` is honoured). */
 static void test_config_verbose_value(void **s)
 {
-	KNOWN_BUG();
 	write_ini("cdnpipe.ini", "[build]\nverbose = 0\n");
 	assert_int_equal(run0(), 0);
 	assert_int_equal(common.verbose, 0);
