@@ -51,6 +51,7 @@ void cp_srcmap_add_full(cp_srcmap *m, unsigned gen_line, unsigned gen_col, unsig
  * index of where each generated line begins.  Only plain maps are read
  * (an index map with "sections" is refused).
  */
+#define CP_SRCMAP_GAP 0xFFFFFFFFu /* src_idx of a segment with no source */
 typedef struct cp_srcmap_seg {
 	unsigned gen_col, src_idx, src_line, src_col;
 	long name; /* -1: none */

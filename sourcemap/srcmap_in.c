@@ -57,11 +57,10 @@ static int decode(cp_srcmap_in *in, const char *p, const char *end, char *why, s
 			nf++;
 		}
 		col += f[0];
-		if (nf == 1)
-			continue; /* no source: a gap */
-		if (nf < 4)
+		if (nf != 1 && nf < 4)
 			goto bad;
-		src += f[1], sline += f[2], scol += f[3];
+		if (nf >= 4)
+			src += f[1], sline += f[2], scol += f[3];
 		if (nf == 5)
 			name += f[4];
 		if (col < 0 || src < 0 || sline < 0 || scol < 0 || name < 0)
@@ -69,8 +68,11 @@ static int decode(cp_srcmap_in *in, const char *p, const char *end, char *why, s
 		if (in->nsegs == cap)
 			in->segs = cp_xrealloc(in->segs, (cap *= 2) * sizeof *in->segs);
 		cp_srcmap_seg *s = &in->segs[in->nsegs++];
-		*s = (cp_srcmap_seg){(unsigned)col, (unsigned)src, (unsigned)sline, (unsigned)scol,
-				     nf == 5 ? name : -1};
+		if (nf == 1) /* no source: a gap, kept so that what falls in it maps to nothing */
+			*s = (cp_srcmap_seg){(unsigned)col, CP_SRCMAP_GAP, 0, 0, -1};
+		else
+			*s = (cp_srcmap_seg){(unsigned)col, (unsigned)src, (unsigned)sline,
+					     (unsigned)scol, nf == 5 ? name : -1};
 		if (in->nsegs > in->lines[in->nlines] + 1 && s[-1].gen_col > s->gen_col)
 			sorted = 0;
 	}
@@ -94,6 +96,11 @@ int cp_srcmap_in_parse(cp_srcmap_in *in, const char *text, size_t len, char *why
 	in->json = j;
 	if (json_object_get(j, "sections")) {
 		snprintf(why, whysz, "indexed source maps (\"sections\") are not supported");
+		return -1;
+	}
+	json_t *v = json_object_get(j, "version");
+	if (!json_is_integer(v) || json_integer_value(v) != 3) {
+		snprintf(why, whysz, "input source map is not version 3");
 		return -1;
 	}
 	json_t *m = json_object_get(j, "mappings");
@@ -120,7 +127,7 @@ const cp_srcmap_seg *cp_srcmap_in_find(const cp_srcmap_in *in, unsigned line, un
 			hi = mid;
 		}
 	}
-	return best;
+	return best && best->src_idx == CP_SRCMAP_GAP ? NULL : best;
 }
 
 void cp_srcmap_json_composed(const cp_srcmap *m, const char *file, const cp_srcmap_in *in,

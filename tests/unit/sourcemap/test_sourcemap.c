@@ -20,15 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-/* Known-bug tests assert what the code should do and fail today; they are
- * skipped unless CP_TEST_KNOWN_BUGS is set, so `make unit` stays green while
- * the bug stays visible (SKIPPED in the output). */
-#define KNOWN_BUG()                                                                                \
-	do {                                                                                       \
-		if (!getenv("CP_TEST_KNOWN_BUGS"))                                                 \
-			skip();                                                                    \
-	} while (0)
-
 typedef struct seg {
 	unsigned gl, gc, src, sl, sc;
 	long name;
@@ -185,13 +176,10 @@ static void test_read_multi_digit(void **s)
 	cp_srcmap_in_free(&in);
 }
 
-/* BUG (srcmap_in.c decode): srcmap_in.c says one-field segments are kept as
- * gaps so that "a token that falls in one maps to nothing", but decode()
- * drops them, so cp_srcmap_in_find returns the segment before the gap and
- * the JS minifier maps such tokens to a wrong source position. */
+/* A one-field segment is a gap: a token that falls in one maps to nothing
+ * (not to the segment before it). */
 static void test_read_gap_maps_nothing(void **s)
 {
-	KNOWN_BUG();
 	/* AAAA: col 0 -> (0,0); K: col +5 = 5, no source (a gap). */
 	cp_srcmap_in in;
 	parse_ok(&in, "{\"version\":3,\"sources\":[\"a\"],\"mappings\":\"AAAA,K\"}");
@@ -253,11 +241,9 @@ static void test_read_malformed(void **s)
 	}
 }
 
-/* BUG (srcmap_in.c cp_srcmap_in_parse): "Parses a v3 map", but "version" is
- * never looked at, so a v2 map (or one with no version) is read as v3. */
+/* Only version 3 maps are read. */
 static void test_read_wrong_version(void **s)
 {
-	KNOWN_BUG();
 	expect_parse_error("{\"version\":2,\"sources\":[\"a\"],\"mappings\":\"AAAA\"}", "version");
 	expect_parse_error("{\"sources\":[\"a\"],\"mappings\":\"AAAA\"}", "version");
 }
