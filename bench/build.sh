@@ -16,6 +16,7 @@
 # faster wall time, compressed bytes equal or smaller.
 #
 #   REPS=5 sh bench/build.sh          CORPUS=/path/to/static sh bench/build.sh
+#   BENCH_BASELINE=/path/to/old/cdnpipe sh bench/build.sh   (adds its two rows to the same run)
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CORPUS=${CORPUS:-$REPO/../shared/corpus/static}
@@ -29,10 +30,10 @@ if ! /usr/bin/python3 -c 'import django, whitenoise, brotli' 2>/dev/null; then
 	exit 0
 fi
 [ -x "$REPO/build/cdnpipe" ] || make -C "$REPO" build/cdnpipe >/dev/null
-exec /usr/bin/python3 - "$REPO" "$CORPUS" "$REPS" <<'PY'
+exec /usr/bin/python3 - "$REPO" "$CORPUS" "$REPS" "${BENCH_BASELINE:-}" <<'PY'
 import os, resource, shutil, statistics, subprocess, sys, tempfile, time
 
-repo, corpus, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+repo, corpus, reps, baseline = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 cdnpipe = os.path.join(repo, "build", "cdnpipe")
 collect = os.path.join(repo, "tests", "integration", "django_collect.py")
 work = tempfile.mkdtemp(prefix="cdnpipe-bench-")
@@ -42,6 +43,11 @@ tools = [
     ("cdnpipe", lambda out: [cdnpipe, "build", "-q", corpus, "-o", out]),
     ("django+whitenoise", lambda out: ["/usr/bin/python3", collect, "whitenoise", out, corpus]),
 ]
+if baseline:
+    tools[2:2] = [
+        ("baseline --no-minify", lambda out: [baseline, "build", "-q", "--no-minify", corpus, "-o", out]),
+        ("baseline", lambda out: [baseline, "build", "-q", corpus, "-o", out]),
+    ]
 
 def cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -95,7 +101,7 @@ peer = "django+whitenoise"
 if peer in failed or not times[peer]:
     sys.exit(1)
 pm = statistics.median(times[peer])
-for name in ("cdnpipe --no-minify", "cdnpipe"):
+for name in ("cdnpipe --no-minify", "cdnpipe") + (("baseline --no-minify", "baseline") if baseline else ()):
     if name in failed:
         continue
     m = statistics.median(times[name])

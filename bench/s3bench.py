@@ -41,7 +41,9 @@ BENCH_VIA=proxy (through the verifying proxy, printing each run's request
 counts per S3 operation; slower for everyone), BENCH_MEDIA (an existing media tree to use instead of
 writing one), BENCH_TMP (where temporary folders go), BENCH_CORPUS (the
 corpus folder; default ../shared/corpus from the repository root),
-BENCH_CDNPIPE (the binary; default build/cdnpipe).
+BENCH_CDNPIPE (the binary; default build/cdnpipe), BENCH_BASELINE (an
+earlier cdnpipe binary: adds a client "cdnpipe-base" run side by side with
+"cdnpipe", to show a change's effect in one run).
 """
 
 import os
@@ -61,7 +63,8 @@ import s3env  # noqa: E402
 CDNPIPE = Path(os.environ.get("BENCH_CDNPIPE", REPO / "build" / "cdnpipe"))
 CORPUS = Path(os.environ.get("BENCH_CORPUS", REPO.parent / "shared" / "corpus"))
 PEERS = {"awscli": "/usr/bin/aws", "s3cmd": "/usr/bin/s3cmd", "rclone": "/usr/bin/rclone"}
-ORDER = ["cdnpipe", "awscli", "s3cmd", "rclone"]
+BASELINE = os.environ.get("BENCH_BASELINE")
+ORDER = ["cdnpipe"] + (["cdnpipe-base"] if BASELINE else []) + ["awscli", "s3cmd", "rclone"]
 TIME = "/usr/bin/time"  # GNU time (Debian package time)
 
 
@@ -146,12 +149,13 @@ class Bench:
     def available(self, want):
         ok = []
         for c in want:
-            if c == "cdnpipe":
-                if not CDNPIPE.exists():
-                    say(f"skip cdnpipe: {CDNPIPE} not built (make)")
+            if c in ("cdnpipe", "cdnpipe-base"):
+                binary = CDNPIPE if c == "cdnpipe" else Path(BASELINE)
+                if not binary.exists():
+                    say(f"skip {c}: {binary} not built (make)")
                     continue
                 cmd = "upload" if self.mode == "upload" else "sync"
-                r = subprocess.run([str(CDNPIPE), cmd, "--help"], capture_output=True,
+                r = subprocess.run([str(binary), cmd, "--help"], capture_output=True,
                                    text=True)
                 if r.returncode != 0:
                     say(f"skip cdnpipe: `cdnpipe {cmd}` not available yet "
@@ -167,6 +171,8 @@ class Bench:
         dst = f"s3://{bucket}/{prefix}"
         if client == "cdnpipe":
             return [str(CDNPIPE), self.mode, str(src), dst]
+        if client == "cdnpipe-base":
+            return [BASELINE, self.mode, str(src), dst]
         if client == "awscli":
             return [PEERS["awscli"], "--endpoint-url", self.url, "s3", "sync",
                     "--only-show-errors", str(src), dst]
@@ -244,7 +250,7 @@ class Bench:
     # ---- report
     def report(self, targets):
         say("")
-        say(f"{'client':8} {'phase':9} {'runs':>4} {'wall s':>8} {'cpu s':>8} "
+        say(f"{'client':12} {'phase':9} {'runs':>4} {'wall s':>8} {'cpu s':>8} "
             f"{'rss MiB':>8} {'wall/aws':>9} {'cpu/aws':>8}")
         med = {}
         for phase in ("first", "nochange"):
@@ -262,7 +268,7 @@ class Bench:
                 w, u, m = med[c, phase]
                 rw = f"{w / base[0]:.2f}x" if base else "-"
                 ru = f"{u / base[1]:.2f}x" if base and base[1] > 0 else "-"
-                say(f"{c:8} {phase:9} {len(self.results[c, phase]):>4} {w:8.2f} {u:8.2f} "
+                say(f"{c:12} {phase:9} {len(self.results[c, phase]):>4} {w:8.2f} {u:8.2f} "
                     f"{m:8.1f} {rw:>9} {ru:>8}")
         say("")
         for label, phase, kind, limit in targets:
@@ -349,6 +355,8 @@ def main():
     timeout = float(os.environ.get("BENCH_TIMEOUT", "300"))
     budget = float(os.environ.get("BENCH_BUDGET", "420" if mode == "upload" else "720"))
     want = [c for c in os.environ.get("BENCH_CLIENTS", ",".join(ORDER)).split(",") if c]
+    if BASELINE and "cdnpipe" in want and "cdnpipe-base" not in want:
+        want.insert(want.index("cdnpipe") + 1, "cdnpipe-base")
     tmp = Path(tempfile.mkdtemp(prefix=f"cdnpipe-bench-{mode}-",
                                 dir=os.environ.get("BENCH_TMP")))
     bench = Bench(mode, tmp)
