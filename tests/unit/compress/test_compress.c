@@ -7,28 +7,20 @@
 
 #include "compress/compress.h"
 
+#include "testtext.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void make_text(cp_buf *b, size_t n)
-{
-	const char *words[] = {"body{", "color:red;", "margin:0", "}", ".nav a{", "padding:4px}"};
-	unsigned x = 12345;
-	while (b->len < n) {
-		x = x * 1103515245 + 12345;
-		cp_buf_puts(b, words[(x >> 16) % 6]);
-	}
-}
-
 static void roundtrip(enum cp_compress_method m)
 {
 	cp_compress_opts o;
 	cp_compress_defaults(&o);
 	cp_buf in = CP_BUF_INIT, z = CP_BUF_INIT, z2 = CP_BUF_INIT, back = CP_BUF_INIT;
-	make_text(&in, 300000);
+	test_css_text(&in, 300000);
 	cp_error err = {0};
 	assert_int_equal(cp_compress_buffer(m, &o, in.data, in.len, &z, &err), 0);
 	assert_true(z.len < in.len / 3);
@@ -91,7 +83,7 @@ static void test_file_keep_ratio(void **s)
 	char *dir = tmpdir();
 	char *text = cp_path_join(dir, "a.css"), *rnd = cp_path_join(dir, "b.css");
 	cp_buf in = CP_BUF_INIT;
-	make_text(&in, 50000);
+	test_css_text(&in, 50000);
 	cp_error err = {0};
 	assert_int_equal(cp_write_atomic(text, in.data, in.len, &err), 0);
 	/* incompressible bytes: the sibling must not be kept */

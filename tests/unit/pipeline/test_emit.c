@@ -7,6 +7,8 @@
 
 #include "pipeline/pipeline.h"
 
+#include "testtext.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +16,6 @@
 #include <unistd.h>
 
 /* Writing DIST (pipeline/emit.c): outputs, siblings, twins. */
-
-static void make_text(cp_buf *b, size_t n)
-{
-	const char *words[] = {"body{", "color:red;", "margin:0", "}", ".nav a{", "padding:4px}"};
-	unsigned x = 12345;
-	while (b->len < n) {
-		x = x * 1103515245 + 12345;
-		cp_buf_puts(b, words[(x >> 16) % 6]);
-	}
-}
 
 static char *tmpdir(void)
 {
@@ -50,7 +42,7 @@ static void test_emit_dist(void **s)
 	char *dir = tmpdir();
 	cp_assets t = {0};
 	cp_buf big = CP_BUF_INIT;
-	make_text(&big, 4000);
+	test_css_text(&big, 4000);
 	/* two assets with identical content: one group, hard links */
 	add_asset(&t, "a.css", big.data, "a.111111111111.css", 1);
 	cp_asset *b = add_asset(&t, "b.css", "x{}", "b.222222222222.css", 2);
@@ -133,7 +125,7 @@ static void test_emit_twins_of_different_types(void **s)
 	char *dir = tmpdir();
 	char *src = cp_xasprintf("%s.src", dir);
 	cp_buf big = CP_BUF_INIT;
-	make_text(&big, 6000);
+	test_css_text(&big, 6000);
 	cp_error err = {0};
 	assert_int_equal(cp_write_atomic(src, big.data, big.len, &err), 0);
 	cp_assets t = {0};
