@@ -74,6 +74,8 @@ const char *cp_plan_reason_str(enum cp_plan_reason r)
 		return "unchanged (ETag matches)";
 	case CP_WHY_ENCODING:
 		return "compressed sibling not sent with this --encoding";
+	case CP_WHY_LISTED_TWICE:
+		return "listed twice, differently: which copy is there cannot be told";
 	}
 	return "?";
 }
@@ -226,6 +228,26 @@ static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
 		    gz_key ? pl->plan->cache_control_unhashed_gz : pl->plan->cache_control_unhashed;
 }
 
+/* The remote index of a key that a listing named twice with different sizes
+ * or ETags (a store that repeats a key, a listing that changed while it was
+ * read): which copy is there cannot be told, so the key is always sent. */
+#define LISTED_TWICE SIZE_MAX
+
+static void index_remote(struct planner *pl, size_t i)
+{
+	const cp_remote_obj *o = &pl->rl->v[i];
+	size_t k;
+	if (!cp_strmap_get(&pl->remote, o->key, &k)) {
+		cp_strmap_put(&pl->remote, o->key, i);
+		return;
+	}
+	if (k == LISTED_TWICE)
+		return;
+	const cp_remote_obj *p = &pl->rl->v[k];
+	if (p->size != o->size || strcasecmp(p->etag, o->etag))
+		cp_strmap_put(&pl->remote, o->key, LISTED_TWICE);
+}
+
 /* Decides what can be decided without reading bytes; returns 1 when only an
  * ETag comparison can tell. */
 static int decide_cheap(struct planner *pl, cp_plan_item *it)
@@ -233,6 +255,10 @@ static int decide_cheap(struct planner *pl, cp_plan_item *it)
 	size_t ri;
 	if (!cp_strmap_get(&pl->remote, it->key, &ri)) {
 		it->reason = CP_WHY_NEW;
+		return 0;
+	}
+	if (ri == LISTED_TWICE) {
+		it->reason = CP_WHY_LISTED_TWICE;
 		return 0;
 	}
 	const cp_remote_obj *r = &pl->rl->v[ri];
@@ -405,7 +431,7 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 	if (!remote)
 		pl.rl = &empty;
 	for (size_t i = 0; i < pl.rl->n; i++)
-		cp_strmap_put(&pl.remote, pl.rl->v[i].key, i);
+		index_remote(&pl, i);
 	int rc = 0;
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		if (is_manifest_name(files[i].rel))

@@ -38,6 +38,7 @@ enum cp_plan_reason {
 	CP_WHY_HASHED_EXISTS, /* fingerprinted, listed with the same size */
 	CP_WHY_SAME_ETAG,     /* listed with the local MD5 (or multipart ETag) */
 	CP_WHY_ENCODING,      /* a sibling the --encoding mode does not send */
+	CP_WHY_LISTED_TWICE,  /* the listing named the key twice, with different sizes or ETags */
 };
 const char *cp_plan_reason_str(enum cp_plan_reason r);
 

@@ -130,6 +130,7 @@ typedef struct part_hash {
 	cp_md5_ctx whole; /* MD5 of the part MD5s */
 	cp_md5_ctx part;
 	uint64_t part_size, in_part;
+	uint64_t total; /* bytes read */
 	int nparts;
 } part_hash;
 
@@ -146,6 +147,7 @@ static void close_part(part_hash *h)
 static int feed(void *ctx, const unsigned char *p, size_t n)
 {
 	part_hash *h = ctx;
+	h->total += n;
 	while (n) {
 		uint64_t room = h->part_size - h->in_part;
 		size_t take = n < room ? n : (size_t)room;
@@ -166,7 +168,9 @@ int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char 
 	h.part_size = part_size ? part_size : cp_s3_part_size(size, 0);
 	cp_md5_init(&h.whole);
 	cp_md5_init(&h.part);
-	int rc = cp_stream_file(path, 0, size, feed, &h, err);
+	/* the whole file, not `size` bytes: a file that grew since it was listed
+	 * must not match the ETag of its first `size` bytes */
+	int rc = cp_stream_file(path, 0, UINT64_MAX, feed, &h, err);
 	if (h.in_part || h.nparts == 0)
 		close_part(&h); /* the last, short part (or the only part of an empty file) */
 	unsigned char d[16], spare[16];
@@ -174,6 +178,10 @@ int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char 
 	cp_md5_final(&h.whole, d);
 	if (rc != 0)
 		return rc;
+	if (h.total != size) {
+		out[0] = 0; /* it changed since its size was taken: matches nothing */
+		return 0;
+	}
 	cp_hex(d, 16, out);
 	sprintf(out + 32, "-%d", h.nparts);
 	return 0;

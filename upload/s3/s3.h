@@ -329,8 +329,9 @@ enum cp_etag_form cp_etag_form(const char *etag, unsigned *nparts);
  * (0: none), tools' defaults, then size/n rounded up to a MiB and exact.
  * Returns how many were written (at most max). */
 size_t cp_etag_part_candidates(uint64_t size, unsigned n, uint64_t ours, uint64_t *out, size_t max);
-/* AWS's multipart ETag of the first `size` bytes of a file: hex MD5 of the
- * concatenated part MD5s, then "-N". */
+/* AWS's multipart ETag of a file of `size` bytes: hex MD5 of the
+ * concatenated part MD5s, then "-N".  out is "" (which no ETag equals) when
+ * the file no longer holds exactly `size` bytes. */
 int cp_multipart_etag(const char *path, uint64_t size, uint64_t part_size, char out[48],
 		      cp_error *err);
 /* Does a multipart ETag describe the local file?  Tries each candidate

@@ -308,6 +308,41 @@ static void test_encoding_gzip_skip_by_gz_size(void **s)
 	cp_remote_list_free(&rl);
 }
 
+/* A listing that names a key twice: the same object twice changes nothing,
+ * two different objects under one key are sent (which is there cannot be
+ * told, whichever copy comes first). */
+static void test_listed_twice(void **s)
+{
+	const char *key = "css/app.0123456789ab.css";
+	for (int order = 0; order < 2; order++) {
+		cp_remote_list rl = {0};
+		cp_remote_list_add(&rl, key, 15, "x");
+		cp_remote_list_add(&rl, key, 15, "x");
+		cp_plan p;
+		cp_error e = {0};
+		assert_int_equal(plan_with(&rl, NULL, &p, &e), 0);
+		assert_int_equal(find(&p, key)->action, CP_PLAN_SKIP);
+		cp_plan_free(&p);
+		cp_remote_list_free(&rl);
+		/* same size, another ETag: first or last, it is sent */
+		cp_remote_list_add(&rl, key, 15, order ? "y" : "x");
+		cp_remote_list_add(&rl, key, 15, order ? "x" : "y");
+		assert_int_equal(plan_with(&rl, NULL, &p, &e), 0);
+		assert_int_equal(find(&p, key)->action, CP_PLAN_UPLOAD);
+		assert_int_equal(find(&p, key)->reason, CP_WHY_LISTED_TWICE);
+		cp_plan_free(&p);
+		cp_remote_list_free(&rl);
+		/* three times, the odd one in the middle */
+		cp_remote_list_add(&rl, key, 15, "x");
+		cp_remote_list_add(&rl, key, order ? 16 : 15, "y");
+		cp_remote_list_add(&rl, key, 15, "x");
+		assert_int_equal(plan_with(&rl, NULL, &p, &e), 0);
+		assert_int_equal(find(&p, key)->action, CP_PLAN_UPLOAD);
+		cp_plan_free(&p);
+		cp_remote_list_free(&rl);
+	}
+}
+
 static void test_encoding_none_and_options(void **s)
 {
 	cp_plan_opts o = {.encoding = CP_ENC_NONE,
@@ -534,6 +569,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_manifest_is_an_error),
 	    cmocka_unit_test(test_manifest_in_subfolder),
 	    cmocka_unit_test(test_author_file_named_like_a_fingerprint),
+	    cmocka_unit_test(test_listed_twice),
 	    cmocka_unit_test(test_publish_manifest_last),
 	    cmocka_unit_test(test_publish_failure_holds_manifest),
 	};

@@ -77,6 +77,22 @@ static void test_multipart_etag(void **state)
 	assert_int_equal(cp_multipart_etag(path, size, 8 * MIB, got, &e), 0);
 	assert_string_equal(got, want);
 	assert_int_not_equal(cp_multipart_etag("/nonexistent/x", 1, 5 * MIB, got, &e), 0);
+	/* a file that grew since its size was taken matches nothing, not the
+	 * ETag of its first `size` bytes */
+	uint64_t first = 2 * 5 * MIB;
+	char head[48];
+	{
+		size_t n = 2;
+		unsigned char cat[32], d[16];
+		for (size_t i = 0; i < n; i++)
+			cp_md5(data + i * 5 * MIB, 5 * MIB, cat + 16 * i);
+		cp_md5(cat, 32, d);
+		cp_hex(d, 16, head);
+		strcpy(head + 32, "-2");
+	}
+	assert_int_equal(cp_multipart_etag(path, first, 5 * MIB, got, &e), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(cp_etag_multipart_matches(head, path, first, 5 * MIB, NULL, NULL, &e), 0);
 }
 
 static void test_matches(void **state)
