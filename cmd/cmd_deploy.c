@@ -133,6 +133,8 @@ int cmd_deploy(int argc, char **argv)
 	const char *dist = keep ? keep : tmp;
 	json_t *bj = NULL, *uj = NULL;
 	rc = run_build(dist, common.json, &bj);
+	if (bj && tmp[0]) /* the temporary DIST is removed below: name no file in it */
+		json_object_set_new(bj, "manifest", json_null());
 	if (!rc)
 		rc = cp_upload_run(&cp_upload_cfg, dist, target, common.json,
 				   common.json ? &uj : NULL);

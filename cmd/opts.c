@@ -131,6 +131,21 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 		*(int *)o->dest = 1;
 		return 0;
 	case CP_OPT_SET:
+		/* "path-style = false" in a config file means "not this one":
+		 * back to the default, never the opposite choice */
+		if (value && *value &&
+		    (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") ||
+		     !strcmp(value, "off"))) {
+			if (*(int *)o->dest == (int)o->value)
+				*(int *)o->dest = 0;
+			return 0;
+		}
+		if (value && *value && strcmp(value, "1") && strcmp(value, "true") &&
+		    strcmp(value, "yes") && strcmp(value, "on")) {
+			fprintf(stderr, "cdnpipe: %s: --%s takes no value (or true/false)\n",
+				p->src, o->name);
+			return CP_ERR_USAGE;
+		}
 		*(int *)o->dest = (int)o->value;
 		return 0;
 	case CP_OPT_COUNT:

@@ -69,6 +69,13 @@ static void on_progress(void *ctx, const cp_publish_progress *p)
 						   .note = p->failed ? "some failed" : NULL});
 }
 
+/* What DIST's scan skipped (dangling links), said before anything is sent. */
+static void on_scanned(void *ctx, cp_diags *d)
+{
+	(void)ctx;
+	cp_report_diags(d);
+}
+
 static int validate(const struct cp_upload_config *c, cp_plan_opts *po)
 {
 	int enc = cp_encoding_parse(c->encoding);
@@ -198,6 +205,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 	    .dry_run = c->dry_run,
 	    .progress = on_progress,
 	    .progress_ctx = &start,
+	    .scanned = on_scanned,
 	};
 	int rc = validate(c, &uo.plan);
 	if (rc)
@@ -206,7 +214,6 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 	cp_upload_report_init(&r);
 	rc = cp_upload(dist, target, &uo, &r);
 	cp_progress_done();
-	cp_report_diags(&r.diags); /* dangling links, skipped */
 
 	struct outcome o = {.target = target,
 			    .dry_run = c->dry_run,

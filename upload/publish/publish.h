@@ -146,6 +146,9 @@ typedef struct cp_upload_opts {
 	int dry_run;		 /* plan only: nothing is written to the target */
 	cp_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/* May be NULL.  Called once DIST is scanned, with what the scan skipped
+	 * (dangling links), so it can be shown before the upload starts. */
+	void (*scanned)(void *ctx, cp_diags *d);
 } cp_upload_opts;
 
 typedef struct cp_upload_report {

@@ -54,6 +54,8 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 	cp_target *t = NULL;
 	cp_remote_list rl = {0};
 	rc = cp_dist_scan(dist, &files, &nfiles, &r->diags, &r->err);
+	if (o->scanned)
+		o->scanned(o->progress_ctx, &r->diags);
 	if (!rc)
 		rc = cp_target_open(target, &o->s3, &t, &r->err);
 	if (!rc)

@@ -522,6 +522,26 @@ static void test_config_verbose_value(void **s)
 	assert_int_equal(common.verbose, 2);
 }
 
+/* In cdnpipe.ini a switch between choices takes true/false: false means
+ * "not this one" (the default), never the other choice; other values are
+ * usage errors. */
+static void test_config_choice_switch(void **s)
+{
+	write_ini("cdnpipe.ini", "[build]\npath-style = true\n");
+	assert_int_equal(run0(), 0);
+	assert_int_equal(T.addressing, 1);
+	T.addressing = 0;
+	write_ini("cdnpipe.ini", "[build]\npath-style = false\n");
+	assert_int_equal(run0(), 0);
+	assert_int_equal(T.addressing, 0);
+	write_ini("cdnpipe.ini", "[build]\nvirtual-host = yes\npath-style = no\n");
+	assert_int_equal(run0(), 0);
+	assert_int_equal(T.addressing, 2); /* "no" for the other choice changes nothing */
+	T.addressing = 0;
+	write_ini("cdnpipe.ini", "[build]\npath-style = maybe\n");
+	assert_usage_error(run0(), "--path-style takes no value (or true/false)");
+}
+
 /* ---- helpers ---- */
 
 static void test_strlist(void **s)
@@ -584,6 +604,7 @@ int main(void)
 	    T_(test_config_errors),
 	    T_(test_config_option),
 	    T_(test_config_verbose_value),
+	    T_(test_config_choice_switch),
 	    T_(test_strlist),
 	    T_(test_filter_from_lists),
 	};
