@@ -332,6 +332,27 @@ static void test_tmp_names(void **s)
 	assert_false(cp_is_tmp_name("x.tmp..3"));
 }
 
+/* The one file:// rule: an absolute path, with or without "localhost". */
+static void test_file_url(void **state)
+{
+	(void)state;
+	const char *p = "x";
+	cp_error e = {0};
+	assert_int_equal(cp_file_url("file:///srv/site", &p, &e), 0);
+	assert_string_equal(p, "/srv/site");
+	assert_int_equal(cp_file_url("file://localhost/srv/site", &p, &e), 0);
+	assert_string_equal(p, "/srv/site");
+	assert_int_equal(cp_file_url("s3://bucket/x", &p, &e), 0);
+	assert_null(p);
+	assert_int_equal(cp_file_url("/srv/site", &p, &e), 0);
+	assert_null(p);
+	assert_int_equal(cp_file_url("file://srv/site", &p, &e), CP_ERR_USAGE);
+	assert_true(e.set && strstr(e.msg, "absolute path"));
+	cp_error e2 = {0};
+	assert_int_equal(cp_file_url("file://", &p, &e2), CP_ERR_USAGE);
+	assert_true(e2.set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_buf_and_diags),
 	    cmocka_unit_test(test_mime),
 	    cmocka_unit_test(test_hex_and_safe_rel),
+	    cmocka_unit_test(test_file_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

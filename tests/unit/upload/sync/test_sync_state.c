@@ -323,6 +323,37 @@ static void test_mtime_format(void **st)
 	assert_int_equal(cp_sync_parse_mtime("12abc", &ns), -1);
 }
 
+/* A side: s3:// by the S3 client's rule, file:// by lib's, else a folder. */
+static void test_loc_parse(void **st)
+{
+	(void)st;
+	cp_sync_loc l;
+	cp_error err = {0};
+	assert_int_equal(cp_sync_loc_parse("s3://media-bucket/users", &l, &err), 0);
+	assert_true(l.is_s3);
+	assert_string_equal(l.bucket, "media-bucket");
+	assert_string_equal(l.prefix, "users/");
+	cp_sync_loc_free(&l);
+	assert_int_equal(cp_sync_loc_parse("s3://media-bucket", &l, &err), 0);
+	assert_string_equal(l.prefix, "");
+	cp_sync_loc_free(&l);
+	assert_int_not_equal(cp_sync_loc_parse("s3://ab/x", &l, &err), 0); /* bucket too short */
+	cp_sync_loc_free(&l);
+	assert_int_equal(cp_sync_loc_parse("file://localhost/srv/media", &l, &err), 0);
+	assert_false(l.is_s3);
+	assert_string_equal(l.root, "/srv/media");
+	cp_sync_loc_free(&l);
+	cp_error e2 = {0};
+	assert_int_not_equal(cp_sync_loc_parse("file://srv/media", &l, &e2), 0);
+	cp_sync_loc_free(&l);
+	cp_error e3 = {0};
+	assert_int_not_equal(cp_sync_loc_parse("gs://bucket/x", &l, &e3), 0);
+	cp_sync_loc_free(&l);
+	assert_int_equal(cp_sync_loc_parse("media", &l, &err), 0);
+	assert_true(l.root[0] == '/' && strstr(l.root, "/media"));
+	cp_sync_loc_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,7 +361,7 @@ int main(void)
 	    cmocka_unit_test(test_md5_cached),	 cmocka_unit_test(test_corrupt_state),
 	    cmocka_unit_test(test_paths),	 cmocka_unit_test(test_journal),
 	    cmocka_unit_test(test_part_size),	 cmocka_unit_test(test_mp_etag_file),
-	    cmocka_unit_test(test_mtime_format),
+	    cmocka_unit_test(test_mtime_format), cmocka_unit_test(test_loc_parse),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
