@@ -80,9 +80,11 @@ const char *cp_plan_reason_str(enum cp_plan_reason r)
 	return "?";
 }
 
+/* staticfiles.json at any depth (as before), and every other dialect's
+ * manifest at the top of DIST: what is published last, never cached. */
 static int is_manifest_name(const char *rel)
 {
-	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST);
+	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST) || cp_manifest_is_name(rel);
 }
 
 /* ".gz" -> "gzip", ".br" -> "br", else NULL. */
