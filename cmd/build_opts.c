@@ -27,6 +27,16 @@ const cp_opt cp_build_options[] = {
      "write only fingerprinted files, not the unhashed originals", 0},
     {"django-manifest-version", 0, CP_OPT_STR, &cp_build_cfg.c.manifest_version, "1.1|1.0",
      "staticfiles.json format (1.0 for Django before 4.2; default 1.1)", 0},
+    {"manifest", 0, CP_OPT_STR, &cp_build_cfg.c.manifests, "LIST",
+     "manifests to write: django (default), propshaft, sprockets, phoenix, vite, mix, symfony "
+     "(or flat), or all",
+     0},
+    {"sri", 0, CP_OPT_STR, &cp_build_cfg.c.sri, "LIST",
+     "Subresource Integrity in the manifests: sha384 (default), sha256, sha512, or a list", 0},
+    {"entry", 0, CP_OPT_LIST, &cp_build_cfg.entry_list, "GLOB",
+     "logical paths the vite manifest marks isEntry (repeatable)", 0},
+    {"manifest-prefix", 0, CP_OPT_STR, &cp_build_cfg.c.manifest_prefix, "PREFIX",
+     "put PREFIX before the keys and values of manifest.json (symfony), as given", 0},
     {"jobs", 'j', CP_OPT_INT, &cp_build_cfg.c.jobs, "N", "worker threads (default: cores)", 0},
     {"no-minify", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_minify, NULL, "copy CSS and JS as they are",
      0},
@@ -47,5 +57,7 @@ const struct cp_build_config *cp_build_config_of(struct cp_build_cli *cli)
 	cli->c.ninclude = cli->include_list.n;
 	cli->c.exclude = (const char *const *)cli->exclude_list.v;
 	cli->c.nexclude = cli->exclude_list.n;
+	cli->c.entries = (const char *const *)cli->entry_list.v;
+	cli->c.nentries = cli->entry_list.n;
 	return &cli->c;
 }

@@ -17,7 +17,7 @@
 struct cp_build_cli {
 	struct cp_build_config c;
 	cp_strlist roots; /* positional SRC_DIR..., filled by the command */
-	cp_strlist include_list, exclude_list;
+	cp_strlist include_list, exclude_list, entry_list;
 };
 
 extern struct cp_build_cli cp_build_cfg;

@@ -13,5 +13,6 @@ int cmd_upload(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_minify(int argc, char **argv);
+int cmd_url(int argc, char **argv);
 
 #endif

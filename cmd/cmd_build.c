@@ -31,6 +31,7 @@ int cmd_build(int argc, char **argv)
 		return rc;
 	struct cp_build_report r;
 	cp_build_report_init(&r);
+	cp_build_cfg.c.want_integrity = common.json; /* the report lists each file's */
 	rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);
 	cp_build_print("build", &r, rc, common.json);
 	if (common.json)

@@ -83,6 +83,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 static int run_build(const char *dist, int json, json_t **report)
 {
 	cp_build_cfg.c.out = dist;
+	cp_build_cfg.c.want_integrity = json;
 	struct cp_build_report r;
 	cp_build_report_init(&r);
 	int rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"deploy", cmd_deploy, "build and upload in one command"},
     {"sync", cmd_sync, "keep media folders and buckets in sync, in any direction"},
     {"minify", cmd_minify, "minify CSS or JS files (or stdin) on their own"},
+    {"url", cmd_url, "print the CDN URL (and integrity, or the HTML tag) of logical names"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

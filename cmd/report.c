@@ -132,7 +132,14 @@ json_t *cp_build_report_json(const struct cp_build_report *r, int ok)
 		cp_error_format(&r->err, line, sizeof line);
 		json_array_append_new(errors, json_string(line));
 	}
-	return json_pack(
+	json_t *integrity = json_object(), *manifests = json_array();
+	for (size_t i = 0; i < r->noutputs; i++)
+		if (r->outputs[i].integrity)
+			json_object_set_new(integrity, r->outputs[i].logical,
+					    json_string(r->outputs[i].integrity));
+	for (size_t i = 0; ok && i < r->nmanifests; i++)
+		json_array_append_new(manifests, json_string(r->manifests[i]));
+	json_t *o = json_pack(
 	    "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:f, "
 	    "s:s?, s:o, s:o}",
 	    "ok", ok, "files", (json_int_t)r->files, "minified", (json_int_t)r->minified,
@@ -143,4 +150,7 @@ json_t *cp_build_report_json(const struct cp_build_report *r, int ok)
 	    (json_int_t)e->br_bytes, "original_bytes", (json_int_t)e->br_orig, "seconds",
 	    r->seconds, "manifest", ok ? r->manifest : NULL, "warnings",
 	    cp_diags_json(&r->diags, CP_DIAG_WARN), "errors", errors);
+	json_object_set_new(o, "manifests", manifests);
+	json_object_set_new(o, "integrity", integrity);
+	return o;
 }

@@ -38,6 +38,41 @@ int cp_md5_file(const char *path, uint64_t offset, uint64_t length, unsigned cha
 	return digest_file(EVP_md5(), path, offset, length, out, err);
 }
 
+struct multi {
+	EVP_MD_CTX *c[4];
+	uint64_t size;
+};
+
+static int multi_chunk(void *ctx, const unsigned char *p, size_t n)
+{
+	struct multi *m = ctx;
+	m->size += n;
+	for (int i = 0; i < 4; i++)
+		if (m->c[i] && EVP_DigestUpdate(m->c[i], p, n) != 1)
+			return -1;
+	return 0;
+}
+
+int cp_digests_file(const char *path, unsigned which, cp_digests *out, cp_error *err)
+{
+	const EVP_MD *md[4] = {EVP_md5(), EVP_sha256(), EVP_sha384(), EVP_sha512()};
+	unsigned char *dst[4] = {out->md5, out->sha256, out->sha384, out->sha512};
+	struct multi m = {{0}, 0};
+	for (int i = 0; i < 4; i++)
+		if (which & (1u << i)) {
+			m.c[i] = EVP_MD_CTX_new();
+			EVP_DigestInit_ex(m.c[i], md[i], NULL);
+		}
+	int rc = cp_stream_file(path, 0, UINT64_MAX, multi_chunk, &m, err);
+	for (int i = 0; i < 4; i++)
+		if (m.c[i]) {
+			EVP_DigestFinal_ex(m.c[i], dst[i], NULL);
+			EVP_MD_CTX_free(m.c[i]);
+		}
+	out->size = m.size;
+	return rc;
+}
+
 int cp_sha256_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[32],
 		   cp_error *err)
 {

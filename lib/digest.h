@@ -1,8 +1,9 @@
 /*
- * digest.h - MD5, SHA-256 and encodings over OpenSSL's libcrypto.
+ * digest.h - MD5, SHA-2 and encodings over OpenSSL's libcrypto.
  *
  * MD5 names fingerprinted files (Django's scheme) and is S3's ETag and
- * Content-MD5; SHA-256 is SigV4's payload hash.  Files are hashed by
+ * Content-MD5; SHA-256 is SigV4's payload hash; SHA-256/384/512 are
+ * Subresource Integrity values and framework manifests' digests.  Files are hashed by
  * streaming, never by loading them whole.
  */
 #ifndef CP_DIGEST_H
@@ -20,6 +21,14 @@ int cp_md5_file(const char *path, uint64_t offset, uint64_t length, unsigned cha
 		cp_error *err);
 int cp_sha256_file(const char *path, uint64_t offset, uint64_t length, unsigned char out[32],
 		   cp_error *err);
+/* Several digests of a file in one read (bits of CP_DIGEST_*), and its
+ * size: what integrity values and manifests need of each output file. */
+enum { CP_DIGEST_MD5 = 1, CP_DIGEST_SHA256 = 2, CP_DIGEST_SHA384 = 4, CP_DIGEST_SHA512 = 8 };
+typedef struct cp_digests {
+	unsigned char md5[16], sha256[32], sha384[48], sha512[64];
+	uint64_t size;
+} cp_digests;
+int cp_digests_file(const char *path, unsigned which, cp_digests *out, cp_error *err);
 /* Lower-case hex; out must hold 2*n+1 bytes. */
 void cp_hex(const unsigned char *in, size_t n, char *out);
 /* Value of one hex digit (either case), or -1. */

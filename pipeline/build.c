@@ -36,6 +36,15 @@ void cp_build_report_init(struct cp_build_report *r)
 void cp_build_report_free(struct cp_build_report *r)
 {
 	free(r->manifest);
+	for (size_t i = 0; i < r->nmanifests; i++)
+		free(r->manifests[i]);
+	free(r->manifests);
+	for (size_t i = 0; i < r->noutputs; i++) {
+		free(r->outputs[i].logical);
+		free(r->outputs[i].hashed);
+		free(r->outputs[i].integrity);
+	}
+	free(r->outputs);
 	cp_diags_free(&r->diags);
 }
 
@@ -57,7 +66,7 @@ struct settings {
 	cp_filter filter;
 	cp_fingerprint_opts fp;
 	cp_emit_opts emit;
-	const char *version;
+	cp_manifests_opts mf;
 	int jobs;
 };
 
@@ -81,13 +90,28 @@ static int check_config(const struct cp_build_config *c, struct settings *s,
 	if (cp_compress_parse(c->compress ? c->compress : "gzip,br", &s->emit.comp.methods))
 		return usage_error(r, "--compress wants gzip,br, gzip, br or none, not '%s'",
 				   c->compress);
-	s->version = c->manifest_version ? c->manifest_version : "1.1";
-	if (strcmp(s->version, "1.1") && strcmp(s->version, "1.0"))
+	s->mf.django_version = c->manifest_version ? c->manifest_version : "1.1";
+	if (strcmp(s->mf.django_version, "1.1") && strcmp(s->mf.django_version, "1.0"))
 		return usage_error(r, "--django-manifest-version wants 1.1 or 1.0, not '%s'",
-				   s->version);
+				   s->mf.django_version);
+	if (cp_manifest_dialects_parse(c->manifests ? c->manifests : "django", &s->mf.dialects))
+		return usage_error(
+		    r,
+		    "--manifest wants a list of django, propshaft, sprockets, phoenix, "
+		    "vite, mix, symfony (or flat), or all; not '%s'",
+		    c->manifests);
+	if (cp_sri_parse(c->sri ? c->sri : "sha384", &s->mf.sri))
+		return usage_error(r, "--sri wants sha256, sha384 or sha512 (a list), not '%s'",
+				   c->sri);
+	s->mf.prefix = c->manifest_prefix;
+	s->mf.entries = c->entries;
+	s->mf.nentries = c->nentries;
+	s->mf.want_integrity = c->want_integrity;
+	s->mf.dist = c->out;
 	if (c->jobs < 0 || c->jobs > 1024)
 		return usage_error(r, "--jobs wants a number from 1 to 1024");
 	s->jobs = c->jobs ? (int)c->jobs : cp_cpu_count();
+	s->mf.jobs = s->jobs;
 	s->fp.jobs = s->jobs;
 	s->fp.compact_urls = !c->no_minify;
 	s->emit.dist = c->out;
@@ -178,6 +202,7 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 			a->source = source;
 			a->kind = CP_ASSET_MAP;
 			a->flags = CP_ASSET_GENERATED;
+			a->mtime_ns = t->v[i].mtime_ns; /* a map is as new as its file */
 			a->text = maps[i];
 			a->size = maps[i].len;
 			added = 1;
@@ -210,22 +235,6 @@ static int minify_all(cp_assets *t, const struct cp_build_config *c, const struc
 static void scan_one(void *ctx, size_t i)
 {
 	cp_scan_asset(&((cp_assets *)ctx)->v[i]);
-}
-
-/* ---- manifest ---- */
-
-static int write_manifest(const cp_assets *t, const struct settings *s, struct cp_build_report *r)
-{
-	cp_manifest m = {0};
-	for (size_t i = 0; i < t->n; i++)
-		cp_manifest_add(&m, t->v[i].logical, t->v[i].hashed);
-	cp_buf json = CP_BUF_INIT;
-	cp_manifest_django_render(&m, s->version, &json);
-	r->manifest = cp_path_join(s->emit.dist, CP_DJANGO_MANIFEST);
-	int rc = cp_write_atomic(r->manifest, json.data, json.len, &r->err);
-	cp_buf_free(&json);
-	cp_manifest_free(&m);
-	return rc;
 }
 
 /* ---- DIST pre-flight ---- */
@@ -265,7 +274,11 @@ static int check_dist(const cp_assets *t, const struct settings *s, struct cp_bu
 			return cp_error_set(&r->err, dist, 0, 0,
 					    "output folder is not writable: %s", strerror(errno));
 	}
-	int rc = check_out_path(dist, CP_DJANGO_MANIFEST, r);
+	const char *manifests[8];
+	cp_manifests_paths(s->mf.dialects, manifests);
+	int rc = 0;
+	for (const char **m = manifests; *m && !rc; m++)
+		rc = check_out_path(dist, *m, r);
 	for (size_t i = 0; i < t->n && !rc; i++) {
 		rc = check_out_path(dist, t->v[i].hashed, r);
 		if (!rc && !s->emit.only_hashed)
@@ -322,7 +335,7 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	r->stage_seconds[CP_STAGE_WRITE] = cp_clock() - t0;
 	if (rc)
 		return rc;
-	return write_manifest(t, s, r);
+	return cp_write_manifests(t, &s->mf, r);
 }
 
 int cp_build(const struct cp_build_config *c, struct cp_build_report *r)

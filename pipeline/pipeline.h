@@ -12,6 +12,7 @@
 
 #include "asset/asset.h"
 #include "compress/compress.h"
+#include "manifest/manifest.h"
 #include "lib/cp.h"
 
 /* Collecting: the source roots become the asset table, sorted by logical
@@ -58,6 +59,31 @@ typedef struct cp_emit_stats {
 
 int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d);
 
+/* ---- the manifests (manifests.c) ------------------------------------------ */
+
+typedef struct cp_manifests_opts {
+	unsigned dialects; /* CP_MF_* bits */
+	cp_sri sri;
+	const char *django_version;
+	const char *prefix;
+	const char *const *entries; /* globs */
+	size_t nentries;
+	int want_integrity;
+	int jobs;
+	const char *dist;
+} cp_manifests_opts;
+
+struct cp_build_report;
+/* Writes every manifest asked for into DIST, after every asset is there:
+ * hashes the fingerprinted files (one read each, in parallel) when a
+ * dialect or the report needs digests, then renders and renames each
+ * manifest into place, staticfiles.json last.  Fills the report's outputs,
+ * manifest and manifests. */
+int cp_write_manifests(const cp_assets *t, const cp_manifests_opts *o, struct cp_build_report *r);
+/* Every manifest path the options write (relative to DIST), for the
+ * pre-flight check; NULL-terminated, static strings. */
+size_t cp_manifests_paths(unsigned dialects, const char *out[8]);
+
 /* ---- the build ---------------------------------------------------------- */
 
 /* A build's options, as the user gave them (strings are checked by cp_build). */
@@ -77,7 +103,20 @@ struct cp_build_config {
 	int source_map; /* write a source map for each minified file */
 	int dotfiles;
 	int no_default_ignore; /* keep CVS folders and *~ backups (Django's default ignores) */
+	const char *manifests; /* --manifest: "django" (default), "vite,propshaft", "all" */
+	const char *sri;       /* --sri: "sha384" (default), "sha256,sha512", ... */
+	const char *manifest_prefix; /* --manifest-prefix: symfony's keys and values */
+	const char *const *entries;  /* --entry globs: Vite's isEntry */
+	size_t nentries;
+	int want_integrity; /* fill the report's integrity even when no manifest has a place for it
+			     */
 };
+
+/* One output of the build, for the report. */
+typedef struct cp_build_output {
+	char *logical, *hashed;
+	char *integrity; /* NULL when not computed */
+} cp_build_output;
 
 enum cp_build_stage {
 	CP_STAGE_COLLECT,
@@ -94,7 +133,11 @@ struct cp_build_report {
 	cp_emit_stats emit;
 	double seconds;
 	double stage_seconds[CP_STAGE_COUNT]; /* shown with -v */
-	char *manifest;			      /* path of the manifest written */
+	char *manifest;	  /* path of the main manifest written (staticfiles.json, else the first) */
+	char **manifests; /* every manifest written, relative to DIST, in writing order */
+	size_t nmanifests;
+	cp_build_output *outputs; /* every asset, sorted by logical */
+	size_t noutputs;
 	cp_diags diags; /* warnings, and the errors a user wants all at once */
 	cp_error err;	/* the failure that stopped the build, if not in diags */
 };

@@ -80,9 +80,11 @@ const char *cp_plan_reason_str(enum cp_plan_reason r)
 	return "?";
 }
 
+/* staticfiles.json at any depth (as before), and every other dialect's
+ * manifest at the top of DIST: what is published last, never cached. */
 static int is_manifest_name(const char *rel)
 {
-	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST);
+	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST) || cp_manifest_is_name(rel);
 }
 
 /* ".gz" -> "gzip", ".br" -> "br", else NULL. */
@@ -434,8 +436,8 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 		index_remote(&pl, i);
 	int rc = 0;
 	for (size_t i = 0; !rc && i < nfiles; i++)
-		if (is_manifest_name(files[i].rel))
-			rc = load_manifest(&pl.fp, &files[i], err);
+		if (!strcmp(cp_path_base(files[i].rel), CP_DJANGO_MANIFEST))
+			rc = load_manifest(&pl.fp, &files[i], err); /* what names are fingerprinted */
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		add_file(&pl, i);
 	if (!rc)

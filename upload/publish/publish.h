@@ -16,6 +16,7 @@
 #ifndef CP_UPLOAD_PUBLISH_H
 #define CP_UPLOAD_PUBLISH_H
 
+#include "manifest/manifest.h"
 #include "upload/target/target.h"
 
 /* ---- plan ---- */
@@ -169,5 +170,40 @@ void cp_upload_report_free(cp_upload_report *r);
  * inside DIST is refused (CP_ERR_USAGE): the next run would publish it into
  * itself.  Returns 0, CP_ERR_USAGE or CP_ERR_BUILD; r says what happened. */
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r);
+
+/* ---- url: what templates and scripts link to ---- */
+
+typedef struct cp_url_opts {
+	const char *manifest; /* a manifest file (any dialect), or NULL */
+	const char *dist;     /* else a DIST folder (NULL: the current one) */
+	const char *target;   /* else a published target: s3://bucket/prefix, file:///path */
+	cp_s3_settings s3;
+	const char *base_url; /* put before each fingerprinted path; default "/static/" */
+	int integrity;	      /* also give each file's SRI value */
+	cp_sri sri;	      /* the algorithms when it must be computed */
+} cp_url_opts;
+
+typedef struct cp_url_result {
+	const char *name; /* as asked */
+	int found;
+	char *hashed;	 /* the fingerprinted path */
+	char *url;	 /* base URL + the percent-encoded path */
+	char *integrity; /* when asked: the manifest's, or computed from the file */
+	char *suggest;	 /* not found: the closest known name, or NULL */
+} cp_url_result;
+
+typedef struct cp_url_report {
+	cp_url_result *v; /* one per name, in order */
+	size_t n, missing;
+	char *manifest;	     /* where the manifest was read */
+	const char *dialect; /* which dialect it is */
+	cp_error err;
+} cp_url_report;
+
+/* Looks names up in the manifest.  Returns 0; CP_ERR_BUILD when the
+ * manifest is missing or unreadable (err names where it looked), or when a
+ * name is not in it (r says which, with a suggestion). */
+int cp_url_lookup(const cp_url_opts *o, const char *const *names, size_t n, cp_url_report *r);
+void cp_url_report_free(cp_url_report *r);
 
 #endif

@@ -56,6 +56,11 @@ int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_erro
 	return t->ops->etag(t, key, out, err);
 }
 
+int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err)
+{
+	return t->ops->fetch(t, key, local, exists, err);
+}
+
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		  const unsigned char *md5, cp_error *err)
 {

@@ -74,6 +74,9 @@ uint64_t cp_target_part_size(const cp_target *t, uint64_t size);
 int cp_target_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_error *err);
 /* The ETag of a listed key, computing it if the listing left it empty. */
 int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err);
+/* Copies the object under key to the local path (written under a temporary
+ * name and renamed).  *exists = 0, and nothing written, when there is none. */
+int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err);
 /* Sends the local file under key.  md5 (may be NULL) is the file's MD5 when
  * the caller already knows it, saving a read. */
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,

@@ -79,6 +79,18 @@ static int file_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_er
 	return rc;
 }
 
+static int file_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err)
+{
+	char *path = key_path(ft(t), key, err);
+	if (!path)
+		return CP_ERR_BUILD;
+	struct stat st;
+	*exists = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	int rc = *exists ? cp_copy_atomic(path, local, err) : 0;
+	free(path);
+	return rc;
+}
+
 static int file_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		    const unsigned char *md5, cp_error *err)
 {
@@ -111,6 +123,7 @@ static const struct cp_target_ops file_ops = {
     .list = file_list,
     .etag = file_etag,
     .put = file_put,
+    .fetch = file_fetch,
     .part_size = file_part_size,
     .close = file_close,
 };

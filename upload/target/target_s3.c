@@ -110,6 +110,22 @@ static int s3t_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_err
 	return rc;
 }
 
+static int s3t_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_result r = {0};
+	int rc = cp_s3_get_file(s->client, s->bucket, k, local, NULL, NULL, &r);
+	*exists = rc == 0;
+	if (rc && r.status == 404)
+		rc = 0;
+	else if (rc)
+		fail(err, &r, k);
+	cp_s3_result_free(&r);
+	free(k);
+	return rc;
+}
+
 static void map_headers(const cp_put_headers *h, cp_s3_put_headers *sh)
 {
 	memset(sh, 0, sizeof *sh);
@@ -200,6 +216,7 @@ static const struct cp_target_ops s3_ops = {
     .list = s3t_list,
     .etag = s3t_etag,
     .put = s3t_put,
+    .fetch = s3t_fetch,
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,
