@@ -179,6 +179,13 @@ def test_default_is_django_only(cdnpipe, src, tmp_path):
     assert files_of(dist) == set(SOURCES) | set(django_paths(dist).values()) | {"staticfiles.json"}
 
 
+def test_list_names_the_manifests_written(cdnpipe, src, tmp_path):
+    dist = tmp_path / "dist"
+    build(cdnpipe, src, dist, *FAST, "--manifest=mix,vite")
+    assert files_of(dist) - set(SOURCES) - {n for n in files_of(dist) if HEX12.search(n)} \
+        == {"mix-manifest.json", ".vite/manifest.json"}
+
+
 def test_determinism_all_dialects(cdnpipe, src, tmp_path):
     d1, d2 = tmp_path / "d1", tmp_path / "d2"
     build(cdnpipe, src, d1, "--manifest=all", "-j1")
@@ -282,7 +289,7 @@ def test_rails_sprockets_manifest(cdnpipe, tmp_path):
     srcdir = tmp_path / "src"
     mtimes = make_src(srcdir)
     dist = tmp_path / "public" / "static"  # Rails: public/ + config.assets.prefix
-    build(cdnpipe, srcdir, dist, "--manifest=sprockets")
+    build(cdnpipe, srcdir, dist, "--manifest=sprockets,django")
     mpath = sprockets_manifest(dist)
     m = load(mpath)
     assert set(m) == {"files", "assets"}
@@ -327,7 +334,7 @@ def test_rails_sprockets_manifest(cdnpipe, tmp_path):
 def test_rails_sprockets_unknown_asset_is_refused(cdnpipe, tmp_path):
     dist = tmp_path / "public" / "static"
     make_src(tmp_path / "src")
-    build(cdnpipe, tmp_path / "src", dist, *FAST, "--manifest=sprockets")
+    build(cdnpipe, tmp_path / "src", dist, *FAST, "--manifest=sprockets,django")
     need("ruby", ["ruby", "-e", 'require "rails"; require "sprockets/railtie"'],
          "ruby-rails ruby-sprockets-rails")
     p = subprocess.run(["ruby", os.path.join(READERS, "rails_urls.rb"), str(dist), CDN,
@@ -339,7 +346,7 @@ def test_propshaft_manifest_structure(cdnpipe, src, tmp_path):
     # propshaft is not in Debian: its reader (Propshaft::LoadPath#manifest /
     # Propshaft::Resolver::Static) maps logical path -> {digested_path, integrity}
     dist = tmp_path / "dist"
-    build(cdnpipe, src, dist, *FAST, "--manifest=propshaft")
+    build(cdnpipe, src, dist, *FAST, "--manifest=propshaft,django")
     m = load(dist / ".manifest.json")
     assert_sorted(m, ".manifest.json")
     paths = django_paths(dist)
@@ -353,7 +360,7 @@ def test_propshaft_manifest_structure(cdnpipe, src, tmp_path):
 
 def test_sri_list_in_the_order_given(cdnpipe, src, tmp_path):
     dist = tmp_path / "dist"
-    build(cdnpipe, src, dist, *FAST, "--manifest=propshaft,vite", "--sri=sha512,sha256")
+    build(cdnpipe, src, dist, *FAST, "--manifest=propshaft,vite,django", "--sri=sha512,sha256")
     prop, vite = load(dist / ".manifest.json"), load(dist / ".vite/manifest.json")
     for logical, entry in prop.items():
         data = (dist / entry["digested_path"]).read_bytes()
@@ -379,7 +386,7 @@ def symfony_urls(manifest, base, *names):
 def test_symfony_json_manifest_strategy(cdnpipe, src, tmp_path, dialect, prefix):
     dist = tmp_path / "dist"
     opts = ["--manifest-prefix", prefix] if prefix else []
-    build(cdnpipe, src, dist, *FAST, f"--manifest={dialect}", *opts)
+    build(cdnpipe, src, dist, *FAST, f"--manifest={dialect},django", *opts)
     paths = django_paths(dist)
     m = load(dist / "manifest.json")
     assert_sorted(m, "manifest.json")
@@ -434,7 +441,7 @@ def check_phoenix(dist, mtimes):
 def test_phoenix_cache_manifest(cdnpipe, tmp_path):
     srcdir, dist = tmp_path / "src", tmp_path / "dist"
     mtimes = make_src(srcdir)
-    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix")
+    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix,django")
     m = check_phoenix(dist, mtimes)
     paths = django_paths(dist)
     assert dict(m["latest"]) == paths
@@ -448,7 +455,7 @@ def test_phoenix_cache_manifest(cdnpipe, tmp_path):
     p.write_bytes(b"export const lib = 2;\n")
     os.utime(p, (MTIME + 1000, MTIME + 1000))
     mtimes["js/vendor/lib.js"] = MTIME + 1000
-    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix")
+    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix,django")
     assert (dist / old).is_file()
     m2 = check_phoenix(dist, mtimes)
     new = django_paths(dist)["js/vendor/lib.js"]
@@ -460,7 +467,7 @@ def test_phoenix_cache_manifest(cdnpipe, tmp_path):
 
     # an old file removed from DIST: the next build no longer lists it
     (dist / old).unlink()
-    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix")
+    build(cdnpipe, srcdir, dist, *FAST, "--manifest=phoenix,django")
     m3 = check_phoenix(dist, mtimes)
     assert old not in m3["digests"]
 
@@ -468,7 +475,7 @@ def test_phoenix_cache_manifest(cdnpipe, tmp_path):
 def test_vite_manifest(cdnpipe, src, tmp_path):
     dist = tmp_path / "dist"
     entries = ["js/app.js", "css/*.css"]
-    build(cdnpipe, src, dist, *FAST, "--manifest=vite",
+    build(cdnpipe, src, dist, *FAST, "--manifest=vite,django",
           *[a for e in entries for a in ("--entry", e)])
     m = load(dist / ".vite/manifest.json")
     assert_sorted(m, ".vite/manifest.json")
@@ -496,7 +503,7 @@ def test_vite_no_entry_without_entry_option(cdnpipe, src, tmp_path):
 
 def test_mix_manifest(cdnpipe, src, tmp_path):
     dist = tmp_path / "dist"
-    build(cdnpipe, src, dist, *FAST, "--manifest=mix")
+    build(cdnpipe, src, dist, *FAST, "--manifest=mix,django")
     m = load(dist / "mix-manifest.json")
     assert_sorted(m, "mix-manifest.json")
     paths = django_paths(dist)
