@@ -3,7 +3,7 @@
 # Safe to run again: it installs only what is missing.
 #
 #   scripts/install-deps.sh build   compiler and -dev libraries
-#   scripts/install-deps.sh check   + test tools (cmocka, pytest, Django, boto3, s3rver, acorn, chromium)
+#   scripts/install-deps.sh check   + test tools (cmocka, pytest, Django, Rails, Symfony, boto3, s3rver, acorn, chromium)
 #   scripts/install-deps.sh bench   + the peers the benchmarks compare against
 set -eu
 level=${1:-check}
@@ -12,7 +12,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build_pkgs="gcc make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev libjansson-dev libinih-dev"
 # check: every package a test imports or runs (openssl: test_s3_client makes a
 # certificate; ca-certificates: npm over TLS, Debian's Node trusting the system store).
-check_pkgs="libcmocka-dev python3-pytest python3-brotli python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time openssl ca-certificates"
+# ruby-rails, ruby-sprockets-rails, php-cli, php-symfony-asset: the framework readers
+# that test_manifest_readers.py checks the manifests with.
+check_pkgs="libcmocka-dev python3-pytest python3-brotli python3-django python3-boto3 python3-botocore clang libclang-rt-14-dev nodejs chromium time openssl ca-certificates ruby-rails ruby-sprockets-rails php-cli php-symfony-asset"
 bench_pkgs="python3-whitenoise awscli s3cmd rclone"
 
 pkgs=$build_pkgs
