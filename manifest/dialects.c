@@ -221,15 +221,25 @@ static sorted sort_by_hashed(const cp_manifest_file *v, size_t n)
 	return s;
 }
 
-static void render_propshaft(const cp_manifest_file *v, size_t n, jw *w)
+/* Propshaft and Vite: an object per logical path naming its file (under
+ * path_key) and its integrity; Vite also repeats the key as "src" and marks
+ * entries. */
+static void render_objects(const cp_manifest_file *v, size_t n, const char *path_key, int vite,
+			   jw *w)
 {
 	jw_open(w);
 	for (size_t i = 0; i < n; i++) {
 		jw_key(w, NULL, v[i].logical);
 		jw_open(w);
-		kv_str(w, "digested_path", NULL, v[i].hashed);
+		kv_str(w, path_key, NULL, v[i].hashed);
 		if (v[i].integrity[0])
 			kv_str(w, "integrity", NULL, v[i].integrity);
+		if (vite && v[i].entry) {
+			jw_key(w, NULL, "isEntry");
+			cp_buf_puts(w->b, "true");
+		}
+		if (vite)
+			kv_str(w, "src", NULL, v[i].logical);
 		jw_close(w);
 	}
 	jw_close(w);
@@ -355,25 +365,6 @@ static void render_phoenix(const cp_manifest_file *v, size_t n, const cp_manifes
 	json_decref(prev);
 }
 
-static void render_vite(const cp_manifest_file *v, size_t n, jw *w)
-{
-	jw_open(w);
-	for (size_t i = 0; i < n; i++) {
-		jw_key(w, NULL, v[i].logical);
-		jw_open(w);
-		kv_str(w, "file", NULL, v[i].hashed);
-		if (v[i].integrity[0])
-			kv_str(w, "integrity", NULL, v[i].integrity);
-		if (v[i].entry) {
-			jw_key(w, NULL, "isEntry");
-			cp_buf_puts(w->b, "true");
-		}
-		kv_str(w, "src", NULL, v[i].logical);
-		jw_close(w);
-	}
-	jw_close(w);
-}
-
 static void render_flat(const cp_manifest_file *v, size_t n, const char *prefix, jw *w)
 {
 	jw_open(w);
@@ -410,7 +401,7 @@ void cp_manifest_render(enum cp_manifest_dialect d, const cp_manifest_file *v, s
 		render_django(v, n, o, out);
 		return;
 	case CP_MF_PROPSHAFT:
-		render_propshaft(v, n, &w);
+		render_objects(v, n, "digested_path", 0, &w);
 		break;
 	case CP_MF_SPROCKETS:
 		render_sprockets(v, n, &w);
@@ -419,7 +410,7 @@ void cp_manifest_render(enum cp_manifest_dialect d, const cp_manifest_file *v, s
 		render_phoenix(v, n, o, &w);
 		break;
 	case CP_MF_VITE:
-		render_vite(v, n, &w);
+		render_objects(v, n, "file", 1, &w);
 		break;
 	case CP_MF_MIX:
 		render_flat(v, n, "/", &w);
