@@ -96,11 +96,16 @@ static void print_html(const cp_url_result *x)
 		put_attr(x->integrity);
 		fputs("\" crossorigin=\"anonymous\">\n", stdout);
 	} else if (k == CP_ASSET_JS) {
-		fputs("<script src=\"", stdout);
+		/* an ES module (.mjs) runs only as type="module", deferred anyway */
+		size_t n = strlen(x->hashed);
+		int module = n > 4 && !strcmp(x->hashed + n - 4, ".mjs");
+		fputs(module ? "<script type=\"module\" src=\"" : "<script src=\"", stdout);
 		put_attr(x->url);
 		fputs("\" integrity=\"", stdout);
 		put_attr(x->integrity);
-		fputs("\" crossorigin=\"anonymous\" defer></script>\n", stdout);
+		fputs(module ? "\" crossorigin=\"anonymous\"></script>\n"
+			     : "\" crossorigin=\"anonymous\" defer></script>\n",
+		      stdout);
 	} else {
 		printf("%s\n", x->url);
 	}
@@ -145,7 +150,9 @@ int cmd_url(int argc, char **argv)
 	rc = cp_url_lookup(&uo, (const char *const *)pos.v, pos.n, &r);
 	for (size_t i = 0; i < r.n; i++) {
 		const cp_url_result *x = &r.v[i];
-		if (!x->found) {
+		if (x->error) {
+			cp_log(CP_LOG_ERROR, "cdnpipe url: %s: %s", x->name, x->error);
+		} else if (!x->found) {
 			cp_log(CP_LOG_ERROR, "cdnpipe url: %s: not in %s%s%s%s", x->name,
 			       r.manifest, x->suggest ? " (did you mean " : "",
 			       x->suggest ? x->suggest : "", x->suggest ? "?)" : "");

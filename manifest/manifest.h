@@ -117,11 +117,14 @@ typedef struct cp_manifest_ref {
 typedef struct cp_manifest_index {
 	cp_manifest_ref *v; /* sorted by name */
 	size_t n;
-	const char *dialect; /* "django", "vite", ... */
+	const char *dialect; /* "django", "vite", ..., "empty", "unknown" (not a manifest) */
 } cp_manifest_index;
 
 /* Reads a manifest of any dialect, recognised by its shape. */
 int cp_manifest_read(const char *json, size_t len, cp_manifest_index *out, cp_error *err);
+/* 1 when rel (relative to DIST) is a manifest's name and json has that
+ * dialect's shape (out filled); 0 otherwise, e.g. a web app manifest.json. */
+int cp_manifest_sniff(const char *rel, const char *json, size_t len, cp_manifest_index *out);
 const cp_manifest_ref *cp_manifest_find(const cp_manifest_index *m, const char *name);
 /* The logical name closest to name (edit distance), for "did you mean";
  * NULL when nothing is close. */

@@ -44,24 +44,34 @@ static const char *str_of(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* The flat shapes: name -> path, or name -> {digested_path | file, integrity}. */
+/* The flat shapes: name -> path, or name -> {digested_path | file, integrity}.
+ * Anything else (a web app manifest's arrays, mixed values) is "unknown":
+ * a file that is not a manifest of ours must not be taken for one. */
 static const char *read_flat(json_t *j, cp_manifest_index *m, size_t *cap)
 {
-	const char *k, *dialect = "flat";
+	const char *k;
 	json_t *v;
+	size_t strings = 0, slashed = 0, propshaft = 0, vite = 0, n = json_object_size(j);
 	json_object_foreach(j, k, v)
 	{
 		if (json_is_string(v)) {
-			if (*k == '/')
-				dialect = "mix";
+			strings++;
+			slashed += *k == '/';
 			add(m, cap, k, json_string_value(v), NULL);
 		} else if (json_is_object(v)) {
-			const char *p = str_of(v, "digested_path");
-			dialect = p ? "propshaft" : "vite";
-			add(m, cap, k, p ? p : str_of(v, "file"), str_of(v, "integrity"));
+			const char *p = str_of(v, "digested_path"), *f = str_of(v, "file");
+			propshaft += p != NULL;
+			vite += !p && f;
+			add(m, cap, k, p ? p : f, str_of(v, "integrity"));
 		}
 	}
-	return dialect;
+	if (!n)
+		return "empty";
+	if (strings == n)
+		return slashed == n ? "mix" : slashed ? "unknown" : "flat";
+	if (propshaft == n)
+		return "propshaft";
+	return vite == n ? "vite" : "unknown";
 }
 
 int cp_manifest_read(const char *json, size_t len, cp_manifest_index *out, cp_error *err)
@@ -153,6 +163,8 @@ static size_t distance(const char *a, const char *b, size_t limit)
 const char *cp_manifest_closest(const cp_manifest_index *m, const char *name)
 {
 	name = noslash(name);
+	if (strlen(name) > 256)
+		return NULL; /* a suggestion for a name that long helps nobody */
 	size_t limit = strlen(name) / 3 + 1, best = limit + 1;
 	const char *pick = NULL;
 	for (size_t i = 0; i < m->n; i++) {
@@ -174,4 +186,31 @@ void cp_manifest_index_free(cp_manifest_index *m)
 	}
 	free(m->v);
 	memset(m, 0, sizeof *m);
+}
+
+/* The dialect a manifest file's name says it is (at the top of DIST). */
+static const char *dialect_of_name(const char *rel)
+{
+	static const struct {
+		const char *file, *dialect;
+	} names[] = {{CP_DJANGO_MANIFEST, "django"},	 {".manifest.json", "propshaft"},
+		     {"cache_manifest.json", "phoenix"}, {".vite/manifest.json", "vite"},
+		     {"mix-manifest.json", "mix"},	 {"manifest.json", "flat"}};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strcmp(rel, names[i].file))
+			return names[i].dialect;
+	return cp_manifest_is_name(rel) ? "sprockets" : NULL;
+}
+
+int cp_manifest_sniff(const char *rel, const char *json, size_t len, cp_manifest_index *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *want = dialect_of_name(rel);
+	cp_error e = {0};
+	if (!want || cp_manifest_read(json, len, out, &e))
+		return 0;
+	if (!strcmp(out->dialect, want) || !strcmp(out->dialect, "empty"))
+		return 1;
+	cp_manifest_index_free(out);
+	return 0;
 }

@@ -277,8 +277,17 @@ static int check_dist(const cp_assets *t, const struct settings *s, struct cp_bu
 	const char *manifests[8];
 	cp_manifests_paths(s->mf.dialects, manifests);
 	int rc = 0;
-	for (const char **m = manifests; *m && !rc; m++)
-		rc = check_out_path(dist, *m, r);
+	for (const char **m = manifests; *m && !rc; m++) {
+		/* a site's own manifest.json (a web app manifest) would be replaced */
+		long a = cp_assets_find(t, *m);
+		if (a >= 0)
+			rc = cp_error_set(&r->err, t->v[a].source, 0, 0,
+					  "has the name of a manifest this build writes (%s): rename it, "
+					  "or leave that dialect out of --manifest",
+					  *m);
+		if (!rc)
+			rc = check_out_path(dist, *m, r);
+	}
 	for (size_t i = 0; i < t->n && !rc; i++) {
 		rc = check_out_path(dist, t->v[i].hashed, r);
 		if (!rc && !s->emit.only_hashed)

@@ -6,15 +6,19 @@
  * the integrity a browser checks is of the bytes the CDN serves, and a file
  * an earlier build left (reused by name) is hashed as it is.  One read per
  * file gives every digest any dialect wants (SHA-2 for SRI and Sprockets,
- * MD5 and SHA-512 for Phoenix), in parallel over the files.  Files are
- * renamed into place one manifest at a time, staticfiles.json last, so a
+ * MD5 and SHA-512 for Phoenix), in parallel over the files.  Every
+ * manifest is written under a temporary name before any is renamed into
+ * place, staticfiles.json last, so a failure leaves the old ones and a
  * Django site switches only when everything else is written.
  */
 #include "pipeline/pipeline.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 size_t cp_manifests_paths(unsigned dialects, const char *out[8])
 {
@@ -72,11 +76,12 @@ static int still_there(void *ctx, const char *hashed)
 	return ok;
 }
 
-static int write_one(enum cp_manifest_dialect d, const cp_manifest_file *files, size_t n,
-		     const cp_manifests_opts *o, struct cp_build_report *r)
+/* Renders one manifest into a temporary file beside its place (*tmp); the
+ * caller renames every manifest into place only once all are written. */
+static int write_tmp(enum cp_manifest_dialect d, const cp_manifest_file *files, size_t n,
+		     const cp_manifests_opts *o, char **tmp, cp_error *err)
 {
-	const char *rel = cp_manifest_file_name(d);
-	char *path = cp_path_join(o->dist, rel);
+	char *path = cp_path_join(o->dist, cp_manifest_file_name(d));
 	cp_manifest_opts mo = {.django_version = o->django_version,
 			       .prefix = o->prefix,
 			       .still_there = still_there,
@@ -88,9 +93,25 @@ static int write_one(enum cp_manifest_dialect d, const cp_manifest_file *files, 
 		mo.previous_len = prev.len;
 	}
 	cp_manifest_render(d, files, n, &mo, &out);
-	int rc = cp_mkdirs_for(path, &r->err);
+	*tmp = cp_tmp_name(path);
+	int rc = cp_mkdirs_for(path, err);
 	if (!rc)
-		rc = cp_write_atomic(path, out.data, out.len, &r->err);
+		rc = cp_write_atomic(*tmp, out.data, out.len, err);
+	cp_buf_free(&prev);
+	cp_buf_free(&out);
+	free(path);
+	return rc;
+}
+
+static int publish_one(enum cp_manifest_dialect d, const char *tmp, const cp_manifests_opts *o,
+		       struct cp_build_report *r)
+{
+	const char *rel = cp_manifest_file_name(d);
+	char *path = cp_path_join(o->dist, rel);
+	int rc = 0;
+	if (rename(tmp, path) != 0)
+		rc = cp_error_set(&r->err, path, 0, 0, "cannot rename into place: %s",
+				  strerror(errno));
 	if (!rc) {
 		r->manifests =
 		    cp_xrealloc(r->manifests, (r->nmanifests + 1) * sizeof *r->manifests);
@@ -100,8 +121,6 @@ static int write_one(enum cp_manifest_dialect d, const cp_manifest_file *files, 
 			r->manifest = cp_xstrdup(path);
 		}
 	}
-	cp_buf_free(&prev);
-	cp_buf_free(&out);
 	free(path);
 	return rc;
 }
@@ -134,12 +153,26 @@ int cp_write_manifests(const cp_assets *t, const cp_manifests_opts *o, struct cp
 			    cp_xstrdup(files[i].logical), cp_xstrdup(files[i].hashed),
 			    files[i].integrity[0] ? cp_xstrdup(files[i].integrity) : NULL};
 	}
-	/* the others first, staticfiles.json last: the order of cp_manifests_paths */
-	for (unsigned bit = CP_MF_PROPSHAFT; !rc && bit <= CP_MF_SYMFONY; bit <<= 1)
+	/* Every manifest is written under a temporary name first, so a failure
+	 * (a full disk) changes none of them; then they are renamed into place,
+	 * the others first and staticfiles.json last. */
+	enum cp_manifest_dialect order[8];
+	char *tmp[8] = {0};
+	size_t n = 0;
+	for (unsigned bit = CP_MF_PROPSHAFT; bit <= CP_MF_SYMFONY; bit <<= 1)
 		if (o->dialects & bit)
-			rc = write_one((enum cp_manifest_dialect)bit, files, t->n, o, r);
-	if (!rc && (o->dialects & CP_MF_DJANGO))
-		rc = write_one(CP_MF_DJANGO, files, t->n, o, r);
+			order[n++] = (enum cp_manifest_dialect)bit;
+	if (o->dialects & CP_MF_DJANGO)
+		order[n++] = CP_MF_DJANGO;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = write_tmp(order[i], files, t->n, o, &tmp[i], &r->err);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = publish_one(order[i], tmp[i], o, r);
+	for (size_t i = 0; i < n; i++) {
+		if (rc && tmp[i])
+			unlink(tmp[i]); /* not renamed: nothing half-written stays */
+		free(tmp[i]);
+	}
 	free(files);
 	free(errs);
 	return rc;

@@ -184,3 +184,64 @@ def test_chromium_loads_the_page_and_blocks_an_altered_file(cdnpipe, built, s3, 
     assert 'data-ran="evil"' not in dom and 'data-ran="yes"' not in dom, dom
     assert '<pre id="out">not run</pre>' in dom
     assert re.search(r"integrity|digest", log, re.I), log[-2000:]
+
+
+# ---- what a hostile or untidy DIST must not do ----
+
+def test_missing_file_without_sri_is_named_and_the_rest_printed(cdnpipe, built):
+    _, dist, paths = built
+    (dist / paths["css/site.css"]).unlink()
+    p = cdnpipe("url", "--dist", dist, "--html", "css/site.css", "img/dot.png")
+    assert p.returncode == 1
+    assert "css/site.css" in p.stderr and "integrity" in p.stderr
+    assert p.stdout.splitlines() == ["/static/" + paths["img/dot.png"]]
+
+
+def test_unsafe_paths_in_a_manifest_are_refused(cdnpipe, tmp_path):
+    m = tmp_path / "manifest.json"
+    m.write_text(json.dumps({"a.css": "../../../../etc/passwd", "b.css": "/etc/hostname",
+                             "c.css": "css/c.0123456789ab.css"}))
+    p = cdnpipe("url", "--manifest", m, "--integrity", "a.css", "b.css", "c.css")
+    assert p.returncode == 1
+    assert "unsafe path" in p.stderr and "passwd" in p.stderr
+    assert "root:" not in p.stdout and "sha384" not in p.stdout
+    # c.css is fine but its file is absent: named, nothing printed for it
+    assert "c.css" in p.stderr
+
+
+def test_a_sites_own_manifest_json(cdnpipe, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "manifest.json").write_text('{"name": "app", "icons": [{"src": "i.png"}]}')
+    (src / "a.css").write_text("a { color: red }")
+    # a dialect that would overwrite it: refused before anything is written
+    p = cdnpipe("build", "--manifest=symfony", src, "-o", tmp_path / "d1")
+    assert p.returncode == 1 and "manifest.json" in p.stderr
+    assert not (tmp_path / "d1" / "a.css").exists()
+    # another dialect: the web app manifest stays an ordinary, briefly cached file,
+    # and the hashed files are immutable without any staticfiles.json
+    d2 = tmp_path / "d2"
+    cdnpipe("build", "--manifest=vite", src, "-o", d2, check=0)
+    p = cdnpipe("upload", "--dry-run", "--json", d2, "file://" + str(tmp_path / "t"), check=0)
+    items = {i["key"]: i for i in json.loads(p.stdout)["items"]}
+    assert items["manifest.json"]["cache_control"] == "public, max-age=300"
+    assert items[".vite/manifest.json"]["cache_control"] == "no-cache"
+    hashed = [k for k in items if re.fullmatch(r"a\.[0-9a-f]{12}\.css", k)][0]
+    assert "immutable" in items[hashed]["cache_control"]
+    # url reads the vite manifest, not the web app's
+    p = cdnpipe("url", "--dist", d2, "a.css", check=0)
+    assert p.stdout.strip() == "/static/" + hashed
+
+
+def test_url_takes_the_newest_manifest_in_a_folder(cdnpipe, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.css").write_text("a { color: red }")
+    dist = tmp_path / "dist"
+    cdnpipe("build", src, "-o", dist, check=0)  # staticfiles.json
+    (src / "a.css").write_text("a { color: blue }")
+    os.utime(dist / "staticfiles.json", (1_000_000_000, 1_000_000_000))
+    cdnpipe("build", "--manifest=vite", src, "-o", dist, check=0)  # the old one stays
+    new = json.loads((dist / ".vite" / "manifest.json").read_text())["a.css"]["file"]
+    p = cdnpipe("url", "--dist", dist, "a.css", check=0)
+    assert p.stdout.strip() == "/static/" + new

@@ -80,13 +80,6 @@ const char *cp_plan_reason_str(enum cp_plan_reason r)
 	return "?";
 }
 
-/* staticfiles.json at any depth (as before), and every other dialect's
- * manifest at the top of DIST: what is published last, never cached. */
-static int is_manifest_name(const char *rel)
-{
-	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST) || cp_manifest_is_name(rel);
-}
-
 /* ".gz" -> "gzip", ".br" -> "br", else NULL. */
 static const char *sibling_encoding(const char *rel)
 {
@@ -117,8 +110,9 @@ static int strip_fingerprint(const char *rel, char *out, size_t outsz)
 /* ---- manifests -> the set of fingerprinted keys ---- */
 
 struct fpset {
-	cp_strmap hashed;  /* keys that are fingerprinted names */
-	cp_strmap logical; /* logical names the manifests list */
+	cp_strmap hashed;    /* keys that are fingerprinted names */
+	cp_strmap logical;   /* logical names the manifests list */
+	cp_strmap manifests; /* the other dialects' manifests found at the top of DIST */
 	char **owned;
 	size_t nowned;
 };
@@ -154,6 +148,36 @@ static int load_manifest(struct fpset *f, const cp_dist_file *mf, cp_error *err)
 	cp_manifest_free(&m);
 	cp_buf_free(&b);
 	return rc;
+}
+
+/* Another dialect's manifest at the top of DIST (.vite/manifest.json,
+ * manifest.json, ...): one only when its content has that dialect's shape,
+ * so a web app's own manifest.json stays an ordinary file.  Its names and
+ * paths join the fingerprint set, so a build without staticfiles.json still
+ * gets immutable caching. */
+static void load_other_manifest(struct fpset *f, const cp_dist_file *mf)
+{
+	cp_buf b = CP_BUF_INIT;
+	cp_error ignore = {0};
+	cp_manifest_index m;
+	if (!cp_read_file(mf->path, &b, &ignore) && cp_manifest_sniff(mf->rel, b.data, b.len, &m)) {
+		cp_strmap_put(&f->manifests, fp_own(f, cp_xstrdup(mf->rel)), 0);
+		for (size_t i = 0; i < m.n; i++) {
+			if (strcmp(m.v[i].hashed, m.v[i].name))
+				cp_strmap_put(&f->hashed, fp_own(f, cp_xstrdup(m.v[i].hashed)), 0);
+			cp_strmap_put(&f->logical, fp_own(f, cp_xstrdup(m.v[i].name)), 0);
+		}
+		cp_manifest_index_free(&m);
+	}
+	cp_buf_free(&b);
+}
+
+/* staticfiles.json at any depth (as before), and the other dialects'
+ * manifests found at the top of DIST: what is published last, never cached. */
+static int is_manifest_name(const struct fpset *f, const char *rel)
+{
+	return !strcmp(cp_path_base(rel), CP_DJANGO_MANIFEST) ||
+	       cp_strmap_get(&f->manifests, rel, NULL);
 }
 
 /* A key that is a logical name in a manifest is an author's file, however
@@ -215,7 +239,7 @@ static int sibling_of(struct planner *pl, const char *rel, char *plain, size_t p
 static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
 			const char *encoding)
 {
-	it->manifest = is_manifest_name(plain);
+	it->manifest = is_manifest_name(&pl->fp, plain);
 	it->fingerprinted = !it->manifest && fingerprinted(&pl->fp, plain);
 	it->content_type = cp_mime_type(plain);
 	it->content_encoding = encoding;
@@ -299,7 +323,8 @@ static void add_file(struct planner *pl, size_t i)
 	char *gz = cp_xasprintf("%s.gz", f->rel);
 	/* A manifest is read by programs (Django's storage), not browsers: it
 	 * keeps its plain bytes even in gzip mode. */
-	if (mode == CP_ENC_GZIP && !is_manifest_name(f->rel) && cp_strmap_get(&pl->dist, gz, &gi)) {
+	if (mode == CP_ENC_GZIP && !is_manifest_name(&pl->fp, f->rel) &&
+	    cp_strmap_get(&pl->dist, gz, &gi)) {
 		/* x's key, x.gz's bytes */
 		cp_plan_item *it = add_item(pl->plan, f->rel, &pl->files[gi]);
 		set_headers(pl, it, f->rel, "gzip");
@@ -386,6 +411,7 @@ static void planner_free(struct planner *pl)
 	cp_strmap_free(&pl->remote);
 	cp_strmap_free(&pl->fp.hashed);
 	cp_strmap_free(&pl->fp.logical);
+	cp_strmap_free(&pl->fp.manifests);
 	for (size_t i = 0; i < pl->fp.nowned; i++)
 		free(pl->fp.owned[i]);
 	free(pl->fp.owned);
@@ -437,7 +463,10 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 	int rc = 0;
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		if (!strcmp(cp_path_base(files[i].rel), CP_DJANGO_MANIFEST))
-			rc = load_manifest(&pl.fp, &files[i], err); /* what names are fingerprinted */
+			rc = load_manifest(&pl.fp, &files[i],
+					   err); /* what names are fingerprinted */
+		else if (cp_manifest_is_name(files[i].rel))
+			load_other_manifest(&pl.fp, &files[i]);
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		add_file(&pl, i);
 	if (!rc)

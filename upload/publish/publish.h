@@ -190,11 +190,12 @@ typedef struct cp_url_result {
 	char *url;	 /* base URL + the percent-encoded path */
 	char *integrity; /* when asked: the manifest's, or computed from the file */
 	char *suggest;	 /* not found: the closest known name, or NULL */
+	char *error;	 /* found but unusable (an unsafe path, integrity not computable) */
 } cp_url_result;
 
 typedef struct cp_url_report {
 	cp_url_result *v; /* one per name, in order */
-	size_t n, missing;
+	size_t n, missing, failed;
 	char *manifest;	     /* where the manifest was read */
 	const char *dialect; /* which dialect it is */
 	cp_error err;

@@ -5,7 +5,8 @@
  *
  * The manifest is found where a deploy puts it: staticfiles.json first (the
  * default build), then the other dialects, so `--dist` and `--target` need
- * no more than the folder or the bucket prefix.  A manifest without SRI
+ * no more than the folder or the bucket prefix; a file counts only when it
+ * has its dialect's shape, and in a folder the newest of several wins.  A manifest without SRI
  * values (Django's, Mix's, the flat one) still gives integrity: the file's
  * bytes are hashed where they are - in DIST, beside the manifest, or
  * fetched from the target into a temporary folder - so the value is that
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where a manifest may be, relative to DIST or the target, in this order. */
@@ -34,6 +36,7 @@ void cp_url_report_free(cp_url_report *r)
 		free(r->v[i].integrity);
 		free(r->v[i].hashed);
 		free(r->v[i].suggest);
+		free(r->v[i].error);
 	}
 	free(r->v);
 	free(r->manifest);
@@ -70,47 +73,85 @@ static int fetch_to_tmp(struct place *p, const char *key, char **local, int *exi
 	return cp_target_fetch(p->t, key, *local, exists, err);
 }
 
-/* Finds and parses the manifest; r->manifest names where it was read. */
-static int load(const cp_url_opts *o, struct place *p, cp_manifest_index *m, cp_url_report *r)
+/* One candidate of the search: read from the folder or the target, kept
+ * only when its content has the shape its name says (a web app's own
+ * manifest.json is not ours).  *mtime is the local file's (0 at a target). */
+static int candidate(const cp_url_opts *o, struct place *p, const char *name, char **where,
+		     cp_manifest_index *m, int64_t *mtime, cp_error *err)
 {
 	cp_buf b = CP_BUF_INIT;
-	int rc = 0, found = 0;
-	cp_buf looked = CP_BUF_INIT;
-	if (o->manifest) {
-		r->manifest = cp_xstrdup(o->manifest);
-		rc = read_local(o->manifest, &b, &found, &r->err);
+	int found = 0, rc;
+	*mtime = 0;
+	if (p->t) {
+		char *local = NULL;
+		*where = cp_xasprintf("%s%s%s", o->target,
+				      o->target[strlen(o->target) - 1] == '/' ? "" : "/", name);
+		rc = fetch_to_tmp(p, name, &local, &found, err);
+		if (!rc && found)
+			rc = cp_read_file(local, &b, err);
+		if (local)
+			unlink(local);
+		free(local);
 	} else {
-		for (const char *const *n = manifest_names; *n && !rc && !found; n++) {
-			char *where;
-			if (p->t) {
-				char *local = NULL;
-				where = cp_xasprintf(
-				    "%s%s%s", o->target,
-				    o->target[strlen(o->target) - 1] == '/' ? "" : "/", *n);
-				rc = fetch_to_tmp(p, *n, &local, &found, &r->err);
-				if (!rc && found)
-					rc = cp_read_file(local, &b, &r->err);
-				if (local)
-					unlink(local);
-				free(local);
-			} else {
-				where = cp_path_join(p->base, *n);
-				rc = read_local(where, &b, &found, &r->err);
-			}
-			cp_buf_printf(&looked, "%s%s", looked.len ? ", " : "", where);
-			if (found && !r->manifest)
-				r->manifest = cp_xstrdup(where);
-			free(where);
-		}
+		*where = cp_path_join(p->base, name);
+		struct stat st;
+		if (stat(*where, &st) == 0)
+			*mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		rc = read_local(*where, &b, &found, err);
 	}
-	if (!rc && !found)
-		rc = cp_error_set(&r->err, NULL, 0, 0, "no manifest at %s",
-				  o->manifest ? o->manifest : looked.data);
-	if (!rc && (rc = cp_manifest_read(b.data ? b.data : "", b.len, m, &r->err)) != 0)
-		snprintf(r->err.path, sizeof r->err.path, "%s", r->manifest);
-	cp_buf_free(&looked);
+	int ok = !rc && found && cp_manifest_sniff(name, b.data ? b.data : "", b.len, m);
 	cp_buf_free(&b);
-	return rc ? CP_ERR_BUILD : 0;
+	return rc ? -1 : ok;
+}
+
+/* Finds and parses the manifest; r->manifest names where it was read.  In a
+ * folder, of several manifests the newest wins (an older build's
+ * staticfiles.json may still be there); at a target, the first found. */
+static int load(const cp_url_opts *o, struct place *p, cp_manifest_index *m, cp_url_report *r)
+{
+	if (o->manifest) {
+		cp_buf b = CP_BUF_INIT;
+		int found = 0;
+		r->manifest = cp_xstrdup(o->manifest);
+		int rc = read_local(o->manifest, &b, &found, &r->err);
+		if (!rc && !found)
+			rc = cp_error_set(&r->err, NULL, 0, 0, "no manifest at %s", o->manifest);
+		if (!rc && cp_manifest_read(b.data ? b.data : "", b.len, m, &r->err))
+			rc = CP_ERR_BUILD,
+			snprintf(r->err.path, sizeof r->err.path, "%s", o->manifest);
+		cp_buf_free(&b);
+		return rc ? CP_ERR_BUILD : 0;
+	}
+	cp_buf looked = CP_BUF_INIT;
+	int64_t best = -1;
+	int rc = 0;
+	for (const char *const *n = manifest_names; *n && !rc; n++) {
+		char *where = NULL;
+		cp_manifest_index c;
+		int64_t mtime;
+		int ok = candidate(o, p, *n, &where, &c, &mtime, &r->err);
+		cp_buf_printf(&looked, "%s%s", looked.len ? ", " : "", where);
+		if (ok < 0) {
+			rc = CP_ERR_BUILD;
+		} else if (ok && mtime > best) {
+			cp_manifest_index_free(m);
+			*m = c;
+			best = mtime;
+			free(r->manifest);
+			r->manifest = cp_xstrdup(where);
+		} else if (ok) {
+			cp_manifest_index_free(&c);
+		}
+		free(where);
+		if (ok > 0 && p->t)
+			break; /* at a target the first is the one deploys write */
+	}
+	if (!rc && best < 0) {
+		cp_error_set(&r->err, NULL, 0, 0, "no manifest at %s", looked.data);
+		rc = CP_ERR_BUILD;
+	}
+	cp_buf_free(&looked);
+	return rc;
 }
 
 /* The SRI value of a fingerprinted file, hashed where it is. */
@@ -139,6 +180,32 @@ static int integrity_of(const cp_url_opts *o, struct place *p, const char *hashe
 		unlink(local);
 	free(local);
 	return rc;
+}
+
+/* An SRI value as a manifest may give it: "sha384-<base64>", several
+ * space-separated.  Anything else (a newline to inject a line into a
+ * script) is not trusted; the value is then computed from the file. */
+static int sri_ok(const char *v)
+{
+	for (const char *p = v; *p;) {
+		size_t alg =
+		    strncmp(p, "sha256-", 7) && strncmp(p, "sha384-", 7) && strncmp(p, "sha512-", 7)
+			? 0
+			: 7;
+		if (!alg)
+			return 0;
+		p += alg;
+		size_t b =
+		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+		if (!b)
+			return 0;
+		p += b;
+		if (*p == ' ' && p[1])
+			p++;
+		else if (*p)
+			return 0;
+	}
+	return *v != 0;
 }
 
 static char *join_url(const char *base, const char *path)
@@ -187,13 +254,31 @@ int cp_url_lookup(const cp_url_opts *o, const char *const *names, size_t n, cp_u
 			r->missing++;
 			continue;
 		}
+		if (!cp_path_is_safe_rel(e->hashed)) {
+			/* a hostile manifest must not name ../../etc/passwd to be hashed,
+			 * fetched or linked */
+			x->error =
+			    cp_xasprintf("the manifest gives an unsafe path: %.200s", e->hashed);
+			r->failed++;
+			continue;
+		}
 		x->found = 1;
 		x->hashed = cp_xstrdup(e->hashed);
 		x->url = join_url(o->base_url ? o->base_url : "/static/", e->hashed);
-		if (o->integrity && e->integrity)
+		if (!o->integrity)
+			continue;
+		if (e->integrity && sri_ok(e->integrity)) {
 			x->integrity = cp_xstrdup(e->integrity);
-		else if (o->integrity)
-			rc = integrity_of(o, &p, e->hashed, &x->integrity, &r->err);
+			continue;
+		}
+		cp_error fe = {0};
+		if (integrity_of(o, &p, e->hashed, &x->integrity, &fe)) {
+			char line[1024];
+			cp_error_format(&fe, line, sizeof line);
+			x->error = cp_xstrdup(line);
+			x->found = 0;
+			r->failed++;
+		}
 	}
 	r->dialect = m.dialect;
 	cp_manifest_index_free(&m);
@@ -202,7 +287,7 @@ int cp_url_lookup(const cp_url_opts *o, const char *const *names, size_t n, cp_u
 		rmdir(p.tmp);
 	free(p.tmp);
 	free(p.base);
-	if (!rc && r->missing)
+	if (!rc && (r->missing || r->failed))
 		rc = CP_ERR_BUILD;
 	return rc;
 }
