@@ -14,5 +14,7 @@ int cmd_deploy(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_minify(int argc, char **argv);
 int cmd_url(int argc, char **argv);
+int cmd_releases(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 
 #endif

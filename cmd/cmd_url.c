@@ -13,6 +13,7 @@
  */
 #include "cmd/cmd.h"
 #include "cmd/report.h"
+#include "cmd/target_opts.h"
 #include "upload/publish/publish.h"
 
 #include <stdio.h>
@@ -21,8 +22,7 @@
 
 static struct {
 	const char *manifest, *dist, *target, *base_url, *sri;
-	const char *endpoint, *region, *profile;
-	int addressing, integrity, html;
+	int integrity, html;
 } o;
 
 static const cp_opt url_opts[] = {
@@ -39,16 +39,9 @@ static const cp_opt url_opts[] = {
      "print the <link> or <script> tag (with integrity) instead of the URL", 0},
     {"sri", 0, CP_OPT_STR, &o.sri, "LIST",
      "algorithms when the manifest has no SRI values: sha384 (default), sha256, sha512", 0},
-    {"endpoint", 0, CP_OPT_STR, &o.endpoint, "URL", "S3 endpoint of --target", 0},
-    {"region", 0, CP_OPT_STR, &o.region, "REGION", "region of --target", 0},
-    {"profile", 0, CP_OPT_STR, &o.profile, "NAME", "AWS profile of --target", 0},
-    {"path-style", 0, CP_OPT_SET, &o.addressing, NULL, "path-style bucket addressing",
-     CP_S3_ADDR_PATH},
-    {"virtual-host", 0, CP_OPT_SET, &o.addressing, NULL, "virtual-host bucket addressing",
-     CP_S3_ADDR_VIRTUAL},
     CP_OPT_END,
 };
-static const cp_opt *const url_tables[] = {url_opts, NULL};
+static const cp_opt *const url_tables[] = {url_opts, cp_target_options, NULL};
 
 static const cp_command_spec url_spec = {
     .name = "url",
@@ -133,10 +126,7 @@ int cmd_url(int argc, char **argv)
 			  .target = o.target,
 			  .base_url = o.base_url,
 			  .integrity = o.integrity || o.html,
-			  .s3 = {.endpoint = o.endpoint,
-				 .region = o.region,
-				 .profile = o.profile,
-				 .addressing = (enum cp_s3_addressing)o.addressing}};
+			  .s3 = cp_target_settings()};
 	if (!rc && !common.help && cp_sri_parse(o.sri ? o.sri : "sha384", &uo.sri)) {
 		fprintf(stderr, "cdnpipe url: --sri wants sha256, sha384 or sha512, not '%s'\n",
 			o.sri);

@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"sync", cmd_sync, "keep media folders and buckets in sync, in any direction"},
     {"minify", cmd_minify, "minify CSS or JS files (or stdin) on their own"},
     {"url", cmd_url, "print the CDN URL (and integrity, or the HTML tag) of logical names"},
+    {"releases", cmd_releases, "list the releases deploys recorded at a target"},
+    {"rollback", cmd_rollback, "make an earlier release live again"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

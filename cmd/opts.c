@@ -255,8 +255,9 @@ static int section_wanted(const cp_command_spec *spec, const char *section)
 	return 0;
 }
 
-static const char *const known_sections[] = {"build", "upload", "deploy", "sync",     "minify",
-					     "url",   "verify", "prune",  "rollback", NULL};
+static const char *const known_sections[] = {"build",	 "upload",   "deploy", "sync",
+					     "minify",	 "url",	     "verify", "prune",
+					     "rollback", "releases", NULL};
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {

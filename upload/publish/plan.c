@@ -212,6 +212,20 @@ static cp_plan_item *add_item(cp_plan *p, const char *key, const cp_dist_file *s
 	return it;
 }
 
+cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
+			  const char *content_type, const char *cache_control, int history)
+{
+	cp_dist_file f = {.rel = (char *)key, .path = (char *)local, .size = size};
+	cp_plan_item *it = add_item(p, key, &f);
+	it->reason = CP_WHY_NEW;
+	it->content_type = content_type;
+	it->cache_control = cache_control;
+	it->history = history;
+	p->n_upload++;
+	p->bytes_upload += size;
+	return it;
+}
+
 struct planner {
 	const cp_dist_file *files;
 	size_t nfiles;

@@ -140,13 +140,20 @@ static void put_index(void *ctx, size_t k)
 	put_one(r, &r->plan->v[r->idx[k]]);
 }
 
+/* 1 assets, 2 the release's history copies of the manifests, 3 the live
+ * manifests. */
+static int phase_of(const cp_plan_item *it)
+{
+	return it->manifest ? 3 : it->history ? 2 : 1;
+}
+
 /* Sends the UPLOAD items of one phase; returns the number that failed. */
-static size_t run_phase(struct run *r, int manifest)
+static size_t run_phase(struct run *r, int phase)
 {
 	r->nidx = 0;
 	for (size_t i = 0; i < r->plan->n; i++) {
 		cp_plan_item *it = &r->plan->v[i];
-		if (it->action == CP_PLAN_UPLOAD && it->manifest == manifest)
+		if (it->action == CP_PLAN_UPLOAD && phase_of(it) == phase)
 			r->idx[r->nidx++] = i;
 	}
 	if (!r->nidx)
@@ -178,10 +185,12 @@ int cp_publish(cp_target *t, cp_plan *plan, const cp_publish_opts *o, cp_publish
 		}
 	}
 	report(&r);
-	size_t failed = run_phase(&r, 0);
+	size_t failed = run_phase(&r, 1);
 	int manifest_sent = 0;
+	if (!failed)
+		failed = run_phase(&r, 2);
 	if (!failed) {
-		failed = run_phase(&r, 1);
+		failed = run_phase(&r, 3);
 		manifest_sent = !failed;
 	}
 	free(r.idx);

@@ -51,7 +51,8 @@ typedef struct cp_plan_item {
 	uint64_t size;
 	enum cp_plan_action action;
 	enum cp_plan_reason reason;
-	int manifest; /* phase 2: sent only after every asset succeeded */
+	int manifest; /* phase 3: sent only after every asset succeeded */
+	int history;  /* phase 2: the release's copy of a manifest, before the live one */
 	int fingerprinted;
 	const char *content_type; /* static strings or owned by the plan */
 	const char *cache_control;
@@ -108,6 +109,10 @@ void cp_dist_free(cp_dist_file *v, size_t n);
 int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list *remote,
 		  cp_target *t, const cp_plan_opts *o, cp_plan *plan, cp_error *err);
 void cp_plan_free(cp_plan *p);
+/* Adds an upload of local (size bytes) under key with these headers (static
+ * strings); the item is sent in phase 2 when history is set. */
+cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
+			  const char *content_type, const char *cache_control, int history);
 
 /* ---- publish ---- */
 
@@ -170,6 +175,44 @@ void cp_upload_report_free(cp_upload_report *r);
  * inside DIST is refused (CP_ERR_USAGE): the next run would publish it into
  * itself.  Returns 0, CP_ERR_USAGE or CP_ERR_BUILD; r says what happened. */
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r);
+
+/* ---- releases: the deploy history at the target (releases.c) ---- */
+
+#define CP_HISTORY_PREFIX ".cdnpipe/releases/"
+
+/* When the plan makes any manifest live, adds phase-2 uploads of every
+ * manifest under CP_HISTORY_PREFIX<UTC time>-<hash>/ and a release.json
+ * (written in tmpdir; *record is its path, for the caller to remove). */
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err);
+
+typedef struct cp_release {
+	char *name;	  /* "20261203T192700Z-3f2a1b9c8d7e" */
+	char **manifests; /* the manifests it holds, relative to the prefix */
+	size_t nmanifests;
+	int live; /* its manifests are the live ones */
+} cp_release;
+
+typedef struct cp_releases {
+	cp_release *v; /* newest first */
+	size_t n;
+} cp_releases;
+
+int cp_releases_list(const char *target, const cp_s3_settings *s3, cp_releases *out, cp_error *err);
+void cp_releases_free(cp_releases *r);
+
+typedef struct cp_rollback_report {
+	char *release;	/* the release made live */
+	char **missing; /* files it names that the target lacks (then nothing changed) */
+	size_t nmissing;
+	size_t restored; /* manifests put back */
+} cp_rollback_report;
+
+/* Makes a release live again: to (a unique prefix of its name; NULL: the one
+ * before the live one).  Refuses, changing nothing, when a file its
+ * manifests name is gone. */
+int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp_rollback_report *r,
+		cp_error *err);
+void cp_rollback_report_free(cp_rollback_report *r);
 
 /* ---- url: what templates and scripts link to ---- */
 

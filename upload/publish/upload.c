@@ -10,8 +10,10 @@
  */
 #include "upload/publish/publish.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cp_upload_report_init(cp_upload_report *r)
 {
@@ -62,6 +64,17 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		rc = cp_target_list(t, "", &rl, &r->err);
 	if (!rc)
 		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
+	char *tmp = NULL, *record = NULL;
+	if (!rc && !o->dry_run) {
+		/* the release's history copies go up before its manifests go live */
+		const char *td = getenv("TMPDIR");
+		tmp = cp_xasprintf("%s/cdnpipe-release.XXXXXX", td && *td ? td : "/tmp");
+		if (!mkdtemp(tmp))
+			rc = cp_error_set(&r->err, NULL, 0, 0, "cannot make a temporary folder: %s",
+					  strerror(errno));
+		else
+			rc = cp_release_plan(&r->plan, tmp, &record, &r->err);
+	}
 	if (!rc && !o->dry_run) {
 		cp_publish_opts po = {.concurrency = o->concurrency,
 				      .progress = o->progress,
@@ -69,6 +82,12 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		r->published = 1;
 		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
 	}
+	if (record)
+		unlink(record);
+	if (tmp)
+		rmdir(tmp); /* empty once the record is gone */
+	free(record);
+	free(tmp);
 	cp_remote_list_free(&rl);
 	cp_target_close(t);
 	cp_dist_free(files, nfiles);

@@ -1,0 +1,393 @@
+/*
+ * releases.c - a deploy's history at the target, and going back to an
+ * earlier release; see publish.h.
+ *
+ * A release is the set of manifests one deploy made live.  Before they
+ * replace the live ones (phase 3 of publish), copies go under
+ * <prefix>/.cdnpipe/releases/<UTC time>-<hash>/ with a release.json (when,
+ * which cdnpipe, host, git HEAD, counts), so the history is a plain listing
+ * of the bucket: no database, nothing to keep in sync, and a copy is never
+ * overwritten (the time and the hash of the manifests name it).  A deploy
+ * whose manifests are all unchanged records nothing.  "Live" is decided by
+ * content: the release whose manifest copies have the ETags of the live
+ * manifests.  Rollback puts a release's copies back as the live manifests,
+ * after checking that every file they name is still at the target.
+ */
+#include "upload/publish/publish.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RECORD "release.json"
+
+/* A manifest of the release, copied out of the plan (whose items move as
+ * the history items are added). */
+typedef struct rel_file {
+	char *key, *local;
+	uint64_t size;
+} rel_file;
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const rel_file *)a)->key, ((const rel_file *)b)->key);
+}
+
+/* The release's name: its UTC time and the MD5 of its manifests (names and
+ * bytes, in name order). */
+static int release_name(const rel_file *m, size_t n, time_t now, char out[64], cp_error *err)
+{
+	cp_md5_ctx c;
+	cp_md5_init(&c);
+	unsigned char d[16];
+	for (size_t i = 0; i < n; i++) {
+		int rc = cp_md5_file(m[i].local, 0, UINT64_MAX, d, err);
+		if (rc) {
+			cp_md5_final(&c, d);
+			return rc;
+		}
+		cp_md5_update(&c, m[i].key, strlen(m[i].key) + 1);
+		cp_md5_update(&c, d, 16);
+	}
+	char hex[33];
+	cp_md5_final(&c, d);
+	cp_hex(d, 16, hex);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	size_t k = strftime(out, 64, "%Y%m%dT%H%M%SZ-", &tm);
+	snprintf(out + k, 64 - k, "%.12s", hex);
+	return 0;
+}
+
+/* `git rev-parse HEAD` of the working folder, where there is one. */
+static void git_head(char out[64])
+{
+	out[0] = 0;
+	FILE *f = popen("git rev-parse HEAD 2>/dev/null", "r");
+	if (!f)
+		return;
+	if (!fgets(out, 64, f))
+		out[0] = 0;
+	out[strcspn(out, "\r\n")] = 0;
+	if (pclose(f) != 0 || strspn(out, "0123456789abcdef") != strlen(out))
+		out[0] = 0;
+}
+
+static int write_record(const char *path, const char *name, time_t now, const cp_plan *plan,
+			cp_error *err)
+{
+	char when[32], host[256] = "", git[64];
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gethostname(host, sizeof host - 1) != 0)
+		host[0] = 0;
+	git_head(git);
+	cp_buf b = CP_BUF_INIT;
+	cp_buf_puts(&b, "{\n  \"release\": ");
+	cp_json_py_string(&b, name);
+	cp_buf_puts(&b, ",\n  \"time\": ");
+	cp_json_py_string(&b, when);
+	cp_buf_puts(&b, ",\n  \"cdnpipe\": ");
+	cp_json_py_string(&b, CP_VERSION);
+	cp_buf_puts(&b, ",\n  \"host\": ");
+	cp_json_py_string(&b, host);
+	cp_buf_puts(&b, ",\n  \"git\": ");
+	if (git[0])
+		cp_json_py_string(&b, git);
+	else
+		cp_buf_puts(&b, "null");
+	cp_buf_printf(&b, ",\n  \"files\": %zu,\n  \"uploaded\": %zu,\n  \"skipped\": %zu\n}\n",
+		      plan->n, plan->n_upload, plan->n_skip);
+	int rc = cp_write_atomic(path, b.data, b.len, err);
+	cp_buf_free(&b);
+	return rc;
+}
+
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err)
+{
+	*record = NULL;
+	size_t n = 0, changed = 0;
+	rel_file *m = cp_xcalloc(plan->n + 1, sizeof *m);
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->v[i].manifest) {
+			m[n++] = (rel_file){cp_xstrdup(plan->v[i].key),
+					    cp_xstrdup(plan->v[i].local), plan->v[i].size};
+			changed += plan->v[i].action == CP_PLAN_UPLOAD;
+		}
+	int rc = 0;
+	if (changed) { /* something goes live: a new release */
+		qsort(m, n, sizeof *m, file_cmp);
+		time_t now = time(NULL);
+		char name[64];
+		rc = release_name(m, n, now, name, err);
+		if (!rc) {
+			*record = cp_xasprintf("%s/%s", tmpdir, RECORD);
+			rc = write_record(*record, name, now, plan, err);
+		}
+		for (size_t i = 0; !rc && i < n; i++) {
+			char *key = cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, name, m[i].key);
+			cp_plan_add(plan, key, m[i].local, m[i].size, "application/json",
+				    CP_CACHE_IMMUTABLE, 1);
+			free(key);
+		}
+		if (!rc) {
+			char *key = cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, name, RECORD);
+			struct stat st;
+			uint64_t size = stat(*record, &st) == 0 ? (uint64_t)st.st_size : 0;
+			cp_plan_add(plan, key, *record, size, "application/json",
+				    CP_CACHE_IMMUTABLE, 1);
+			free(key);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].key);
+		free(m[i].local);
+	}
+	free(m);
+	return rc;
+}
+
+/* ---- listing the history ---- */
+
+void cp_releases_free(cp_releases *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].name);
+		for (size_t k = 0; k < r->v[i].nmanifests; k++)
+			free(r->v[i].manifests[k]);
+		free(r->v[i].manifests);
+	}
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+/* What one listing of the target says: every key, and the releases. */
+struct history {
+	cp_target *t;
+	cp_remote_list rl;
+	cp_strmap keys; /* key -> index in rl */
+	cp_releases rel;
+};
+
+static cp_release *release_named(cp_releases *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strlen(r->v[i].name) == len && !strncmp(r->v[i].name, name, len))
+			return &r->v[i];
+	r->v = cp_xrealloc(r->v, (r->n + 1) * sizeof *r->v);
+	cp_release *x = &r->v[r->n++];
+	memset(x, 0, sizeof *x);
+	x->name = cp_xstrndup(name, len);
+	return x;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	return strcmp(((const cp_release *)b)->name, ((const cp_release *)a)->name);
+}
+
+/* The ETag of a listed key (computed for a folder target), or "". */
+static void etag_of(struct history *h, size_t i, char out[CP_ETAG_MAX])
+{
+	cp_error ignore = {0};
+	snprintf(out, CP_ETAG_MAX, "%s", h->rl.v[i].etag);
+	if (!out[0] && cp_target_etag(h->t, h->rl.v[i].key, out, &ignore))
+		out[0] = 0;
+}
+
+/* Live: every manifest of the release has the ETag of its live key. */
+static int is_live(struct history *h, const cp_release *x)
+{
+	if (!x->nmanifests)
+		return 0;
+	for (size_t k = 0; k < x->nmanifests; k++) {
+		char *hk = cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, x->manifests[k]);
+		size_t a, b;
+		int ok =
+		    cp_strmap_get(&h->keys, hk, &a) && cp_strmap_get(&h->keys, x->manifests[k], &b);
+		free(hk);
+		char ea[CP_ETAG_MAX], eb[CP_ETAG_MAX];
+		if (ok) {
+			etag_of(h, a, ea);
+			etag_of(h, b, eb);
+			ok = ea[0] && !strcasecmp(ea, eb);
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static int history_load(const char *target, const cp_s3_settings *s3, struct history *h,
+			cp_error *err)
+{
+	memset(h, 0, sizeof *h);
+	int rc = cp_target_open(target, s3, &h->t, err);
+	if (!rc)
+		rc = cp_target_list(h->t, "", &h->rl, err);
+	size_t pl = strlen(CP_HISTORY_PREFIX);
+	for (size_t i = 0; !rc && i < h->rl.n; i++) {
+		const char *k = h->rl.v[i].key;
+		cp_strmap_put(&h->keys, k, i);
+		if (strncmp(k, CP_HISTORY_PREFIX, pl))
+			continue;
+		const char *name = k + pl, *slash = strchr(name, '/');
+		if (!slash || slash == name || !slash[1])
+			continue;
+		cp_release *x = release_named(&h->rel, name, (size_t)(slash - name));
+		if (!strcmp(slash + 1, RECORD))
+			continue;
+		x->manifests =
+		    cp_xrealloc(x->manifests, (x->nmanifests + 1) * sizeof *x->manifests);
+		x->manifests[x->nmanifests++] = cp_xstrdup(slash + 1);
+	}
+	if (h->rel.n > 1)
+		qsort(h->rel.v, h->rel.n, sizeof *h->rel.v, newest_first);
+	for (size_t i = 0; !rc && i < h->rel.n; i++)
+		h->rel.v[i].live = is_live(h, &h->rel.v[i]);
+	return rc;
+}
+
+static void history_free(struct history *h)
+{
+	cp_strmap_free(&h->keys);
+	cp_remote_list_free(&h->rl);
+	cp_target_close(h->t);
+	cp_releases_free(&h->rel);
+}
+
+int cp_releases_list(const char *target, const cp_s3_settings *s3, cp_releases *out, cp_error *err)
+{
+	struct history h;
+	int rc = history_load(target, s3, &h, err);
+	*out = h.rel;
+	memset(&h.rel, 0, sizeof h.rel);
+	history_free(&h);
+	return rc;
+}
+
+/* ---- rollback ---- */
+
+void cp_rollback_report_free(cp_rollback_report *r)
+{
+	for (size_t i = 0; i < r->nmissing; i++)
+		free(r->missing[i]);
+	free(r->missing);
+	free(r->release);
+	memset(r, 0, sizeof *r);
+}
+
+/* The release asked for (a unique prefix of a name), or the one before the
+ * live one. */
+static const cp_release *pick(const cp_releases *r, const char *to, cp_error *err)
+{
+	if (to) {
+		const cp_release *found = NULL;
+		for (size_t i = 0; i < r->n; i++)
+			if (!strncmp(r->v[i].name, to, strlen(to))) {
+				if (found) {
+					cp_error_set(err, to, 0, 0, "names more than one release");
+					return NULL;
+				}
+				found = &r->v[i];
+			}
+		if (!found)
+			cp_error_set(err, to, 0, 0, "no such release (see cdnpipe releases)");
+		return found;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].live) {
+			if (i + 1 < r->n)
+				return &r->v[i + 1];
+			cp_error_set(err, NULL, 0, 0,
+				     "the live release is the oldest: nothing before it");
+			return NULL;
+		}
+	cp_error_set(err, NULL, 0, 0, "no release is live; name one with --to");
+	return NULL;
+}
+
+/* Fetches the release's manifests into tmp; lists what they name that the
+ * target lacks. */
+static int fetch_and_check(struct history *h, const cp_release *x, const char *tmp, char **local,
+			   cp_rollback_report *r, cp_error *err)
+{
+	int rc = 0;
+	for (size_t k = 0; !rc && k < x->nmanifests; k++) {
+		char *hk = cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, x->manifests[k]);
+		int exists = 0;
+		local[k] = cp_xasprintf("%s/%zu", tmp, k);
+		rc = cp_target_fetch(h->t, hk, local[k], &exists, err);
+		if (!rc && !exists)
+			rc = cp_error_set(err, hk, 0, 0, "is gone from the target");
+		free(hk);
+		cp_buf b = CP_BUF_INIT;
+		cp_manifest_index m;
+		if (!rc)
+			rc = cp_read_file(local[k], &b, err);
+		if (!rc && !cp_manifest_sniff(x->manifests[k], b.data ? b.data : "", b.len, &m))
+			rc = cp_error_set(err, x->manifests[k], 0, 0,
+					  "is not a manifest cdnpipe reads");
+		for (size_t i = 0; !rc && i < m.n; i++)
+			if (!cp_strmap_get(&h->keys, m.v[i].hashed, NULL)) {
+				r->missing =
+				    cp_xrealloc(r->missing, (r->nmissing + 1) * sizeof *r->missing);
+				r->missing[r->nmissing++] = cp_xstrdup(m.v[i].hashed);
+			}
+		if (!rc)
+			cp_manifest_index_free(&m);
+		cp_buf_free(&b);
+	}
+	return rc;
+}
+
+int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp_rollback_report *r,
+		cp_error *err)
+{
+	memset(r, 0, sizeof *r);
+	struct history h;
+	int rc = history_load(target, s3, &h, err);
+	const cp_release *x = rc ? NULL : pick(&h.rel, to, err);
+	if (!rc && !x)
+		rc = CP_ERR_BUILD;
+	const char *t = getenv("TMPDIR");
+	char *tmp = cp_xasprintf("%s/cdnpipe-rollback.XXXXXX", t && *t ? t : "/tmp");
+	if (!rc && !mkdtemp(tmp))
+		rc = cp_error_set(err, NULL, 0, 0, "cannot make a temporary folder: %s",
+				  strerror(errno));
+	char **local = x ? cp_xcalloc(x->nmanifests + 1, sizeof *local) : NULL;
+	if (!rc) {
+		r->release = cp_xstrdup(x->name);
+		rc = fetch_and_check(&h, x, tmp, local, r, err);
+	}
+	if (!rc && r->nmissing)
+		rc = cp_error_set(err, x->name, 0, 0,
+				  "%zu files it names are gone from the target: not rolled back",
+				  r->nmissing);
+	/* every other manifest first, staticfiles.json last, as a deploy */
+	cp_put_headers hd = {.content_type = "application/json",
+			     .cache_control = CP_CACHE_MANIFEST};
+	for (int last = 0; !rc && last < 2; last++)
+		for (size_t k = 0; !rc && k < x->nmanifests; k++)
+			if ((strcmp(cp_path_base(x->manifests[k]), CP_DJANGO_MANIFEST) == 0) ==
+			    last) {
+				rc = cp_target_put(h.t, x->manifests[k], local[k], &hd, NULL, err);
+				r->restored += !rc;
+			}
+	for (size_t k = 0; local && k < x->nmanifests; k++) {
+		if (local[k])
+			unlink(local[k]);
+		free(local[k]);
+	}
+	free(local);
+	rmdir(tmp);
+	free(tmp);
+	history_free(&h);
+	return rc;
+}
