@@ -21,7 +21,10 @@ def check_bucket(s3, bucket, prefix, files, mode="siblings"):
         body = files.get(k + ".gz", v) if mode == "gzip" else v
         want[k] = body
     listed = s3.list_keys(bucket, prefix)
-    assert sorted(listed) == sorted(prefix + k for k in want)
+    history = sorted(k for k in listed if k[len(prefix):].startswith(".cdnpipe/"))
+    # the deploy history (issue 13): this upload's release, with its manifest copy
+    assert [k.rsplit("/", 1)[1] for k in history] == ["release.json", "staticfiles.json"]
+    assert sorted(k for k in listed if k not in history) == sorted(prefix + k for k in want)
     c = s3.client(direct=True)
     for k, body in want.items():
         key = prefix + k
@@ -107,7 +110,7 @@ def test_more_than_1000_files(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path):
     assert len(files) > 2200
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}/static")
     listed = s3.list_keys(s3_bucket, "static/")
-    assert len(listed) == len(files)
+    assert len([k for k in listed if not k.startswith("static/.cdnpipe/")]) == len(files)
     for k in ("icons/i0000.svg", "icons/i1099.svg", "staticfiles.json"):
         assert s3.get_bytes(s3_bucket, "static/" + k) == files[k]
     s3.reset()

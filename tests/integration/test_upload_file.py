@@ -11,8 +11,11 @@ from upload_dist import make_dist
 
 
 def tree(root):
+    """Every file of a folder target, but the deploy history (.cdnpipe/)."""
     out = {}
-    for d, _, names in os.walk(root):
+    for d, dirs, names in os.walk(root):
+        if d == str(root) and ".cdnpipe" in dirs:
+            dirs.remove(".cdnpipe")
         for n in names:
             p = os.path.join(d, n)
             with open(p, "rb") as f:
