@@ -16,5 +16,11 @@ int cmd_minify(int argc, char **argv);
 int cmd_url(int argc, char **argv);
 int cmd_releases(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+
+/* prune's options (deploy --prune takes them too) and its run, printing. */
+extern const cp_opt cp_prune_options[];
+struct cp_s3_settings;
+int cp_prune_run(const char *target, const struct cp_s3_settings *s3, int json);
 
 #endif

@@ -22,15 +22,18 @@
 #include <string.h>
 
 static const char *dist_opt;
+static int prune_opt;
 
 static const cp_opt deploy_opts[] = {
     {"dist", 0, CP_OPT_STR, &dist_opt, "DIR",
      "build into DIR and keep it (default: a temporary folder, removed afterwards)", 0},
+    {"prune", 0, CP_OPT_FLAG, &prune_opt, NULL,
+     "after a successful deploy, prune as `cdnpipe prune` does (--keep, --min-age, ...)", 0},
     CP_OPT_END,
 };
 
-static const cp_opt *const deploy_tables[] = {deploy_opts, cp_build_options, cp_upload_options,
-					      cp_build_out_opt, NULL};
+static const cp_opt *const deploy_tables[] = {deploy_opts,	cp_build_options, cp_upload_options,
+					      cp_build_out_opt, cp_prune_options, NULL};
 static const char *const deploy_sections[] = {"build", "upload", "deploy", NULL};
 
 static const cp_command_spec deploy_spec = {
@@ -139,6 +142,10 @@ int cmd_deploy(int argc, char **argv)
 	if (!rc)
 		rc = cp_upload_run(&cp_upload_cfg, dist, target, common.json,
 				   common.json ? &uj : NULL);
+	if (!rc && prune_opt && !cp_upload_cfg.dry_run) {
+		cp_s3_settings s3 = cp_upload_settings(&cp_upload_cfg);
+		rc = cp_prune_run(target, &s3, 0);
+	}
 	if (common.json) {
 		cp_print_json(json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
 					bj ? bj : json_null(), "upload", uj ? uj : json_null()));

@@ -13,7 +13,9 @@
 #include "upload/publish/publish.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const cp_opt *const releases_tables[] = {cp_target_options, NULL};
 
@@ -113,6 +115,117 @@ int cmd_rollback(int argc, char **argv)
 					miss));
 	}
 	cp_rollback_report_free(&r);
+	cp_strlist_free(&pos);
+	return rc;
+}
+
+/* ---- prune ---- */
+
+static struct {
+	long keep, max_delete;
+	const char *min_age;
+	int force, dry_run;
+} po = {.keep = 3, .max_delete = 1000};
+
+const cp_opt cp_prune_options[] = {
+    {"keep", 0, CP_OPT_INT, &po.keep, "N",
+     "releases whose files stay (default 3; the live one always)", 0},
+    {"min-age", 0, CP_OPT_STR, &po.min_age, "DURATION",
+     "only files older than this go (default 24h; 30m, 7d, 0s)", 0},
+    {"max-delete", 0, CP_OPT_INT, &po.max_delete, "N",
+     "refuse to delete more than N objects without --force (default 1000; 0: no limit)", 0},
+    {"force", 0, CP_OPT_FLAG, &po.force, NULL, "delete more than --max-delete", 0},
+    CP_OPT_END,
+};
+
+static const cp_opt prune_only[] = {
+    {"dry-run", 'n', CP_OPT_FLAG, &po.dry_run, NULL,
+     "print every key it would delete, delete nothing", 0},
+    CP_OPT_END,
+};
+static const cp_opt *const prune_tables[] = {prune_only, cp_prune_options, cp_target_options, NULL};
+
+static const cp_command_spec prune_spec = {
+    .name = "prune",
+    .usage = "cdnpipe prune [options] TARGET",
+    .summary = "Deletes fingerprinted files (and their .gz/.br) that neither the live manifests\n"
+	       "nor the newest --keep releases name, once older than --min-age.  Unhashed keys,\n"
+	       "the release history and keys outside the prefix are never touched.",
+    .tables = prune_tables,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+/* "24h", "30m", "7d", "45s", "3600": seconds, or -1. */
+static int64_t parse_duration(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v < 0)
+		return -1;
+	long long mul = !*end || !strcmp(end, "s") ? 1
+			: !strcmp(end, "m")	   ? 60
+			: !strcmp(end, "h")	   ? 3600
+			: !strcmp(end, "d")	   ? 86400
+						   : -1;
+	return mul < 0 || v > INT64_MAX / mul ? -1 : (int64_t)(v * mul);
+}
+
+int cp_prune_run(const char *target, const cp_s3_settings *s3, int json)
+{
+	int64_t age = parse_duration(po.min_age ? po.min_age : "24h");
+	if (age < 0 || po.keep < 1 || po.max_delete < 0) {
+		fprintf(stderr, "cdnpipe prune: %s\n",
+			age < 0	      ? "--min-age wants a duration like 24h, 30m, 7d or 0s"
+			: po.keep < 1 ? "--keep wants at least 1"
+				      : "--max-delete wants 0 or more");
+		return CP_ERR_USAGE;
+	}
+	cp_diags d;
+	cp_diags_init(&d);
+	cp_prune_opts o = {.keep = po.keep,
+			   .min_age = age,
+			   .max_delete = po.max_delete,
+			   .force = po.force,
+			   .dry_run = po.dry_run,
+			   .diags = &d};
+	cp_prune_report r;
+	cp_error err = {0};
+	int rc = cp_prune(target, s3, &o, &r, &err);
+	cp_report_diags(&d);
+	cp_diags_free(&d);
+	if (po.dry_run && !json)
+		for (size_t i = 0; i < r.n; i++)
+			printf("delete %s\n", r.keys[i]);
+	char b[32];
+	cp_human_size(r.bytes, b, sizeof b);
+	if (rc)
+		cp_report_error(&err);
+	else if (!json)
+		cp_log(CP_LOG_WARN, "prune: %s %zu objects (%s)%s",
+		       po.dry_run ? "would delete" : "deleted", po.dry_run ? r.n : r.deleted, b,
+		       po.dry_run ? "; nothing changed" : "");
+	if (json) {
+		json_t *keys = json_array();
+		for (size_t i = 0; i < r.n; i++)
+			json_array_append_new(keys, json_string(r.keys[i]));
+		cp_print_json(json_pack("{s:b, s:b, s:I, s:I, s:o}", "ok", rc == 0, "dry_run",
+					po.dry_run, "deleted", (json_int_t)r.deleted, "bytes",
+					(json_int_t)r.bytes, "keys", keys));
+	}
+	cp_prune_report_free(&r);
+	return rc;
+}
+
+int cmd_prune(int argc, char **argv)
+{
+	cp_common common = {0};
+	cp_strlist pos = {0};
+	int rc = cp_parse_command(&prune_spec, &common, argc, argv, &pos);
+	if (!rc && !common.help) {
+		cp_s3_settings s3 = cp_target_settings();
+		rc = cp_prune_run(pos.v[0], &s3, common.json);
+	}
 	cp_strlist_free(&pos);
 	return rc;
 }

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"url", cmd_url, "print the CDN URL (and integrity, or the HTML tag) of logical names"},
     {"releases", cmd_releases, "list the releases deploys recorded at a target"},
     {"rollback", cmd_rollback, "make an earlier release live again"},
+    {"prune", cmd_prune, "delete old fingerprinted files no kept release names"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

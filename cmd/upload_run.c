@@ -189,18 +189,23 @@ int cp_upload_check(const struct cp_upload_config *c)
 	return validate(c, &po);
 }
 
+cp_s3_settings cp_upload_settings(const struct cp_upload_config *c)
+{
+	return (cp_s3_settings){.endpoint = c->endpoint,
+				.region = c->region,
+				.profile = c->profile,
+				.addressing = (enum cp_s3_addressing)c->addressing,
+				.concurrency = (int)c->concurrency,
+				.retries = (int)c->retries,
+				.multipart_threshold = c->multipart_threshold};
+}
+
 int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,
 		  json_t **report)
 {
 	double start = cp_clock();
 	cp_upload_opts uo = {
-	    .s3 = {.endpoint = c->endpoint,
-		   .region = c->region,
-		   .profile = c->profile,
-		   .addressing = (enum cp_s3_addressing)c->addressing,
-		   .concurrency = (int)c->concurrency,
-		   .retries = (int)c->retries,
-		   .multipart_threshold = c->multipart_threshold},
+	    .s3 = cp_upload_settings(c),
 	    .concurrency = (int)c->concurrency,
 	    .dry_run = c->dry_run,
 	    .progress = on_progress,

@@ -12,6 +12,7 @@
 
 #include "lib/cp.h"
 #include "cmd/opts.h"
+#include "upload/target/target.h"
 
 #include <jansson.h>
 
@@ -33,6 +34,9 @@ extern const cp_opt cp_upload_options[];
 /* Checks the option values (prints a message); 0 or CP_ERR_USAGE.  Deploy
  * calls it before building, so a typo does not cost a build. */
 int cp_upload_check(const struct cp_upload_config *c);
+
+/* The S3 settings the upload options give (deploy --prune uses them too). */
+cp_s3_settings cp_upload_settings(const struct cp_upload_config *c);
 
 /* Publishes dist to target.  json: collect the report instead of printing a
  * summary; when report is non-NULL the upload's JSON object is stored there

@@ -11,7 +11,7 @@ import pytest
 
 pytest_plugins = ["s3fixtures"]
 
-RELEASE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
+RELEASE = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{12}$")
 
 
 @pytest.fixture
@@ -118,3 +118,57 @@ def test_folder_target_history(cdnpipe, site, tmp_path):
     # the oldest live release has nothing before it
     p = cdnpipe("rollback", target)
     assert p.returncode == 1 and "oldest" in p.stderr
+
+
+def test_rolling_deploys_prune_and_rollback(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    """deploy A, B, C; prune --keep 2 (A's own files go, B's and C's stay, nothing
+    live breaks); rollback to B: every B URL is served."""
+    target = f"s3://{s3_bucket}/static"
+    paths = []
+    for colour in ("red", "green", "blue"):
+        (site / "css" / "app.css").write_text("body { color: %s }\n" % colour)
+        deploy(cdnpipe, cdnpipe_env, site, target)
+        paths.append(live_manifest(s3, s3_bucket))
+    a, b, c = paths
+    keys = set(s3.list_keys(s3_bucket, "static/"))
+    for m in paths:
+        assert "static/" + m["css/app.css"] in keys
+    s3.reset()
+    # a dry run names what would go, and changes nothing
+    p = cdnpipe("prune", target, "--keep", "2", "--min-age", "0s", "--dry-run", env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    planned = {l.split(" ", 1)[1] for l in p.stdout.splitlines()}
+    assert planned and all(k.startswith(a["css/app.css"]) for k in planned)
+    assert set(s3.list_keys(s3_bucket, "static/")) == keys
+    # the guard: more than --max-delete refuses, deleting nothing
+    p = cdnpipe("prune", target, "--keep", "2", "--min-age", "0s", "--max-delete", "1",
+                env=cdnpipe_env) if len(planned) > 1 else None
+    if p is not None:
+        assert p.returncode == 1 and "max-delete" in p.stderr
+        assert set(s3.list_keys(s3_bucket, "static/")) == keys
+    # too young: nothing goes
+    p = cdnpipe("prune", target, "--keep", "2", env=cdnpipe_env)
+    assert p.returncode == 0 and set(s3.list_keys(s3_bucket, "static/")) == keys
+    s3.reset()
+    p = cdnpipe("prune", target, "--keep", "2", "--min-age", "0s", env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    prune_requests = len(s3.proxy.log())
+    left = set(s3.list_keys(s3_bucket, "static/"))
+    assert keys - left == {"static/" + k for k in planned}
+    for m in (b, c):  # kept releases: every file there
+        assert all("static/" + h in left for h in m.values())
+    assert "static/css/app.css" in left and "static/staticfiles.json" in left
+    assert [k for k in keys if "/.cdnpipe/" in k] == [k for k in left if "/.cdnpipe/" in k]
+    s3.reset()
+    rs = releases(cdnpipe, cdnpipe_env, target)
+    p = cdnpipe("rollback", target, "--to", rs[1]["release"], env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    rollback_requests = len(s3.proxy.log())
+    assert live_manifest(s3, s3_bucket) == b
+    for h in b.values():
+        body = s3.get_bytes(s3_bucket, "static/" + h)
+        assert body is not None
+    # a's release can no longer be rolled back to: its file is gone
+    p = cdnpipe("rollback", target, "--to", rs[2]["release"], env=cdnpipe_env)
+    assert p.returncode == 1 and a["css/app.css"] in p.stderr
+    print(f"\nrolling scenario: prune {prune_requests} requests, rollback {rollback_requests}")

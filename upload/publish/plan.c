@@ -92,7 +92,7 @@ static const char *sibling_encoding(const char *rel)
 }
 
 /* name.<12 lower hex>.ext -> name.ext in out (1), or 0 when not that shape. */
-static int strip_fingerprint(const char *rel, char *out, size_t outsz)
+int cp_unfingerprinted(const char *rel, char *out, size_t outsz)
 {
 	size_t ext = cp_path_extpos(rel);
 	if (ext < 13 || rel[ext - 13] != '.')
@@ -191,7 +191,7 @@ static int fingerprinted(const struct fpset *f, const char *rel)
 	if (cp_strmap_get(&f->hashed, rel, NULL))
 		return 1;
 	char plain[4096];
-	return strip_fingerprint(rel, plain, sizeof plain) &&
+	return cp_unfingerprinted(rel, plain, sizeof plain) &&
 	       cp_strmap_get(&f->logical, plain, NULL);
 }
 

@@ -109,6 +109,9 @@ void cp_dist_free(cp_dist_file *v, size_t n);
 int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list *remote,
 		  cp_target *t, const cp_plan_opts *o, cp_plan *plan, cp_error *err);
 void cp_plan_free(cp_plan *p);
+/* "css/app.3f2a1b9c8d7e.css" -> "css/app.css" (1); 0 for a name that is
+ * not shaped like a fingerprinted one. */
+int cp_unfingerprinted(const char *rel, char *out, size_t outsz);
 /* Adds an upload of local (size bytes) under key with these headers (static
  * strings); the item is sent in phase 2 when history is set. */
 cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
@@ -186,7 +189,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err);
 
 typedef struct cp_release {
-	char *name;	  /* "20261203T192700Z-3f2a1b9c8d7e" */
+	char *name;	  /* "20261203T192700.123Z-3f2a1b9c8d7e" */
 	char **manifests; /* the manifests it holds, relative to the prefix */
 	size_t nmanifests;
 	int live; /* its manifests are the live ones */
@@ -213,6 +216,29 @@ typedef struct cp_rollback_report {
 int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp_rollback_report *r,
 		cp_error *err);
 void cp_rollback_report_free(cp_rollback_report *r);
+
+/* Retention: deletes fingerprinted objects (and their .gz/.br siblings)
+ * that neither the live manifests nor the newest `keep` releases name and
+ * that are older than min_age seconds; never unhashed keys, history keys or
+ * keys outside the prefix.  Refuses (nothing deleted) past max_delete
+ * without force, and when no live manifest is found. */
+typedef struct cp_prune_opts {
+	long keep;	 /* releases kept (the live one always) */
+	int64_t min_age; /* seconds */
+	long max_delete; /* 0: no limit */
+	int force, dry_run;
+	cp_diags *diags; /* per-key delete failures; may be NULL */
+} cp_prune_opts;
+
+typedef struct cp_prune_report {
+	char **keys; /* what is (or, for a dry run, would be) deleted, in listing order */
+	size_t n, deleted;
+	uint64_t bytes;
+} cp_prune_report;
+
+int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *o,
+	     cp_prune_report *r, cp_error *err);
+void cp_prune_report_free(cp_prune_report *r);
 
 /* ---- url: what templates and scripts link to ---- */
 

@@ -4,7 +4,7 @@
  *
  * A release is the set of manifests one deploy made live.  Before they
  * replace the live ones (phase 3 of publish), copies go under
- * <prefix>/.cdnpipe/releases/<UTC time>-<hash>/ with a release.json (when,
+ * <prefix>/.cdnpipe/releases/<UTC time, to the ms>-<hash>/ with a release.json (when,
  * which cdnpipe, host, git HEAD, counts), so the history is a plain listing
  * of the bucket: no database, nothing to keep in sync, and a copy is never
  * overwritten (the time and the hash of the manifests name it).  A deploy
@@ -57,10 +57,15 @@ static int release_name(const rel_file *m, size_t n, time_t now, char out[64], c
 	char hex[33];
 	cp_md5_final(&c, d);
 	cp_hex(d, 16, hex);
+	/* milliseconds: deploys a second apart (a script's retries) still sort
+	 * by time, and names are ordered as they are listed */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t sec = ts.tv_sec > now ? ts.tv_sec : now;
 	struct tm tm;
-	gmtime_r(&now, &tm);
-	size_t k = strftime(out, 64, "%Y%m%dT%H%M%SZ-", &tm);
-	snprintf(out + k, 64 - k, "%.12s", hex);
+	gmtime_r(&sec, &tm);
+	size_t k = strftime(out, 64, "%Y%m%dT%H%M%S", &tm);
+	snprintf(out + k, 64 - k, ".%03ldZ-%.12s", ts.tv_nsec / 1000000, hex);
 	return 0;
 }
 
@@ -386,6 +391,150 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp
 		free(local[k]);
 	}
 	free(local);
+	rmdir(tmp);
+	free(tmp);
+	history_free(&h);
+	return rc;
+}
+
+/* ---- prune: retention ---- */
+
+void cp_prune_report_free(cp_prune_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->keys[i]);
+	free(r->keys);
+	memset(r, 0, sizeof *r);
+}
+
+/* What the manifests of a release (or the live ones) reference: their
+ * fingerprinted paths and their logical names (an author's file is never
+ * pruned, however its name looks). */
+static int add_references(struct history *h, const char *const *keys, const char *const *rels,
+			  size_t n, const char *tmp, cp_strmap *keep, char ***owned, size_t *nowned,
+			  cp_error *err)
+{
+	int rc = 0;
+	for (size_t k = 0; !rc && k < n; k++) {
+		char *local = cp_xasprintf("%s/ref", tmp);
+		int exists = 0;
+		rc = cp_target_fetch(h->t, keys[k], local, &exists, err);
+		cp_buf b = CP_BUF_INIT;
+		cp_manifest_index m;
+		if (!rc && exists && !cp_read_file(local, &b, err) &&
+		    cp_manifest_sniff(rels[k], b.data ? b.data : "", b.len, &m)) {
+			*owned = cp_xrealloc(*owned, (*nowned + 2 * m.n + 1) * sizeof **owned);
+			for (size_t i = 0; i < m.n; i++) {
+				(*owned)[(*nowned)++] = cp_xstrdup(m.v[i].hashed);
+				cp_strmap_put(keep, (*owned)[*nowned - 1], 0);
+				(*owned)[(*nowned)++] = cp_xstrdup(m.v[i].name);
+				cp_strmap_put(keep, (*owned)[*nowned - 1], 0);
+			}
+			cp_manifest_index_free(&m);
+		}
+		cp_buf_free(&b);
+		unlink(local);
+		free(local);
+	}
+	return rc;
+}
+
+/* The live manifests at the top of the prefix (also when no release was
+ * recorded for them) and the kept releases' copies. */
+static int kept_references(struct history *h, const cp_prune_opts *o, const char *tmp,
+			   cp_strmap *keep, char ***owned, size_t *nowned, size_t *live,
+			   cp_error *err)
+{
+	*live = 0;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < h->rl.n; i++) {
+		const char *k = h->rl.v[i].key;
+		if (!strncmp(k, ".cdnpipe/", 9) || !cp_manifest_is_name(k))
+			continue;
+		size_t before = *nowned;
+		rc = add_references(h, &k, &k, 1, tmp, keep, owned, nowned, err);
+		*live += *nowned > before;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; !rc && i < h->rel.n; i++) {
+		cp_release *x = &h->rel.v[i];
+		if (kept >= (size_t)o->keep && !x->live)
+			continue;
+		kept++;
+		char **keys = cp_xcalloc(x->nmanifests + 1, sizeof *keys);
+		for (size_t k = 0; k < x->nmanifests; k++)
+			keys[k] =
+			    cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, x->manifests[k]);
+		rc = add_references(h, (const char *const *)keys, (const char *const *)x->manifests,
+				    x->nmanifests, tmp, keep, owned, nowned, err);
+		for (size_t k = 0; k < x->nmanifests; k++)
+			free(keys[k]);
+		free(keys);
+	}
+	return rc;
+}
+
+/* A key prune may delete: fingerprinted (or a sibling of one), not named by
+ * anything kept, not history, older than min_age. */
+static int prunable(const cp_remote_obj *o, const cp_strmap *keep, int64_t cutoff)
+{
+	const char *k = o->key;
+	char plain[4096], base[4096];
+	if (!strncmp(k, ".cdnpipe/", 9) || cp_strmap_get(keep, k, NULL))
+		return 0;
+	size_t n = strlen(k);
+	snprintf(base, sizeof base, "%s", k);
+	if (n > 3 && (!strcmp(k + n - 3, ".gz") || !strcmp(k + n - 3, ".br"))) {
+		base[n - 3] = 0;
+		if (cp_strmap_get(keep, base, NULL))
+			return 0; /* the sibling of a kept file */
+	}
+	if (!cp_unfingerprinted(base, plain, sizeof plain))
+		return 0; /* unhashed keys are the live site's: never pruned */
+	return o->mtime > 0 && o->mtime <= cutoff;
+}
+
+int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *o,
+	     cp_prune_report *r, cp_error *err)
+{
+	memset(r, 0, sizeof *r);
+	struct history h;
+	int rc = history_load(target, s3, &h, err);
+	const char *t = getenv("TMPDIR");
+	char *tmp = cp_xasprintf("%s/cdnpipe-prune.XXXXXX", t && *t ? t : "/tmp");
+	if (!rc && !mkdtemp(tmp))
+		rc = cp_error_set(err, NULL, 0, 0, "cannot make a temporary folder: %s",
+				  strerror(errno));
+	cp_strmap keep = {0};
+	char **owned = NULL;
+	size_t nowned = 0, live = 0;
+	if (!rc)
+		rc = kept_references(&h, o, tmp, &keep, &owned, &nowned, &live, err);
+	if (!rc && !live)
+		rc =
+		    cp_error_set(err, target, 0, 0,
+				 "no live manifest found: nothing tells what is in use, so nothing "
+				 "is pruned");
+	int64_t cutoff = (int64_t)time(NULL) - o->min_age;
+	for (size_t i = 0; !rc && i < h.rl.n; i++)
+		if (prunable(&h.rl.v[i], &keep, cutoff)) {
+			r->keys = cp_xrealloc(r->keys, (r->n + 1) * sizeof *r->keys);
+			r->keys[r->n++] = cp_xstrdup(h.rl.v[i].key);
+			r->bytes += h.rl.v[i].size;
+		}
+	if (!rc && o->max_delete && r->n > (size_t)o->max_delete && !o->force)
+		rc = cp_error_set(err, target, 0, 0,
+				  "would delete %zu objects, more than --max-delete %ld: nothing "
+				  "deleted (--force to go ahead)",
+				  r->n, o->max_delete);
+	if (!rc && !o->dry_run && r->n) {
+		rc = cp_target_delete(h.t, (const char *const *)r->keys, r->n, o->diags, err);
+		r->deleted = rc ? 0 : r->n;
+	}
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	cp_strmap_free(&keep);
 	rmdir(tmp);
 	free(tmp);
 	history_free(&h);

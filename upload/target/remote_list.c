@@ -19,6 +19,7 @@ void cp_remote_list_add(cp_remote_list *l, const char *key, uint64_t size, const
 	cp_remote_obj *o = &l->v[l->n++];
 	o->key = cp_xstrdup(key);
 	o->size = size;
+	o->mtime = 0;
 	o->etag[0] = 0;
 	if (etag) {
 		/* S3 quotes ETags; compare them bare. */

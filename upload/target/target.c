@@ -61,6 +61,12 @@ int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exist
 	return t->ops->fetch(t, key, local, exists, err);
 }
 
+int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,
+		     cp_error *err)
+{
+	return n ? t->ops->del(t, keys, n, diags, err) : 0;
+}
+
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		  const unsigned char *md5, cp_error *err)
 {

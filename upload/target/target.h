@@ -26,6 +26,7 @@ typedef struct cp_remote_obj {
 	 * "<hex>-N" for an AWS multipart object.  "" when the target computes
 	 * it lazily (file://): ask cp_target_etag() when it is needed. */
 	char etag[CP_ETAG_MAX];
+	int64_t mtime; /* last modified, Unix seconds (0: not known) */
 } cp_remote_obj;
 
 typedef struct cp_remote_list {
@@ -77,6 +78,10 @@ int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_erro
 /* Copies the object under key to the local path (written under a temporary
  * name and renamed).  *exists = 0, and nothing written, when there is none. */
 int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err);
+/* Deletes keys (absent ones are not an error); each failure goes to diags
+ * (may be NULL) and the call fails.  S3 deletes in batches of 1000. */
+int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,
+		     cp_error *err);
 /* Sends the local file under key.  md5 (may be NULL) is the file's MD5 when
  * the caller already knows it, saving a read. */
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,

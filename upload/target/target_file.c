@@ -59,6 +59,7 @@ static int file_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_e
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		char *key = *prefix ? cp_path_join(prefix, l.v[i].rel) : cp_xstrdup(l.v[i].rel);
 		cp_remote_list_add(out, key, l.v[i].size, NULL);
+		out->v[out->n - 1].mtime = l.v[i].mtime_ns / 1000000000;
 		free(key);
 	}
 	cp_walk_list_free(&l);
@@ -89,6 +90,26 @@ static int file_fetch(cp_target *t, const char *key, const char *local, int *exi
 	int rc = *exists ? cp_copy_atomic(path, local, err) : 0;
 	free(path);
 	return rc;
+}
+
+static int file_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
+{
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		cp_error e = {0};
+		char *path = key_path(ft(t), keys[i], &e);
+		if (path && unlink(path) != 0 && errno != ENOENT)
+			cp_error_set(&e, keys[i], 0, 0, "cannot delete: %s", strerror(errno));
+		if (e.set) {
+			failed++;
+			if (diags)
+				cp_diags_add(diags, CP_DIAG_ERROR, keys[i], 0, 0, "%s", e.msg);
+		}
+		free(path);
+	}
+	if (failed)
+		return cp_error_set(err, "", 0, 0, "%zu of %zu deletions failed", failed, n);
+	return 0;
 }
 
 static int file_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
@@ -124,6 +145,7 @@ static const struct cp_target_ops file_ops = {
     .etag = file_etag,
     .put = file_put,
     .fetch = file_fetch,
+    .del = file_del,
     .part_size = file_part_size,
     .close = file_close,
 };

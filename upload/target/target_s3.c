@@ -63,6 +63,7 @@ static int list_one(void *ctx, const cp_s3_object *o)
 	if (strncmp(o->key, c->s->prefix, pl) || !o->key[pl])
 		return 0;
 	cp_remote_list_add(c->out, o->key + pl, o->size, o->etag);
+	c->out->v[c->out->n - 1].mtime = (int64_t)o->mtime;
 	return 0;
 }
 
@@ -123,6 +124,37 @@ static int s3t_fetch(cp_target *t, const char *key, const char *local, int *exis
 		fail(err, &r, k);
 	cp_s3_result_free(&r);
 	free(k);
+	return rc;
+}
+
+struct del_ctx {
+	cp_diags *diags;
+	size_t failed;
+};
+
+static void del_fail(void *ctx, const char *key, const char *code, const char *msg)
+{
+	struct del_ctx *c = ctx;
+	c->failed++;
+	if (c->diags)
+		cp_diags_add(c->diags, CP_DIAG_ERROR, key, 0, 0, "cannot delete: %s%s%s",
+			     code ? code : "", code && msg ? ": " : "", msg ? msg : "");
+}
+
+static int s3t_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char **full = cp_xmalloc(n * sizeof *full);
+	for (size_t i = 0; i < n; i++)
+		full[i] = full_key(s, keys[i]);
+	struct del_ctx c = {diags, 0};
+	int rc =
+	    cp_s3_delete(s->client, s->bucket, (const char *const *)full, n, del_fail, &c, err);
+	for (size_t i = 0; i < n; i++)
+		free(full[i]);
+	free(full);
+	if (!rc && c.failed)
+		rc = cp_error_set(err, "", 0, 0, "%zu of %zu deletions failed", c.failed, n);
 	return rc;
 }
 
@@ -217,6 +249,7 @@ static const struct cp_target_ops s3_ops = {
     .etag = s3t_etag,
     .put = s3t_put,
     .fetch = s3t_fetch,
+    .del = s3t_del,
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,
