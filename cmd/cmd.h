@@ -17,6 +17,7 @@ int cmd_url(int argc, char **argv);
 int cmd_releases(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* prune's options (deploy --prune takes them too) and its run, printing. */
 extern const cp_opt cp_prune_options[];

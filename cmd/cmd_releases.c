@@ -229,3 +229,57 @@ int cmd_prune(int argc, char **argv)
 	cp_strlist_free(&pos);
 	return rc;
 }
+
+/* ---- verify ---- */
+
+static const char *o_base_url;
+
+static const cp_opt verify_opts[] = {
+    {"base-url", 0, CP_OPT_STR, &o_base_url, "URL",
+     "also fetch every file through URL (the CDN) and compare the bytes", 0},
+    CP_OPT_END,
+};
+static const cp_opt *const verify_tables[] = {verify_opts, cp_target_options, NULL};
+
+static const cp_command_spec verify_spec = {
+    .name = "verify",
+    .usage = "cdnpipe verify [options] TARGET [--base-url URL]",
+    .summary = "Checks every file the live manifests at TARGET name: it is there, its bytes\n"
+	       "are the ones its fingerprint names, and its headers (and its .gz/.br siblings')\n"
+	       "are the ones upload sets; with --base-url, it is served so through the CDN.\n"
+	       "Every problem is listed; the exit status is 1 when there is any.",
+    .tables = verify_tables,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_verify(int argc, char **argv)
+{
+	cp_common common = {0};
+	cp_strlist pos = {0};
+	int rc = cp_parse_command(&verify_spec, &common, argc, argv, &pos);
+	if (rc || common.help) {
+		cp_strlist_free(&pos);
+		return rc;
+	}
+	cp_s3_settings s3 = cp_target_settings();
+	cp_verify_report r;
+	cp_error err = {0};
+	rc = cp_verify(pos.v[0], &s3, o_base_url, &r, &err);
+	for (size_t i = 0; i < r.n && !common.json; i++)
+		cp_log(CP_LOG_ERROR, "cdnpipe verify: %s", r.problems[i]);
+	if (err.set)
+		cp_report_error(&err);
+	else if (!common.json)
+		cp_log(CP_LOG_WARN, "verify: %zu objects checked, %zu problems", r.checked, r.n);
+	if (common.json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < r.n; i++)
+			json_array_append_new(a, json_string(r.problems[i]));
+		cp_print_json(json_pack("{s:b, s:I, s:o}", "ok", rc == 0, "checked",
+					(json_int_t)r.checked, "problems", a));
+	}
+	cp_verify_report_free(&r);
+	cp_strlist_free(&pos);
+	return rc;
+}

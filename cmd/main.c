@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"releases", cmd_releases, "list the releases deploys recorded at a target"},
     {"rollback", cmd_rollback, "make an earlier release live again"},
     {"prune", cmd_prune, "delete old fingerprinted files no kept release names"},
+    {"verify", cmd_verify, "check that what the live manifests name is really served"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -172,3 +172,34 @@ def test_rolling_deploys_prune_and_rollback(cdnpipe, s3, s3_bucket, cdnpipe_env,
     p = cdnpipe("rollback", target, "--to", rs[2]["release"], env=cdnpipe_env)
     assert p.returncode == 1 and a["css/app.css"] in p.stderr
     print(f"\nrolling scenario: prune {prune_requests} requests, rollback {rollback_requests}")
+
+
+def test_verify(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    (site / "img").mkdir()
+    (site / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)) * 20)
+    (site / "css" / "app.css").write_text("body { background: url(../img/dot.png) }\n" * 40)
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    m = live_manifest(s3, s3_bucket)
+    base = f"{s3.direct_url}/{s3_bucket}/static/"
+    p = cdnpipe("verify", "--json", target, "--base-url", base, env=cdnpipe_env)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    rep = json.loads(p.stdout)
+    assert rep["ok"] and rep["problems"] == [] and rep["checked"] >= len(m)
+    c = s3.client(direct=True)
+    css = "static/" + m["css/app.css"]
+    png = "static/" + m["img/dot.png"]
+    # a wrong header, altered bytes, a missing file: each named
+    c.copy_object(Bucket=s3_bucket, Key=css, CopySource={"Bucket": s3_bucket, "Key": css},
+                  MetadataDirective="REPLACE", ContentType="text/css; charset=utf-8",
+                  CacheControl="no-store")
+    c.put_object(Bucket=s3_bucket, Key=png, Body=b"not the png", ContentType="image/png",
+                 CacheControl="public, max-age=31536000, immutable")
+    c.delete_object(Bucket=s3_bucket, Key="static/" + m["robots.txt"])
+    s3.wait_settled(s3_bucket, png, size=len(b"not the png"))
+    p = cdnpipe("verify", target, "--base-url", base, env=cdnpipe_env)
+    assert p.returncode == 1
+    assert f"{m['css/app.css']}: Cache-Control is 'no-store'" in p.stderr
+    assert f"{m['img/dot.png']}: its bytes are not the fingerprinted file's" in p.stderr
+    assert f"{m['robots.txt']}: missing" in p.stderr
+    assert "bytes served are not the file's" in p.stderr  # through the "CDN" too

@@ -411,18 +411,19 @@ void cp_prune_report_free(cp_prune_report *r)
  * fingerprinted paths and their logical names (an author's file is never
  * pruned, however its name looks). */
 static int add_references(struct history *h, const char *const *keys, const char *const *rels,
-			  size_t n, const char *tmp, cp_strmap *keep, char ***owned, size_t *nowned,
-			  cp_error *err)
+			  size_t n, int strict, const char *tmp, cp_strmap *keep, char ***owned,
+			  size_t *nowned, cp_error *err)
 {
 	int rc = 0;
 	for (size_t k = 0; !rc && k < n; k++) {
 		char *local = cp_xasprintf("%s/ref", tmp);
-		int exists = 0;
+		int exists = 0, ok = 0;
 		rc = cp_target_fetch(h->t, keys[k], local, &exists, err);
 		cp_buf b = CP_BUF_INIT;
 		cp_manifest_index m;
-		if (!rc && exists && !cp_read_file(local, &b, err) &&
+		if (!rc && exists && !(rc = cp_read_file(local, &b, err)) &&
 		    cp_manifest_sniff(rels[k], b.data ? b.data : "", b.len, &m)) {
+			ok = 1;
 			*owned = cp_xrealloc(*owned, (*nowned + 2 * m.n + 1) * sizeof **owned);
 			for (size_t i = 0; i < m.n; i++) {
 				(*owned)[(*nowned)++] = cp_xstrdup(m.v[i].hashed);
@@ -432,6 +433,10 @@ static int add_references(struct history *h, const char *const *keys, const char
 			}
 			cp_manifest_index_free(&m);
 		}
+		/* a kept release that cannot be read would protect nothing: stop */
+		if (!rc && !ok && strict)
+			rc = cp_error_set(err, keys[k], 0, 0,
+					  "cannot be read as a manifest: nothing is pruned");
 		cp_buf_free(&b);
 		unlink(local);
 		free(local);
@@ -452,7 +457,8 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 		if (!strncmp(k, ".cdnpipe/", 9) || !cp_manifest_is_name(k))
 			continue;
 		size_t before = *nowned;
-		rc = add_references(h, &k, &k, 1, tmp, keep, owned, nowned, err);
+		/* not strict: a web app's own manifest.json is no manifest of ours */
+		rc = add_references(h, &k, &k, 1, 0, tmp, keep, owned, nowned, err);
 		*live += *nowned > before;
 	}
 	size_t kept = 0;
@@ -466,7 +472,7 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 			keys[k] =
 			    cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, x->manifests[k]);
 		rc = add_references(h, (const char *const *)keys, (const char *const *)x->manifests,
-				    x->nmanifests, tmp, keep, owned, nowned, err);
+				    x->nmanifests, 1, tmp, keep, owned, nowned, err);
 		for (size_t k = 0; k < x->nmanifests; k++)
 			free(keys[k]);
 		free(keys);

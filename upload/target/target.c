@@ -61,6 +61,12 @@ int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exist
 	return t->ops->fetch(t, key, local, exists, err);
 }
 
+int cp_target_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err)
+{
+	memset(out, 0, sizeof *out);
+	return t->ops->head(t, key, out, exists, err);
+}
+
 int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,
 		     cp_error *err)
 {

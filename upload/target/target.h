@@ -78,6 +78,15 @@ int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_erro
 /* Copies the object under key to the local path (written under a temporary
  * name and renamed).  *exists = 0, and nothing written, when there is none. */
 int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err);
+/* What HEAD says of an object.  A folder target keeps no headers: they are
+ * "" there, and etag is the file's MD5. */
+typedef struct cp_object_info {
+	uint64_t size;
+	char etag[CP_ETAG_MAX];
+	char content_type[128], cache_control[256], content_encoding[32];
+	int headers; /* 1 when the target keeps headers (S3) */
+} cp_object_info;
+int cp_target_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err);
 /* Deletes keys (absent ones are not an error); each failure goes to diags
  * (may be NULL) and the call fails.  S3 deletes in batches of 1000. */
 int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,

@@ -92,6 +92,25 @@ static int file_fetch(cp_target *t, const char *key, const char *local, int *exi
 	return rc;
 }
 
+static int file_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err)
+{
+	char *path = key_path(ft(t), key, err);
+	if (!path)
+		return CP_ERR_BUILD;
+	struct stat st;
+	*exists = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	int rc = 0;
+	if (*exists) {
+		out->size = (uint64_t)st.st_size;
+		unsigned char md5[16];
+		rc = cp_md5_file(path, 0, UINT64_MAX, md5, err);
+		if (!rc)
+			cp_hex(md5, 16, out->etag);
+	}
+	free(path);
+	return rc;
+}
+
 static int file_del(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err)
 {
 	size_t failed = 0;
@@ -146,6 +165,7 @@ static const struct cp_target_ops file_ops = {
     .put = file_put,
     .fetch = file_fetch,
     .del = file_del,
+    .head = file_head,
     .part_size = file_part_size,
     .close = file_close,
 };

@@ -77,7 +77,7 @@ static int s3t_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_er
 	return rc;
 }
 
-static int s3t_head(cp_target *t, const char *key, cp_remote_obj *out, int *exists, cp_error *err)
+static int s3t_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err)
 {
 	struct s3_target *s = st(t);
 	char *k = full_key(s, key);
@@ -86,9 +86,16 @@ static int s3t_head(cp_target *t, const char *key, cp_remote_obj *out, int *exis
 	*exists = 0;
 	if (rc == 0) {
 		*exists = 1;
-		out->key = NULL;
+		out->headers = 1;
 		out->size = r.size;
 		snprintf(out->etag, sizeof out->etag, "%s", r.etag);
+		const char *v;
+		if ((v = cp_s3_result_header(&r, "content-type")))
+			snprintf(out->content_type, sizeof out->content_type, "%s", v);
+		if ((v = cp_s3_result_header(&r, "cache-control")))
+			snprintf(out->cache_control, sizeof out->cache_control, "%s", v);
+		if ((v = cp_s3_result_header(&r, "content-encoding")))
+			snprintf(out->content_encoding, sizeof out->content_encoding, "%s", v);
 	} else if (r.status == 404) {
 		rc = 0;
 	} else {
@@ -101,7 +108,7 @@ static int s3t_head(cp_target *t, const char *key, cp_remote_obj *out, int *exis
 
 static int s3t_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err)
 {
-	cp_remote_obj o = {0};
+	cp_object_info o = {0};
 	int exists = 0;
 	int rc = s3t_head(t, key, &o, &exists, err);
 	if (!rc && !exists)
@@ -250,6 +257,7 @@ static const struct cp_target_ops s3_ops = {
     .put = s3t_put,
     .fetch = s3t_fetch,
     .del = s3t_del,
+    .head = s3t_head,
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,

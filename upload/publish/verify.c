@@ -1,0 +1,296 @@
+/*
+ * verify.c - proof that what the live manifests name is really served
+ * (cp_verify); see publish.h.
+ *
+ * A fingerprinted name carries the first 12 hex digits of the MD5 of its
+ * bytes, so the check needs nothing but the target: an object whose ETag is
+ * a plain MD5 must begin with its name's fingerprint; other ETags (multipart,
+ * SSE-KMS) are checked by fetching the bytes.  Headers are those upload
+ * sets: the type from the name, immutable caching, and on .gz/.br siblings
+ * their Content-Encoding.  With a base URL each file is also fetched through
+ * the CDN (identity encoding) and its bytes hashed; a brotli request is made
+ * too, and a brotli answer must decode to the same bytes (an origin that
+ * does not negotiate answers with identity, which is not an error).  Every
+ * problem is collected; nothing stops at the first.
+ */
+#include "upload/publish/publish.h"
+#include "compress/compress.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void cp_verify_report_free(cp_verify_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->problems[i]);
+	free(r->problems);
+	memset(r, 0, sizeof *r);
+}
+
+static void problem(cp_verify_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void problem(cp_verify_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char buf[2048];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	r->problems = cp_xrealloc(r->problems, (r->n + 1) * sizeof *r->problems);
+	r->problems[r->n++] = cp_xstrdup(buf);
+}
+
+/* The fingerprint a name carries ("css/app.3f2a1b9c8d7e.css" -> "3f2a..."). */
+static int fingerprint_of(const char *hashed, char out[13])
+{
+	char plain[4096];
+	if (!cp_unfingerprinted(hashed, plain, sizeof plain))
+		return 0;
+	size_t ext = cp_path_extpos(hashed);
+	memcpy(out, hashed + ext - 12, 12);
+	out[12] = 0;
+	return 1;
+}
+
+struct ctx {
+	cp_target *t;
+	const char *base_url, *tmp;
+	cp_verify_report *r;
+	unsigned long n;
+	cp_strmap seen; /* files already checked (several manifests name them) */
+	char **owned;
+	size_t nowned;
+};
+
+/* The MD5 of an object's bytes, by fetching it. */
+static int fetched_md5(struct ctx *c, const char *key, char hex[33])
+{
+	char *local = cp_xasprintf("%s/%lu", c->tmp, c->n++);
+	int exists = 0;
+	cp_error e = {0};
+	unsigned char d[16];
+	int rc = cp_target_fetch(c->t, key, local, &exists, &e);
+	if (!rc && exists && !cp_md5_file(local, 0, UINT64_MAX, d, &e))
+		cp_hex(d, 16, hex);
+	else
+		rc = -1;
+	unlink(local);
+	free(local);
+	return rc;
+}
+
+static void check_headers(struct ctx *c, const char *key, const cp_object_info *o,
+			  const char *plain, const char *encoding, int hashed)
+{
+	if (!o->headers)
+		return; /* a folder keeps bytes only */
+	const char *type = cp_mime_type(plain);
+	if (strcmp(o->content_type, type))
+		problem(c->r, "%s: Content-Type is '%s', not '%s'", key, o->content_type, type);
+	if (hashed && strncmp(o->cache_control, CP_CACHE_IMMUTABLE, strlen(CP_CACHE_IMMUTABLE)))
+		problem(c->r, "%s: Cache-Control is '%s', not '%s'", key, o->cache_control,
+			CP_CACHE_IMMUTABLE);
+	if (strcmp(o->content_encoding, encoding ? encoding : ""))
+		problem(c->r, "%s: Content-Encoding is '%s', not '%s'", key, o->content_encoding,
+			encoding ? encoding : "(none)");
+}
+
+struct body {
+	cp_buf b;
+	char encoding[32];
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	cp_buf_append(&((struct body *)ud)->b, p, size * n);
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct body *b = ud;
+	size_t len = size * n;
+	if (len > 17 && !strncasecmp(p, "content-encoding:", 17)) {
+		const char *v = p + 17;
+		while (*v == ' ')
+			v++;
+		snprintf(b->encoding, sizeof b->encoding, "%.*s", (int)strcspn(v, "\r\n"), v);
+	}
+	return len;
+}
+
+/* GET url with Accept-Encoding accept; the status, or -1. */
+static long http_get(const char *url, const char *accept, struct body *out)
+{
+	CURL *h = curl_easy_init();
+	if (!h)
+		return -1;
+	struct curl_slist *hd = curl_slist_append(NULL, accept);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	long status = -1;
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+static void check_cdn(struct ctx *c, const char *hashed, const char *fp)
+{
+	char *enc = cp_s3_uri_encode(hashed, 1);
+	size_t bl = strlen(c->base_url);
+	char *url =
+	    cp_xasprintf("%s%s%s", c->base_url, bl && c->base_url[bl - 1] != '/' ? "/" : "", enc);
+	free(enc);
+	for (int br = 0; br < 2; br++) {
+		struct body b = {CP_BUF_INIT, ""};
+		long st =
+		    http_get(url, br ? "Accept-Encoding: br" : "Accept-Encoding: identity", &b);
+		cp_buf plain = CP_BUF_INIT;
+		const cp_buf *bytes = &b.b;
+		if (st == 200 && !strcasecmp(b.encoding, "br")) {
+			cp_error e = {0};
+			if (cp_decompress_buffer(CP_BROTLI, b.b.data, b.b.len, &plain, &e))
+				problem(c->r, "%s: the brotli answer does not decode", url);
+			bytes = &plain;
+		}
+		unsigned char d[16];
+		char hex[33];
+		cp_md5(bytes->data ? bytes->data : "", bytes->len, d);
+		cp_hex(d, 16, hex);
+		if (st != 200)
+			problem(c->r, "%s: HTTP %ld%s", url, st,
+				br ? " (Accept-Encoding: br)" : "");
+		else if (strncmp(hex, fp, 12) && (!br || bytes == &plain))
+			problem(c->r, "%s: the bytes served are not the file's (MD5 %s)%s", url,
+				hex, br ? " with Accept-Encoding: br" : "");
+		cp_buf_free(&b.b);
+		cp_buf_free(&plain);
+	}
+	free(url);
+}
+
+static int check_file(struct ctx *c, const cp_strmap *listed, const char *hashed, cp_error *err)
+{
+	char fp[13];
+	int has_fp = fingerprint_of(hashed, fp);
+	if (cp_strmap_get(&c->seen, hashed, NULL))
+		return 0;
+	c->owned = cp_xrealloc(c->owned, (c->nowned + 1) * sizeof *c->owned);
+	c->owned[c->nowned++] = cp_xstrdup(hashed);
+	cp_strmap_put(&c->seen, c->owned[c->nowned - 1], 0);
+	if (!cp_strmap_get(listed, hashed, NULL)) {
+		problem(c->r, "%s: missing", hashed);
+		return 0;
+	}
+	cp_object_info o;
+	int exists = 0;
+	int rc = cp_target_head(c->t, hashed, &o, &exists, err);
+	if (rc || !exists) {
+		if (!rc)
+			problem(c->r, "%s: missing", hashed);
+		return rc;
+	}
+	c->r->checked++;
+	char md5[33] = "";
+	int gz_body = !strcasecmp(o.content_encoding, "gzip"); /* --encoding=gzip */
+	if (has_fp && !gz_body) {
+		if (cp_etag_form(o.etag, NULL) == CP_ETAG_MD5)
+			snprintf(md5, sizeof md5, "%.32s", o.etag[0] == '"' ? o.etag + 1 : o.etag);
+		else if (fetched_md5(c, hashed, md5))
+			problem(c->r, "%s: cannot be read back", hashed);
+		if (md5[0] && strncasecmp(md5, fp, 12))
+			problem(c->r, "%s: its bytes are not the fingerprinted file's (MD5 %s)",
+				hashed, md5);
+	}
+	check_headers(c, hashed, &o, hashed, gz_body ? "gzip" : NULL, has_fp);
+	static const char *const sib[][2] = {{".gz", "gzip"}, {".br", "br"}};
+	for (size_t i = 0; i < 2; i++) {
+		char *k = cp_xasprintf("%s%s", hashed, sib[i][0]);
+		cp_object_info so;
+		int sx = 0;
+		if (cp_strmap_get(listed, k, NULL) && !cp_target_head(c->t, k, &so, &sx, err) &&
+		    sx) {
+			c->r->checked++;
+			check_headers(c, k, &so, hashed, sib[i][1], has_fp);
+		}
+		free(k);
+	}
+	if (c->base_url && has_fp && !gz_body)
+		check_cdn(c, hashed, fp);
+	return 0;
+}
+
+int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url,
+	      cp_verify_report *r, cp_error *err)
+{
+	memset(r, 0, sizeof *r);
+	struct ctx c = {.base_url = base_url, .r = r};
+	cp_remote_list rl = {0};
+	cp_strmap listed = {0};
+	const char *t = getenv("TMPDIR");
+	char *tmp = cp_xasprintf("%s/cdnpipe-verify.XXXXXX", t && *t ? t : "/tmp");
+	int rc = cp_target_open(target, s3, &c.t, err);
+	if (!rc)
+		rc = cp_target_list(c.t, "", &rl, err);
+	if (!rc && !mkdtemp(tmp))
+		rc = cp_error_set(err, NULL, 0, 0, "cannot make a temporary folder");
+	c.tmp = tmp;
+	for (size_t i = 0; !rc && i < rl.n; i++)
+		cp_strmap_put(&listed, rl.v[i].key, i);
+	/* every live manifest at the top of the prefix, and what it names */
+	size_t manifests = 0;
+	for (size_t i = 0; !rc && i < rl.n; i++) {
+		const char *k = rl.v[i].key;
+		if (strchr(k, '/') && strncmp(k, ".vite/", 6))
+			continue;
+		if (!cp_manifest_is_name(k))
+			continue;
+		char *local = cp_xasprintf("%s/m", tmp);
+		int exists = 0;
+		cp_buf b = CP_BUF_INIT;
+		cp_manifest_index m;
+		rc = cp_target_fetch(c.t, k, local, &exists, err);
+		if (!rc && exists && !(rc = cp_read_file(local, &b, err)) &&
+		    cp_manifest_sniff(k, b.data ? b.data : "", b.len, &m)) {
+			manifests++;
+			for (size_t e = 0; !rc && e < m.n; e++)
+				if (!cp_path_is_safe_rel(m.v[e].hashed))
+					problem(r, "%s: names an unsafe path: %.200s", k,
+						m.v[e].hashed);
+				else
+					rc = check_file(&c, &listed, m.v[e].hashed, err);
+			cp_manifest_index_free(&m);
+		}
+		cp_buf_free(&b);
+		unlink(local);
+		free(local);
+	}
+	if (!rc && !manifests)
+		rc = cp_error_set(err, target, 0, 0, "no live manifest to verify");
+	rmdir(tmp);
+	free(tmp);
+	for (size_t i = 0; i < c.nowned; i++)
+		free(c.owned[i]);
+	free(c.owned);
+	cp_strmap_free(&c.seen);
+	cp_strmap_free(&listed);
+	cp_remote_list_free(&rl);
+	cp_target_close(c.t);
+	if (!rc && r->n)
+		rc = CP_ERR_BUILD;
+	return rc;
+}
