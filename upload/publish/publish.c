@@ -1,11 +1,13 @@
 /*
- * publish.c - running a plan: every asset, then the manifest(s).
+ * publish.c - running a plan: every asset, then the release's history, then
+ * the manifest(s).
  *
  * The order is the point of the command.  A page is rendered from the
  * manifest, so the manifest may only appear once every file it names is in
- * place: phase 1 sends all assets, and phase 2 (the manifests) starts only
- * when phase 1 had no failure at all.  A failure anywhere leaves the old
- * manifest in charge, which still points at the old files - nothing is
+ * place: phase 1 sends all assets, phase 2 the release's copies of the
+ * manifests (releases.c), and phase 3 (the live manifests) starts only when
+ * the phases before had no failure at all.  A failure anywhere leaves the
+ * old manifest in charge, which still points at the old files - nothing is
  * deleted here - so a half-finished deploy is invisible to users.
  *
  * Concurrency.  For s3:// every put is submitted from this thread to the
