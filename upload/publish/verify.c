@@ -16,7 +16,6 @@
 #include "upload/publish/publish.h"
 #include "compress/compress.h"
 
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,51 +100,28 @@ static void check_headers(struct ctx *c, const char *key, const cp_object_info *
 			encoding ? encoding : "(none)");
 }
 
+/* What a fetch through the CDN gives: the MD5 of the bytes as they came,
+ * and (for a brotli answer, up to BR_MAX bytes) the bytes to decode. */
+#define BR_MAX (64u << 20)
+
 struct body {
-	cp_buf b;
+	cp_md5_ctx md5;
+	cp_buf keep; /* a brotli answer's bytes */
+	int keeping, too_big;
 	char encoding[32];
 };
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	cp_buf_append(&((struct body *)ud)->b, p, size * n);
-	return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+static int on_body(void *ud, const char *p, size_t n)
 {
 	struct body *b = ud;
-	size_t len = size * n;
-	if (len > 17 && !strncasecmp(p, "content-encoding:", 17)) {
-		const char *v = p + 17;
-		while (*v == ' ')
-			v++;
-		snprintf(b->encoding, sizeof b->encoding, "%.*s", (int)strcspn(v, "\r\n"), v);
+	cp_md5_update(&b->md5, p, n);
+	if (b->keeping && !b->too_big) {
+		if (b->keep.len + n > BR_MAX)
+			b->too_big = 1;
+		else
+			cp_buf_append(&b->keep, p, n);
 	}
-	return len;
-}
-
-/* GET url with Accept-Encoding accept; the status, or -1. */
-static long http_get(const char *url, const char *accept, struct body *out)
-{
-	CURL *h = curl_easy_init();
-	if (!h)
-		return -1;
-	struct curl_slist *hd = curl_slist_append(NULL, accept);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
-	long status = -1;
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hd);
-	curl_easy_cleanup(h);
-	return status;
+	return 0;
 }
 
 static void check_cdn(struct ctx *c, const char *hashed, const char *fp)
@@ -156,29 +132,46 @@ static void check_cdn(struct ctx *c, const char *hashed, const char *fp)
 	    cp_xasprintf("%s%s%s", c->base_url, bl && c->base_url[bl - 1] != '/' ? "/" : "", enc);
 	free(enc);
 	for (int br = 0; br < 2; br++) {
-		struct body b = {CP_BUF_INIT, ""};
-		long st =
-		    http_get(url, br ? "Accept-Encoding: br" : "Accept-Encoding: identity", &b);
-		cp_buf plain = CP_BUF_INIT;
-		const cp_buf *bytes = &b.b;
-		if (st == 200 && !strcasecmp(b.encoding, "br")) {
-			cp_error e = {0};
-			if (cp_decompress_buffer(CP_BROTLI, b.b.data, b.b.len, &plain, &e))
-				problem(c->r, "%s: the brotli answer does not decode", url);
-			bytes = &plain;
-		}
+		struct body b = {.keeping = br};
+		cp_md5_init(&b.md5);
+		cp_http_req rq = {.url = url,
+				  .header =
+				      br ? "Accept-Encoding: br" : "Accept-Encoding: identity",
+				  .timeout = 10,
+				  .total_timeout = 300,
+				  .follow = 1,
+				  .body = on_body,
+				  .ctx = &b,
+				  .want_header = "Content-Encoding",
+				  .header_value = b.encoding,
+				  .header_size = sizeof b.encoding};
+		long st = cp_http(&rq);
 		unsigned char d[16];
 		char hex[33];
-		cp_md5(bytes->data ? bytes->data : "", bytes->len, d);
+		cp_md5_final(&b.md5, d);
 		cp_hex(d, 16, hex);
-		if (st != 200)
+		if (st != 200) {
 			problem(c->r, "%s: HTTP %ld%s", url, st,
 				br ? " (Accept-Encoding: br)" : "");
-		else if (strncmp(hex, fp, 12) && (!br || bytes == &plain))
-			problem(c->r, "%s: the bytes served are not the file's (MD5 %s)%s", url,
-				hex, br ? " with Accept-Encoding: br" : "");
-		cp_buf_free(&b.b);
-		cp_buf_free(&plain);
+		} else if (br && !strcasecmp(b.encoding, "br") && !b.too_big) {
+			/* the CDN negotiated brotli: it must decode to the file */
+			cp_buf plain = CP_BUF_INIT;
+			cp_error e = {0};
+			if (cp_decompress_buffer(CP_BROTLI, b.keep.data, b.keep.len, &plain, &e))
+				problem(c->r, "%s: the brotli answer does not decode", url);
+			else {
+				cp_md5(plain.data ? plain.data : "", plain.len, d);
+				cp_hex(d, 16, hex);
+				if (strncmp(hex, fp, 12))
+					problem(c->r,
+						"%s: the brotli answer is not the file's bytes",
+						url);
+			}
+			cp_buf_free(&plain);
+		} else if ((!br || !b.encoding[0]) && strncmp(hex, fp, 12)) {
+			problem(c->r, "%s: the bytes served are not the file's (MD5 %s)", url, hex);
+		}
+		cp_buf_free(&b.keep);
 	}
 	free(url);
 }

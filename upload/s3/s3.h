@@ -308,6 +308,27 @@ char *cp_s3_uri_encode(const char *s, int keep_slash);
  * Newly allocated. */
 char *cp_s3_copy_source(const char *bucket, const char *key);
 
+/* ------------------------------------------------------------------ plain HTTP (s3_http.c) */
+
+/* One blocking request outside the engine (credential endpoints, verify's
+ * CDN fetch).  body gets the response body in pieces (return non-zero to
+ * stop); want_header, when set, names one response header copied into
+ * header_value.  Returns the HTTP status, 0 when there was no answer. */
+typedef struct cp_http_req {
+	const char *method; /* NULL: GET */
+	const char *url;
+	const char *header; /* one request header line, or NULL */
+	long timeout;	    /* connect, seconds */
+	long total_timeout; /* whole request, seconds (0: timeout + 1) */
+	int no_proxy, follow;
+	int (*body)(void *ctx, const char *p, size_t n);
+	void *ctx;
+	const char *want_header;
+	char *header_value;
+	size_t header_size;
+} cp_http_req;
+long cp_http(const cp_http_req *rq);
+
 /* ------------------------------------------------------------------ ETags (etag.c) */
 
 #define CP_S3_MAX_PARTS 10000

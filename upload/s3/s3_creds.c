@@ -22,37 +22,29 @@
 #include <string.h>
 #include <strings.h>
 
-static size_t sink(char *p, size_t size, size_t n, void *ud)
+static int sink(void *ud, const char *p, size_t n)
 {
 	cp_buf *b = ud;
-	if (b->len + size * n > 64 * 1024)
-		return 0;
-	cp_buf_append(b, p, size * n);
-	return size * n;
+	if (b->len + n > 64 * 1024)
+		return -1; /* no credential answer is that long */
+	cp_buf_append(b, p, n);
+	return 0;
 }
 
-/* One request; returns the HTTP status (0: no answer) and the body in out. */
+/* One request to a link-local credential endpoint (never through a proxy);
+ * returns the HTTP status (0: no answer) and the body in out. */
 static long fetch(const char *method, const char *url, const char *header, long timeout,
 		  cp_buf *out)
 {
-	CURL *e = curl_easy_init();
-	struct curl_slist *sl = header ? curl_slist_append(NULL, header) : NULL;
 	cp_buf_clear(out);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout + 1);
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* link-local: never through a proxy */
-	long status = 0;
-	if (curl_easy_perform(e) == CURLE_OK)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(sl);
-	curl_easy_cleanup(e);
-	return status;
+	cp_http_req rq = {.method = method,
+			  .url = url,
+			  .header = header,
+			  .timeout = timeout,
+			  .no_proxy = 1,
+			  .body = sink,
+			  .ctx = out};
+	return cp_http(&rq);
 }
 
 /* {"AccessKeyId", "SecretAccessKey", "Token"} into cfg. */
