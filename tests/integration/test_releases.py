@@ -48,14 +48,14 @@ def test_history_releases_and_rollback(cdnpipe, s3, s3_bucket, cdnpipe_env, site
     b = live_manifest(s3, s3_bucket)
     assert a["css/app.css"] != b["css/app.css"]
 
-    # the history went up after the assets and before the live manifests
+    # the history went up first, then the assets, then the live manifests
     puts = [r.key for r in s3.proxy.log(op="PutObject")]
     hist = [i for i, k in enumerate(puts) if "/.cdnpipe/releases/" in k]
     live = [i for i, k in enumerate(puts) if k in ("static/staticfiles.json",
                                                      "static/.vite/manifest.json")]
     asset = [i for i, k in enumerate(puts) if k.startswith("static/css/")]
     assert asset and hist and live
-    assert max(asset) < min(hist) and max(hist) < min(live)
+    assert max(hist) < min(asset) and max(asset) < min(live)
     hist_keys = sorted(puts[i] for i in hist)
     name = hist_keys[0].split("/")[3]
     assert RELEASE.match(name)
@@ -203,3 +203,56 @@ def test_verify(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
     assert f"{m['img/dot.png']}: its bytes are not the fingerprinted file's" in p.stderr
     assert f"{m['robots.txt']}: missing" in p.stderr
     assert "bytes served are not the file's" in p.stderr  # through the "CDN" too
+
+
+# ---- what prune must never do (review findings) ----
+
+def pub(tmp_path, name="pub"):
+    return tmp_path / name, "file://" + str(tmp_path / name)
+
+
+def test_prune_refuses_manifest_paths_that_match_no_key(cdnpipe, site, tmp_path):
+    folder, target = pub(tmp_path)
+    p = cdnpipe("deploy", "--manifest=symfony", "--manifest-prefix=build/", site, target)
+    assert p.returncode == 0, p.stderr
+    before = sorted(x.name for x in (folder / "css").iterdir())
+    p = cdnpipe("prune", target, "--min-age", "0s")
+    assert p.returncode == 1 and "not at the target" in p.stderr
+    assert sorted(x.name for x in (folder / "css").iterdir()) == before
+
+
+def test_prune_leaves_a_nested_site_alone(cdnpipe, site, tmp_path):
+    folder, target = pub(tmp_path)
+    cdnpipe("deploy", site, target + "/admin", check=0)
+    cdnpipe("deploy", site, target, check=0)
+    (site / "css" / "app.css").write_text("body { color: purple }\n")
+    cdnpipe("deploy", site, target, check=0)
+    nested = sorted(str(x) for x in (folder / "admin").rglob("*"))
+    p = cdnpipe("prune", target, "--keep", "1", "--min-age", "0s", check=0)
+    assert sorted(str(x) for x in (folder / "admin").rglob("*")) == nested
+    assert "deleted" in p.stderr
+
+
+def test_a_release_without_manifests_holds_no_keep_slot(cdnpipe, site, tmp_path):
+    folder, target = pub(tmp_path)
+    cdnpipe("deploy", site, target, check=0)
+    first = json.loads((folder / "staticfiles.json").read_text())["paths"]["css/app.css"]
+    (site / "css" / "app.css").write_text("body { color: teal }\n")
+    cdnpipe("deploy", site, target, check=0)
+    # a newer release whose copies never arrived (only its record)
+    broken = folder / ".cdnpipe" / "releases" / "29991231T000000.000Z-000000000000"
+    broken.mkdir(parents=True)
+    (broken / "release.json").write_text("{}")
+    cdnpipe("prune", target, "--keep", "2", "--min-age", "0s", check=0)
+    assert (folder / first).exists()  # the release before the live one keeps its files
+
+
+def test_dist_with_a_cdnpipe_folder_is_refused(cdnpipe, site, tmp_path):
+    dist = tmp_path / "dist"
+    cdnpipe("build", site, "-o", dist, check=0)
+    (dist / ".cdnpipe").mkdir()
+    (dist / ".cdnpipe" / "x").write_text("x")
+    folder, target = pub(tmp_path)
+    p = cdnpipe("upload", dist, target)
+    assert p.returncode == 1 and ".cdnpipe" in p.stderr
+    assert not folder.exists()

@@ -32,7 +32,7 @@
  * with Content-Encoding: gzip, and the siblings themselves are not sent.
  * none: plain files only.
  *
- * Manifests go last (publish's phase 2) and are never "fingerprinted": they
+ * Manifests go last (publish's last phase) and are never "fingerprinted": they
  * get Cache-Control: no-cache, and their ETag decides like any unhashed file.
  */
 #include "upload/publish/publish.h"

@@ -4,9 +4,9 @@
  *
  * The order is the point of the command.  A page is rendered from the
  * manifest, so the manifest may only appear once every file it names is in
- * place: phase 1 sends all assets, phase 2 the release's copies of the
- * manifests (releases.c), and phase 3 (the live manifests) starts only when
- * the phases before had no failure at all.  A failure anywhere leaves the
+ * place: phase 1 sends the release's copies of the manifests (releases.c),
+ * phase 2 all assets, and phase 3 (the live manifests) starts only when the
+ * phases before had no failure at all.  A failure anywhere leaves the
  * old manifest in charge, which still points at the old files - nothing is
  * deleted here - so a half-finished deploy is invisible to users.
  *
@@ -142,11 +142,12 @@ static void put_index(void *ctx, size_t k)
 	put_one(r, &r->plan->v[r->idx[k]]);
 }
 
-/* 1 assets, 2 the release's history copies of the manifests, 3 the live
- * manifests. */
+/* 1 the release's history copies of the manifests (first, so that a prune
+ * running beside this deploy sees a release newer than the live one and
+ * keeps what it names), 2 the assets, 3 the live manifests. */
 static int phase_of(const cp_plan_item *it)
 {
-	return it->manifest ? 3 : it->history ? 2 : 1;
+	return it->manifest ? 3 : it->history ? 1 : 2;
 }
 
 /* Sends the UPLOAD items of one phase; returns the number that failed. */

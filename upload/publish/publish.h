@@ -51,8 +51,8 @@ typedef struct cp_plan_item {
 	uint64_t size;
 	enum cp_plan_action action;
 	enum cp_plan_reason reason;
-	int manifest; /* phase 3: sent only after every asset succeeded */
-	int history;  /* phase 2: the release's copy of a manifest, before the live one */
+	int manifest; /* phase 3: sent only after every other item succeeded */
+	int history;  /* phase 1: the release's copy of a manifest, before the assets */
 	int fingerprinted;
 	const char *content_type; /* static strings or owned by the plan */
 	const char *cache_control;
@@ -113,7 +113,7 @@ void cp_plan_free(cp_plan *p);
  * not shaped like a fingerprinted one. */
 int cp_unfingerprinted(const char *rel, char *out, size_t outsz);
 /* Adds an upload of local (size bytes) under key with these headers (static
- * strings); the item is sent in phase 2 when history is set. */
+ * strings); the item is sent in phase 1 when history is set. */
 cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
 			  const char *content_type, const char *cache_control, int history);
 
@@ -137,7 +137,7 @@ typedef struct cp_publish_opts {
 typedef struct cp_publish_result {
 	size_t uploaded, failed;
 	uint64_t bytes;
-	int manifest_sent; /* 0 when phase 2 was held back by a failure */
+	int manifest_sent; /* 0 when the last phase was held back by a failure */
 } cp_publish_result;
 
 /* Runs the UPLOAD items: assets, then manifests if every asset succeeded.
@@ -183,7 +183,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 
 #define CP_HISTORY_PREFIX ".cdnpipe/releases/"
 
-/* When the plan makes any manifest live, adds phase-2 uploads of every
+/* When the plan makes any manifest live, adds phase-1 uploads of every
  * manifest under CP_HISTORY_PREFIX<UTC time>-<hash>/ and a release.json
  * (written in tmpdir; *record is its path, for the caller to remove). */
 int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err);

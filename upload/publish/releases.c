@@ -2,8 +2,8 @@
  * releases.c - a deploy's history at the target, and going back to an
  * earlier release; see publish.h.
  *
- * A release is the set of manifests one deploy made live.  Before they
- * replace the live ones (phase 3 of publish), copies go under
+ * A release is the set of manifests one deploy made live.  Before anything
+ * else is sent (phase 1 of publish), copies go under
  * <prefix>/.cdnpipe/releases/<UTC time, to the ms>-<hash>/ with a release.json (when,
  * which cdnpipe, host, git HEAD, counts), so the history is a plain listing
  * of the bucket: no database, nothing to keep in sync, and a copy is never
@@ -292,6 +292,10 @@ void cp_rollback_report_free(cp_rollback_report *r)
  * live one. */
 static const cp_release *pick(const cp_releases *r, const char *to, cp_error *err)
 {
+	if (to && !*to) {
+		cp_error_set(err, NULL, 0, 0, "--to wants a release name (see cdnpipe releases)");
+		return NULL;
+	}
 	if (to) {
 		const cp_release *found = NULL;
 		for (size_t i = 0; i < r->n; i++)
@@ -410,9 +414,12 @@ void cp_prune_report_free(cp_prune_report *r)
 /* What the manifests of a release (or the live ones) reference: their
  * fingerprinted paths and their logical names (an author's file is never
  * pruned, however its name looks). */
+/* live: the manifest is live, so every path it names must be at the target;
+ * one that is not (a --manifest-prefix that does not match the keys) means
+ * the paths cannot be matched to keys, and nothing can be pruned safely. */
 static int add_references(struct history *h, const char *const *keys, const char *const *rels,
-			  size_t n, int strict, const char *tmp, cp_strmap *keep, char ***owned,
-			  size_t *nowned, cp_error *err)
+			  size_t n, int strict, int live, const char *tmp, cp_strmap *keep,
+			  char ***owned, size_t *nowned, cp_error *err)
 {
 	int rc = 0;
 	for (size_t k = 0; !rc && k < n; k++) {
@@ -425,7 +432,14 @@ static int add_references(struct history *h, const char *const *keys, const char
 		    cp_manifest_sniff(rels[k], b.data ? b.data : "", b.len, &m)) {
 			ok = 1;
 			*owned = cp_xrealloc(*owned, (*nowned + 2 * m.n + 1) * sizeof **owned);
-			for (size_t i = 0; i < m.n; i++) {
+			for (size_t i = 0; i < m.n && !rc; i++) {
+				if (live && !cp_strmap_get(&h->keys, m.v[i].hashed, NULL))
+					rc = cp_error_set(
+					    err, keys[k], 0, 0,
+					    "names %.300s, which is not at the target "
+					    "(paths that do not match keys?): nothing is "
+					    "pruned",
+					    m.v[i].hashed);
 				(*owned)[(*nowned)++] = cp_xstrdup(m.v[i].hashed);
 				cp_strmap_put(keep, (*owned)[*nowned - 1], 0);
 				(*owned)[(*nowned)++] = cp_xstrdup(m.v[i].name);
@@ -446,6 +460,13 @@ static int add_references(struct history *h, const char *const *keys, const char
 
 /* The live manifests at the top of the prefix (also when no release was
  * recorded for them) and the kept releases' copies. */
+/* A manifest name whose file is ours for sure (read strictly); a root
+ * manifest.json or .manifest.json may be a web app's own. */
+static int strict_name(const char *k)
+{
+	return strcmp(k, "manifest.json") && strcmp(k, ".manifest.json");
+}
+
 static int kept_references(struct history *h, const cp_prune_opts *o, const char *tmp,
 			   cp_strmap *keep, char ***owned, size_t *nowned, size_t *live,
 			   cp_error *err)
@@ -457,14 +478,24 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 		if (!strncmp(k, ".cdnpipe/", 9) || !cp_manifest_is_name(k))
 			continue;
 		size_t before = *nowned;
-		/* not strict: a web app's own manifest.json is no manifest of ours */
-		rc = add_references(h, &k, &k, 1, 0, tmp, keep, owned, nowned, err);
+		rc = add_references(h, &k, &k, 1, strict_name(k), 1, tmp, keep, owned, nowned, err);
 		*live += *nowned > before;
 	}
+	/* the newest `keep` releases with manifests, the live one, and every
+	 * release newer than the live one (a deploy under way records its
+	 * release before its manifests go live) */
 	size_t kept = 0;
+	int seen_live = 0;
+	for (size_t i = 0; i < h->rel.n; i++)
+		seen_live |= h->rel.v[i].live;
+	int before_live = seen_live;
 	for (size_t i = 0; !rc && i < h->rel.n; i++) {
 		cp_release *x = &h->rel.v[i];
-		if (kept >= (size_t)o->keep && !x->live)
+		if (x->live)
+			before_live = 0;
+		if (!x->nmanifests)
+			continue; /* a release whose copies never arrived holds no slot */
+		if (kept >= (size_t)o->keep && !x->live && !before_live)
 			continue;
 		kept++;
 		char **keys = cp_xcalloc(x->nmanifests + 1, sizeof *keys);
@@ -472,7 +503,7 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 			keys[k] =
 			    cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, x->manifests[k]);
 		rc = add_references(h, (const char *const *)keys, (const char *const *)x->manifests,
-				    x->nmanifests, 1, tmp, keep, owned, nowned, err);
+				    x->nmanifests, 1, 0, tmp, keep, owned, nowned, err);
 		for (size_t k = 0; k < x->nmanifests; k++)
 			free(keys[k]);
 		free(keys);
@@ -480,13 +511,47 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 	return rc;
 }
 
+/* Folders below the prefix that are sites of their own (a staticfiles.json
+ * or a .cdnpipe/ history inside): out of bounds for this prune. */
+static void nested_roots(const struct history *h, cp_strmap *roots, char ***owned, size_t *nowned)
+{
+	for (size_t i = 0; i < h->rl.n; i++) {
+		const char *k = h->rl.v[i].key, *cut = NULL;
+		const char *c = strstr(k, "/.cdnpipe/");
+		if (c)
+			cut = c + 1;
+		else if (strchr(k, '/') && !strcmp(cp_path_base(k), CP_DJANGO_MANIFEST))
+			cut = k + cp_path_dirlen(k);
+		if (!cut || !strncmp(k, ".cdnpipe/", 9))
+			continue;
+		char *dir = cp_xstrndup(k, (size_t)(cut - k)); /* "admin/" */
+		if (cp_strmap_get(roots, dir, NULL)) {
+			free(dir);
+			continue;
+		}
+		*owned = cp_xrealloc(*owned, (*nowned + 1) * sizeof **owned);
+		(*owned)[(*nowned)++] = dir;
+		cp_strmap_put(roots, dir, 0);
+	}
+}
+
+static int in_nested(const cp_strmap *roots, const char *key)
+{
+	for (size_t i = 0; i < roots->cap; i++)
+		if (roots->keys[i] && !strncmp(key, roots->keys[i], strlen(roots->keys[i])))
+			return 1;
+	return 0;
+}
+
 /* A key prune may delete: fingerprinted (or a sibling of one), not named by
  * anything kept, not history, older than min_age. */
-static int prunable(const cp_remote_obj *o, const cp_strmap *keep, int64_t cutoff)
+static int prunable(const cp_remote_obj *o, const cp_strmap *keep, const cp_strmap *nested,
+		    int64_t cutoff)
 {
 	const char *k = o->key;
 	char plain[4096], base[4096];
-	if (!strncmp(k, ".cdnpipe/", 9) || cp_strmap_get(keep, k, NULL))
+	if (!strncmp(k, ".cdnpipe/", 9) || strstr(k, "/.cdnpipe/") ||
+	    cp_strmap_get(keep, k, NULL) || in_nested(nested, k))
 		return 0;
 	size_t n = strlen(k);
 	snprintf(base, sizeof base, "%s", k);
@@ -514,8 +579,11 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 	cp_strmap keep = {0};
 	char **owned = NULL;
 	size_t nowned = 0, live = 0;
-	if (!rc)
+	cp_strmap nested = {0};
+	if (!rc) {
+		nested_roots(&h, &nested, &owned, &nowned);
 		rc = kept_references(&h, o, tmp, &keep, &owned, &nowned, &live, err);
+	}
 	if (!rc && !live)
 		rc =
 		    cp_error_set(err, target, 0, 0,
@@ -523,7 +591,7 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 				 "is pruned");
 	int64_t cutoff = (int64_t)time(NULL) - o->min_age;
 	for (size_t i = 0; !rc && i < h.rl.n; i++)
-		if (prunable(&h.rl.v[i], &keep, cutoff)) {
+		if (prunable(&h.rl.v[i], &keep, &nested, cutoff)) {
 			r->keys = cp_xrealloc(r->keys, (r->n + 1) * sizeof *r->keys);
 			r->keys[r->n++] = cp_xstrdup(h.rl.v[i].key);
 			r->bytes += h.rl.v[i].size;
@@ -541,6 +609,7 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 		free(owned[i]);
 	free(owned);
 	cp_strmap_free(&keep);
+	cp_strmap_free(&nested);
 	rmdir(tmp);
 	free(tmp);
 	history_free(&h);

@@ -56,6 +56,12 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 	cp_target *t = NULL;
 	cp_remote_list rl = {0};
 	rc = cp_dist_scan(dist, &files, &nfiles, &r->diags, &r->err);
+	for (size_t i = 0; !rc && i < nfiles; i++)
+		if (!strncmp(files[i].rel, ".cdnpipe/", 9))
+			rc = cp_error_set(
+			    &r->err, files[i].path, 0, 0,
+			    "is under .cdnpipe/, which at the target is cdnpipe's release "
+			    "history: not uploaded");
 	if (o->scanned)
 		o->scanned(o->progress_ctx, &r->diags);
 	if (!rc)
