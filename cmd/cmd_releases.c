@@ -57,7 +57,8 @@ int cmd_releases(int argc, char **argv)
 		cp_print_json(json_pack("{s:o}", "releases", a));
 	} else {
 		for (size_t i = 0; i < r.n; i++)
-			printf("%s%s\n", r.v[i].name, r.v[i].live ? "  live" : "");
+			printf("%s%s%s\n", r.v[i].name, r.v[i].live ? "  live" : "",
+			       r.v[i].complete ? "" : "  incomplete (a deploy that failed)");
 	}
 	cp_releases_free(&r);
 	cp_strlist_free(&pos);

@@ -22,7 +22,8 @@ def check_bucket(s3, bucket, prefix, files, mode="siblings"):
         want[k] = body
     listed = s3.list_keys(bucket, prefix)
     history = sorted(k for k in listed if k[len(prefix):].startswith(".cdnpipe/"))
-    # the deploy history (issue 13): this upload's release, with its manifest copy
+    # the deploy history (issue 13): one release for the upload that went live
+    # (a failed attempt removes its own)
     assert [k.rsplit("/", 1)[1] for k in history] == ["release.json", "staticfiles.json"]
     assert sorted(k for k in listed if k not in history) == sorted(prefix + k for k in want)
     c = s3.client(direct=True)

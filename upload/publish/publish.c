@@ -142,9 +142,9 @@ static void put_index(void *ctx, size_t k)
 	put_one(r, &r->plan->v[r->idx[k]]);
 }
 
-/* 1 the release's history copies of the manifests (first, so that a prune
- * running beside this deploy sees a release newer than the live one and
- * keeps what it names), 2 the assets, 3 the live manifests. */
+/* 1 the release's history (first, so that a prune running beside this
+ * deploy sees a release newer than the live one and keeps what it names),
+ * 2 the assets, 3 the live manifests. */
 static int phase_of(const cp_plan_item *it)
 {
 	return it->manifest ? 3 : it->history ? 1 : 2;

@@ -52,7 +52,7 @@ typedef struct cp_plan_item {
 	enum cp_plan_action action;
 	enum cp_plan_reason reason;
 	int manifest; /* phase 3: sent only after every other item succeeded */
-	int history;  /* phase 1: the release's copy of a manifest, before the assets */
+	int history;  /* a release's history: phase 1, before the assets */
 	int fingerprinted;
 	const char *content_type; /* static strings or owned by the plan */
 	const char *cache_control;
@@ -192,7 +192,8 @@ typedef struct cp_release {
 	char *name;	  /* "20261203T192700.123Z-3f2a1b9c8d7e" */
 	char **manifests; /* the manifests it holds, relative to the prefix */
 	size_t nmanifests;
-	int live; /* its manifests are the live ones */
+	int live;     /* its manifests are the live ones */
+	int complete; /* its record is there (else a deploy killed while recording it) */
 } cp_release;
 
 typedef struct cp_releases {

@@ -8,7 +8,9 @@
  * which cdnpipe, host, git HEAD, counts), so the history is a plain listing
  * of the bucket: no database, nothing to keep in sync, and a copy is never
  * overwritten (the time and the hash of the manifests name it).  A deploy
- * whose manifests are all unchanged records nothing.  "Live" is decided by
+ * whose manifests are all unchanged records nothing, and one that fails
+ * removes its release again (cp_upload), so the history holds releases that
+ * went live, and the one under way.  "Live" is decided by
  * content: the release whose manifest copies have the ETags of the live
  * manifests.  Rollback puts a release's copies back as the live manifests,
  * after checking that every file they name is still at the target.
@@ -246,8 +248,10 @@ static int history_load(const char *target, const cp_s3_settings *s3, struct his
 		if (!slash || slash == name || !slash[1])
 			continue;
 		cp_release *x = release_named(&h->rel, name, (size_t)(slash - name));
-		if (!strcmp(slash + 1, RECORD))
+		if (!strcmp(slash + 1, RECORD)) {
+			x->complete = 1;
 			continue;
+		}
 		x->manifests =
 		    cp_xrealloc(x->manifests, (x->nmanifests + 1) * sizeof *x->manifests);
 		x->manifests[x->nmanifests++] = cp_xstrdup(slash + 1);
@@ -299,7 +303,7 @@ static const cp_release *pick(const cp_releases *r, const char *to, cp_error *er
 	if (to) {
 		const cp_release *found = NULL;
 		for (size_t i = 0; i < r->n; i++)
-			if (!strncmp(r->v[i].name, to, strlen(to))) {
+			if (r->v[i].complete && !strncmp(r->v[i].name, to, strlen(to))) {
 				if (found) {
 					cp_error_set(err, to, 0, 0, "names more than one release");
 					return NULL;
@@ -312,8 +316,9 @@ static const cp_release *pick(const cp_releases *r, const char *to, cp_error *er
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].live) {
-			if (i + 1 < r->n)
-				return &r->v[i + 1];
+			for (size_t k = i + 1; k < r->n; k++)
+				if (r->v[k].complete)
+					return &r->v[k];
 			cp_error_set(err, NULL, 0, 0,
 				     "the live release is the oldest: nothing before it");
 			return NULL;
@@ -495,9 +500,11 @@ static int kept_references(struct history *h, const cp_prune_opts *o, const char
 			before_live = 0;
 		if (!x->nmanifests)
 			continue; /* a release whose copies never arrived holds no slot */
+		if (!x->complete && !x->live && !before_live)
+			continue; /* a failed deploy's: it never went live */
 		if (kept >= (size_t)o->keep && !x->live && !before_live)
 			continue;
-		kept++;
+		kept += x->complete || x->live;
 		char **keys = cp_xcalloc(x->nmanifests + 1, sizeof *keys);
 		for (size_t k = 0; k < x->nmanifests; k++)
 			keys[k] =

@@ -45,6 +45,22 @@ static int check_folder_target(const char *dist, const char *target, cp_error *e
 	return rc;
 }
 
+/* A deploy that failed never made its release live: its history keys go
+ * again, so that releases, rollback and prune see only releases that were
+ * live (a deploy that is killed leaves them; prune keeps such a release
+ * only while it is newer than the live one). */
+static void drop_release(cp_target *t, const cp_plan *plan, cp_diags *d)
+{
+	const char **keys = cp_xcalloc(plan->n + 1, sizeof *keys);
+	size_t n = 0;
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->v[i].history && plan->v[i].status == CP_ITEM_DONE)
+			keys[n++] = plan->v[i].key;
+	cp_error ignore = {0};
+	cp_target_delete(t, keys, n, d, &ignore);
+	free(keys);
+}
+
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r)
 {
 	double t0 = cp_clock();
@@ -87,6 +103,8 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 				      .progress_ctx = o->progress_ctx};
 		r->published = 1;
 		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
+		if (rc)
+			drop_release(t, &r->plan, &r->diags);
 	}
 	if (record)
 		unlink(record);
