@@ -418,10 +418,10 @@ void cp_prune_report_free(cp_prune_report *r)
 
 /* What the manifests of a release (or the live ones) reference: their
  * fingerprinted paths and their logical names (an author's file is never
- * pruned, however its name looks). */
-/* live: the manifest is live, so every path it names must be at the target;
- * one that is not (a --manifest-prefix that does not match the keys) means
- * the paths cannot be matched to keys, and nothing can be pruned safely. */
+ * pruned, however its name looks).  strict: a manifest that cannot be read
+ * stops the prune.  live: every path it names must be at the target; one
+ * that is not (a --manifest-prefix that does not match the keys) means the
+ * paths cannot be matched to keys, and nothing can be pruned safely. */
 static int add_references(struct history *h, const char *const *keys, const char *const *rels,
 			  size_t n, int strict, int live, const char *tmp, cp_strmap *keep,
 			  char ***owned, size_t *nowned, cp_error *err)
