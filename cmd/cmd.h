@@ -19,9 +19,12 @@ int cmd_rollback(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
-/* prune's options (deploy --prune takes them too) and its run, printing. */
+/* prune's options (deploy --prune takes them too) and its run, printing (with
+ * report non-NULL, the --json object is stored there instead). */
 extern const cp_opt cp_prune_options[];
 struct cp_s3_settings;
-int cp_prune_run(const char *target, const struct cp_s3_settings *s3, int json);
+struct json_t;
+int cp_prune_run(const char *target, const struct cp_s3_settings *s3, int json,
+		 struct json_t **report);
 
 #endif

@@ -142,13 +142,20 @@ int cmd_deploy(int argc, char **argv)
 	if (!rc)
 		rc = cp_upload_run(&cp_upload_cfg, dist, target, common.json,
 				   common.json ? &uj : NULL);
+	json_t *pj = NULL;
 	if (!rc && prune_opt && !cp_upload_cfg.dry_run) {
 		cp_s3_settings s3 = cp_upload_settings(&cp_upload_cfg);
-		rc = cp_prune_run(target, &s3, 0);
+		rc = cp_prune_run(target, &s3, common.json, common.json ? &pj : NULL);
+		if (rc)
+			cp_log(CP_LOG_ERROR, "cdnpipe deploy: the deploy is live; only the prune "
+					     "failed (run cdnpipe prune alone to retry)");
 	}
 	if (common.json) {
-		cp_print_json(json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
-					bj ? bj : json_null(), "upload", uj ? uj : json_null()));
+		json_t *o = json_pack("{s:b, s:o, s:o}", "ok", rc == 0, "build",
+				      bj ? bj : json_null(), "upload", uj ? uj : json_null());
+		if (pj)
+			json_object_set_new(o, "prune", pj);
+		cp_print_json(o);
 	}
 	if (tmp[0])
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -172,7 +172,7 @@ static int64_t parse_duration(const char *s)
 	return mul < 0 || v > INT64_MAX / mul ? -1 : (int64_t)(v * mul);
 }
 
-int cp_prune_run(const char *target, const cp_s3_settings *s3, int json)
+int cp_prune_run(const char *target, const cp_s3_settings *s3, int json, json_t **report)
 {
 	int64_t age = parse_duration(po.min_age ? po.min_age : "24h");
 	if (age < 0 || po.keep < 1 || po.max_delete < 0) {
@@ -206,13 +206,17 @@ int cp_prune_run(const char *target, const cp_s3_settings *s3, int json)
 		cp_log(CP_LOG_WARN, "prune: %s %zu objects (%s)%s",
 		       po.dry_run ? "would delete" : "deleted", po.dry_run ? r.n : r.deleted, b,
 		       po.dry_run ? "; nothing changed" : "");
-	if (json) {
+	if (json || report) {
 		json_t *keys = json_array();
 		for (size_t i = 0; i < r.n; i++)
 			json_array_append_new(keys, json_string(r.keys[i]));
-		cp_print_json(json_pack("{s:b, s:b, s:I, s:I, s:o}", "ok", rc == 0, "dry_run",
-					po.dry_run, "deleted", (json_int_t)r.deleted, "bytes",
-					(json_int_t)r.bytes, "keys", keys));
+		json_t *j = json_pack("{s:b, s:b, s:I, s:I, s:o}", "ok", rc == 0, "dry_run",
+				      po.dry_run, "deleted", (json_int_t)r.deleted, "bytes",
+				      (json_int_t)r.bytes, "keys", keys);
+		if (report)
+			*report = j;
+		else
+			cp_print_json(j);
 	}
 	cp_prune_report_free(&r);
 	return rc;
@@ -225,7 +229,7 @@ int cmd_prune(int argc, char **argv)
 	int rc = cp_parse_command(&prune_spec, &common, argc, argv, &pos);
 	if (!rc && !common.help) {
 		cp_s3_settings s3 = cp_target_settings();
-		rc = cp_prune_run(pos.v[0], &s3, common.json);
+		rc = cp_prune_run(pos.v[0], &s3, common.json, NULL);
 	}
 	cp_strlist_free(&pos);
 	return rc;
