@@ -14,6 +14,7 @@
 #include "cmd/build_opts.h"
 #include "cmd/cmd.h"
 #include "cmd/report.h"
+#include "cmd/target_opts.h"
 #include "cmd/upload_run.h"
 
 #include <ftw.h>

@@ -5,11 +5,12 @@
  * the reporting, exactly as deploy runs it after its build.
  */
 #include "cmd/cmd.h"
+#include "cmd/target_opts.h"
 #include "cmd/upload_run.h"
 
 #include <stdio.h>
 
-static const cp_opt *const upload_tables[] = {cp_upload_options, NULL};
+static const cp_opt *const upload_tables[] = {cp_upload_options, cp_target_options, NULL};
 
 static const cp_command_spec upload_spec = {
     .name = "upload",

@@ -1,5 +1,5 @@
 /*
- * target_opts.c - the S3 options of url, releases and rollback; see
+ * target_opts.c - the S3 options of the commands that open a target; see
  * target_opts.h.
  */
 #include "cmd/target_opts.h"

@@ -17,6 +17,7 @@
 #include "cmd/upload_run.h"
 #include "cmd/cmd.h"
 #include "cmd/report.h"
+#include "cmd/target_opts.h"
 #include "upload/publish/publish.h"
 
 #include <stdio.h>
@@ -34,14 +35,6 @@ struct cp_upload_config cp_upload_cfg = {
 
 #define U (&cp_upload_cfg)
 const cp_opt cp_upload_options[] = {
-    {"endpoint", 0, CP_OPT_STR, &U->endpoint, "URL",
-     "S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or AWS)", 0},
-    {"region", 0, CP_OPT_STR, &U->region, "REGION", "region to sign for (auto for R2)", 0},
-    {"profile", 0, CP_OPT_STR, &U->profile, "NAME", "profile of ~/.aws/credentials and config", 0},
-    {"path-style", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://host/bucket",
-     CP_S3_ADDR_PATH},
-    {"virtual-host", 0, CP_OPT_SET, &U->addressing, NULL, "address buckets as https://bucket.host",
-     CP_S3_ADDR_VIRTUAL},
     {"concurrency", 0, CP_OPT_INT, &U->concurrency, "N", "requests in flight (default 16)", 0},
     {"retries", 0, CP_OPT_INT, &U->retries, "N",
      "retries of a failed request, with backoff (default 5)", 0},
@@ -191,13 +184,11 @@ int cp_upload_check(const struct cp_upload_config *c)
 
 cp_s3_settings cp_upload_settings(const struct cp_upload_config *c)
 {
-	return (cp_s3_settings){.endpoint = c->endpoint,
-				.region = c->region,
-				.profile = c->profile,
-				.addressing = (enum cp_s3_addressing)c->addressing,
-				.concurrency = (int)c->concurrency,
-				.retries = (int)c->retries,
-				.multipart_threshold = c->multipart_threshold};
+	cp_s3_settings s = cp_target_settings(); /* endpoint, region, profile, addressing */
+	s.concurrency = (int)c->concurrency;
+	s.retries = (int)c->retries;
+	s.multipart_threshold = c->multipart_threshold;
+	return s;
 }
 
 int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char *target, int json,

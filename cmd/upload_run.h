@@ -17,8 +17,6 @@
 #include <jansson.h>
 
 struct cp_upload_config {
-	const char *endpoint, *region, *profile;
-	int addressing; /* enum cp_s3_addressing (CP_OPT_SET stores an int) */
 	long concurrency;
 	long retries;
 	uint64_t multipart_threshold;
@@ -29,6 +27,8 @@ struct cp_upload_config {
 };
 
 extern struct cp_upload_config cp_upload_cfg;
+/* The upload options but how to reach the target (cp_target_options, which
+ * upload and deploy list beside these). */
 extern const cp_opt cp_upload_options[];
 
 /* Checks the option values (prints a message); 0 or CP_ERR_USAGE.  Deploy
