@@ -180,17 +180,10 @@ static void jw_key(jw *w, const char *prefix, const char *k)
 	cp_buf_puts(w->b, ": ");
 }
 
-static void kv_str(jw *w, const char *k, const char *prefix, const char *v)
+static void kv_str(jw *w, const char *k, const char *v)
 {
 	jw_key(w, NULL, k);
-	if (prefix && *prefix) {
-		char *s = cp_xasprintf("%s%s", prefix, v);
-		cp_json_py_string(w->b, s);
-		free(s);
-	} else {
-		cp_json_py_string(w->b, v);
-	}
-	w->first = 0;
+	cp_json_py_string(w->b, v);
 }
 
 static void kv_int(jw *w, const char *k, long long v)
@@ -200,6 +193,24 @@ static void kv_int(jw *w, const char *k, long long v)
 }
 
 /* ---- the dialects ---- */
+
+/* {logical: hashed}, with prefix before both (Mix's "/", Symfony's
+ * --manifest-prefix): Sprockets' assets, Phoenix's latest, Mix, Symfony. */
+static void name_map(const cp_manifest_file *v, size_t n, const char *prefix, jw *w)
+{
+	jw_open(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_key(w, prefix, v[i].logical);
+		if (prefix && *prefix) {
+			char *s = cp_xasprintf("%s%s", prefix, v[i].hashed);
+			cp_json_py_string(w->b, s);
+			free(s);
+		} else {
+			cp_json_py_string(w->b, v[i].hashed);
+		}
+	}
+	jw_close(w);
+}
 
 typedef struct sorted {
 	const cp_manifest_file **v;
@@ -231,15 +242,15 @@ static void render_objects(const cp_manifest_file *v, size_t n, const char *path
 	for (size_t i = 0; i < n; i++) {
 		jw_key(w, NULL, v[i].logical);
 		jw_open(w);
-		kv_str(w, path_key, NULL, v[i].hashed);
+		kv_str(w, path_key, v[i].hashed);
 		if (v[i].integrity[0])
-			kv_str(w, "integrity", NULL, v[i].integrity);
+			kv_str(w, "integrity", v[i].integrity);
 		if (vite && v[i].entry) {
 			jw_key(w, NULL, "isEntry");
 			cp_buf_puts(w->b, "true");
 		}
 		if (vite)
-			kv_str(w, "src", NULL, v[i].logical);
+			kv_str(w, "src", v[i].logical);
 		jw_close(w);
 	}
 	jw_close(w);
@@ -265,20 +276,17 @@ static void render_sprockets(const cp_manifest_file *v, size_t n, jw *w)
 		iso8601(f->mtime, when);
 		jw_key(w, NULL, f->hashed);
 		jw_open(w);
-		kv_str(w, "logical_path", NULL, f->logical);
-		kv_str(w, "mtime", NULL, when);
+		kv_str(w, "logical_path", f->logical);
+		kv_str(w, "mtime", when);
 		kv_int(w, "size", (long long)f->size);
-		kv_str(w, "digest", NULL, f->sha256);
+		kv_str(w, "digest", f->sha256);
 		if (f->integrity[0])
-			kv_str(w, "integrity", NULL, f->integrity);
+			kv_str(w, "integrity", f->integrity);
 		jw_close(w);
 	}
 	jw_close(w);
 	jw_key(w, NULL, "assets");
-	jw_open(w);
-	for (size_t i = 0; i < n; i++)
-		kv_str(w, v[i].logical, NULL, v[i].hashed);
-	jw_close(w);
+	name_map(v, n, NULL, w);
 	jw_close(w);
 	free(s.v);
 }
@@ -304,7 +312,7 @@ static void phx_old_field(jw *w, json_t *o, const char *k)
 	if (json_is_integer(x))
 		kv_int(w, k, (long long)json_integer_value(x));
 	else if (json_is_string(x))
-		kv_str(w, k, NULL, json_string_value(x));
+		kv_str(w, k, json_string_value(x));
 }
 
 static void render_phoenix(const cp_manifest_file *v, size_t n, const cp_manifest_opts *o, jw *w)
@@ -340,10 +348,10 @@ static void render_phoenix(const cp_manifest_file *v, size_t n, const cp_manifes
 		jw_open(w);
 		if (e[i].f) {
 			const cp_manifest_file *f = e[i].f;
-			kv_str(w, "digest", NULL, f->md5);
-			kv_str(w, "logical_path", NULL, f->logical);
+			kv_str(w, "digest", f->md5);
+			kv_str(w, "logical_path", f->logical);
 			kv_int(w, "mtime", (long long)f->mtime + GREGORIAN_UNIX_OFFSET);
-			kv_str(w, "sha512", NULL, f->sha512_b64);
+			kv_str(w, "sha512", f->sha512_b64);
 			kv_int(w, "size", (long long)f->size);
 		} else {
 			static const char *const keys[] = {"digest", "logical_path", "mtime",
@@ -355,31 +363,11 @@ static void render_phoenix(const cp_manifest_file *v, size_t n, const cp_manifes
 	}
 	jw_close(w);
 	jw_key(w, NULL, "latest");
-	jw_open(w);
-	for (size_t i = 0; i < n; i++)
-		kv_str(w, v[i].logical, NULL, v[i].hashed);
-	jw_close(w);
+	name_map(v, n, NULL, w);
 	kv_int(w, "version", 1);
 	jw_close(w);
 	free(e);
 	json_decref(prev);
-}
-
-static void render_flat(const cp_manifest_file *v, size_t n, const char *prefix, jw *w)
-{
-	jw_open(w);
-	for (size_t i = 0; i < n; i++) {
-		jw_key(w, prefix, v[i].logical);
-		w->first = 0;
-		if (prefix && *prefix) {
-			char *s = cp_xasprintf("%s%s", prefix, v[i].hashed);
-			cp_json_py_string(w->b, s);
-			free(s);
-		} else {
-			cp_json_py_string(w->b, v[i].hashed);
-		}
-	}
-	jw_close(w);
 }
 
 static void render_django(const cp_manifest_file *v, size_t n, const cp_manifest_opts *o,
@@ -413,10 +401,10 @@ void cp_manifest_render(enum cp_manifest_dialect d, const cp_manifest_file *v, s
 		render_objects(v, n, "file", 1, &w);
 		break;
 	case CP_MF_MIX:
-		render_flat(v, n, "/", &w);
+		name_map(v, n, "/", &w);
 		break;
 	case CP_MF_SYMFONY:
-		render_flat(v, n, o ? o->prefix : NULL, &w);
+		name_map(v, n, o ? o->prefix : NULL, &w);
 		break;
 	default:
 		return;
