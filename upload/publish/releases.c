@@ -430,11 +430,10 @@ static int add_references(struct history *h, const char *const *keys, const char
 	for (size_t k = 0; !rc && k < n; k++) {
 		char *local = cp_xasprintf("%s/ref", tmp);
 		int exists = 0, ok = 0;
-		rc = cp_target_fetch(h->t, keys[k], local, &exists, err);
 		cp_buf b = CP_BUF_INIT;
 		cp_manifest_index m;
-		if (!rc && exists && !(rc = cp_read_file(local, &b, err)) &&
-		    cp_manifest_sniff(rels[k], b.data ? b.data : "", b.len, &m)) {
+		rc = cp_target_read(h->t, keys[k], local, &b, &exists, err);
+		if (!rc && exists && cp_manifest_sniff(rels[k], b.data ? b.data : "", b.len, &m)) {
 			ok = 1;
 			*owned = cp_xrealloc(*owned, (*nowned + 2 * m.n + 1) * sizeof **owned);
 			for (size_t i = 0; i < m.n && !rc; i++) {
@@ -457,7 +456,6 @@ static int add_references(struct history *h, const char *const *keys, const char
 			rc = cp_error_set(err, keys[k], 0, 0,
 					  "cannot be read as a manifest: nothing is pruned");
 		cp_buf_free(&b);
-		unlink(local);
 		free(local);
 	}
 	return rc;

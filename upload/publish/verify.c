@@ -256,9 +256,8 @@ int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url
 		int exists = 0;
 		cp_buf b = CP_BUF_INIT;
 		cp_manifest_index m;
-		rc = cp_target_fetch(c.t, k, local, &exists, err);
-		if (!rc && exists && !(rc = cp_read_file(local, &b, err)) &&
-		    cp_manifest_sniff(k, b.data ? b.data : "", b.len, &m)) {
+		rc = cp_target_read(c.t, k, local, &b, &exists, err);
+		if (!rc && exists && cp_manifest_sniff(k, b.data ? b.data : "", b.len, &m)) {
 			manifests++;
 			for (size_t e = 0; !rc && e < m.n; e++)
 				if (!cp_path_is_safe_rel(m.v[e].hashed))
@@ -269,7 +268,6 @@ int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url
 			cp_manifest_index_free(&m);
 		}
 		cp_buf_free(&b);
-		unlink(local);
 		free(local);
 	}
 	if (!rc && !manifests)

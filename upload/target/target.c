@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, cp_error *err)
 {
@@ -71,6 +72,16 @@ int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *
 		     cp_error *err)
 {
 	return n ? t->ops->del(t, keys, n, diags, err) : 0;
+}
+
+int cp_target_read(cp_target *t, const char *key, const char *scratch, cp_buf *out, int *exists,
+		   cp_error *err)
+{
+	int rc = cp_target_fetch(t, key, scratch, exists, err);
+	if (!rc && *exists)
+		rc = cp_read_file(scratch, out, err);
+	unlink(scratch);
+	return rc;
 }
 
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,

@@ -75,6 +75,10 @@ uint64_t cp_target_part_size(const cp_target *t, uint64_t size);
 int cp_target_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_error *err);
 /* The ETag of a listed key, computing it if the listing left it empty. */
 int cp_target_etag(cp_target *t, const char *key, char out[CP_ETAG_MAX], cp_error *err);
+/* Reads a small object (a manifest) into out, through the scratch file
+ * (removed again).  *exists = 0 when there is none. */
+int cp_target_read(cp_target *t, const char *key, const char *scratch, cp_buf *out, int *exists,
+		   cp_error *err);
 /* Copies the object under key to the local path (written under a temporary
  * name and renamed).  *exists = 0, and nothing written, when there is none. */
 int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exists, cp_error *err);
