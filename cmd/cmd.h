@@ -18,6 +18,7 @@ int cmd_releases(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 
 /* prune's options (deploy --prune takes them too) and its run, printing (with
  * report non-NULL, the --json object is stored there instead). */

@@ -3,8 +3,8 @@
  * upload, in one command.
  *
  * Thin: every build option and every upload option applies (the two shared
- * tables of build_opts.h and upload_run.h, config sections [build], [upload]
- * and [deploy]), the build runs into a temporary DIST that is removed
+ * tables of build_opts.h and upload_run.h, with target_opts.h and
+ * purge_opts.h; config sections [build], [upload], [deploy] and [purge]), the build runs into a temporary DIST that is removed
  * afterwards - or into --dist DIR (or the build's -o / [build] output),
  * which is kept - and the upload runs only when the build succeeded.
  *
@@ -13,6 +13,7 @@
  */
 #include "cmd/build_opts.h"
 #include "cmd/cmd.h"
+#include "cmd/purge_opts.h"
 #include "cmd/report.h"
 #include "cmd/target_opts.h"
 #include "cmd/upload_run.h"
@@ -33,9 +34,10 @@ static const cp_opt deploy_opts[] = {
     CP_OPT_END,
 };
 
-static const cp_opt *const deploy_tables[] = {deploy_opts,	cp_build_options, cp_upload_options,
-					      cp_build_out_opt, cp_prune_options, NULL};
-static const char *const deploy_sections[] = {"build", "upload", "deploy", NULL};
+static const cp_opt *const deploy_tables[] = {
+    deploy_opts,      cp_build_options, cp_upload_options, cp_target_options,
+    cp_build_out_opt, cp_prune_options, cp_purge_options,  NULL};
+static const char *const deploy_sections[] = {"build", "upload", "deploy", "purge", NULL};
 
 static const cp_command_spec deploy_spec = {
     .name = "deploy",
@@ -43,7 +45,7 @@ static const cp_command_spec deploy_spec = {
     .summary = "Builds SRC_DIR... as `cdnpipe build` does, then publishes the result to\n"
 	       "TARGET (s3://bucket/prefix or file:///path) as `cdnpipe upload` does: every\n"
 	       "asset first, the manifest last and only when every asset arrived.  Reads the\n"
-	       "config sections [build], [upload] and [deploy].",
+	       "config sections [build], [upload], [deploy] and [purge].",
     .sections = deploy_sections,
     .tables = deploy_tables,
     .min_args = 2,

@@ -8,6 +8,7 @@
  * lists the files it refused over.
  */
 #include "cmd/cmd.h"
+#include "cmd/purge_opts.h"
 #include "cmd/report.h"
 #include "cmd/target_opts.h"
 #include "upload/publish/publish.h"
@@ -74,7 +75,9 @@ static const cp_opt rollback_opts[] = {
      0},
     CP_OPT_END,
 };
-static const cp_opt *const rollback_tables[] = {rollback_opts, cp_target_options, NULL};
+static const cp_opt *const rollback_tables[] = {rollback_opts, cp_target_options,
+						cp_purge_options, NULL};
+static const char *const rollback_sections[] = {"rollback", "purge", NULL};
 
 static const cp_command_spec rollback_spec = {
     .name = "rollback",
@@ -82,7 +85,9 @@ static const cp_command_spec rollback_spec = {
     .summary =
 	"Makes an earlier release live again: its manifests, kept under .cdnpipe/releases/,\n"
 	"are published as the live ones, after checking that every file they name is still\n"
-	"at TARGET (if one is gone, nothing changes and the missing files are listed).",
+	"at TARGET (if one is gone, nothing changes and the missing files are listed).\n"
+	"With --purge, the CDN then drops its copies of those manifests.",
+    .sections = rollback_sections,
     .tables = rollback_tables,
     .min_args = 1,
     .max_args = 1,
@@ -98,22 +103,31 @@ int cmd_rollback(int argc, char **argv)
 		return rc;
 	}
 	cp_s3_settings s3 = cp_target_settings();
+	cp_purge_opts purge;
+	rc = cp_purge_settings(&purge, s3.profile);
+	if (rc) {
+		cp_strlist_free(&pos);
+		return rc;
+	}
 	cp_rollback_report r;
 	cp_error err = {0};
-	rc = cp_rollback(pos.v[0], &s3, o_to, &r, &err);
+	rc = cp_rollback(pos.v[0], &s3, o_to, &purge, &r, &err);
 	for (size_t i = 0; i < r.nmissing; i++)
 		cp_log(CP_LOG_ERROR, "cdnpipe rollback: missing: %s", r.missing[i]);
 	if (rc)
 		cp_report_error(&err);
 	else
 		cp_log(CP_LOG_WARN, "rollback: %s is live (%zu manifests)", r.release, r.restored);
+	cp_purge_print(&r.purge, pos.v[0], r.release, NULL, 0);
 	if (common.json) {
 		json_t *miss = json_array();
 		for (size_t i = 0; i < r.nmissing; i++)
 			json_array_append_new(miss, json_string(r.missing[i]));
-		cp_print_json(json_pack("{s:b, s:s?, s:I, s:o}", "ok", rc == 0, "release",
-					r.release, "restored", (json_int_t)r.restored, "missing",
-					miss));
+		json_t *j = json_pack("{s:b, s:s?, s:I, s:o}", "ok", rc == 0, "release", r.release,
+				      "restored", (json_int_t)r.restored, "missing", miss);
+		if (r.purge.ran)
+			json_object_set_new(j, "purge", cp_purge_json(&purge, &r.purge));
+		cp_print_json(j);
 	}
 	cp_rollback_report_free(&r);
 	cp_strlist_free(&pos);

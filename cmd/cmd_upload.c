@@ -1,16 +1,19 @@
 /*
  * cmd_upload.c - `cdnpipe upload [options] DIST TARGET`.
  *
- * Thin: parse (config section [upload]), then upload_run.c does the job and
+ * Thin: parse (config sections [upload] and [purge]), then upload_run.c does the job and
  * the reporting, exactly as deploy runs it after its build.
  */
 #include "cmd/cmd.h"
+#include "cmd/purge_opts.h"
 #include "cmd/target_opts.h"
 #include "cmd/upload_run.h"
 
 #include <stdio.h>
 
-static const cp_opt *const upload_tables[] = {cp_upload_options, cp_target_options, NULL};
+static const cp_opt *const upload_tables[] = {cp_upload_options, cp_target_options,
+					      cp_purge_options, NULL};
+static const char *const upload_sections[] = {"upload", "purge", NULL};
 
 static const cp_command_spec upload_spec = {
     .name = "upload",
@@ -22,6 +25,7 @@ static const cp_command_spec upload_spec = {
 	       "first; the manifest (staticfiles.json) only when all of them succeeded.\n"
 	       "Nothing is ever deleted.  Credentials, region and endpoint are read as the AWS\n"
 	       "CLI reads them (AWS_* variables, ~/.aws/credentials and ~/.aws/config).",
+    .sections = upload_sections,
     .tables = upload_tables,
     .min_args = 2,
     .max_args = 2,

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"rollback", cmd_rollback, "make an earlier release live again"},
     {"prune", cmd_prune, "delete old fingerprinted files no kept release names"},
     {"verify", cmd_verify, "check that what the live manifests name is really served"},
+    {"purge", cmd_purge, "tell the CDN to drop the unhashed keys a release changed"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

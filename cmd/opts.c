@@ -2,6 +2,7 @@
  * opts.c - command-line and config-file parsing from one table; see opts.h.
  */
 #include "cmd/opts.h"
+#include "cmd/purge_opts.h"
 #include "lib/cp.h"
 
 #include <errno.h>
@@ -255,9 +256,29 @@ static int section_wanted(const cp_command_spec *spec, const char *section)
 	return 0;
 }
 
-static const char *const known_sections[] = {"build",	 "upload",   "deploy", "sync",
-					     "minify",	 "url",	     "verify", "prune",
-					     "rollback", "releases", NULL};
+static const char *const known_sections[] = {
+    "build", "upload", "deploy", "sync", "minify", "url", "verify", "prune", "rollback", "releases",
+    "purge", NULL};
+
+/* [purge] spells its keys without the flags' "purge-": provider = fastly,
+ * base-url = ...; the flag names work there too. */
+static const cp_opt *config_opt(struct parser *p, const char *section, const char *name)
+{
+	if (strcmp(section, "purge"))
+		return find_opt(p, name, strlen(name), 0);
+	const cp_opt *o = find_opt(p, name, strlen(name), 0);
+	if (!o) {
+		char full[128];
+		int prov = !strcmp(name, "provider");
+		snprintf(full, sizeof full, "purge%s%s", prov ? "" : "-", prov ? "" : name);
+		o = find_opt(p, full, strlen(full), 0);
+	}
+	/* only the purge options: [purge] endpoint = ... is a typo, not S3's */
+	const cp_opt *t = cp_purge_options;
+	while (o && t->name && t != o)
+		t++;
+	return o && t == o ? o : NULL;
+}
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -276,7 +297,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	}
 	if (!section_wanted(st->p->spec, section))
 		return 1;
-	const cp_opt *o = find_opt(st->p, name, strlen(name), 0);
+	const cp_opt *o = config_opt(st->p, section, name);
 	if (!o || !strcmp(name, "config") || !strcmp(name, "help")) {
 		fprintf(stderr, "cdnpipe: %s: unknown key '%s' in [%s]\n", where, name, section);
 		st->rc = CP_ERR_USAGE;

@@ -15,6 +15,7 @@
  *     entries included, so a script can tell what was sent).
  */
 #include "cmd/upload_run.h"
+#include "cmd/purge_opts.h"
 #include "cmd/cmd.h"
 #include "cmd/report.h"
 #include "cmd/target_opts.h"
@@ -179,7 +180,9 @@ static void print_summary(const struct outcome *o)
 int cp_upload_check(const struct cp_upload_config *c)
 {
 	cp_plan_opts po;
-	return validate(c, &po);
+	cp_purge_opts pu;
+	int rc = validate(c, &po);
+	return rc ? rc : cp_purge_settings(&pu, cp_target_settings().profile);
 }
 
 cp_s3_settings cp_upload_settings(const struct cp_upload_config *c)
@@ -204,6 +207,8 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 	    .scanned = on_scanned,
 	};
 	int rc = validate(c, &uo.plan);
+	if (!rc)
+		rc = cp_purge_settings(&uo.purge, uo.s3.profile);
 	if (rc)
 		return rc;
 	cp_upload_report r;
@@ -231,13 +236,23 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 				       r.plan.v[i].error);
 		if (!json)
 			print_summary(&o);
-		else if (rc) {
+		if (rc) {
 			cp_error_format(&r.err, line, sizeof line);
 			o.error = line;
 		}
+		if (r.purge.failed)
+			cp_log(CP_LOG_ERROR, "cdnpipe: %s", line);
+		const char **keys;
+		size_t nk = cp_plan_purge_keys(&r.plan, 1, &keys);
+		cp_purge_print(&r.purge, target, r.release, keys, nk);
+		free(keys);
 	}
 	if (json || report) {
 		json_t *j = outcome_json(&o, rc == 0);
+		if (r.release[0])
+			json_object_set_new(j, "release", json_string(r.release));
+		if (r.purge.ran)
+			json_object_set_new(j, "purge", cp_purge_json(&uo.purge, &r.purge));
 		if (report)
 			*report = j;
 		else

@@ -28,8 +28,8 @@ Three checks; each problem is one line on stderr, and any problem exits 1.
     upload/, whose sub-folders are rooms of their own.  --order gives the
     folders lowest first (the Makefile's STAGES); cmd/ is above all of them.
     Inside upload/ the order is partial, UPLOAD_USES below, and is what the
-    code obeys today:  s3 is lowest; target uses s3; publish uses target and
-    s3; sync uses s3 only (it drives the S3 client directly and shares nothing
+    code obeys today:  s3 is lowest; target uses s3; purge (CDN APIs) uses
+    s3; publish uses target, purge and s3; sync uses s3 only (it drives the S3 client directly and shares nothing
     with target/publish, so sync and target/publish are siblings that must
     not call each other).  One line per pair of rooms, with every file edge.
     A file in a folder that is in no layer is a problem too.
@@ -65,6 +65,7 @@ PUBLIC = {
     "upload/s3": "upload/s3/s3.h",
     "upload/target": "upload/target/target.h",
     "upload/publish": "upload/publish/publish.h",
+    "upload/purge": "upload/purge/purge.h",
     "upload/sync": "upload/sync/sync.h",
 }
 PRIVATE_NAME = re.compile(r"_(int|impl)\.h$")
@@ -73,7 +74,8 @@ PRIVATE_NAME = re.compile(r"_(int|impl)\.h$")
 UPLOAD_USES = {
     "s3": set(),
     "target": {"s3"},
-    "publish": {"target", "s3"},
+    "purge": {"s3"},
+    "publish": {"target", "purge", "s3"},
     "sync": {"s3"},
 }
 SUBROOMED = "upload"

@@ -29,10 +29,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		abort(); /* a refused page never hands out a token */
 	free(token);
 	char code[64], msg[256];
-	s3_xml_error(x, size, code, sizeof(code), msg, sizeof(msg));
+	cp_xml_error(x, size, code, sizeof(code), msg, sizeof(msg));
 	size_t pos = 0, a, e;
 	while (s3_xml_next(x, size, &pos, "Upload", &a, &e)) {
-		char *k = s3_xml_get(x + a, e - a, NULL, "Key");
+		char *k = cp_xml_get(x + a, e - a, NULL, "Key");
 		free(k);
 	}
 	char *d = s3_xml_decode(x, size);

@@ -551,3 +551,16 @@ void cp_dist_free(cp_dist_file *v, size_t n)
 	}
 	free(v);
 }
+
+size_t cp_plan_purge_keys(const cp_plan *p, int done_only, const char ***out)
+{
+	*out = cp_xcalloc(p->n + 1, sizeof **out);
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const cp_plan_item *it = &p->v[i];
+		if (it->action == CP_PLAN_UPLOAD && !it->fingerprinted && !it->history &&
+		    (!done_only || it->status == CP_ITEM_DONE))
+			(*out)[n++] = it->key;
+	}
+	return n;
+}

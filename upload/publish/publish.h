@@ -17,6 +17,7 @@
 #define CP_UPLOAD_PUBLISH_H
 
 #include "manifest/manifest.h"
+#include "upload/purge/purge.h"
 #include "upload/target/target.h"
 
 /* ---- plan ---- */
@@ -116,6 +117,11 @@ int cp_unfingerprinted(const char *rel, char *out, size_t outsz);
  * strings); the item is sent in phase 1 when history is set. */
 cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
 			  const char *content_type, const char *cache_control, int history);
+/* What a CDN purge after this plan names: the unhashed keys it uploads
+ * (manifests included; new keys too, CDNs cache 404s), never fingerprinted
+ * ones or history.  done_only: only those that arrived.  Pointers into the
+ * plan, in its order; *out is freed by the caller. */
+size_t cp_plan_purge_keys(const cp_plan *p, int done_only, const char ***out);
 
 /* ---- publish ---- */
 
@@ -158,6 +164,7 @@ typedef struct cp_upload_opts {
 	/* May be NULL.  Called once DIST is scanned, with what the scan skipped
 	 * (dangling links), so it can be shown before the upload starts. */
 	void (*scanned)(void *ctx, cp_diags *d);
+	cp_purge_opts purge; /* after a successful publish (provider 0: none) */
 } cp_upload_opts;
 
 typedef struct cp_upload_report {
@@ -167,6 +174,8 @@ typedef struct cp_upload_report {
 	double seconds;
 	cp_diags diags; /* what DIST's scan skipped (dangling links) */
 	cp_error err;	/* why the job failed */
+	char release[64];	/* the release this run made live ("" when none) */
+	cp_purge_report purge; /* the CDN purge after the publish */
 } cp_upload_report;
 
 void cp_upload_report_init(cp_upload_report *r);
@@ -185,8 +194,12 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 
 /* When the plan makes any manifest live, adds phase-1 uploads of every
  * manifest under CP_HISTORY_PREFIX<UTC time>-<hash>/ and a release.json
- * (written in tmpdir; *record is its path, for the caller to remove). */
-int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err);
+ * (written in tmpdir; *record is its path, for the caller to remove; name
+ * gets the release's name, "" when there is none).  The record lists the
+ * keys a purge of this release names (cp_plan_purge_keys), so `cdnpipe
+ * purge --release` can repeat a purge that failed. */
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64],
+		    cp_error *err);
 
 typedef struct cp_release {
 	char *name;	  /* "20261203T192700.123Z-3f2a1b9c8d7e" */
@@ -209,13 +222,22 @@ typedef struct cp_rollback_report {
 	char **missing; /* files it names that the target lacks (then nothing changed) */
 	size_t nmissing;
 	size_t restored; /* manifests put back */
+	cp_purge_report purge;
 } cp_rollback_report;
 
 /* Makes a release live again: to (a unique prefix of its name; NULL: the one
  * before the live one).  Refuses, changing nothing, when a file its
- * manifests name is gone. */
-int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp_rollback_report *r,
-		cp_error *err);
+ * manifests name is gone.  Then purges the manifests it put back (purge may
+ * be NULL); a purge that fails returns CP_ERR_BUILD with r->purge.failed. */
+int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
+		const cp_purge_opts *purge, cp_rollback_report *r, cp_error *err);
+
+/* `cdnpipe purge`: purges again what release (a unique prefix of its name)
+ * recorded, and the keys given.  0, CP_ERR_USAGE (nothing to purge) or
+ * CP_ERR_BUILD. */
+int cp_purge_release(const char *target, const cp_s3_settings *s3, const char *release,
+		     const char *const *keys, size_t nkeys, const cp_purge_opts *purge,
+		     cp_purge_report *r, cp_error *err);
 void cp_rollback_report_free(cp_rollback_report *r);
 
 /* Retention: deletes fingerprinted objects (and their .gz/.br siblings)

@@ -18,6 +18,7 @@
 #include "upload/publish/publish.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,16 +110,28 @@ static int write_record(const char *path, const char *name, time_t now, const cp
 		cp_json_py_string(&b, git);
 	else
 		cp_buf_puts(&b, "null");
-	cp_buf_printf(&b, ",\n  \"files\": %zu,\n  \"uploaded\": %zu,\n  \"skipped\": %zu\n}\n",
+	cp_buf_printf(&b, ",\n  \"files\": %zu,\n  \"uploaded\": %zu,\n  \"skipped\": %zu",
 		      plan->n, plan->n_upload, plan->n_skip);
+	/* what a purge of this release names, for `cdnpipe purge --release` */
+	const char **keys;
+	size_t nk = cp_plan_purge_keys(plan, 0, &keys);
+	cp_buf_puts(&b, ",\n  \"purge\": [");
+	for (size_t i = 0; i < nk; i++) {
+		cp_buf_puts(&b, i ? ", " : "");
+		cp_json_py_string(&b, keys[i]);
+	}
+	free(keys);
+	cp_buf_puts(&b, "]\n}\n");
 	int rc = cp_write_atomic(path, b.data, b.len, err);
 	cp_buf_free(&b);
 	return rc;
 }
 
-int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *err)
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64],
+		    cp_error *err)
 {
 	*record = NULL;
+	name[0] = 0;
 	size_t n = 0, changed = 0;
 	rel_file *m = cp_xcalloc(plan->n + 1, sizeof *m);
 	for (size_t i = 0; i < plan->n; i++)
@@ -131,7 +144,6 @@ int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, cp_error *
 	if (changed) { /* something goes live: a new release */
 		qsort(m, n, sizeof *m, file_cmp);
 		time_t now = time(NULL);
-		char name[64];
 		rc = release_name(m, n, now, name, err);
 		if (!rc) {
 			*record = cp_xasprintf("%s/%s", tmpdir, RECORD);
@@ -289,6 +301,7 @@ void cp_rollback_report_free(cp_rollback_report *r)
 		free(r->missing[i]);
 	free(r->missing);
 	free(r->release);
+	cp_purge_report_free(&r->purge);
 	memset(r, 0, sizeof *r);
 }
 
@@ -361,8 +374,8 @@ static int fetch_and_check(struct history *h, const cp_release *x, const char *t
 	return rc;
 }
 
-int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp_rollback_report *r,
-		cp_error *err)
+int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
+		const cp_purge_opts *purge, cp_rollback_report *r, cp_error *err)
 {
 	memset(r, 0, sizeof *r);
 	struct history h;
@@ -394,6 +407,12 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp
 				rc = cp_target_put(h.t, x->manifests[k], local[k], &hd, NULL, err);
 				r->restored += !rc;
 			}
+	if (!rc && purge &&
+	    cp_purge(purge, (const char *const *)x->manifests, x->nmanifests, &r->purge))
+		rc = cp_error_set(err, NULL, 0, 0,
+				  "%s is live, but the CDN may serve the old manifests until "
+				  "their max-age: %s",
+				  x->name, r->purge.err.msg);
 	for (size_t k = 0; local && k < x->nmanifests; k++) {
 		if (local[k])
 			unlink(local[k]);
@@ -403,6 +422,99 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to, cp
 	rmdir(tmp);
 	free(tmp);
 	history_free(&h);
+	return rc;
+}
+
+/* ---- purge again: what a release's record says to purge ---- */
+
+static void push_key(char ***v, size_t *n, const char *k)
+{
+	*v = cp_xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = cp_xstrdup(k);
+}
+
+/* The keys the release's record lists under "purge" (a record written
+ * before cdnpipe recorded them: its manifests). */
+static int recorded_purge(struct history *h, const cp_release *x, const char *tmp, char ***keys,
+			  size_t *n, cp_error *err)
+{
+	char *key = cp_xasprintf("%s%s/%s", CP_HISTORY_PREFIX, x->name, RECORD);
+	char *local = cp_xasprintf("%s/record", tmp);
+	cp_buf b = CP_BUF_INIT;
+	int exists = 0;
+	int rc = cp_target_read(h->t, key, local, &b, &exists, err);
+	json_error_t je;
+	json_t *j = !rc && exists ? json_loadb(b.data ? b.data : "", b.len, 0, &je) : NULL;
+	json_t *list = json_object_get(j, "purge");
+	if (!rc && !json_is_array(list)) {
+		for (size_t i = 0; i < x->nmanifests; i++)
+			push_key(keys, n, x->manifests[i]);
+	}
+	for (size_t i = 0; !rc && i < json_array_size(list); i++) {
+		const char *k = json_string_value(json_array_get(list, i));
+		if (!k || !cp_path_is_safe_rel(k))
+			rc = cp_error_set(err, key, 0, 0, "a purge entry is not a safe key");
+		else
+			push_key(keys, n, k);
+	}
+	json_decref(j);
+	cp_buf_free(&b);
+	free(local);
+	free(key);
+	return rc;
+}
+
+int cp_purge_release(const char *target, const cp_s3_settings *s3, const char *release,
+		     const char *const *keys, size_t nkeys, const cp_purge_opts *purge,
+		     cp_purge_report *r, cp_error *err)
+{
+	if (purge->provider == CP_PURGE_NONE) {
+		cp_error_set(err, NULL, 0, 0, "which CDN? --purge PROVIDER (or [purge] provider)");
+		return CP_ERR_USAGE;
+	}
+	int rc = cp_purge_check(purge, err);
+	if (rc)
+		return rc;
+	char **all = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < nkeys; i++)
+		push_key(&all, &n, keys[i]);
+	struct history h = {0};
+	int loaded = 0;
+	if (release || !nkeys) {
+		rc = history_load(target, s3, &h, err);
+		loaded = 1;
+		const cp_release *x = NULL;
+		for (size_t i = 0; !rc && !release && i < h.rel.n; i++)
+			if (h.rel.v[i].live)
+				x = &h.rel.v[i];
+		if (!rc && release)
+			x = pick(&h.rel, release, err);
+		if (!rc && !x)
+			rc = release ? CP_ERR_BUILD
+				     : cp_error_set(err, NULL, 0, 0,
+						    "no live release at the target: name one with "
+						    "--release, or the keys");
+		const char *t = getenv("TMPDIR");
+		char *tmp = cp_xasprintf("%s/cdnpipe-purge.XXXXXX", t && *t ? t : "/tmp");
+		if (!rc && !mkdtemp(tmp))
+			rc = cp_error_set(err, NULL, 0, 0, "cannot make a temporary folder: %s",
+					  strerror(errno));
+		else if (!rc) {
+			rc = recorded_purge(&h, x, tmp, &all, &n, err);
+			rmdir(tmp);
+		}
+		free(tmp);
+	}
+	if (!rc && !n)
+		rc = cp_error_set(err, NULL, 0, 0, "nothing to purge");
+	if (!rc && cp_purge(purge, (const char *const *)all, n, r))
+		rc = cp_error_set(err, NULL, 0, 0, "%s", r->err.msg);
+	for (size_t i = 0; i < n; i++)
+		free(all[i]);
+	free(all);
+	if (loaded)
+		history_free(&h);
 	return rc;
 }
 

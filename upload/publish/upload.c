@@ -25,6 +25,7 @@ void cp_upload_report_free(cp_upload_report *r)
 {
 	cp_plan_free(&r->plan);
 	cp_diags_free(&r->diags);
+	cp_purge_report_free(&r->purge);
 }
 
 /* A file:// target inside DIST would be published into itself on the next
@@ -61,6 +62,22 @@ static void drop_release(cp_target *t, const cp_plan *plan, cp_diags *d)
 	free(keys);
 }
 
+/* After the publish: the CDN drops what changed.  The files are live by
+ * now whatever the purge does, so a failure says so. */
+static int purge_changed(const cp_purge_opts *po, cp_upload_report *r)
+{
+	const char **keys;
+	size_t n = cp_plan_purge_keys(&r->plan, 1, &keys);
+	int rc = cp_purge(po, keys, n, &r->purge);
+	free(keys);
+	if (rc)
+		rc = cp_error_set(&r->err, NULL, 0, 0,
+				  "the files are live, but the CDN may serve the old unhashed keys "
+				  "until their max-age: %s",
+				  r->purge.err.msg);
+	return rc;
+}
+
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r)
 {
 	double t0 = cp_clock();
@@ -95,7 +112,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 			rc = cp_error_set(&r->err, NULL, 0, 0, "cannot make a temporary folder: %s",
 					  strerror(errno));
 		else
-			rc = cp_release_plan(&r->plan, tmp, &record, &r->err);
+			rc = cp_release_plan(&r->plan, tmp, &record, r->release, &r->err);
 	}
 	if (!rc && !o->dry_run) {
 		cp_publish_opts po = {.concurrency = o->concurrency,
@@ -105,6 +122,8 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
 		if (rc)
 			drop_release(t, &r->plan, &r->diags);
+		else
+			rc = purge_changed(&o->purge, r);
 	}
 	if (record)
 		unlink(record);

@@ -208,15 +208,6 @@ static int sri_ok(const char *v)
 	return *v != 0;
 }
 
-static char *join_url(const char *base, const char *path)
-{
-	char *enc = cp_s3_uri_encode(path, 1);
-	size_t bl = strlen(base);
-	char *u = cp_xasprintf("%s%s%s", base, bl && base[bl - 1] != '/' ? "/" : "", enc);
-	free(enc);
-	return u;
-}
-
 /* The folder a manifest file's paths are relative to: its own, or DIST for
  * Vite's .vite/manifest.json. */
 static char *base_of_manifest(const char *file)
@@ -264,7 +255,7 @@ int cp_url_lookup(const cp_url_opts *o, const char *const *names, size_t n, cp_u
 		}
 		x->found = 1;
 		x->hashed = cp_xstrdup(e->hashed);
-		x->url = join_url(o->base_url ? o->base_url : "/static/", e->hashed);
+		x->url = cp_s3_key_url(o->base_url ? o->base_url : "/static/", e->hashed);
 		if (!o->integrity)
 			continue;
 		if (e->integrity && sri_ok(e->integrity)) {

@@ -126,11 +126,7 @@ static int on_body(void *ud, const char *p, size_t n)
 
 static void check_cdn(struct ctx *c, const char *hashed, const char *fp)
 {
-	char *enc = cp_s3_uri_encode(hashed, 1);
-	size_t bl = strlen(c->base_url);
-	char *url =
-	    cp_xasprintf("%s%s%s", c->base_url, bl && c->base_url[bl - 1] != '/' ? "/" : "", enc);
-	free(enc);
+	char *url = cp_s3_key_url(c->base_url, hashed);
 	for (int br = 0; br < 2; br++) {
 		struct body b = {.keeping = br};
 		cp_md5_init(&b.md5);

@@ -45,6 +45,7 @@
 #ifndef CP_UPLOAD_S3_H
 #define CP_UPLOAD_S3_H
 
+#include "lib/buf.h"
 #include "lib/err.h"
 
 #include <stddef.h>
@@ -304,6 +305,10 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
  * upper-case hex, UTF-8 bytes as they are); keep_slash for paths.  Newly
  * allocated. */
 char *cp_s3_uri_encode(const char *s, int keep_slash);
+/* The URL a key is served at under base: base, a '/' when base lacks one,
+ * and the key URI-encoded with '/' kept - what `cdnpipe url` prints, what
+ * verify fetches and what a purge names.  Newly allocated. */
+char *cp_s3_key_url(const char *base, const char *key);
 /* x-amz-copy-source value: "bucket/key" with the key URI-encoded ('/' kept).
  * Newly allocated. */
 char *cp_s3_copy_source(const char *bucket, const char *key);
@@ -311,13 +316,17 @@ char *cp_s3_copy_source(const char *bucket, const char *key);
 /* ------------------------------------------------------------------ plain HTTP (s3_http.c) */
 
 /* One blocking request outside the engine (credential endpoints, verify's
- * CDN fetch).  body gets the response body in pieces (return non-zero to
+ * CDN fetch, CDN purge APIs).  body gets the response body in pieces (return non-zero to
  * stop); want_header, when set, names one response header copied into
  * header_value.  Returns the HTTP status, 0 when there was no answer. */
 typedef struct cp_http_req {
 	const char *method; /* NULL: GET */
 	const char *url;
 	const char *header; /* one request header line, or NULL */
+	const char *const *headers; /* more header lines, NULL-terminated, or NULL */
+	const char *data;	    /* request body (POST), or NULL */
+	size_t data_len;
+	const char *ca_bundle; /* NULL: the system store */
 	long timeout;	    /* connect, seconds */
 	long total_timeout; /* whole request, seconds (0: timeout + 1) */
 	int no_proxy, follow;
@@ -328,6 +337,37 @@ typedef struct cp_http_req {
 	size_t header_size;
 } cp_http_req;
 long cp_http(const cp_http_req *rq);
+
+/* ------------------------------------------------------------------ XML (s3_xml.c) */
+
+/* A flat reader, enough for S3's and CloudFront's responses.  Text of the
+ * first <tag>...</tag> after *pos (entities decoded), advancing *pos past
+ * it; NULL when absent.  Newly allocated. */
+char *cp_xml_get(const char *xml, size_t len, size_t *pos, const char *tag);
+/* Escapes & < > " ' for element text. */
+void cp_xml_escape(cp_buf *b, const char *s);
+/* An AWS <Error>: code and message (strings into out buffers); 0 when found. */
+int cp_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz);
+
+/* ------------------------------------------------------------------ other AWS APIs (s3_aws.c) */
+
+/* One blocking SigV4-signed request to an AWS API that is not S3
+ * (CloudFront), with cfg's credentials.  endpoint is "scheme://host[:port]";
+ * path is already percent-encoded.  The response body is appended to resp;
+ * Retry-After, when the answer has one, to retry_after (seconds, else -1).
+ * Returns the HTTP status, 0 when there was no answer. */
+typedef struct cp_aws_call {
+	const char *method;
+	const char *endpoint;
+	const char *path;
+	const char *service;
+	const char *region;
+	const char *content_type; /* NULL: none */
+	const char *body;	  /* NULL: empty */
+	size_t body_len;
+	long timeout; /* whole request, seconds (0: 60) */
+} cp_aws_call;
+long cp_aws_request(const cp_s3_config *cfg, const cp_aws_call *c, cp_buf *resp, long *retry_after);
 
 /* ------------------------------------------------------------------ ETags (etag.c) */
 

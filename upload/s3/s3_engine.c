@@ -571,7 +571,7 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 		snprintf(msg, sizeof(msg), "a 200 whose body is not a %s document", r->expect_root);
 	}
 	if (r->res.status >= 300 || (r->error_in_200 && r->res.status == 200)) {
-		if (s3_xml_error(r->resp.data ? r->resp.data : "", r->resp.len, r->res.code,
+		if (cp_xml_error(r->resp.data ? r->resp.data : "", r->resp.len, r->res.code,
 				 sizeof(r->res.code), msg, sizeof(msg)) &&
 		    r->res.status < 300)
 			r->res.status = 500; /* an error inside a 200: treat as a server error */

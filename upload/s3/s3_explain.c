@@ -65,8 +65,8 @@ static void explain_skew(s3_req *r)
 {
 	cp_error *e = &r->res.err;
 	const char *x = r->resp.data ? r->resp.data : "";
-	char *rt = s3_xml_get(x, r->resp.len, NULL, "RequestTime");
-	char *st = s3_xml_get(x, r->resp.len, NULL, "ServerTime");
+	char *rt = cp_xml_get(x, r->resp.len, NULL, "RequestTime");
+	char *st = cp_xml_get(x, r->resp.len, NULL, "ServerTime");
 	time_t a = s3_parse_iso8601(rt), b = s3_parse_iso8601(st);
 	if (!a && rt)
 		a = s3_parse_http_date(rt);
@@ -90,8 +90,8 @@ static void explain_region(s3_req *r, const cp_s3_config *cfg)
 {
 	cp_error *e = &r->res.err;
 	const char *x = r->resp.data ? r->resp.data : "";
-	char *region = s3_xml_get(x, r->resp.len, NULL, "Region");
-	char *ep = s3_xml_get(x, r->resp.len, NULL, "Endpoint");
+	char *region = cp_xml_get(x, r->resp.len, NULL, "Region");
+	char *ep = cp_xml_get(x, r->resp.len, NULL, "Endpoint");
 	char where[300] = "";
 	if (region)
 		snprintf(where, sizeof(where), " (it is in %.60s)", region);

@@ -1,7 +1,7 @@
 /*
  * s3_http.c - one plain HTTP request outside the S3 engine (cp_http): the
- * credential endpoints (instance metadata, containers) and verify's fetch
- * through a CDN.  Blocking, one easy handle per call: these are a few
+ * credential endpoints (instance metadata, containers), verify's fetch
+ * through a CDN and the CDN purge APIs.  Blocking, one easy handle per call: these are a few
  * requests per run, where the engine's multi handle, signing and retries
  * would only be in the way.  The body goes to a callback, so a caller that
  * only hashes it holds none of it in memory.
@@ -43,11 +43,19 @@ long cp_http(const cp_http_req *rq)
 		return 0;
 	struct call c = {rq};
 	struct curl_slist *sl = rq->header ? curl_slist_append(NULL, rq->header) : NULL;
+	for (const char *const *h = rq->headers; h && *h; h++)
+		sl = curl_slist_append(sl, *h);
 	if (rq->header_value && rq->header_size)
 		rq->header_value[0] = 0;
 	curl_easy_setopt(e, CURLOPT_URL, rq->url);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, rq->method ? rq->method : "GET");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
+	if (rq->data) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->data);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->data_len);
+	}
+	if (rq->ca_bundle)
+		curl_easy_setopt(e, CURLOPT_CAINFO, rq->ca_bundle);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &c);
 	if (rq->want_header) {

@@ -118,17 +118,12 @@ int s3_waiter_wait(s3_waiter *w); /* waits, frees w, returns 0 or CP_ERR_BUILD *
 void s3_result_copy(cp_s3_result *dst, const cp_s3_result *src);
 
 /* XML (s3_xml.c): a flat reader, enough for S3's responses. */
-/* Text of the first <tag>...</tag> after *pos (entities decoded), advancing
- * *pos past it; NULL when absent.  Newly allocated. */
-char *s3_xml_get(const char *xml, size_t len, size_t *pos, const char *tag);
 /* Bounds of the next <tag>...</tag> element's content at or after *pos:
  * returns 1 and sets *start and *end (content) and advances *pos; 0 when none. */
 int s3_xml_next(const char *xml, size_t len, size_t *pos, const char *tag, size_t *start,
 		size_t *end);
 /* Decodes &amp; &lt; &gt; &quot; &apos; &#N; &#xN; into a new string. */
 char *s3_xml_decode(const char *s, size_t n);
-/* Escapes & < > " ' for element text. */
-void s3_xml_escape(cp_buf *b, const char *s);
 
 /* 1 when xml holds a whole <root>...</root> document (both tags present). */
 int s3_xml_is_doc(const char *xml, size_t len, const char *root);
@@ -139,8 +134,6 @@ int s3_xml_is_doc(const char *xml, size_t len, const char *root);
  * KeyCount that disagrees with the keys it holds. */
 int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, char **next_token,
 		     cp_error *err);
-/* S3 <Error>: code and message (strings into out buffers). */
-int s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz);
 /* Parses an ISO 8601 time ("2013-05-24T00:00:00.000Z"). 0 on failure. */
 time_t s3_parse_iso8601(const char *s);
 /* Parses an RFC 1123 HTTP date. 0 on failure. */

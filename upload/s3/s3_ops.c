@@ -193,7 +193,7 @@ int cp_s3_copy(cp_s3 *s, const char *src_bucket, const char *src_key, const char
 static void finish_copy_etag(s3_req *r)
 {
 	if (r->res.ok && r->resp.data) {
-		char *etag = s3_xml_get(r->resp.data, r->resp.len, NULL, "ETag");
+		char *etag = cp_xml_get(r->resp.data, r->resp.len, NULL, "ETag");
 		if (etag) {
 			size_t n = strlen(etag);
 			const char *e = etag;
@@ -215,7 +215,7 @@ static void finish_create(s3_req *r)
 {
 	if (r->res.ok) {
 		r->res.upload_id =
-		    r->resp.data ? s3_xml_get(r->resp.data, r->resp.len, NULL, "UploadId") : NULL;
+		    r->resp.data ? cp_xml_get(r->resp.data, r->resp.len, NULL, "UploadId") : NULL;
 		if (!r->res.upload_id) {
 			r->res.ok = 0;
 			cp_error_set(&r->res.err, r->res.err.path, 0, 0,
@@ -297,7 +297,7 @@ int cp_s3_mpu_complete(cp_s3 *s, const char *bucket, const char *key, const char
 	for (size_t i = 0; i < nparts; i++) {
 		cp_buf_printf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>&quot;",
 			      sorted[i].number);
-		s3_xml_escape(&xml, sorted[i].etag);
+		cp_xml_escape(&xml, sorted[i].etag);
 		cp_buf_puts(&xml, "&quot;</ETag></Part>");
 	}
 	cp_buf_puts(&xml, "</CompleteMultipartUpload>");
@@ -469,9 +469,9 @@ int cp_s3_list_uploads(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_u
 		const char *x = body.data ? body.data : "";
 		size_t pos = 0, a, e;
 		while (!rc && s3_xml_next(x, body.len, &pos, "Upload", &a, &e)) {
-			char *k = s3_xml_get(x + a, e - a, NULL, "Key");
-			char *id = s3_xml_get(x + a, e - a, NULL, "UploadId");
-			char *in = s3_xml_get(x + a, e - a, NULL, "Initiated");
+			char *k = cp_xml_get(x + a, e - a, NULL, "Key");
+			char *id = cp_xml_get(x + a, e - a, NULL, "UploadId");
+			char *in = cp_xml_get(x + a, e - a, NULL, "Initiated");
 			if (k && id) {
 				cp_s3_upload u = {k, id, s3_parse_iso8601(in)};
 				rc = fn(ctx, &u);
@@ -480,13 +480,13 @@ int cp_s3_list_uploads(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_u
 			free(id);
 			free(in);
 		}
-		char *trunc = s3_xml_get(x, body.len, NULL, "IsTruncated");
+		char *trunc = cp_xml_get(x, body.len, NULL, "IsTruncated");
 		int more = trunc && strcmp(trunc, "true") == 0;
 		free(trunc);
 		if (rc || !more)
 			break;
-		key_marker = s3_xml_get(x, body.len, NULL, "NextKeyMarker");
-		id_marker = s3_xml_get(x, body.len, NULL, "NextUploadIdMarker");
+		key_marker = cp_xml_get(x, body.len, NULL, "NextKeyMarker");
+		id_marker = cp_xml_get(x, body.len, NULL, "NextUploadIdMarker");
 		if (!key_marker)
 			break;
 	}
@@ -506,7 +506,7 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 				  "<Quiet>true</Quiet>");
 		for (size_t i = 0; i < m; i++) {
 			cp_buf_puts(&xml, "<Object><Key>");
-			s3_xml_escape(&xml, keys[at + i]);
+			cp_xml_escape(&xml, keys[at + i]);
 			cp_buf_puts(&xml, "</Key></Object>");
 		}
 		cp_buf_puts(&xml, "</Delete>");
@@ -525,9 +525,9 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 		const char *x = body.data ? body.data : "";
 		size_t pos = 0, a, e;
 		while (s3_xml_next(x, body.len, &pos, "Error", &a, &e)) {
-			char *k = s3_xml_get(x + a, e - a, NULL, "Key");
-			char *c = s3_xml_get(x + a, e - a, NULL, "Code");
-			char *msg = s3_xml_get(x + a, e - a, NULL, "Message");
+			char *k = cp_xml_get(x + a, e - a, NULL, "Key");
+			char *c = cp_xml_get(x + a, e - a, NULL, "Code");
+			char *msg = cp_xml_get(x + a, e - a, NULL, "Message");
 			if (on_fail && k)
 				on_fail(ctx, k, c ? c : "", msg ? msg : "");
 			free(k);

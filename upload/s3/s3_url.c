@@ -33,6 +33,15 @@ char *cp_s3_uri_encode(const char *s, int keep_slash)
 	return cp_buf_take(&b);
 }
 
+char *cp_s3_key_url(const char *base, const char *key)
+{
+	char *enc = cp_s3_uri_encode(key, 1);
+	size_t bl = strlen(base);
+	char *u = cp_xasprintf("%s%s%s", base, bl && base[bl - 1] != '/' ? "/" : "", enc);
+	free(enc);
+	return u;
+}
+
 char *cp_s3_copy_source(const char *bucket, const char *key)
 {
 	char *k = cp_s3_uri_encode(key, 1);

@@ -132,7 +132,7 @@ char *s3_xml_decode(const char *s, size_t n)
 	return cp_buf_take(&b);
 }
 
-char *s3_xml_get(const char *xml, size_t len, size_t *pos, const char *tag)
+char *cp_xml_get(const char *xml, size_t len, size_t *pos, const char *tag)
 {
 	size_t a, e, p = pos ? *pos : 0;
 	if (!s3_xml_next(xml, len, &p, tag, &a, &e))
@@ -142,7 +142,7 @@ char *s3_xml_get(const char *xml, size_t len, size_t *pos, const char *tag)
 	return s3_xml_decode(xml + a, e - a);
 }
 
-void s3_xml_escape(cp_buf *b, const char *s)
+void cp_xml_escape(cp_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -198,7 +198,7 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 	if (!s3_xml_is_doc(xml, len, "ListBucketResult"))
 		return cp_error_set(err, "", 0, 0,
 				    "listing page is not a whole ListBucketResult document");
-	char *trunc = s3_xml_get(xml, len, NULL, "IsTruncated");
+	char *trunc = cp_xml_get(xml, len, NULL, "IsTruncated");
 	int more = trunc && !strcmp(trunc, "true");
 	int known = trunc && (more || !strcmp(trunc, "false"));
 	free(trunc);
@@ -206,7 +206,7 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 		return cp_error_set(err, "", 0, 0,
 				    "listing page does not say whether it is the last "
 				    "(no IsTruncated)");
-	char *token = more ? s3_xml_get(xml, len, NULL, "NextContinuationToken") : NULL;
+	char *token = more ? cp_xml_get(xml, len, NULL, "NextContinuationToken") : NULL;
 	if (more && (!token || !token[0])) {
 		free(token);
 		return cp_error_set(err, "", 0, 0,
@@ -216,10 +216,10 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 	while (!rc && s3_xml_next(xml, len, &pos, "Contents", &a, &e)) {
 		const char *c = xml + a;
 		size_t cl = e - a;
-		char *key = s3_xml_get(c, cl, NULL, "Key");
-		char *size = s3_xml_get(c, cl, NULL, "Size");
-		char *etag = s3_xml_get(c, cl, NULL, "ETag");
-		char *lm = s3_xml_get(c, cl, NULL, "LastModified");
+		char *key = cp_xml_get(c, cl, NULL, "Key");
+		char *size = cp_xml_get(c, cl, NULL, "Size");
+		char *etag = cp_xml_get(c, cl, NULL, "ETag");
+		char *lm = cp_xml_get(c, cl, NULL, "LastModified");
 		nkeys++;
 		if (!key || !size)
 			rc = cp_error_set(err, "", 0, 0, "listing entry without %s",
@@ -237,7 +237,7 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 		free(lm);
 	}
 	/* KeyCount (optional) counts Contents and CommonPrefixes. */
-	char *kc = rc ? NULL : s3_xml_get(xml, len, NULL, "KeyCount");
+	char *kc = rc ? NULL : cp_xml_get(xml, len, NULL, "KeyCount");
 	if (kc) {
 		size_t prefixes = 0;
 		for (pos = 0; s3_xml_next(xml, len, &pos, "CommonPrefixes", &a, &e);)
@@ -255,13 +255,13 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 	return rc;
 }
 
-int s3_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz)
+int cp_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz)
 {
 	size_t pos = 0, a, e;
 	if (!s3_xml_next(xml, len, &pos, "Error", &a, &e))
 		return 0;
-	char *c = s3_xml_get(xml + a, e - a, NULL, "Code");
-	char *m = s3_xml_get(xml + a, e - a, NULL, "Message");
+	char *c = cp_xml_get(xml + a, e - a, NULL, "Code");
+	char *m = cp_xml_get(xml + a, e - a, NULL, "Message");
 	snprintf(code, codesz, "%s", c ? c : "");
 	snprintf(msg, msgsz, "%s", m ? m : "");
 	free(c);

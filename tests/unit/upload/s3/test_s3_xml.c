@@ -153,17 +153,17 @@ static void test_error(void **state)
 			"<Message>The specified bucket &apos;x&apos; does not exist</Message>"
 			"<BucketName>x</BucketName></Error>";
 	char code[64], msg[256];
-	assert_int_equal(s3_xml_error(x, strlen(x), code, sizeof(code), msg, sizeof(msg)), 1);
+	assert_int_equal(cp_xml_error(x, strlen(x), code, sizeof(code), msg, sizeof(msg)), 1);
 	assert_string_equal(code, "NoSuchBucket");
 	assert_string_equal(msg, "The specified bucket 'x' does not exist");
-	assert_int_equal(s3_xml_error("<Other/>", 8, code, sizeof(code), msg, sizeof(msg)), 0);
+	assert_int_equal(cp_xml_error("<Other/>", 8, code, sizeof(code), msg, sizeof(msg)), 0);
 }
 
 static void test_escape_roundtrip(void **state)
 {
 	const char *k = "a&b<c>d\"e'f\r\xc3\xa9";
 	cp_buf b = CP_BUF_INIT;
-	s3_xml_escape(&b, k);
+	cp_xml_escape(&b, k);
 	assert_null(strchr(b.data, '<'));
 	assert_null(strchr(b.data, '\r'));
 	char *back = s3_xml_decode(b.data, b.len);

@@ -1,0 +1,52 @@
+/*
+ * purge_bunny.c - bunny.net: POST /purge?url=<URL> per URL, with the
+ * account's AccessKey.  The API takes one URL per request and answers 200
+ * with an empty body; async=false makes the answer mean the edges dropped
+ * it, so the deploy that follows a purge never races it.
+ */
+#include "upload/purge/purge_int.h"
+
+#include "lib/cp.h"
+#include "upload/s3/s3.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int bunny_check(const cp_purge_opts *o, cp_error *err)
+{
+	(void)o;
+	const char *tok;
+	return purge_need_env("BUNNY_API_KEY", "bunny", &tok, err);
+}
+
+static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
+		     cp_error *err)
+{
+	const char *tok;
+	if (purge_need_env("BUNNY_API_KEY", "bunny", &tok, err))
+		return CP_ERR_BUILD;
+	char *base = purge_api_base("BUNNY_API_URL", "https://api.bunny.net");
+	char *auth = cp_xasprintf("AccessKey: %s", tok);
+	const char *headers[] = {auth, "Accept: application/json", NULL};
+	cp_buf resp = CP_BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *u = cp_s3_key_url(o->base_url, keys[i]);
+		char *q = cp_s3_uri_encode(u, 0);
+		char *url = cp_xasprintf("%s/purge?url=%s&async=false", base, q);
+		long st = purge_send(o, "POST", url, headers, "", &resp, r);
+		if (st != 200 && st != 204)
+			rc = purge_fail(err, "bunny", u, st, &resp);
+		else
+			purge_note(r, u);
+		free(url);
+		free(q);
+		free(u);
+	}
+	cp_buf_free(&resp);
+	free(auth);
+	free(base);
+	return rc;
+}
+
+const purge_backend cp_purge_bunny = {"bunny", bunny_check, bunny_run};

@@ -1,0 +1,50 @@
+/*
+ * purge_int.h - what the providers of upload/purge/ share: the vtable each
+ * implements, and purge.c's helpers for sending a request with retries and
+ * turning a provider's answer into one message.
+ */
+#ifndef CP_UPLOAD_PURGE_INT_H
+#define CP_UPLOAD_PURGE_INT_H
+
+#include "lib/buf.h"
+#include "upload/purge/purge.h"
+
+typedef struct purge_backend {
+	const char *name;
+	/* options and token present; 0 or CP_ERR_USAGE */
+	int (*check)(const cp_purge_opts *o, cp_error *err);
+	/* purges n > 0 keys; 0 or CP_ERR_BUILD */
+	int (*run)(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
+		   cp_error *err);
+} purge_backend;
+
+extern const purge_backend cp_purge_cloudfront, cp_purge_cloudflare, cp_purge_fastly,
+    cp_purge_bunny;
+
+/* The API base: the environment variable when set (trailing '/' dropped),
+ * else the provider's public one.  Newly allocated. */
+char *purge_api_base(const char *env, const char *fallback);
+/* The environment variable's value, or a CP_ERR_USAGE naming it. */
+int purge_need_env(const char *env, const char *provider, const char **out, cp_error *err);
+int purge_need_opt(const char *value, const char *flag, const char *provider, cp_error *err);
+
+/* Sleeps before attempt `attempt` (1, 2, ...) when status says the request
+ * may succeed later (no answer, 429, 5xx, or `busy`): Retry-After when the
+ * answer gave one (at most 60 s), else 1, 2, 4 ... seconds (at most 30).
+ * Returns 1 when the caller should send again, 0 when it should give up. */
+int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_after, int busy);
+
+/* One request with retries (purge_retry); r->requests counts each send.
+ * The body is kept in resp (cleared before each attempt).  Returns the last
+ * status (0: no answer). */
+long purge_send(const cp_purge_opts *o, const char *method, const char *url,
+		const char *const *headers, const char *body, cp_buf *resp, cp_purge_report *r);
+
+/* err = "<provider>: HTTP <status>: <what the answer says>" (CP_ERR_BUILD). */
+int purge_fail(cp_error *err, const char *provider, const char *what, long status,
+	       const cp_buf *resp);
+
+/* Records one purged name in r. */
+void purge_note(cp_purge_report *r, const char *name);
+
+#endif
