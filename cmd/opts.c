@@ -2,7 +2,6 @@
  * opts.c - command-line and config-file parsing from one table; see opts.h.
  */
 #include "cmd/opts.h"
-#include "cmd/purge_opts.h"
 #include "lib/cp.h"
 
 #include <errno.h>
@@ -260,24 +259,21 @@ static const char *const known_sections[] = {
     "build", "upload", "deploy", "sync", "minify", "url", "verify", "prune", "rollback", "releases",
     "purge", NULL};
 
-/* [purge] spells its keys without the flags' "purge-": provider = fastly,
- * base-url = ...; the flag names work there too. */
+/* [purge] spells its keys without the flags' "purge-" (provider = fastly,
+ * base-url = ...; the flag names work there too), and holds only the purge
+ * options: `endpoint = ...` there is a typo, not S3's endpoint. */
 static const cp_opt *config_opt(struct parser *p, const char *section, const char *name)
 {
 	if (strcmp(section, "purge"))
 		return find_opt(p, name, strlen(name), 0);
-	const cp_opt *o = find_opt(p, name, strlen(name), 0);
-	if (!o) {
-		char full[128];
-		int prov = !strcmp(name, "provider");
-		snprintf(full, sizeof full, "purge%s%s", prov ? "" : "-", prov ? "" : name);
-		o = find_opt(p, full, strlen(full), 0);
-	}
-	/* only the purge options: [purge] endpoint = ... is a typo, not S3's */
-	const cp_opt *t = cp_purge_options;
-	while (o && t->name && t != o)
-		t++;
-	return o && t == o ? o : NULL;
+	char full[128];
+	int prov = !strcmp(name, "provider");
+	snprintf(full, sizeof full, "purge%s%s", prov ? "" : "-", prov ? "" : name);
+	const cp_opt *o = find_opt(p, full, strlen(full), 0);
+	if (!o)
+		o = find_opt(p, name, strlen(name), 0);
+	int is_purge = o && (strstr(o->name, "purge") || !strcmp(o->name, "surrogate-key"));
+	return is_purge ? o : NULL;
 }
 
 static int config_handler(void *user, const char *section, const char *name, const char *value)

@@ -1,0 +1,155 @@
+/*
+ * purge_http.c - what every provider of upload/purge/ shares: API bases,
+ * the checks of options and tokens, one request with retries, and turning a
+ * provider's answer into one message (purge_int.h).
+ *
+ * A purge runs after the live manifest is published, so it can no longer
+ * undo anything: what matters is that it either reaches the CDN or says
+ * plainly that it did not.  Hence retries with backoff for what a provider
+ * answers when it is busy (429 with Retry-After, 5xx, no answer), and a
+ * message that quotes the provider's own error text, never the request's
+ * headers (which hold the token).
+ */
+#include "upload/purge/purge_int.h"
+
+#include "lib/cp.h"
+#include "upload/s3/s3.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *purge_api_base(const char *env, const char *fallback)
+{
+	const char *v = getenv(env);
+	char *b = cp_xstrdup(v && *v ? v : fallback);
+	for (size_t l = strlen(b); l > 0 && b[l - 1] == '/'; l--)
+		b[l - 1] = 0;
+	return b;
+}
+
+int purge_need_env(const char *env, const char *provider, const char **out, cp_error *err)
+{
+	const char *v = getenv(env);
+	if (v && *v) {
+		*out = v;
+		return 0;
+	}
+	cp_error_set(err, NULL, 0, 0, "--purge %s needs the API token in the environment variable %s",
+		     provider, env);
+	return CP_ERR_USAGE;
+}
+
+int purge_need_opt(const char *value, const char *flag, const char *provider, cp_error *err)
+{
+	if (value && *value)
+		return 0;
+	cp_error_set(err, NULL, 0, 0, "--purge %s needs %s", provider, flag);
+	return CP_ERR_USAGE;
+}
+
+int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_after, int busy)
+{
+	int retries = o->retries > 0 ? o->retries : 5;
+	if (attempt > retries)
+		return 0;
+	if (!(busy || status == 0 || status == 429 || status >= 500))
+		return 0;
+	long s = retry_after >= 0 ? retry_after : 1L << (attempt - 1);
+	if (s > (retry_after >= 0 ? 60 : 30))
+		s = retry_after >= 0 ? 60 : 30;
+	cp_log(CP_LOG_INFO, "purge: HTTP %ld, trying again in %ld s", status, s);
+	if (s > 0)
+		sleep((unsigned)s);
+	return 1;
+}
+
+static int keep(void *ctx, const char *p, size_t n)
+{
+	cp_buf *b = ctx;
+	if (b->len + n > (1u << 20))
+		return 1;
+	cp_buf_append(b, p, n);
+	return 0;
+}
+
+long purge_send(const cp_purge_opts *o, const char *method, const char *url,
+		const char *const *headers, const char *body, cp_buf *resp, cp_purge_report *r)
+{
+	long st = 0;
+	for (int attempt = 1;; attempt++) {
+		char ra[32] = "";
+		cp_buf_clear(resp);
+		cp_http_req rq = {.method = method,
+				  .url = url,
+				  .headers = headers,
+				  .data = body,
+				  .data_len = body ? strlen(body) : 0,
+				  .timeout = 10,
+				  .total_timeout = 60,
+				  .body = keep,
+				  .ctx = resp,
+				  .want_header = "Retry-After",
+				  .header_value = ra,
+				  .header_size = sizeof ra};
+		st = cp_http(&rq);
+		r->requests++;
+		cp_log(CP_LOG_INFO, "purge: %s %s -> %ld", method, url, st);
+		if (st >= 200 && st < 300)
+			return st;
+		if (!purge_retry(o, attempt, st, ra[0] ? strtol(ra, NULL, 10) : -1, 0))
+			return st;
+	}
+}
+
+/* The provider's words for the failure: Cloudflare's errors[].message,
+ * Fastly's msg/detail, Bunny's Message, or the start of the body. */
+static void describe(const cp_buf *resp, char *out, size_t outsz)
+{
+	out[0] = 0;
+	if (!resp || !resp->len)
+		return;
+	json_error_t je;
+	json_t *j = json_loadb(resp->data, resp->len, 0, &je);
+	if (j) {
+		json_t *errs = json_object_get(j, "errors");
+		const char *m = NULL;
+		if (json_is_array(errs) && json_array_size(errs))
+			m = json_string_value(json_object_get(json_array_get(errs, 0), "message"));
+		static const char *const keys[] = {"msg", "detail", "message", "Message"};
+		for (size_t i = 0; !m && i < 4; i++)
+			m = json_string_value(json_object_get(j, keys[i]));
+		if (m)
+			snprintf(out, outsz, "%s", m);
+		json_decref(j);
+		if (m)
+			return;
+	}
+	size_t n = resp->len < 200 ? resp->len : 200;
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < outsz; i++) {
+		unsigned char c = (unsigned char)resp->data[i];
+		out[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	out[k] = 0;
+}
+
+int purge_fail(cp_error *err, const char *provider, const char *what, long status,
+	       const cp_buf *resp)
+{
+	char said[256];
+	describe(resp, said, sizeof said);
+	if (!status)
+		return cp_error_set(err, NULL, 0, 0, "%s: %s: no answer from the API", provider,
+				    what);
+	return cp_error_set(err, NULL, 0, 0, "%s: %s: HTTP %ld%s%s", provider, what, status,
+			    said[0] ? ": " : "", said);
+}
+
+void purge_note(cp_purge_report *r, const char *name)
+{
+	r->purged = cp_xrealloc(r->purged, (r->n + 1) * sizeof *r->purged);
+	r->purged[r->n++] = cp_xstrdup(name);
+}
+
