@@ -13,6 +13,7 @@
  */
 #include "cmd/build_opts.h"
 #include "cmd/cmd.h"
+#include "cmd/header_rules.h"
 #include "cmd/purge_opts.h"
 #include "cmd/report.h"
 #include "cmd/target_opts.h"
@@ -49,6 +50,8 @@ static const cp_command_spec deploy_spec = {
     .sections = deploy_sections,
     .tables = deploy_tables,
     .min_args = 2,
+    .arg_section = "headers",
+    .arg_key = cp_header_rules_key,
     .max_args = -1,
 };
 

@@ -43,15 +43,13 @@ static const cp_opt minify_opts[] = {
 static const cp_opt *const minify_tables[] = {minify_opts, NULL};
 
 static const cp_command_spec minify_spec = {
-    "minify",
-    "cdnpipe minify [options] FILE... [-o OUT]",
-    "Minifies CSS and JavaScript files (or stdin, as '-') the way `cdnpipe build` does.\n"
-    "The kind comes from the file extension (.css, .js, .mjs, .cjs) or --type.\n"
-    "Without -o the result goes to stdout.",
-    NULL,
-    minify_tables,
-    0,
-    0,
+    .name = "minify",
+    .usage = "cdnpipe minify [options] FILE... [-o OUT]",
+    .summary =
+	"Minifies CSS and JavaScript files (or stdin, as '-') the way `cdnpipe build` does.\n"
+	"The kind comes from the file extension (.css, .js, .mjs, .cjs) or --type.\n"
+	"Without -o the result goes to stdout.",
+    .tables = minify_tables,
 };
 
 /* --type wins; otherwise the extension, as build decides it. */

@@ -5,6 +5,7 @@
  * the reporting, exactly as deploy runs it after its build.
  */
 #include "cmd/cmd.h"
+#include "cmd/header_rules.h"
 #include "cmd/purge_opts.h"
 #include "cmd/target_opts.h"
 #include "cmd/upload_run.h"
@@ -28,6 +29,8 @@ static const cp_command_spec upload_spec = {
     .sections = upload_sections,
     .tables = upload_tables,
     .min_args = 2,
+    .arg_section = "headers",
+    .arg_key = cp_header_rules_key,
     .max_args = 2,
 };
 

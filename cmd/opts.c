@@ -276,6 +276,28 @@ static const cp_opt *config_opt(struct parser *p, const char *section, const cha
 	return is_purge ? o : NULL;
 }
 
+/* [headers "GLOB"]: the argument is quoted, so a glob may hold spaces and
+ * brackets; the keys go to the command's callback. */
+static int arg_section(struct ini_state *st, const char *rest, const char *name,
+		       const char *value, const char *where)
+{
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	size_t n = strlen(rest);
+	if (n < 3 || rest[0] != '"' || rest[n - 1] != '"' || memchr(rest + 1, '"', n - 2)) {
+		fprintf(stderr, "cdnpipe: %s: write the section as [headers \"GLOB\"]\n", where);
+		st->rc = CP_ERR_USAGE;
+		return 0;
+	}
+	const cp_command_spec *spec = st->p->spec;
+	if (!spec->arg_section || strcmp(spec->arg_section, "headers") || !spec->arg_key)
+		return 1; /* another command's */
+	char *glob = cp_xstrndup(rest + 1, n - 2);
+	st->rc = spec->arg_key(glob, name, value, where);
+	free(glob);
+	return st->rc == 0;
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_state *st = user;
@@ -283,6 +305,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 0;
 	char where[1200];
 	snprintf(where, sizeof where, "%s:%d", st->file, st->line);
+	if (!strncmp(section, "headers", 7) && (section[7] == ' ' || !section[7]))
+		return arg_section(st, section + 7, name, value, where);
 	int known = 0;
 	for (const char *const *s = known_sections; *s; s++)
 		known |= !strcmp(*s, section);

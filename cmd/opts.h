@@ -69,6 +69,13 @@ typedef struct cp_command_spec {
 	const cp_opt *const *tables; /* NULL-terminated list of option tables */
 	int min_args, max_args;	     /* positional arguments checked by cp_parse_command when
 					either is set; max_args < 0: no upper bound */
+	/* Sections with an argument, as [headers "GLOB"]: the name of the ones
+	 * this command reads (NULL: none) and where each of their keys goes;
+	 * the callback returns 0, or prints a message (naming `where`,
+	 * "file:line") and returns CP_ERR_USAGE.  Commands that do not read
+	 * them skip such sections. */
+	const char *arg_section;
+	int (*arg_key)(const char *arg, const char *key, const char *value, const char *where);
 } cp_command_spec;
 
 /* Parses config then argv (argv[0] is the command name).  Positional

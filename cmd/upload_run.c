@@ -15,6 +15,7 @@
  *     entries included, so a script can tell what was sent).
  */
 #include "cmd/upload_run.h"
+#include "cmd/header_rules.h"
 #include "cmd/purge_opts.h"
 #include "cmd/cmd.h"
 #include "cmd/report.h"
@@ -91,6 +92,7 @@ static int validate(const struct cp_upload_config *c, cp_plan_opts *po)
 		return CP_ERR_USAGE;
 	}
 	po->encoding = (enum cp_encoding_mode)enc;
+	po->rules = cp_header_rules(&po->nrules);
 	po->cache_control_unhashed = c->cache_control_unhashed;
 	po->acl = c->acl && *c->acl ? c->acl : NULL;
 	return 0;

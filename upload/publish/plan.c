@@ -73,7 +73,9 @@ const char *cp_plan_reason_str(enum cp_plan_reason r)
 	case CP_WHY_SAME_ETAG:
 		return "unchanged (ETag matches)";
 	case CP_WHY_ENCODING:
-		return "compressed sibling not sent with this --encoding";
+		return "compressed sibling not sent (--encoding, or precompressed = false)";
+	case CP_WHY_HEADERS:
+		return "headers differ (metadata copy)";
 	case CP_WHY_LISTED_TWICE:
 		return "listed twice, differently: which copy is there cannot be told";
 	}
@@ -266,6 +268,25 @@ static void set_headers(struct planner *pl, cp_plan_item *it, const char *plain,
 	else
 		it->cache_control =
 		    gz_key ? pl->plan->cache_control_unhashed_gz : pl->plan->cache_control_unhashed;
+	const cp_header_rule *rule =
+	    it->manifest ? NULL : cp_header_rule_for(pl->o->rules, pl->o->nrules, plain);
+	if (rule) {
+		it->rule = rule;
+		if (rule->content_type)
+			it->content_type = rule->content_type;
+		if (rule->cache_control)
+			it->cache_control = rule->cache_control;
+		it->content_disposition = rule->content_disposition;
+		it->meta = rule->meta;
+		it->nmeta = rule->nmeta;
+	}
+}
+
+/* 0 when a [headers] rule says the key is sent as plain bytes only. */
+static int precompressed(struct planner *pl, const char *plain)
+{
+	const cp_header_rule *r = cp_header_rule_for(pl->o->rules, pl->o->nrules, plain);
+	return !r || r->precompressed;
 }
 
 /* The remote index of a key that a listing named twice with different sizes
@@ -322,7 +343,7 @@ static void add_file(struct planner *pl, size_t i)
 	enum cp_encoding_mode mode = pl->o->encoding;
 	if (sibling_of(pl, f->rel, plain, sizeof plain)) {
 		enc = sibling_encoding(f->rel);
-		if (mode == CP_ENC_NONE || mode == CP_ENC_GZIP) {
+		if (mode == CP_ENC_NONE || mode == CP_ENC_GZIP || !precompressed(pl, plain)) {
 			cp_plan_item *it = add_item(pl->plan, f->rel, f);
 			set_headers(pl, it, plain, NULL);
 			it->action = CP_PLAN_SKIP;
@@ -338,7 +359,7 @@ static void add_file(struct planner *pl, size_t i)
 	/* A manifest is read by programs (Django's storage), not browsers: it
 	 * keeps its plain bytes even in gzip mode. */
 	if (mode == CP_ENC_GZIP && !is_manifest_name(&pl->fp, f->rel) &&
-	    cp_strmap_get(&pl->dist, gz, &gi)) {
+	    precompressed(pl, f->rel) && cp_strmap_get(&pl->dist, gz, &gi)) {
 		/* x's key, x.gz's bytes */
 		cp_plan_item *it = add_item(pl->plan, f->rel, &pl->files[gi]);
 		set_headers(pl, it, f->rel, "gzip");

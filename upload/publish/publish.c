@@ -63,7 +63,7 @@ static void record(struct run *r, cp_plan_item *it, const cp_error *e)
 		r->prog.failed++;
 	} else {
 		it->status = CP_ITEM_DONE;
-		r->prog.bytes_done += it->size;
+		r->prog.bytes_done += it->headers_only ? 0 : it->size;
 	}
 	r->prog.files_done++;
 	r->pending--;
@@ -79,6 +79,9 @@ static void item_headers(struct run *r, const cp_plan_item *it, cp_put_headers *
 	h->cache_control = it->cache_control;
 	h->content_encoding = it->content_encoding;
 	h->acl = r->plan->acl;
+	h->content_disposition = it->content_disposition;
+	h->meta = it->meta;
+	h->nmeta = it->nmeta;
 }
 
 static void put_one(struct run *r, cp_plan_item *it)
@@ -86,7 +89,9 @@ static void put_one(struct run *r, cp_plan_item *it)
 	cp_put_headers h;
 	item_headers(r, it, &h);
 	cp_error e = {0};
-	int rc = cp_target_put(r->t, it->key, it->local, &h, it->have_md5 ? it->md5 : NULL, &e);
+	int rc = it->headers_only
+		     ? cp_target_set_headers(r->t, it->key, &h, &e)
+		     : cp_target_put(r->t, it->key, it->local, &h, it->have_md5 ? it->md5 : NULL, &e);
 	if (rc && !e.set)
 		cp_error_set(&e, it->key, 0, 0, "failed");
 	record(r, it, rc ? &e : NULL);
@@ -122,6 +127,10 @@ static void run_async(struct run *r)
 		if (k >= bound && (k - bound) % (bound - low) == 0)
 			r->t->ops->wait_below(r->t, low);
 		cp_plan_item *it = slots[k].it;
+		if (it->headers_only) { /* a few metadata copies: no need to hurry */
+			put_one(r, it);
+			continue;
+		}
 		if (r->t->ops->put_async(r->t, it->key, it->local, &h,
 					 it->have_md5 ? it->md5 : NULL, async_done, &slots[k])) {
 			cp_error e = {0};
@@ -184,7 +193,7 @@ int cp_publish(cp_target *t, cp_plan *plan, const cp_publish_opts *o, cp_publish
 		plan->v[i].status = CP_ITEM_PENDING;
 		if (plan->v[i].action == CP_PLAN_UPLOAD) {
 			r.prog.files_total++;
-			r.prog.bytes_total += plan->v[i].size;
+			r.prog.bytes_total += plan->v[i].headers_only ? 0 : plan->v[i].size;
 		}
 	}
 	report(&r);

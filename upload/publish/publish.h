@@ -41,6 +41,7 @@ enum cp_plan_reason {
 	CP_WHY_SAME_ETAG,     /* listed with the local MD5 (or multipart ETag) */
 	CP_WHY_ENCODING,      /* a sibling the --encoding mode does not send */
 	CP_WHY_LISTED_TWICE,  /* the listing named the key twice, with different sizes or ETags */
+	CP_WHY_HEADERS,	      /* the same bytes, other headers: new headers only */
 };
 const char *cp_plan_reason_str(enum cp_plan_reason r);
 
@@ -58,6 +59,11 @@ typedef struct cp_plan_item {
 	const char *content_type; /* static strings or owned by the plan */
 	const char *cache_control;
 	const char *content_encoding;
+	const char *content_disposition; /* from a [headers] rule, or NULL */
+	const cp_s3_header *meta;	 /* x-amz-meta-*, from a [headers] rule */
+	size_t nmeta;
+	const struct cp_header_rule *rule; /* the rule that matched, or NULL */
+	int headers_only;		   /* CP_WHY_HEADERS: a metadata copy, no bytes */
 	int have_md5;
 	unsigned char md5[16];
 	/* set by publish */
@@ -65,8 +71,28 @@ typedef struct cp_plan_item {
 	char *error; /* why it failed (NULL otherwise) */
 } cp_plan_item;
 
+/* One [headers "GLOB"] section of cdnpipe.ini: headers for the keys the
+ * glob matches (lib/glob.h: no '/' matches the last segment at any depth).
+ * The first rule that matches a key wins, as hugo deploy's matchers do; a
+ * .gz/.br sibling follows its plain file's rule.  Manifests and history
+ * keep cdnpipe's own headers.  NULL fields keep the default. */
+typedef struct cp_header_rule {
+	const char *glob;
+	const char *cache_control;
+	const char *content_type;
+	const char *content_disposition;
+	const cp_s3_header *meta; /* x-amz-meta-<name>: value */
+	size_t nmeta;
+	int precompressed; /* 1: as built (default); 0: only the plain bytes are sent */
+} cp_header_rule;
+
+/* The first rule whose glob matches key (the plain file's), or NULL. */
+const cp_header_rule *cp_header_rule_for(const cp_header_rule *rules, size_t n, const char *key);
+
 typedef struct cp_plan_opts {
 	enum cp_encoding_mode encoding;
+	const cp_header_rule *rules; /* [headers "GLOB"] sections, in file order */
+	size_t nrules;
 	const char *cache_control_unhashed; /* NULL: "public, max-age=300" */
 	const char *acl;		    /* NULL: none */
 	int jobs;			    /* threads for local hashing (0: cores) */
@@ -109,6 +135,12 @@ void cp_dist_free(cp_dist_file *v, size_t n);
  * Items come out sorted by key, manifests last. */
 int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list *remote,
 		  cp_target *t, const cp_plan_opts *o, cp_plan *plan, cp_error *err);
+/* A listing has no headers: for each item the plan skips and a rule
+ * covers, one HEAD (in parallel) tells whether the target's headers are the
+ * rule's; where they are not, the item becomes an upload of the headers
+ * alone (CP_WHY_HEADERS; a metadata copy on S3, the bytes again past
+ * 5 GiB).  Targets that keep no headers (folders) are left as planned. */
+int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_error *err);
 void cp_plan_free(cp_plan *p);
 /* "css/app.3f2a1b9c8d7e.css" -> "css/app.css" (1); 0 for a name that is
  * not shaped like a fingerprinted one. */

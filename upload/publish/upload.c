@@ -103,6 +103,8 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		rc = cp_target_list(t, "", &rl, &r->err);
 	if (!rc)
 		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
+	if (!rc && o->plan.nrules)
+		rc = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->err);
 	char *tmp = NULL, *record = NULL;
 	if (!rc && !o->dry_run) {
 		/* the release's history copies go up before its manifests go live */

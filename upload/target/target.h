@@ -43,6 +43,9 @@ typedef struct cp_put_headers {
 	const char *cache_control;
 	const char *content_encoding;
 	const char *acl; /* canned ACL ("public-read"), only when asked */
+	const char *content_disposition;
+	const cp_s3_header *meta; /* x-amz-meta-<name>: value (name without the prefix) */
+	size_t nmeta;
 } cp_put_headers;
 
 /* How to reach S3: everything the S3 client needs from the command line.
@@ -88,13 +91,25 @@ typedef struct cp_object_info {
 	uint64_t size;
 	char etag[CP_ETAG_MAX];
 	char content_type[128], cache_control[256], content_encoding[32];
+	char content_disposition[256];
+	/* every x-amz-meta-* as "name: value\n" lines, names lower-cased, sorted
+	 * (cp_meta_canon spells a wanted set the same way) */
+	char meta[1024];
 	int headers; /* 1 when the target keeps headers (S3) */
 } cp_object_info;
+/* The canonical "name: value\n" lines of a metadata set, as cp_object_info
+ * holds them.  Newly allocated. */
+char *cp_meta_canon(const cp_s3_header *meta, size_t n);
 int cp_target_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err);
 /* Deletes keys (absent ones are not an error); each failure goes to diags
  * (may be NULL) and the call fails.  S3 deletes in batches of 1000. */
 int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *diags,
 		     cp_error *err);
+/* Gives an existing object new headers without sending its bytes again
+ * (S3: a copy onto itself with the metadata replaced).  A folder keeps no
+ * headers: nothing to do.  Objects past 5 GiB cannot be copied in one
+ * request: CP_ERR_BUILD, the caller sends them again instead. */
+int cp_target_set_headers(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err);
 /* Sends the local file under key.  md5 (may be NULL) is the file's MD5 when
  * the caller already knows it, saving a read. */
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,

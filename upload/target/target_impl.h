@@ -19,6 +19,8 @@ struct cp_target_ops {
 		   const unsigned char *md5, cp_error *err);
 	int (*fetch)(cp_target *t, const char *key, const char *local, int *exists, cp_error *err);
 	int (*head)(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err);
+	/* NULL: the target keeps no headers */
+	int (*set_headers)(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err);
 	int (*del)(cp_target *t, const char *const *keys, size_t n, cp_diags *diags, cp_error *err);
 	/* Optional (NULL: the publisher calls put from worker threads).  Starts a
 	 * put and returns; done(ctx, e) is called once when it finished (e NULL

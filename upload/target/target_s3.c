@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct s3_target {
 	struct cp_target base;
@@ -77,6 +78,20 @@ static int s3t_list(cp_target *t, const char *prefix, cp_remote_list *out, cp_er
 	return rc;
 }
 
+/* Every x-amz-meta-* header of a HEAD, canonical (cp_meta_canon). */
+static void head_meta(const cp_s3_result *r, cp_object_info *out)
+{
+	cp_s3_header *m = cp_xcalloc(r->nheaders + 1, sizeof *m);
+	size_t n = 0;
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!strncasecmp(r->headers[i].name, "x-amz-meta-", 11))
+			m[n++] = (cp_s3_header){r->headers[i].name + 11, r->headers[i].value};
+	char *c = cp_meta_canon(m, n);
+	snprintf(out->meta, sizeof out->meta, "%s", c);
+	free(c);
+	free(m);
+}
+
 static int s3t_head(cp_target *t, const char *key, cp_object_info *out, int *exists, cp_error *err)
 {
 	struct s3_target *s = st(t);
@@ -96,6 +111,10 @@ static int s3t_head(cp_target *t, const char *key, cp_object_info *out, int *exi
 			snprintf(out->cache_control, sizeof out->cache_control, "%s", v);
 		if ((v = cp_s3_result_header(&r, "content-encoding")))
 			snprintf(out->content_encoding, sizeof out->content_encoding, "%s", v);
+		if ((v = cp_s3_result_header(&r, "content-disposition")))
+			snprintf(out->content_disposition, sizeof out->content_disposition, "%s",
+				 v);
+		head_meta(&r, out);
 	} else if (r.status == 404) {
 		rc = 0;
 	} else {
@@ -172,6 +191,24 @@ static void map_headers(const cp_put_headers *h, cp_s3_put_headers *sh)
 	sh->cache_control = h->cache_control;
 	sh->content_encoding = h->content_encoding;
 	sh->acl = h->acl;
+	sh->content_disposition = h->content_disposition;
+	sh->meta = h->meta;
+	sh->nmeta = h->nmeta;
+}
+
+static int s3t_set_headers(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err)
+{
+	struct s3_target *s = st(t);
+	char *k = full_key(s, key);
+	cp_s3_put_headers sh;
+	map_headers(h, &sh);
+	cp_s3_result r = {0};
+	int rc = cp_s3_copy(s->client, s->bucket, k, s->bucket, k, &sh, NULL, NULL, &r);
+	if (rc)
+		fail(err, &r, k);
+	cp_s3_result_free(&r);
+	free(k);
+	return rc;
 }
 
 static int s3t_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
@@ -258,6 +295,7 @@ static const struct cp_target_ops s3_ops = {
     .fetch = s3t_fetch,
     .del = s3t_del,
     .head = s3t_head,
+    .set_headers = s3t_set_headers,
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,

@@ -48,11 +48,13 @@ static const cp_opt table2[] = {
 static const cp_opt *const tables[] = {table1, table2, NULL};
 
 static const cp_command_spec build_spec = {
-    "build", "cdnpipe build [options] SRC", "Builds things.", NULL, tables, 0, 0,
+    .name = "build", .usage = "cdnpipe build [options] SRC", .summary = "Builds things.",
+    .tables = tables,
 };
 static const char *const deploy_sections[] = {"deploy", "build", NULL};
 static const cp_command_spec deploy_spec = {
-    "deploy", "cdnpipe deploy SRC [DST]", "Deploys things.", deploy_sections, tables, 1, 2,
+    .name = "deploy", .usage = "cdnpipe deploy SRC [DST]", .summary = "Deploys things.",
+    .sections = deploy_sections, .tables = tables, .min_args = 1, .max_args = 2,
 };
 
 static cp_common common;

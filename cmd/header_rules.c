@@ -1,0 +1,92 @@
+/*
+ * header_rules.c - [headers "GLOB"] sections into cp_header_rule; see
+ * header_rules.h.  The rules live for the whole process (one command per
+ * process), so nothing is freed.
+ */
+#include "cmd/header_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static cp_header_rule *rules;
+static size_t nrules;
+
+/* The rule of the section being read: a new one when the glob changes
+ * (a section named twice is two rules, in file order). */
+static cp_header_rule *rule_for(const char *glob)
+{
+	if (nrules && !strcmp(rules[nrules - 1].glob, glob))
+		return &rules[nrules - 1];
+	rules = cp_xrealloc(rules, (nrules + 1) * sizeof *rules);
+	cp_header_rule *r = &rules[nrules++];
+	memset(r, 0, sizeof *r);
+	r->glob = cp_xstrdup(glob);
+	r->precompressed = 1;
+	return r;
+}
+
+/* A header value must be one line of visible text. */
+static int value_ok(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 && *p != '\t')
+			return 0;
+	return *v != 0;
+}
+
+int cp_header_rules_key(const char *glob, const char *key, const char *value, const char *where)
+{
+	if (!*glob) {
+		fprintf(stderr, "cdnpipe: %s: [headers \"\"] wants a glob\n", where);
+		return 2;
+	}
+	if (!value_ok(value)) {
+		fprintf(stderr, "cdnpipe: %s: '%s' wants a one-line value\n", where, key);
+		return 2;
+	}
+	cp_header_rule *r = rule_for(glob);
+	const char **slot = !strcasecmp(key, "cache-control")	     ? &r->cache_control
+			    : !strcasecmp(key, "content-type")	     ? &r->content_type
+			    : !strcasecmp(key, "content-disposition") ? &r->content_disposition
+								      : NULL;
+	if (slot) {
+		*slot = cp_xstrdup(value);
+		return 0;
+	}
+	if (!strcasecmp(key, "precompressed")) {
+		int t = !strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes");
+		int f = !strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no");
+		if (!t && !f) {
+			fprintf(stderr, "cdnpipe: %s: precompressed wants true or false\n", where);
+			return 2;
+		}
+		r->precompressed = t;
+		return 0;
+	}
+	size_t ml = strlen("x-amz-meta-");
+	const char *name = key + ml;
+	if (!strncasecmp(key, "x-amz-meta-", ml) && *name &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+		strlen(name)) {
+		cp_s3_header *m = cp_xrealloc((cp_s3_header *)r->meta, (r->nmeta + 1) * sizeof *m);
+		m[r->nmeta] = (cp_s3_header){cp_xstrdup(name), cp_xstrdup(value)};
+		for (char *c = m[r->nmeta].name; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		r->meta = m;
+		r->nmeta++;
+		return 0;
+	}
+	fprintf(stderr,
+		"cdnpipe: %s: unknown key '%s' in [headers \"%s\"] (cache-control, content-type, "
+		"content-disposition, x-amz-meta-NAME, precompressed)\n",
+		where, key, glob);
+	return 2;
+}
+
+const cp_header_rule *cp_header_rules(size_t *n)
+{
+	*n = nrules;
+	return rules;
+}

@@ -1,0 +1,124 @@
+"""Per-pattern headers (issue 13): [headers "GLOB"] sections of cdnpipe.ini set
+Cache-Control, Content-Type, Content-Disposition, x-amz-meta-* and whether a
+pattern's compressed siblings are sent; the first matching rule wins; a change
+of headers alone reaches the bucket as a metadata copy (no bytes re-sent).
+Checked with boto3 against s3rver behind the SigV4-verifying proxy.
+"""
+import json
+
+import pytest
+
+pytest_plugins = ["s3fixtures"]
+
+RULES = """
+[headers "*.html"]
+cache-control = no-cache
+x-amz-meta-Surrogate-Key = pages
+
+[headers "sw.js"]
+cache-control = no-cache, no-store
+content-type = text/javascript; charset=utf-8
+
+[headers "*.js"]
+cache-control = public, max-age=60
+
+[headers "docs/*.txt"]
+content-disposition = attachment
+precompressed = false
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    src = tmp_path / "src"
+    (src / "docs").mkdir(parents=True)
+    (src / "index.html").write_text("<!doctype html><p>hello</p>\n" * 30)
+    (src / "sw.js").write_text("self.addEventListener('fetch', function () {});\n" * 30)
+    (src / "app.js").write_text("console.log('app');\n" * 30)
+    (src / "docs" / "guide.txt").write_text("read me\n" * 200)
+    (src / "robots.txt").write_text("User-agent: *\n")
+    return src
+
+
+def deploy(cdnpipe, env, src, target, cwd, *extra):
+    p = cdnpipe("deploy", "--json", *extra, src, target, env=env, cwd=cwd)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["upload"]
+
+
+def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucket, cdnpipe_env,
+                                                           site, tmp_path):
+    (tmp_path / "cdnpipe.ini").write_text(RULES)
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    c = s3.client(direct=True)
+
+    def head(key):
+        return c.head_object(Bucket=s3_bucket, Key="static/" + key)
+
+    m = json.loads(c.get_object(Bucket=s3_bucket, Key="static/staticfiles.json")["Body"].read())
+    paths = m["paths"]
+    h = head("index.html")
+    assert h["CacheControl"] == "no-cache" and h["Metadata"] == {"surrogate-key": "pages"}
+    assert head(paths["index.html"])["CacheControl"] == "no-cache"  # hashed too: rule wins
+    # first match wins: sw.js is not *.js's
+    h = head("sw.js")
+    assert h["CacheControl"] == "no-cache, no-store"
+    assert h["ContentType"] == "text/javascript; charset=utf-8"
+    assert head("app.js")["CacheControl"] == "public, max-age=60"
+    # a sibling follows its plain file's rule
+    keys = set(s3.list_keys(s3_bucket, "static/"))
+    assert "static/app.js.gz" in keys
+    assert head("app.js.gz")["CacheControl"] == "public, max-age=60"
+    # no rule: cdnpipe's defaults; manifests keep theirs
+    assert head("robots.txt")["CacheControl"] == "public, max-age=300"
+    assert head("staticfiles.json")["CacheControl"] == "no-cache"
+    # precompressed = false: the plain bytes only
+    assert head("docs/guide.txt")["ContentDisposition"] == "attachment"
+    assert not any(k.startswith("static/docs/guide") and k.endswith((".gz", ".br"))
+                   for k in keys)
+    etag_before = head("index.html")["ETag"]
+
+    # the same config again: one HEAD per covered key, nothing sent
+    s3.reset()
+    r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    assert r["uploaded"] == 0
+    assert s3.proxy.count(method="PUT") == 0
+
+    # a header change alone: a copy onto itself, no PutObject of bytes
+    (tmp_path / "cdnpipe.ini").write_text(RULES.replace("x-amz-meta-Surrogate-Key = pages",
+                                                        "x-amz-meta-Surrogate-Key = html"))
+    s3.reset()
+    r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    changed = sorted(i["key"] for i in r["items"] if i["action"] == "upload")
+    assert changed == sorted(["index.html", paths["index.html"]] +
+                             [k for k in ("index.html.gz", "index.html.br",
+                                          paths["index.html"] + ".gz",
+                                          paths["index.html"] + ".br")
+                              if "static/" + k in keys])
+    assert all(i["reason"] == "headers differ (metadata copy)" for i in r["items"]
+               if i["action"] == "upload")
+    assert s3.proxy.count(op="PutObject") == 0
+    assert s3.proxy.count(op="CopyObject") == len(changed)
+    h = head("index.html")
+    assert h["Metadata"] == {"surrogate-key": "html"} and h["CacheControl"] == "no-cache"
+    assert h["ETag"] == etag_before
+    assert c.get_object(Bucket=s3_bucket, Key="static/index.html")["Body"].read() == \
+        (site / "index.html").read_bytes()
+
+
+def test_bad_rules_are_refused_with_the_line(cdnpipe, site, tmp_path):
+    cases = [('[headers "*.html"]\ncache-controll = no-cache\n', "cdnpipe.ini:2",
+              "unknown key 'cache-controll'"),
+             ('[headers *.html]\ncache-control = no-cache\n', "cdnpipe.ini:2",
+              'write the section as [headers "GLOB"]'),
+             ('[headers "*.txt"]\nprecompressed = maybe\n', "cdnpipe.ini:2", "true or false")]
+    for ini, where, says in cases:
+        (tmp_path / "cdnpipe.ini").write_text(ini)
+        p = cdnpipe("deploy", site, "file://" + str(tmp_path / "pub"))
+        assert p.returncode == 2 and where in p.stderr and says in p.stderr, p.stderr
+    assert not (tmp_path / "pub").exists()
+    # build does not read [headers]: the same file is no error for it
+    (tmp_path / "cdnpipe.ini").write_text('[headers "*.html"]\ncache-control = no-cache\n')
+    p = cdnpipe("build", site, "-o", tmp_path / "dist")
+    assert p.returncode == 0, p.stderr
