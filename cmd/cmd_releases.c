@@ -8,6 +8,7 @@
  * lists the files it refused over.
  */
 #include "cmd/cmd.h"
+#include "cmd/header_rules.h"
 #include "cmd/purge_opts.h"
 #include "cmd/report.h"
 #include "cmd/target_opts.h"
@@ -263,6 +264,8 @@ static const cp_opt *const verify_tables[] = {verify_opts, cp_target_options, NU
 static const cp_command_spec verify_spec = {
     .name = "verify",
     .usage = "cdnpipe verify [options] TARGET [--base-url URL]",
+    .arg_section = "headers",
+    .arg_key = cp_header_rules_key,
     .summary = "Checks every file the live manifests at TARGET name: it is there, its bytes\n"
 	       "are the ones its fingerprint names, and its headers (and its .gz/.br siblings')\n"
 	       "are the ones upload sets; with --base-url, it is served so through the CDN.\n"
@@ -284,7 +287,9 @@ int cmd_verify(int argc, char **argv)
 	cp_s3_settings s3 = cp_target_settings();
 	cp_verify_report r;
 	cp_error err = {0};
-	rc = cp_verify(pos.v[0], &s3, o_base_url, &r, &err);
+	size_t nrules;
+	const cp_header_rule *rules = cp_header_rules(&nrules);
+	rc = cp_verify(pos.v[0], &s3, o_base_url, rules, nrules, &r, &err);
 	for (size_t i = 0; i < r.n && !common.json; i++)
 		cp_log(CP_LOG_ERROR, "cdnpipe verify: %s", r.problems[i]);
 	if (err.set)

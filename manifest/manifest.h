@@ -112,6 +112,8 @@ void cp_manifest_render(enum cp_manifest_dialect d, const cp_manifest_file *v, s
 typedef struct cp_manifest_ref {
 	char *name, *hashed; /* logical and fingerprinted path, no leading '/' */
 	char *integrity;     /* the manifest's SRI value, or NULL */
+	int64_t size;	     /* bytes, where the dialect records them (Sprockets,
+				Phoenix); -1 otherwise */
 } cp_manifest_ref;
 
 typedef struct cp_manifest_index {

@@ -35,7 +35,16 @@ static void add(cp_manifest_index *m, size_t *cap, const char *name, const char 
 		m->v = cp_xrealloc(m->v, *cap * sizeof *m->v);
 	}
 	m->v[m->n++] = (cp_manifest_ref){cp_xstrdup(noslash(name)), cp_xstrdup(noslash(hashed)),
-					 integrity ? cp_xstrdup(integrity) : NULL};
+					 integrity ? cp_xstrdup(integrity) : NULL, -1};
+}
+
+/* The "size" a Sprockets files / Phoenix digests entry records, on the
+ * last ref added. */
+static void set_size(cp_manifest_index *m, json_t *entry)
+{
+	json_t *v = json_object_get(entry, "size");
+	if (m->n && json_is_integer(v) && json_integer_value(v) >= 0)
+		m->v[m->n - 1].size = (int64_t)json_integer_value(v);
 }
 
 static const char *str_of(json_t *o, const char *key)
@@ -100,7 +109,10 @@ int cp_manifest_read(const char *json, size_t len, cp_manifest_index *out, cp_er
 			const char *h = json_string_value(v);
 			const char *sha = h ? str_of(json_object_get(digests, h), "sha512") : NULL;
 			char *sri = sha ? cp_xasprintf("sha512-%s", sha) : NULL;
+			size_t before = out->n;
 			add(out, &cap, k, h, sri);
+			if (out->n > before)
+				set_size(out, json_object_get(digests, h));
 			free(sri);
 		}
 	} else if (json_is_object(assets) && json_is_object(json_object_get(j, "files"))) {
@@ -109,8 +121,11 @@ int cp_manifest_read(const char *json, size_t len, cp_manifest_index *out, cp_er
 		json_object_foreach(assets, k, v)
 		{
 			const char *h = json_string_value(v);
+			size_t before = out->n;
 			add(out, &cap, k, h,
 			    h ? str_of(json_object_get(files, h), "integrity") : NULL);
+			if (out->n > before)
+				set_size(out, json_object_get(files, h));
 		}
 	} else {
 		out->dialect = read_flat(j, out, &cap);
@@ -123,7 +138,7 @@ int cp_manifest_read(const char *json, size_t len, cp_manifest_index *out, cp_er
 
 const cp_manifest_ref *cp_manifest_find(const cp_manifest_index *m, const char *name)
 {
-	cp_manifest_ref key = {(char *)noslash(name), NULL, NULL};
+	cp_manifest_ref key = {.name = (char *)noslash(name)};
 	return m->n ? bsearch(&key, m->v, m->n, sizeof *m->v, ref_cmp) : NULL;
 }
 

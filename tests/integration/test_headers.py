@@ -106,6 +106,18 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
     assert c.get_object(Bucket=s3_bucket, Key="static/index.html")["Body"].read() == \
         (site / "index.html").read_bytes()
 
+    # verify reads the same rules: what they set is right, not a problem
+    p = cdnpipe("verify", "--json", target, env=cdnpipe_env, cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # without them, the rules' Cache-Control on fingerprinted files is one
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    p = cdnpipe("verify", "--json", target, env=cdnpipe_env, cwd=elsewhere)
+    assert p.returncode == 1
+    problems = json.loads(p.stdout)["problems"]
+    assert any(paths["index.html"] in x and "Cache-Control is 'no-cache'" in x
+               for x in problems), problems
+
 
 def test_bad_rules_are_refused_with_the_line(cdnpipe, site, tmp_path):
     cases = [('[headers "*.html"]\ncache-controll = no-cache\n', "cdnpipe.ini:2",

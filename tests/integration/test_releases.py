@@ -256,3 +256,44 @@ def test_dist_with_a_cdnpipe_folder_is_refused(cdnpipe, site, tmp_path):
     p = cdnpipe("upload", dist, target)
     assert p.returncode == 1 and ".cdnpipe" in p.stderr
     assert not folder.exists()
+
+
+def test_prune_falls_back_to_single_deletes(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    """A store without DeleteObjects (501): prune deletes one key at a time, and
+    deletes exactly what it planned."""
+    target = f"s3://{s3_bucket}/static"
+    for colour in ("red", "green", "blue"):
+        (site / "css" / "app.css").write_text("body { color: %s }\n" % colour * 30)
+        deploy(cdnpipe, cdnpipe_env, site, target)
+    keys = set(s3.list_keys(s3_bucket, "static/"))
+    p = cdnpipe("prune", target, "--keep", "1", "--min-age", "0s", "--dry-run", env=cdnpipe_env)
+    planned = {"static/" + l.split(" ", 1)[1] for l in p.stdout.splitlines()}
+    assert len(planned) >= 2
+    s3.reset()
+    s3.proxy.inject("501", op="DeleteObjects")
+    p = cdnpipe("prune", target, "--keep", "1", "--min-age", "0s", "-v", env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    assert "one key at a time" in p.stderr
+    assert s3.proxy.count(op="DeleteObjects") == 1
+    assert s3.proxy.count(op="DeleteObject") == len(planned)
+    assert keys - set(s3.list_keys(s3_bucket, "static/")) == planned
+
+
+def test_verify_checks_sizes_the_manifest_records(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    """Sprockets' manifest records each file's size: a file of another size is
+    named as such (as well as by its MD5)."""
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target, "--manifest=django,sprockets")
+    p = cdnpipe("verify", target, env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    m = live_manifest(s3, s3_bucket)
+    key = "static/" + m["css/app.css"]
+    c = s3.client(direct=True)
+    c.put_object(Bucket=s3_bucket, Key=key, Body=b"short", ContentType="text/css",
+                 CacheControl="public, max-age=31536000, immutable")
+    s3.wait_settled(s3_bucket, key, size=5)
+    p = cdnpipe("verify", "--json", target, env=cdnpipe_env)
+    assert p.returncode == 1
+    problems = json.loads(p.stdout)["problems"]
+    assert any(m["css/app.css"] in x and "5 bytes, the manifest says" in x for x in problems), \
+        problems

@@ -296,7 +296,9 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 void cp_prune_report_free(cp_prune_report *r);
 
 /* Verify: every file the live manifests name is at the target with the
- * bytes its fingerprint says and the headers upload sets (siblings too);
+ * bytes its fingerprint says (and the size, where the manifest records it)
+ * and the headers upload sets (siblings too; rules: the [headers] rules the
+ * upload was given, may be NULL);
  * with base_url, also served through that URL (the CDN).  Every problem is
  * a line in r; returns CP_ERR_BUILD when there is any. */
 typedef struct cp_verify_report {
@@ -306,7 +308,7 @@ typedef struct cp_verify_report {
 } cp_verify_report;
 
 int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url,
-	      cp_verify_report *r, cp_error *err);
+	      const cp_header_rule *rules, size_t nrules, cp_verify_report *r, cp_error *err);
 void cp_verify_report_free(cp_verify_report *r);
 
 /* ---- url: what templates and scripts link to ---- */

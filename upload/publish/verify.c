@@ -5,9 +5,10 @@
  * A fingerprinted name carries the first 12 hex digits of the MD5 of its
  * bytes, so the check needs nothing but the target: an object whose ETag is
  * a plain MD5 must begin with its name's fingerprint; other ETags (multipart,
- * SSE-KMS) are checked by fetching the bytes.  Headers are those upload
- * sets: the type from the name, immutable caching, and on .gz/.br siblings
- * their Content-Encoding.  With a base URL each file is also fetched through
+ * SSE-KMS) are checked by fetching the bytes; where the manifest records
+ * sizes (Sprockets, Phoenix), the size too.  Headers are those upload sets:
+ * the type from the name, immutable caching, and on .gz/.br siblings their
+ * Content-Encoding - or what a [headers "GLOB"] rule set instead.  With a base URL each file is also fetched through
  * the CDN (identity encoding) and its bytes hashed; a brotli request is made
  * too, and a brotli answer must decode to the same bytes (an origin that
  * does not negotiate answers with identity, which is not an error).  Every
@@ -60,6 +61,8 @@ static int fingerprint_of(const char *hashed, char out[13])
 struct ctx {
 	cp_target *t;
 	const char *base_url, *tmp;
+	const cp_header_rule *rules; /* [headers "GLOB"]: what upload set instead */
+	size_t nrules;
 	cp_verify_report *r;
 	unsigned long n;
 	cp_strmap seen; /* files already checked (several manifests name them) */
@@ -89,12 +92,24 @@ static void check_headers(struct ctx *c, const char *key, const cp_object_info *
 {
 	if (!o->headers)
 		return; /* a folder keeps bytes only */
-	const char *type = cp_mime_type(plain);
+	const cp_header_rule *rule = cp_header_rule_for(c->rules, c->nrules, plain);
+	const char *type = rule && rule->content_type ? rule->content_type : cp_mime_type(plain);
 	if (strcmp(o->content_type, type))
 		problem(c->r, "%s: Content-Type is '%s', not '%s'", key, o->content_type, type);
-	if (hashed && strncmp(o->cache_control, CP_CACHE_IMMUTABLE, strlen(CP_CACHE_IMMUTABLE)))
+	if (rule && rule->cache_control) {
+		if (strcmp(o->cache_control, rule->cache_control))
+			problem(c->r, "%s: Cache-Control is '%s', not '%s' ([headers \"%s\"])",
+				key, o->cache_control, rule->cache_control, rule->glob);
+	} else if (hashed &&
+		   strncmp(o->cache_control, CP_CACHE_IMMUTABLE, strlen(CP_CACHE_IMMUTABLE))) {
 		problem(c->r, "%s: Cache-Control is '%s', not '%s'", key, o->cache_control,
 			CP_CACHE_IMMUTABLE);
+	}
+	if (rule && strcmp(o->content_disposition,
+			   rule->content_disposition ? rule->content_disposition : ""))
+		problem(c->r, "%s: Content-Disposition is '%s', not '%s'", key,
+			o->content_disposition,
+			rule->content_disposition ? rule->content_disposition : "(none)");
 	if (strcmp(o->content_encoding, encoding ? encoding : ""))
 		problem(c->r, "%s: Content-Encoding is '%s', not '%s'", key, o->content_encoding,
 			encoding ? encoding : "(none)");
@@ -172,8 +187,10 @@ static void check_cdn(struct ctx *c, const char *hashed, const char *fp)
 	free(url);
 }
 
-static int check_file(struct ctx *c, const cp_strmap *listed, const char *hashed, cp_error *err)
+static int check_file(struct ctx *c, const cp_strmap *listed, const cp_manifest_ref *ref,
+		      cp_error *err)
 {
+	const char *hashed = ref->hashed;
 	char fp[13];
 	int has_fp = fingerprint_of(hashed, fp);
 	if (cp_strmap_get(&c->seen, hashed, NULL))
@@ -196,6 +213,9 @@ static int check_file(struct ctx *c, const cp_strmap *listed, const char *hashed
 	c->r->checked++;
 	char md5[33] = "";
 	int gz_body = !strcasecmp(o.content_encoding, "gzip"); /* --encoding=gzip */
+	if (ref->size >= 0 && !gz_body && o.size != (uint64_t)ref->size)
+		problem(c->r, "%s: %llu bytes, the manifest says %lld", hashed,
+			(unsigned long long)o.size, (long long)ref->size);
 	if (has_fp && !gz_body) {
 		if (cp_etag_form(o.etag, NULL) == CP_ETAG_MD5)
 			snprintf(md5, sizeof md5, "%.32s", o.etag[0] == '"' ? o.etag + 1 : o.etag);
@@ -224,10 +244,10 @@ static int check_file(struct ctx *c, const cp_strmap *listed, const char *hashed
 }
 
 int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url,
-	      cp_verify_report *r, cp_error *err)
+	      const cp_header_rule *rules, size_t nrules, cp_verify_report *r, cp_error *err)
 {
 	memset(r, 0, sizeof *r);
-	struct ctx c = {.base_url = base_url, .r = r};
+	struct ctx c = {.base_url = base_url, .r = r, .rules = rules, .nrules = nrules};
 	cp_remote_list rl = {0};
 	cp_strmap listed = {0};
 	const char *t = getenv("TMPDIR");
@@ -260,7 +280,7 @@ int cp_verify(const char *target, const cp_s3_settings *s3, const char *base_url
 					problem(r, "%s: names an unsafe path: %.200s", k,
 						m.v[e].hashed);
 				else
-					rc = check_file(&c, &listed, m.v[e].hashed, err);
+					rc = check_file(&c, &listed, &m.v[e], err);
 			cp_manifest_index_free(&m);
 		}
 		cp_buf_free(&b);

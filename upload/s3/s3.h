@@ -294,10 +294,16 @@ int cp_s3_list_uploads(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_u
 
 /* DeleteObjects in batches of up to 1000 keys (more are split), with
  * Content-MD5.  on_fail is called (caller's thread) for each key the server
- * refused; a request that fails as a whole returns CP_ERR_BUILD with err. */
+ * refused; a request that fails as a whole returns CP_ERR_BUILD with err.
+ * A store without DeleteObjects (501 NotImplemented, 405) gets one
+ * DeleteObject per key instead, up to 256 in flight.  An answer that is not
+ * a DeleteResult is an error: nothing is known to be deleted. */
 typedef void (*cp_s3_delete_fail_fn)(void *ctx, const char *key, const char *code, const char *msg);
 int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n,
 		 cp_s3_delete_fail_fn on_fail, void *ctx, cp_error *err);
+/* DeleteObject: one key (a missing key is success, as S3 answers 204). */
+int cp_s3_delete_one(cp_s3 *s, const char *bucket, const char *key, cp_s3_done_fn done, void *ctx,
+		     cp_s3_result *res);
 
 /* ------------------------------------------------------------------ encoding helpers */
 

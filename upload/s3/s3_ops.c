@@ -11,10 +11,13 @@
  */
 #include "upload/s3/s3_int.h"
 
+#include "lib/log.h"
+
 #include "lib/digest.h"
 #include "lib/strmap.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -495,12 +498,83 @@ int cp_s3_list_uploads(cp_s3 *s, const char *bucket, const char *prefix, cp_s3_u
 	return rc;
 }
 
+int cp_s3_delete_one(cp_s3 *s, const char *bucket, const char *key, cp_s3_done_fn done, void *ctx,
+		     cp_s3_result *res)
+{
+	return s3_run(s3_req_new(s, "DELETE", bucket, key), done, ctx, res);
+}
+
+/* A store without DeleteObjects answers 501 NotImplemented (or 405): the
+ * batch is then done one DeleteObject at a time. */
+static int multi_delete(s3_req *r, cp_buf *body, int *unsupported, cp_error *err)
+{
+	raw_ctx rc = {body, NULL, NULL};
+	cp_s3_result res;
+	r->op = &rc;
+	r->finish = finish_raw;
+	int rv = s3_run(r, NULL, NULL, &res);
+	*unsupported = rv && (res.status == 501 || res.status == 405 ||
+			      !strcmp(res.code, "NotImplemented") ||
+			      !strcmp(res.code, "MethodNotAllowed"));
+	if (rv && err && !*unsupported)
+		*err = res.err, err->set = 1;
+	cp_s3_result_free(&res);
+	return rv;
+}
+
+struct one_by_one {
+	pthread_mutex_t lock;
+	cp_s3_header *failed; /* key, why */
+	size_t nfailed;
+};
+
+static void one_done(void *ctx, const cp_s3_result *res)
+{
+	struct one_by_one *o = ctx;
+	if (res->ok || res->status == 404) /* some stores say 404 for a key that is gone */
+		return;
+	pthread_mutex_lock(&o->lock);
+	o->failed = cp_xrealloc(o->failed, (o->nfailed + 1) * sizeof *o->failed);
+	o->failed[o->nfailed++] =
+	    (cp_s3_header){cp_xstrdup(res->err.path), cp_xstrdup(res->code[0] ? res->code : "")};
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void delete_one_by_one(cp_s3 *s, const char *bucket, const char *const *keys, size_t n,
+			      cp_s3_delete_fail_fn on_fail, void *ctx)
+{
+	struct one_by_one o = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	for (size_t i = 0; i < n; i++) {
+		cp_s3_wait_below(s, 256);
+		cp_s3_delete_one(s, bucket, keys[i], one_done, &o, NULL);
+	}
+	cp_s3_wait_idle(s);
+	/* a failure's err.path is "bucket/key": give on_fail the key */
+	size_t bl = strlen(bucket);
+	for (size_t i = 0; i < o.nfailed; i++) {
+		const char *k = o.failed[i].name;
+		if (!strncmp(k, bucket, bl) && k[bl] == '/')
+			k += bl + 1;
+		if (on_fail)
+			on_fail(ctx, k, o.failed[i].value, "DeleteObject failed");
+		free(o.failed[i].name);
+		free(o.failed[i].value);
+	}
+	free(o.failed);
+	pthread_mutex_destroy(&o.lock);
+}
+
 int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n,
 		 cp_s3_delete_fail_fn on_fail, void *ctx, cp_error *err)
 {
 	cp_buf body = CP_BUF_INIT;
-	for (size_t at = 0; at < n; at += 1000) {
-		size_t m = n - at < 1000 ? n - at : 1000;
+	int single = 0;
+	for (size_t at = 0, m; at < n; at += m) {
+		m = n - at < 1000 ? n - at : 1000;
+		if (single) {
+			delete_one_by_one(s, bucket, keys + at, m, on_fail, ctx);
+			continue;
+		}
 		cp_buf xml = CP_BUF_INIT;
 		cp_buf_puts(&xml, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 				  "<Quiet>true</Quiet>");
@@ -518,11 +592,25 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 		apply_body(r, &b, err);
 		cp_buf_free(&xml);
 		s3_req_add_header(r, "content-type", "application/xml");
-		if (run_raw(r, &body, err) != 0) {
+		if (multi_delete(r, &body, &single, err) != 0) {
+			if (single) { /* this batch again, one key at a time */
+				cp_log(CP_LOG_INFO, "s3: %s has no DeleteObjects: deleting one key "
+						    "at a time", bucket);
+				delete_one_by_one(s, bucket, keys + at, m, on_fail, ctx);
+				continue;
+			}
 			cp_buf_free(&body);
 			return CP_ERR_BUILD;
 		}
 		const char *x = body.data ? body.data : "";
+		/* an answer that is not a DeleteResult (a proxy's HTML page) says
+		 * nothing about what was deleted */
+		if (!memmem(x, body.len, "<DeleteResult", 13)) {
+			cp_buf_free(&body);
+			return cp_error_set(err, bucket, 0, 0,
+					    "DeleteObjects answered without a DeleteResult: what "
+					    "was deleted is not known");
+		}
 		size_t pos = 0, a, e;
 		while (s3_xml_next(x, body.len, &pos, "Error", &a, &e)) {
 			char *k = cp_xml_get(x + a, e - a, NULL, "Key");
