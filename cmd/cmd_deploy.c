@@ -4,9 +4,9 @@
  *
  * Thin: every build option and every upload option applies (the two shared
  * tables of build_opts.h and upload_run.h, with target_opts.h and
- * purge_opts.h; config sections [build], [upload], [deploy] and [purge]), the build runs into a temporary DIST that is removed
- * afterwards - or into --dist DIR (or the build's -o / [build] output),
- * which is kept - and the upload runs only when the build succeeded.
+ * purge_opts.h; config sections [build], [upload], [deploy] and [purge]), the build runs into a
+ * temporary DIST that is removed afterwards - or into --dist DIR (or the build's -o / [build]
+ * output), which is kept - and the upload runs only when the build succeeded.
  *
  * --json prints one object, {"build": {...}, "upload": {...}}, so a deploy
  * script parses one document whatever happened.

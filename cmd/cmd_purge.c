@@ -19,8 +19,7 @@ static const char *o_release;
 
 static const cp_opt purge_cmd_opts[] = {
     {"release", 0, CP_OPT_STR, &o_release, "RELEASE",
-     "purge what this release changed (a unique prefix of its name; default: the live one)",
-     0},
+     "purge what this release changed (a unique prefix of its name; default: the live one)", 0},
     CP_OPT_END,
 };
 static const cp_opt *const purge_tables[] = {purge_cmd_opts, cp_purge_options, cp_target_options,

@@ -76,8 +76,8 @@ static const cp_opt rollback_opts[] = {
      0},
     CP_OPT_END,
 };
-static const cp_opt *const rollback_tables[] = {rollback_opts, cp_target_options,
-						cp_purge_options, NULL};
+static const cp_opt *const rollback_tables[] = {rollback_opts, cp_target_options, cp_purge_options,
+						NULL};
 static const char *const rollback_sections[] = {"rollback", "purge", NULL};
 
 static const cp_command_spec rollback_spec = {

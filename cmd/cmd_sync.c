@@ -77,13 +77,12 @@ static const cp_opt *const sync_tables[] = {sync_opts, NULL};
 static const cp_command_spec spec = {
     .name = "sync",
     .usage = "cdnpipe sync SRC DST [options]",
-    .summary =
-	"Makes DST hold what SRC holds.  Each side is a local folder or s3://bucket/prefix\n"
-	"(local -> S3, S3 -> local, S3 -> S3).  A key is copied when it is missing, its\n"
-	"size differs or its content differs (MD5 against the ETag; x-amz-meta-md5 and\n"
-	"x-amz-meta-mtime where an ETag says nothing).  Local MD5s are cached in the XDG\n"
-	"cache folder, so an unchanged file is never hashed twice.  Interrupted multipart\n"
-	"uploads resume on the next run.",
+    .summary = "Makes DST hold what SRC holds.  Each side is a local folder or s3://bucket/prefix\n"
+	       "(local -> S3, S3 -> local, S3 -> S3).  A key is copied when it is missing, its\n"
+	       "size differs or its content differs (MD5 against the ETag; x-amz-meta-md5 and\n"
+	       "x-amz-meta-mtime where an ETag says nothing).  Local MD5s are cached in the XDG\n"
+	       "cache folder, so an unchanged file is never hashed twice.  Interrupted multipart\n"
+	       "uploads resume on the next run.",
     .tables = sync_tables,
     .min_args = 2,
     .max_args = 2,

@@ -47,8 +47,8 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 		return 2;
 	}
 	cp_header_rule *r = rule_for(glob);
-	const char **slot = !strcasecmp(key, "cache-control")	     ? &r->cache_control
-			    : !strcasecmp(key, "content-type")	     ? &r->content_type
+	const char **slot = !strcasecmp(key, "cache-control")	      ? &r->cache_control
+			    : !strcasecmp(key, "content-type")	      ? &r->content_type
 			    : !strcasecmp(key, "content-disposition") ? &r->content_disposition
 								      : NULL;
 	if (slot) {
@@ -56,8 +56,10 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 		return 0;
 	}
 	if (!strcasecmp(key, "precompressed")) {
-		int t = !strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes");
-		int f = !strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no");
+		int t =
+		    !strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes");
+		int f =
+		    !strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "no");
 		if (!t && !f) {
 			fprintf(stderr, "cdnpipe: %s: precompressed wants true or false\n", where);
 			return 2;

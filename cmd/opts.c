@@ -255,9 +255,9 @@ static int section_wanted(const cp_command_spec *spec, const char *section)
 	return 0;
 }
 
-static const char *const known_sections[] = {
-    "build", "upload", "deploy", "sync", "minify", "url", "verify", "prune", "rollback", "releases",
-    "purge", NULL};
+static const char *const known_sections[] = {"build",	 "upload",   "deploy", "sync",
+					     "minify",	 "url",	     "verify", "prune",
+					     "rollback", "releases", "purge",  NULL};
 
 /* [purge] spells its keys without the flags' "purge-" (provider = fastly,
  * base-url = ...; the flag names work there too), and holds only the purge
@@ -278,8 +278,8 @@ static const cp_opt *config_opt(struct parser *p, const char *section, const cha
 
 /* [headers "GLOB"]: the argument is quoted, so a glob may hold spaces and
  * brackets; the keys go to the command's callback. */
-static int arg_section(struct ini_state *st, const char *rest, const char *name,
-		       const char *value, const char *where)
+static int arg_section(struct ini_state *st, const char *rest, const char *name, const char *value,
+		       const char *where)
 {
 	while (*rest == ' ' || *rest == '\t')
 		rest++;

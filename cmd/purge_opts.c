@@ -17,8 +17,7 @@ static struct {
 
 const cp_opt cp_purge_options[] = {
     {"purge", 0, CP_OPT_STR, &o.provider, "PROVIDER",
-     "after publishing, purge the changed unhashed keys: cloudfront, cloudflare, fastly, bunny",
-     0},
+     "after publishing, purge the changed unhashed keys: cloudfront, cloudflare, fastly, bunny", 0},
     {"purge-base-url", 0, CP_OPT_STR, &o.base_url, "URL",
      "where the files are served: https://cdn.example.com/static/ (+ key)", 0},
     {"purge-distribution-id", 0, CP_OPT_STR, &o.distribution_id, "ID",

@@ -29,9 +29,9 @@ Three checks; each problem is one line on stderr, and any problem exits 1.
     folders lowest first (the Makefile's STAGES); cmd/ is above all of them.
     Inside upload/ the order is partial, UPLOAD_USES below, and is what the
     code obeys today:  s3 is lowest; target uses s3; purge (CDN APIs) uses
-    s3; publish uses target, purge and s3; sync uses s3 only (it drives the S3 client directly and shares nothing
-    with target/publish, so sync and target/publish are siblings that must
-    not call each other).  One line per pair of rooms, with every file edge.
+    s3; publish uses target, purge and s3; sync uses s3 only (it drives the
+    S3 client directly and shares nothing with target/publish, so sync and
+    target/publish are siblings that must not call each other).  One line per pair of rooms, with every file edge.
     A file in a folder that is in no layer is a problem too.
 
  c) include: cmd/*.c and cmd/*.h may include cmd's own headers and the public

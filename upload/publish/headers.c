@@ -67,7 +67,8 @@ static void check_one(void *ctx, size_t k)
 	int ok = same(info.content_type, it->content_type) &&
 		 same(info.cache_control, it->cache_control) &&
 		 same(info.content_encoding, it->content_encoding) &&
-		 same(info.content_disposition, it->content_disposition) && !strcmp(info.meta, meta);
+		 same(info.content_disposition, it->content_disposition) &&
+		 !strcmp(info.meta, meta);
 	free(meta);
 	if (ok)
 		return;

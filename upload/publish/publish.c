@@ -89,9 +89,9 @@ static void put_one(struct run *r, cp_plan_item *it)
 	cp_put_headers h;
 	item_headers(r, it, &h);
 	cp_error e = {0};
-	int rc = it->headers_only
-		     ? cp_target_set_headers(r->t, it->key, &h, &e)
-		     : cp_target_put(r->t, it->key, it->local, &h, it->have_md5 ? it->md5 : NULL, &e);
+	int rc = it->headers_only ? cp_target_set_headers(r->t, it->key, &h, &e)
+				  : cp_target_put(r->t, it->key, it->local, &h,
+						  it->have_md5 ? it->md5 : NULL, &e);
 	if (rc && !e.set)
 		cp_error_set(&e, it->key, 0, 0, "failed");
 	record(r, it, rc ? &e : NULL);

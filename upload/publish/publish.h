@@ -204,9 +204,9 @@ typedef struct cp_upload_report {
 	cp_publish_result result; /* meaningful when published */
 	int published;		  /* 1 once cp_publish ran (not for a dry run) */
 	double seconds;
-	cp_diags diags; /* what DIST's scan skipped (dangling links) */
-	cp_error err;	/* why the job failed */
-	char release[64];	/* the release this run made live ("" when none) */
+	cp_diags diags;	       /* what DIST's scan skipped (dangling links) */
+	cp_error err;	       /* why the job failed */
+	char release[64];      /* the release this run made live ("" when none) */
 	cp_purge_report purge; /* the CDN purge after the publish */
 } cp_upload_report;
 
@@ -230,8 +230,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
  * gets the release's name, "" when there is none).  The record lists the
  * keys a purge of this release names (cp_plan_purge_keys), so `cdnpipe
  * purge --release` can repeat a purge that failed. */
-int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64],
-		    cp_error *err);
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64], cp_error *err);
 
 typedef struct cp_release {
 	char *name;	  /* "20261203T192700.123Z-3f2a1b9c8d7e" */

@@ -110,8 +110,8 @@ static int write_record(const char *path, const char *name, time_t now, const cp
 		cp_json_py_string(&b, git);
 	else
 		cp_buf_puts(&b, "null");
-	cp_buf_printf(&b, ",\n  \"files\": %zu,\n  \"uploaded\": %zu,\n  \"skipped\": %zu",
-		      plan->n, plan->n_upload, plan->n_skip);
+	cp_buf_printf(&b, ",\n  \"files\": %zu,\n  \"uploaded\": %zu,\n  \"skipped\": %zu", plan->n,
+		      plan->n_upload, plan->n_skip);
 	/* what a purge of this release names, for `cdnpipe purge --release` */
 	const char **keys;
 	size_t nk = cp_plan_purge_keys(plan, 0, &keys);
@@ -127,8 +127,7 @@ static int write_record(const char *path, const char *name, time_t now, const cp
 	return rc;
 }
 
-int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64],
-		    cp_error *err)
+int cp_release_plan(cp_plan *plan, const char *tmpdir, char **record, char name[64], cp_error *err)
 {
 	*record = NULL;
 	name[0] = 0;

@@ -8,8 +8,8 @@
  * SSE-KMS) are checked by fetching the bytes; where the manifest records
  * sizes (Sprockets, Phoenix), the size too.  Headers are those upload sets:
  * the type from the name, immutable caching, and on .gz/.br siblings their
- * Content-Encoding - or what a [headers "GLOB"] rule set instead.  With a base URL each file is also fetched through
- * the CDN (identity encoding) and its bytes hashed; a brotli request is made
+ * Content-Encoding - or what a [headers "GLOB"] rule set instead.  With a base URL each file is
+ * also fetched through the CDN (identity encoding) and its bytes hashed; a brotli request is made
  * too, and a brotli answer must decode to the same bytes (an origin that
  * does not negotiate answers with identity, which is not an error).  Every
  * problem is collected; nothing stops at the first.
@@ -98,8 +98,8 @@ static void check_headers(struct ctx *c, const char *key, const cp_object_info *
 		problem(c->r, "%s: Content-Type is '%s', not '%s'", key, o->content_type, type);
 	if (rule && rule->cache_control) {
 		if (strcmp(o->cache_control, rule->cache_control))
-			problem(c->r, "%s: Cache-Control is '%s', not '%s' ([headers \"%s\"])",
-				key, o->cache_control, rule->cache_control, rule->glob);
+			problem(c->r, "%s: Cache-Control is '%s', not '%s' ([headers \"%s\"])", key,
+				o->cache_control, rule->cache_control, rule->glob);
 	} else if (hashed &&
 		   strncmp(o->cache_control, CP_CACHE_IMMUTABLE, strlen(CP_CACHE_IMMUTABLE))) {
 		problem(c->r, "%s: Cache-Control is '%s', not '%s'", key, o->cache_control,

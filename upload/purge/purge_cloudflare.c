@@ -46,7 +46,8 @@ static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp
 	size_t bl = strlen(base);
 	int has_v4 = bl >= 10 && !strcmp(base + bl - 10, "/client/v4");
 	char *zone = cp_s3_uri_encode(o->zone, 0);
-	char *url = cp_xasprintf("%s%s/zones/%s/purge_cache", base, has_v4 ? "" : "/client/v4", zone);
+	char *url =
+	    cp_xasprintf("%s%s/zones/%s/purge_cache", base, has_v4 ? "" : "/client/v4", zone);
 	char *auth = cp_xasprintf("Authorization: Bearer %s", tok);
 	const char *headers[] = {auth, "Content-Type: application/json", NULL};
 	size_t batch = o->batch > 0 ? (size_t)o->batch : 30;

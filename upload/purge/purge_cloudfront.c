@@ -95,8 +95,8 @@ static long cf_call(const cp_purge_opts *o, const cp_s3_config *cfg, const cp_aw
 		char code[128] = "", msg[512];
 		if (resp->len)
 			cp_xml_error(resp->data, resp->len, code, sizeof code, msg, sizeof msg);
-		int busy = !strcmp(code, "TooManyInvalidationsInProgress") ||
-			   !strcmp(code, "Throttling");
+		int busy =
+		    !strcmp(code, "TooManyInvalidationsInProgress") || !strcmp(code, "Throttling");
 		if (!purge_retry(o, attempt, st, ra, busy))
 			return st;
 	}
@@ -188,8 +188,10 @@ static int cf_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_
 	char *ref = caller_reference();
 	cp_buf x = CP_BUF_INIT, resp = CP_BUF_INIT;
 	batch_xml(&x, ref, paths, np);
-	char *endpoint = purge_api_base("AWS_ENDPOINT_URL_CLOUDFRONT", "https://cloudfront.amazonaws.com");
-	char *path = cp_xasprintf("/" API_VERSION "/distribution/%s/invalidation", o->distribution_id);
+	char *endpoint =
+	    purge_api_base("AWS_ENDPOINT_URL_CLOUDFRONT", "https://cloudfront.amazonaws.com");
+	char *path =
+	    cp_xasprintf("/" API_VERSION "/distribution/%s/invalidation", o->distribution_id);
 	cp_aws_call c = {.method = "POST",
 			 .endpoint = endpoint,
 			 .path = path,

@@ -22,13 +22,14 @@ static int fastly_check(const cp_purge_opts *o, cp_error *err)
 {
 	const char *tok;
 	if (o->surrogate_key &&
-	    purge_need_opt(o->service_id, "--purge-service-id (for --surrogate-key)", "fastly", err))
+	    purge_need_opt(o->service_id, "--purge-service-id (for --surrogate-key)", "fastly",
+			   err))
 		return CP_ERR_USAGE;
 	return purge_need_env("FASTLY_API_TOKEN", "fastly", &tok, err);
 }
 
-static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n,
-		      cp_purge_report *r, cp_error *err)
+static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
+		      cp_error *err)
 {
 	const char *tok;
 	if (purge_need_env("FASTLY_API_TOKEN", "fastly", &tok, err))

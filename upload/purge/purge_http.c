@@ -36,8 +36,9 @@ int purge_need_env(const char *env, const char *provider, const char **out, cp_e
 		*out = v;
 		return 0;
 	}
-	cp_error_set(err, NULL, 0, 0, "--purge %s needs the API token in the environment variable %s",
-		     provider, env);
+	cp_error_set(err, NULL, 0, 0,
+		     "--purge %s needs the API token in the environment variable %s", provider,
+		     env);
 	return CP_ERR_USAGE;
 }
 
@@ -152,4 +153,3 @@ void purge_note(cp_purge_report *r, const char *name)
 	r->purged = cp_xrealloc(r->purged, (r->n + 1) * sizeof *r->purged);
 	r->purged[r->n++] = cp_xstrdup(name);
 }
-

@@ -328,13 +328,13 @@ char *cp_s3_copy_source(const char *bucket, const char *key);
 typedef struct cp_http_req {
 	const char *method; /* NULL: GET */
 	const char *url;
-	const char *header; /* one request header line, or NULL */
+	const char *header;	    /* one request header line, or NULL */
 	const char *const *headers; /* more header lines, NULL-terminated, or NULL */
 	const char *data;	    /* request body (POST), or NULL */
 	size_t data_len;
 	const char *ca_bundle; /* NULL: the system store */
-	long timeout;	    /* connect, seconds */
-	long total_timeout; /* whole request, seconds (0: timeout + 1) */
+	long timeout;	       /* connect, seconds */
+	long total_timeout;    /* whole request, seconds (0: timeout + 1) */
 	int no_proxy, follow;
 	int (*body)(void *ctx, const char *p, size_t n);
 	void *ctx;

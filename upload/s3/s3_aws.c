@@ -73,8 +73,8 @@ long cp_aws_request(const cp_s3_config *cfg, const cp_aws_call *c, cp_buf *resp,
 	lines[nl] = NULL;
 	free(auth);
 
-	char *url = cp_xasprintf("%.*s%s", (int)(hp - c->endpoint + strlen(host)), c->endpoint,
-				 c->path);
+	char *url =
+	    cp_xasprintf("%.*s%s", (int)(hp - c->endpoint + strlen(host)), c->endpoint, c->path);
 	char ra[32] = "";
 	cp_http_req rq = {.method = c->method,
 			  .url = url,

@@ -513,9 +513,9 @@ static int multi_delete(s3_req *r, cp_buf *body, int *unsupported, cp_error *err
 	r->op = &rc;
 	r->finish = finish_raw;
 	int rv = s3_run(r, NULL, NULL, &res);
-	*unsupported = rv && (res.status == 501 || res.status == 405 ||
-			      !strcmp(res.code, "NotImplemented") ||
-			      !strcmp(res.code, "MethodNotAllowed"));
+	*unsupported =
+	    rv && (res.status == 501 || res.status == 405 || !strcmp(res.code, "NotImplemented") ||
+		   !strcmp(res.code, "MethodNotAllowed"));
 	if (rv && err && !*unsupported)
 		*err = res.err, err->set = 1;
 	cp_s3_result_free(&res);
@@ -594,8 +594,10 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 		s3_req_add_header(r, "content-type", "application/xml");
 		if (multi_delete(r, &body, &single, err) != 0) {
 			if (single) { /* this batch again, one key at a time */
-				cp_log(CP_LOG_INFO, "s3: %s has no DeleteObjects: deleting one key "
-						    "at a time", bucket);
+				cp_log(CP_LOG_INFO,
+				       "s3: %s has no DeleteObjects: deleting one key "
+				       "at a time",
+				       bucket);
 				delete_one_by_one(s, bucket, keys + at, m, on_fail, ctx);
 				continue;
 			}

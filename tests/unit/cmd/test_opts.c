@@ -48,13 +48,20 @@ static const cp_opt table2[] = {
 static const cp_opt *const tables[] = {table1, table2, NULL};
 
 static const cp_command_spec build_spec = {
-    .name = "build", .usage = "cdnpipe build [options] SRC", .summary = "Builds things.",
+    .name = "build",
+    .usage = "cdnpipe build [options] SRC",
+    .summary = "Builds things.",
     .tables = tables,
 };
 static const char *const deploy_sections[] = {"deploy", "build", NULL};
 static const cp_command_spec deploy_spec = {
-    .name = "deploy", .usage = "cdnpipe deploy SRC [DST]", .summary = "Deploys things.",
-    .sections = deploy_sections, .tables = tables, .min_args = 1, .max_args = 2,
+    .name = "deploy",
+    .usage = "cdnpipe deploy SRC [DST]",
+    .summary = "Deploys things.",
+    .sections = deploy_sections,
+    .tables = tables,
+    .min_args = 1,
+    .max_args = 2,
 };
 
 static cp_common common;
