@@ -11,7 +11,6 @@
  */
 #include "upload/target/target_impl.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,30 +87,6 @@ int cp_target_read(cp_target *t, const char *key, const char *scratch, cp_buf *o
 int cp_target_set_headers(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err)
 {
 	return t->ops->set_headers ? t->ops->set_headers(t, key, h, err) : 0;
-}
-
-static int meta_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-char *cp_meta_canon(const cp_s3_header *meta, size_t n)
-{
-	char **lines = cp_xcalloc(n + 1, sizeof *lines);
-	for (size_t i = 0; i < n; i++) {
-		lines[i] = cp_xasprintf("%s: %s\n", meta[i].name, meta[i].value);
-		for (char *c = lines[i]; *c != ':'; c++)
-			*c = (char)tolower((unsigned char)*c);
-	}
-	qsort(lines, n, sizeof *lines, meta_cmp);
-	cp_buf b = CP_BUF_INIT;
-	cp_buf_puts(&b, "");
-	for (size_t i = 0; i < n; i++) {
-		cp_buf_puts(&b, lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
-	return cp_buf_take(&b);
 }
 
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
