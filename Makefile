@@ -25,7 +25,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I. $(OPT) \
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 # Folders, lowest layer first (docs/ARCHITECTURE.md; `make layers` checks it).
-STAGES := lib syntax sourcemap asset minify fingerprint compress manifest pipeline upload
+STAGES := lib syntax sourcemap asset minify fingerprint compress manifest cache pipeline upload
 LIB_SRC := $(sort $(shell find $(STAGES) -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
 CMD_SRC := $(wildcard cmd/*.c)

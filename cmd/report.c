@@ -106,6 +106,13 @@ void cp_build_print_summary(const struct cp_build_report *r)
 	static const char *const names[] = {"collect", "minify", "fingerprint", "write+compress"};
 	for (int i = 0; i < CP_STAGE_COUNT; i++)
 		cp_log(CP_LOG_INFO, "  %-15s %.3f s", names[i], r->stage_seconds[i]);
+	if (r->cached)
+		cp_log(CP_LOG_INFO,
+		       "  cache: minified %zu of %zu from the cache, compressed %llu siblings and "
+		       "took %llu from it; %llu damaged entries rebuilt, %llu evicted",
+		       r->minified_cached, r->minified, (unsigned long long)e->compressed,
+		       (unsigned long long)e->from_cache, (unsigned long long)r->cache.corrupt,
+		       (unsigned long long)r->cache.evicted);
 }
 
 void cp_build_print(const char *command, const struct cp_build_report *r, int rc, int json)
@@ -152,5 +159,14 @@ json_t *cp_build_report_json(const struct cp_build_report *r, int ok)
 	    cp_diags_json(&r->diags, CP_DIAG_WARN), "errors", errors);
 	json_object_set_new(o, "manifests", manifests);
 	json_object_set_new(o, "integrity", integrity);
+	if (r->cached)
+		json_object_set_new(o, "cache",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+					      "minified_from_cache", (json_int_t)r->minified_cached,
+					      "compressed", (json_int_t)e->compressed,
+					      "compressed_from_cache", (json_int_t)e->from_cache,
+					      "damaged", (json_int_t)r->cache.corrupt, "hits",
+					      (json_int_t)r->cache.hits, "evicted",
+					      (json_int_t)r->cache.evicted));
 	return o;
 }

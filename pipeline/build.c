@@ -136,8 +136,43 @@ struct minify_job {
 	int source_map;
 	cp_diags *d;
 	cp_buf *maps; /* per asset: the generated source map, if any */
-	size_t minified;
+	size_t minified, cached;
+	cp_cache *cache;
 };
+
+/* What decides a minified output: the kind, the options, the names the
+ * output and its map carry, an input map, and the input. */
+static cp_cache_key minify_key(const cp_asset *a, const cp_minify_opts *mo)
+{
+	cp_cache_keyer k;
+	cp_cache_key key;
+	cp_cache_key_begin(&k, "minify");
+	cp_cache_key_int(&k, a->kind);
+	cp_cache_key_int(&k, mo->legal);
+	cp_cache_key_str(&k, mo->source_name);
+	cp_cache_key_str(&k, mo->map_url);
+	cp_cache_key_str(&k, mo->out_name);
+	if (mo->in_map)
+		cp_cache_key_add(&k, mo->in_map, mo->in_map_len);
+	else
+		cp_cache_key_str(&k, NULL);
+	cp_cache_key_add(&k, a->text.data ? a->text.data : "", a->text.len);
+	cp_cache_key_end(&k, &key);
+	return key;
+}
+
+/* The output (and map) from the cache: 1 when every part was there. */
+static int minify_cached(struct minify_job *j, size_t i, const cp_cache_key *key, cp_buf *out)
+{
+	cp_cache_key tk = cp_cache_key_part(key, "text"), mk = cp_cache_key_part(key, "map");
+	if (!cp_cache_get(j->cache, &tk, out))
+		return 0;
+	if (j->source_map && !cp_cache_get(j->cache, &mk, &j->maps[i])) {
+		cp_buf_free(out);
+		return 0;
+	}
+	return 1;
+}
 
 static void minify_one(void *ctx, size_t i)
 {
@@ -159,8 +194,28 @@ static void minify_one(void *ctx, size_t i)
 	}
 	cp_buf out = CP_BUF_INIT;
 	cp_error e = {0};
-	int rc = cp_minify(a->kind, a->text.data, a->text.len, &mo, &out,
-			   map_url ? &j->maps[i] : NULL, &e);
+	cp_cache_key key = {0};
+	int rc = 0, hit = 0;
+	if (j->cache) {
+		key = minify_key(a, &mo);
+		hit = minify_cached(j, i, &key, &out);
+	}
+	if (hit) {
+		cp_log(CP_LOG_INFO, "from cache: %s (minified)", a->logical);
+		__atomic_fetch_add(&j->cached, 1, __ATOMIC_RELAXED);
+	} else {
+		rc = cp_minify(a->kind, a->text.data, a->text.len, &mo, &out,
+			       map_url ? &j->maps[i] : NULL, &e);
+		if (!rc && j->cache) {
+			cp_cache_key tk = cp_cache_key_part(&key, "text");
+			cp_cache_put(j->cache, &tk, out.data ? out.data : "", out.len);
+			if (map_url) {
+				cp_cache_key mk = cp_cache_key_part(&key, "map");
+				cp_cache_put(j->cache, &mk, j->maps[i].data ? j->maps[i].data : "",
+					     j->maps[i].len);
+			}
+		}
+	}
 	free(map_url);
 	if (rc) {
 		/* the minifier names the file by base name: give the real path */
@@ -217,11 +272,13 @@ static int minify_all(cp_assets *t, const struct cp_build_config *c, const struc
 		      struct cp_build_report *r)
 {
 	size_t n = t->n;
-	struct minify_job j = {.t = t, .source_map = c->source_map, .d = &r->diags};
+	struct minify_job j = {
+	    .t = t, .source_map = c->source_map, .d = &r->diags, .cache = s->emit.cache};
 	j.maps = cp_xcalloc(n + 1, sizeof *j.maps);
 	size_t errors = r->diags.nerrors;
 	cp_parallel_for(s->jobs, n, minify_one, &j);
 	r->minified = j.minified;
+	r->minified_cached = j.cached;
 	if (r->diags.nerrors == errors)
 		add_maps(t, j.maps, n);
 	for (size_t i = 0; i < n; i++)
@@ -281,10 +338,11 @@ static int check_dist(const cp_assets *t, const struct settings *s, struct cp_bu
 		/* a site's own manifest.json (a web app manifest) would be replaced */
 		long a = cp_assets_find(t, *m);
 		if (a >= 0)
-			rc = cp_error_set(&r->err, t->v[a].source, 0, 0,
-					  "has the name of a manifest this build writes (%s): rename it, "
-					  "or leave that dialect out of --manifest",
-					  *m);
+			rc = cp_error_set(
+			    &r->err, t->v[a].source, 0, 0,
+			    "has the name of a manifest this build writes (%s): rename it, "
+			    "or leave that dialect out of --manifest",
+			    *m);
 		if (!rc)
 			rc = check_out_path(dist, *m, r);
 	}
@@ -347,6 +405,26 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	return cp_write_manifests(t, &s->mf, r);
 }
 
+/* The build cache, unless --no-cache.  A cache that cannot be opened is
+ * a warning: the build is only slower without it. */
+static void open_cache(const struct cp_build_config *c, struct settings *s,
+		       struct cp_build_report *r)
+{
+	if (c->no_cache)
+		return;
+	char *dir =
+	    c->cache_dir && *c->cache_dir ? cp_xstrdup(c->cache_dir) : cp_cache_default_dir();
+	cp_error e = {0};
+	if (!dir)
+		cp_diags_add(
+		    &r->diags, CP_DIAG_WARN, NULL, 0, 0,
+		    "no build cache: neither XDG_CACHE_HOME nor HOME is set (--cache-dir)");
+	else if (cp_cache_open(dir, c->cache_max, &s->emit.cache, &e))
+		cp_diags_add(&r->diags, CP_DIAG_WARN, dir, 0, 0, "no build cache: %s", e.msg);
+	r->cached = s->emit.cache != NULL;
+	free(dir);
+}
+
 int cp_build(const struct cp_build_config *c, struct cp_build_report *r)
 {
 	double t0 = cp_clock();
@@ -356,11 +434,13 @@ int cp_build(const struct cp_build_config *c, struct cp_build_report *r)
 		cp_filter_free(&s.filter);
 		return rc;
 	}
+	open_cache(c, &s, r);
 	cp_assets t = {0};
 	rc = run(&t, c, &s, r);
 	if (!rc && r->diags.nerrors)
 		rc = CP_ERR_BUILD;
 	cp_assets_free(&t);
+	cp_cache_close(s.emit.cache, &r->cache);
 	cp_filter_free(&s.filter);
 	r->seconds = cp_clock() - t0;
 	return rc;

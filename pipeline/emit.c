@@ -32,6 +32,7 @@ struct emit {
 	long *scc_size;
 	_Atomic uint64_t files, bytes_out, reused;
 	_Atomic uint64_t gz_files, gz_bytes, gz_orig, br_files, br_bytes, br_orig;
+	_Atomic uint64_t compressed, from_cache;
 };
 
 static const char *hashed_bytes(const cp_asset *a, size_t *len)
@@ -136,6 +137,53 @@ static void count_sibling(struct emit *e, enum cp_compress_method m, const char 
 	atomic_fetch_add(m == CP_GZIP ? &e->gz_orig : &e->br_orig, orig);
 }
 
+/* Compresses dst into sib, or takes the result from the build cache: the
+ * key is the method, its settings and dst's bytes; the value is "K" and the
+ * sibling's bytes, or "N" when the sibling was not worth keeping. */
+static int compress_cached(struct emit *e, enum cp_compress_method m, const char *dst,
+			   const char *sib, int *kept, cp_error *err)
+{
+	const cp_compress_opts *co = &e->o->comp;
+	cp_cache *c = e->o->cache;
+	cp_cache_key key;
+	if (c) {
+		cp_cache_keyer k;
+		cp_cache_key_begin(&k, m == CP_GZIP ? "gzip" : "brotli");
+		cp_cache_key_int(&k, m == CP_GZIP ? co->gzip_level : co->brotli_quality);
+		cp_cache_key_int(&k, (int64_t)(co->keep_ratio * 1e6));
+		cp_error ke = {0};
+		if (cp_cache_key_file(&k, dst, &ke))
+			c = NULL; /* the compressor reports it */
+		cp_cache_key_end(&k, &key);
+	}
+	cp_buf v = CP_BUF_INIT;
+	if (c && cp_cache_get(c, &key, &v) && v.len >= 1 &&
+	    (v.data[0] == 'K' || v.data[0] == 'N')) {
+		*kept = v.data[0] == 'K';
+		int rc = *kept ? cp_write_atomic(sib, v.data + 1, v.len - 1, err) : 0;
+		cp_buf_free(&v);
+		if (!rc) {
+			atomic_fetch_add(&e->from_cache, 1);
+			cp_log(CP_LOG_INFO, "from cache: %s%s", sib,
+			       *kept ? "" : " (not worth keeping)");
+		}
+		return rc;
+	}
+	cp_buf_free(&v);
+	int rc = cp_compress_file(m, co, dst, sib, kept, err);
+	if (!rc)
+		atomic_fetch_add(&e->compressed, 1);
+	if (!rc && c) {
+		cp_buf b = CP_BUF_INIT;
+		cp_buf_putc(&b, *kept ? 'K' : 'N');
+		cp_error re = {0};
+		if (!*kept || cp_read_file(sib, &b, &re) == 0)
+			cp_cache_put(c, &key, b.data, b.len);
+		cp_buf_free(&b);
+	}
+	return rc;
+}
+
 /* Compresses dst into its siblings, or links them from a twin's (from != NULL).
  * With reuse (dst is a fingerprinted file already in DIST), a sibling that is
  * there is the right one and is kept. */
@@ -161,7 +209,7 @@ static int make_siblings(struct emit *e, const char *dst, const char *from, uint
 				atomic_fetch_sub(&e->files, 1); /* counted below */
 		} else {
 			cp_error err = {0};
-			if (cp_compress_file(m, &e->o->comp, dst, sib, &kept, &err)) {
+			if (compress_cached(e, m, dst, sib, &kept, &err)) {
 				cp_diags_add(e->d, CP_DIAG_ERROR, err.path, 0, 0, "%s", err.msg);
 				rc = CP_ERR_BUILD;
 			}
@@ -284,6 +332,8 @@ int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, c
 		st->files = e.files;
 		st->bytes_out = e.bytes_out;
 		st->reused = e.reused;
+		st->compressed = e.compressed;
+		st->from_cache = e.from_cache;
 		st->gz_files = e.gz_files;
 		st->gz_bytes = e.gz_bytes;
 		st->gz_orig = e.gz_orig;

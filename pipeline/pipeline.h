@@ -11,6 +11,7 @@
 #define CP_PIPELINE_H
 
 #include "asset/asset.h"
+#include "cache/cache.h"
 #include "compress/compress.h"
 #include "manifest/manifest.h"
 #include "lib/cp.h"
@@ -47,6 +48,7 @@ typedef struct cp_emit_opts {
 	int only_hashed;
 	int jobs;
 	cp_compress_opts comp;
+	cp_cache *cache; /* compressed siblings seen before (NULL: none) */
 } cp_emit_opts;
 
 typedef struct cp_emit_stats {
@@ -54,7 +56,9 @@ typedef struct cp_emit_stats {
 	uint64_t bytes_out; /* bytes of fingerprinted outputs (uncompressed) */
 	uint64_t gz_files, gz_bytes, gz_orig; /* siblings kept: their bytes, and their originals' */
 	uint64_t br_files, br_bytes, br_orig;
-	uint64_t reused; /* fingerprinted files already in DIST */
+	uint64_t reused;     /* fingerprinted files already in DIST */
+	uint64_t compressed; /* siblings compressed by this build */
+	uint64_t from_cache; /* siblings taken from the build cache */
 } cp_emit_stats;
 
 int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d);
@@ -110,6 +114,11 @@ struct cp_build_config {
 	size_t nentries;
 	int want_integrity; /* fill the report's integrity even when no manifest has a place for it
 			     */
+	/* the build cache (cache/cache.h): minified outputs, maps and
+	 * compressed siblings of content seen before, in any DIST */
+	const char *cache_dir; /* NULL: $XDG_CACHE_HOME/cdnpipe/build */
+	int no_cache;
+	uint64_t cache_max; /* bytes (0: 1 GiB) */
 };
 
 /* One output of the build, for the report. */
@@ -140,6 +149,9 @@ struct cp_build_report {
 	size_t noutputs;
 	cp_diags diags; /* warnings, and the errors a user wants all at once */
 	cp_error err;	/* the failure that stopped the build, if not in diags */
+	int cached;	/* a build cache was used */
+	cp_cache_stats cache;
+	size_t minified_cached; /* of minified: taken from the cache */
 };
 
 void cp_build_report_init(struct cp_build_report *r);

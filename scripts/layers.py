@@ -58,6 +58,7 @@ PUBLIC = {
     "sourcemap": "sourcemap/sourcemap.h",
     "asset": "asset/asset.h",
     "minify": "minify/minify.h",
+    "cache": "cache/cache.h",
     "fingerprint": "fingerprint/fingerprint.h",
     "compress": "compress/compress.h",
     "manifest": "manifest/manifest.h",

@@ -1,0 +1,359 @@
+/*
+ * cache.c - the content-addressed build cache; see cache.h.
+ *
+ * An entry is one file: "CPCACHE1", the payload length (8 bytes, little
+ * endian), the payload's SHA-256, the payload.  The checksum costs a pass
+ * over bytes that took a minifier or brotli-11 far longer to make, and it is
+ * what lets a truncated or damaged entry be told from a good one without
+ * trusting the file system.  Writes go to a unique temporary name beside
+ * the entry and are renamed over it: concurrent builds never see half an
+ * entry, and when two write one key the last rename wins with the same
+ * bytes.  Nothing is fsync'ed: a crash can leave a short entry, which the
+ * checksum rejects.
+ */
+#include "cache/cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC  "CPCACHE1"
+#define HEADER (8 + 8 + 32)
+
+struct cp_cache {
+	char *dir;
+	uint64_t max;
+	_Atomic uint64_t hits, misses, corrupt, writes, write_errors, evicted, tmp_seq;
+};
+
+char *cp_cache_default_dir(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+	if (x && *x == '/')
+		return cp_xasprintf("%s/cdnpipe/build", x);
+	const char *h = getenv("HOME");
+	return h && *h ? cp_xasprintf("%s/.cache/cdnpipe/build", h) : NULL;
+}
+
+int cp_cache_open(const char *dir, uint64_t max_bytes, cp_cache **out, cp_error *err)
+{
+	*out = NULL;
+	if (cp_mkdirs(dir, err))
+		return CP_ERR_BUILD;
+	cp_cache *c = cp_xcalloc(1, sizeof *c);
+	c->dir = cp_xstrdup(dir);
+	c->max = max_bytes ? max_bytes : 1ull << 30;
+	*out = c;
+	return 0;
+}
+
+cp_cache_stats cp_cache_get_stats(const cp_cache *c)
+{
+	cp_cache_stats s = {0};
+	if (c)
+		s = (cp_cache_stats){c->hits,	c->misses,	 c->corrupt,
+				     c->writes, c->write_errors, c->evicted};
+	return s;
+}
+
+/* ---- keys ---- */
+
+void cp_cache_key_begin(cp_cache_keyer *k, const char *work)
+{
+	k->evp = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(k->evp, EVP_sha256(), NULL);
+	cp_cache_key_str(k, "cdnpipe-cache-1");
+	cp_cache_key_str(k, CP_VERSION);
+	cp_cache_key_str(k, work);
+}
+
+void cp_cache_key_add(cp_cache_keyer *k, const void *data, size_t len)
+{
+	unsigned char n[8];
+	for (int i = 0; i < 8; i++)
+		n[i] = (unsigned char)((uint64_t)len >> (8 * i));
+	EVP_DigestUpdate(k->evp, n, 8);
+	if (len)
+		EVP_DigestUpdate(k->evp, data, len);
+}
+
+void cp_cache_key_str(cp_cache_keyer *k, const char *s)
+{
+	unsigned char present = s != NULL;
+	EVP_DigestUpdate(k->evp, &present, 1);
+	cp_cache_key_add(k, s ? s : "", s ? strlen(s) : 0);
+}
+
+void cp_cache_key_int(cp_cache_keyer *k, int64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%lld", (long long)v);
+	cp_cache_key_str(k, b);
+}
+
+int cp_cache_key_file(cp_cache_keyer *k, const char *path, cp_error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return cp_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+	}
+	cp_cache_key_add(k, "", 0); /* marks a file part; its length follows */
+	unsigned char n[8];
+	for (int i = 0; i < 8; i++)
+		n[i] = (unsigned char)((uint64_t)st.st_size >> (8 * i));
+	EVP_DigestUpdate(k->evp, n, 8);
+	char buf[1 << 16];
+	ssize_t r;
+	uint64_t total = 0;
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		EVP_DigestUpdate(k->evp, buf, (size_t)r);
+		total += (uint64_t)r;
+	}
+	close(fd);
+	if (r < 0 || total != (uint64_t)st.st_size)
+		return cp_error_set(err, path, 0, 0, "changed or failed while it was read");
+	return 0;
+}
+
+void cp_cache_key_end(cp_cache_keyer *k, cp_cache_key *out)
+{
+	EVP_DigestFinal_ex(k->evp, out->d, NULL);
+	EVP_MD_CTX_free(k->evp);
+	k->evp = NULL;
+}
+
+cp_cache_key cp_cache_key_part(const cp_cache_key *k, const char *part)
+{
+	cp_cache_keyer x;
+	cp_cache_key out;
+	cp_cache_key_begin(&x, "part");
+	cp_cache_key_add(&x, k->d, sizeof k->d);
+	cp_cache_key_str(&x, part);
+	cp_cache_key_end(&x, &out);
+	return out;
+}
+
+/* ---- entries ---- */
+
+static char *entry_path(const cp_cache *c, const cp_cache_key *k)
+{
+	char hex[65];
+	cp_hex(k->d, 32, hex);
+	return cp_xasprintf("%s/%.2s/%s", c->dir, hex, hex + 2);
+}
+
+/* Reads and checks an entry: 1 and the payload in out, 0 when absent, -1
+ * when it is there but not a whole, matching entry. */
+static int read_entry(const char *path, cp_buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	unsigned char h[HEADER];
+	int ok = fstat(fd, &st) == 0 && st.st_size >= HEADER && read(fd, h, HEADER) == HEADER &&
+		 !memcmp(h, MAGIC, 8);
+	uint64_t len = 0;
+	for (int i = 0; ok && i < 8; i++)
+		len |= (uint64_t)h[8 + i] << (8 * i);
+	ok = ok && len == (uint64_t)st.st_size - HEADER;
+	size_t at = out->len;
+	if (ok) {
+		cp_buf_reserve(out, (size_t)len + 1);
+		size_t got = 0;
+		ssize_t r = 1;
+		while (got < len && (r = read(fd, out->data + at + got, (size_t)len - got)) > 0)
+			got += (size_t)r;
+		ok = got == len;
+	}
+	close(fd);
+	if (ok) {
+		unsigned char d[32];
+		cp_sha256(out->data + at, (size_t)len, d);
+		ok = !memcmp(d, h + 16, 32);
+	}
+	if (!ok)
+		return -1;
+	out->len = at + (size_t)len;
+	out->data[out->len] = 0;
+	return 1;
+}
+
+int cp_cache_get(cp_cache *c, const cp_cache_key *k, cp_buf *out)
+{
+	if (!c)
+		return 0;
+	char *path = entry_path(c, k);
+	size_t before = out->len;
+	int r = read_entry(path, out);
+	if (r > 0) {
+		atomic_fetch_add(&c->hits, 1);
+		utimensat(AT_FDCWD, path, NULL, 0); /* recently used */
+	} else {
+		out->len = before;
+		if (out->data)
+			out->data[before] = 0;
+		atomic_fetch_add(&c->misses, 1);
+		if (r < 0) {
+			atomic_fetch_add(&c->corrupt, 1);
+			cp_log(CP_LOG_INFO, "cache: %s is damaged: rebuilt and replaced", path);
+			unlink(path);
+		}
+	}
+	free(path);
+	return r > 0;
+}
+
+int cp_cache_get_file(cp_cache *c, const cp_cache_key *k, const char *path)
+{
+	cp_buf b = CP_BUF_INIT;
+	int hit = cp_cache_get(c, k, &b);
+	if (hit) {
+		cp_error e = {0};
+		hit = cp_write_atomic(path, b.data ? b.data : "", b.len, &e) == 0;
+	}
+	cp_buf_free(&b);
+	return hit;
+}
+
+void cp_cache_put(cp_cache *c, const cp_cache_key *k, const void *data, size_t len)
+{
+	if (!c)
+		return;
+	char *path = entry_path(c, k);
+	char *tmp = cp_xasprintf("%s.tmp.%d.%llu", path, (int)getpid(),
+				 (unsigned long long)atomic_fetch_add(&c->tmp_seq, 1));
+	unsigned char h[HEADER];
+	memcpy(h, MAGIC, 8);
+	for (int i = 0; i < 8; i++)
+		h[8 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+	cp_sha256(data, len, h + 16);
+	cp_error e = {0};
+	int fd = -1, ok = cp_mkdirs_for(path, &e) == 0;
+	if (ok)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ok = fd >= 0 && write(fd, h, HEADER) == HEADER;
+	for (size_t done = 0; ok && done < len;) {
+		ssize_t w = write(fd, (const char *)data + done, len - done);
+		ok = w > 0;
+		done += ok ? (size_t)w : 0;
+	}
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && rename(tmp, path) == 0) {
+		atomic_fetch_add(&c->writes, 1);
+	} else {
+		unlink(tmp);
+		atomic_fetch_add(&c->write_errors, 1);
+		cp_log(CP_LOG_INFO, "cache: cannot store %s: %s", path, strerror(errno));
+	}
+	free(tmp);
+	free(path);
+}
+
+void cp_cache_put_file(cp_cache *c, const cp_cache_key *k, const char *path)
+{
+	if (!c)
+		return;
+	cp_buf b = CP_BUF_INIT;
+	cp_error e = {0};
+	if (cp_read_file(path, &b, &e) == 0)
+		cp_cache_put(c, k, b.data ? b.data : "", b.len);
+	else
+		atomic_fetch_add(&c->write_errors, 1);
+	cp_buf_free(&b);
+}
+
+/* ---- eviction ---- */
+
+struct entry {
+	char *path;
+	uint64_t size;
+	int64_t mtime;
+};
+
+static int by_age(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+static void evict(cp_cache *c)
+{
+	struct entry *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	time_t now = time(NULL);
+	DIR *top = opendir(c->dir);
+	struct dirent *d;
+	while (top && (d = readdir(top))) {
+		if (strlen(d->d_name) != 2)
+			continue;
+		char *sub = cp_xasprintf("%s/%s", c->dir, d->d_name);
+		DIR *s = opendir(sub);
+		struct dirent *f;
+		while (s && (f = readdir(s))) {
+			if (f->d_name[0] == '.')
+				continue;
+			char *p = cp_xasprintf("%s/%s", sub, f->d_name);
+			struct stat st;
+			if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+				free(p);
+				continue;
+			}
+			/* a temporary file an hour old is a killed build's */
+			if (strstr(f->d_name, ".tmp.")) {
+				if (now - st.st_mtime > 3600)
+					unlink(p);
+				free(p);
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				v = cp_xrealloc(v, cap * sizeof *v);
+			}
+			v[n++] = (struct entry){p, (uint64_t)st.st_size, (int64_t)st.st_mtime};
+			total += (uint64_t)st.st_size;
+		}
+		if (s)
+			closedir(s);
+		free(sub);
+	}
+	if (top)
+		closedir(top);
+	if (total > c->max) {
+		qsort(v, n, sizeof *v, by_age);
+		uint64_t goal = c->max / 10 * 9;
+		for (size_t i = 0; i < n && total > goal; i++)
+			if (unlink(v[i].path) == 0) {
+				total -= v[i].size;
+				atomic_fetch_add(&c->evicted, 1);
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+void cp_cache_close(cp_cache *c, cp_cache_stats *final)
+{
+	if (!c)
+		return;
+	if (c->writes)
+		evict(c);
+	if (final)
+		*final = cp_cache_get_stats(c);
+	free(c->dir);
+	free(c);
+}

@@ -1,0 +1,143 @@
+"""The build cache (issue 14): minified outputs, source maps and compressed
+siblings of content seen before come from $XDG_CACHE_HOME/cdnpipe/build (or
+--cache-dir), in any DIST.  What is checked: every byte of DIST is the same
+cold, warm, after a change, after damaging entries, with two builds sharing
+one cache at once, and with --no-cache; a damaged entry is detected, rebuilt
+and replaced; -v and --json say what came from the cache; eviction keeps the
+cache under --cache-max.
+"""
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+
+@pytest.fixture
+def site(tmp_path):
+    src = tmp_path / "src"
+    (src / "css").mkdir(parents=True)
+    (src / "js").mkdir()
+    (src / "img").mkdir()
+    (src / "img" / "dot.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'>" +
+                                         "<circle r='1'/>" * 200 + "</svg>")
+    for i in range(6):
+        (src / "css" / f"s{i}.css").write_text(
+            f"/* sheet {i} */\n.a{i} {{ color: #ff0000; background: url(../img/dot.svg) }}\n" * 60)
+        (src / "js" / f"m{i}.js").write_text(
+            f"// module {i}\nfunction f{i}(a, b) {{\n  return a + b + {i};\n}}\n" * 80)
+    (src / "robots.txt").write_text("User-agent: *\n")
+    return src
+
+
+def tree(d):
+    out = {}
+    for root, _, files in os.walk(d):
+        for f in files:
+            p = os.path.join(root, f)
+            out[os.path.relpath(p, d)] = open(p, "rb").read()
+    return out
+
+
+def build(cdnpipe, src, dist, *extra, env=None):
+    p = cdnpipe("build", "--json", "--source-map", *extra, src, "-o", dist, env=env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout), p.stderr
+
+
+def cache_files(cache):
+    return [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+
+
+def test_cold_warm_changed_damaged_and_no_cache_are_identical(cdnpipe, site, tmp_path):
+    cache = tmp_path / "cache"
+    ref, _ = build(cdnpipe, site, tmp_path / "ref", "--no-cache")
+    assert "cache" not in ref and not cache.exists()
+    want = tree(tmp_path / "ref")
+
+    cold, _ = build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache)
+    assert cold["cache"]["minified_from_cache"] == 0 and cold["cache"]["compressed"] > 0
+    assert tree(tmp_path / "d1") == want
+
+    # warm, into a fresh DIST: nothing minified or compressed again
+    warm, err = build(cdnpipe, site, tmp_path / "d2", "--cache-dir", cache, "-v")
+    assert warm["cache"]["minified_from_cache"] == warm["minified"] == 12
+    assert warm["cache"]["compressed"] == 0 and warm["cache"]["compressed_from_cache"] > 0
+    assert "from cache: css/s0.css (minified)" in err
+    assert tree(tmp_path / "d2") == want
+
+    # one changed file: that one minified again, the rest from the cache
+    (site / "css" / "s3.css").write_text(".changed { color: blue }\n" * 50)
+    ch, _ = build(cdnpipe, site, tmp_path / "d3", "--cache-dir", cache)
+    assert ch["cache"]["minified_from_cache"] == ch["minified"] - 1
+    ref2, _ = build(cdnpipe, site, tmp_path / "ref2", "--no-cache")
+    assert tree(tmp_path / "d3") == tree(tmp_path / "ref2")
+
+    # damage entries: truncate some, flip a byte in others, empty one
+    entries = sorted(cache_files(cache))
+    assert len(entries) > 10
+    for i, e in enumerate(entries[:9]):
+        data = open(e, "rb").read()
+        if i % 3 == 0:
+            data = data[: len(data) // 2]
+        elif i % 3 == 1:
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        else:
+            data = b""
+        open(e, "wb").write(data)
+    dm, err = build(cdnpipe, site, tmp_path / "d4", "--cache-dir", cache, "-v")
+    assert dm["cache"]["damaged"] >= 1 and "is damaged: rebuilt and replaced" in err
+    assert tree(tmp_path / "d4") == tree(tmp_path / "ref2")
+    again, _ = build(cdnpipe, site, tmp_path / "d5", "--cache-dir", cache)
+    assert again["cache"]["damaged"] == 0  # replaced by the build before
+    assert again["cache"]["compressed"] == 0
+    assert tree(tmp_path / "d5") == tree(tmp_path / "ref2")
+
+
+def test_default_folder_config_key_and_a_cache_that_cannot_be_made(cdnpipe, site, tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    build(cdnpipe, site, tmp_path / "d1", env=env)
+    assert cache_files(tmp_path / "xdg" / "cdnpipe" / "build")
+    # cache-dir in [build]
+    (tmp_path / "cdnpipe.ini").write_text("[build]\ncache-dir = %s\n" % (tmp_path / "ini"))
+    build(cdnpipe, site, tmp_path / "d2", env=env)
+    assert cache_files(tmp_path / "ini")
+    # a folder that cannot be made: a warning, the build goes on
+    (tmp_path / "cdnpipe.ini").unlink()
+    (tmp_path / "afile").write_text("x")
+    r, err = build(cdnpipe, site, tmp_path / "d3", "--cache-dir", tmp_path / "afile" / "c")
+    assert "no build cache" in err and "cache" not in r
+    assert tree(tmp_path / "d3") == tree(tmp_path / "d1")
+
+
+def test_two_builds_share_one_cache_at_once(cdnpipe_bin, site, tmp_path):
+    cache = tmp_path / "cache"
+    ref = tmp_path / "ref"
+    subprocess.run([cdnpipe_bin, "build", "--no-cache", str(site), "-o", str(ref)], check=True,
+                   capture_output=True)
+    results = {}
+
+    def one(name):
+        results[name] = subprocess.run(
+            [cdnpipe_bin, "build", "--cache-dir", str(cache), "-j", "2", str(site), "-o",
+             str(tmp_path / name)], capture_output=True, text=True)
+
+    for _ in range(3):  # cold, then warm, racing each time
+        ts = [threading.Thread(target=one, args=(n,)) for n in ("a", "b")]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        for n in ("a", "b"):
+            assert results[n].returncode == 0, results[n].stderr
+            assert tree(tmp_path / n) == tree(ref)
+    assert not [f for f in cache_files(cache) if ".tmp." in f]
+
+
+def test_eviction_keeps_the_cache_under_its_limit(cdnpipe, site, tmp_path):
+    cache = tmp_path / "cache"
+    r, _ = build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache, "--cache-max", "20K")
+    total = sum(os.path.getsize(f) for f in cache_files(cache))
+    assert r["cache"]["evicted"] > 0 and total <= 20 * 1024
+    # what is left still serves a correct build
+    build(cdnpipe, site, tmp_path / "d2", "--cache-dir", cache, "--cache-max", "20K")
+    assert tree(tmp_path / "d2") == tree(tmp_path / "d1")
