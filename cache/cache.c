@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,12 +67,30 @@ cp_cache_stats cp_cache_get_stats(const cp_cache *c)
 
 /* ---- keys ---- */
 
+/* Which cdnpipe made an entry: the SHA-256 of the running executable, so
+ * that any change to a minifier or a codec - a new release, a developer's
+ * rebuild with the same version string - starts from an empty cache rather
+ * than trusting outputs another build of the code made.  Where the binary
+ * cannot be read, the version and the compile time stand in. */
+static unsigned char build_id[32];
+static pthread_once_t build_id_once = PTHREAD_ONCE_INIT;
+
+static void compute_build_id(void)
+{
+	cp_error e = {0};
+	if (cp_sha256_file("/proc/self/exe", 0, UINT64_MAX, build_id, &e) != 0) {
+		const char *v = CP_VERSION " " __DATE__ " " __TIME__;
+		cp_sha256(v, strlen(v), build_id);
+	}
+}
+
 void cp_cache_key_begin(cp_cache_keyer *k, const char *work)
 {
+	pthread_once(&build_id_once, compute_build_id);
 	k->evp = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(k->evp, EVP_sha256(), NULL);
 	cp_cache_key_str(k, "cdnpipe-cache-1");
-	cp_cache_key_str(k, CP_VERSION);
+	cp_cache_key_add(k, build_id, sizeof build_id);
 	cp_cache_key_str(k, work);
 }
 

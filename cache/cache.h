@@ -4,8 +4,8 @@
  * compressed siblings), shared by every DIST and every concurrent build.
  *
  * A key is the SHA-256 of everything that decides the value: what kind of
- * work, the cdnpipe version, every option that changes the bytes, and the
- * input bytes (cp_cache_key_*).  A value is bytes.  Entries are files
+ * work, the cdnpipe that does it (the SHA-256 of its executable), every
+ * option that changes the bytes, and the input bytes (cp_cache_key_*).  A value is bytes.  Entries are files
  * `<dir>/<2 hex>/<62 hex>`, written under a temporary name and renamed, so a
  * reader sees a whole entry or none, and two builds that write one key at
  * once both write the same bytes.  Each entry carries its own length and the

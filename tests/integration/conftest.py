@@ -2,8 +2,11 @@
 
 Keep this small: each test module adds the fixtures of its own.
 """
+import atexit
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -14,6 +17,10 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 # Tests talk to loopback only.  A run that finds no keys would otherwise ask
 # the EC2 instance-metadata address for credentials, as the AWS tools do.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# The build cache of every run goes to one folder of this session, not the
+# user's ~/.cache (tests that look at the cache give their own --cache-dir).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cdnpipe-test-cache.")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 @pytest.fixture(scope="session")
