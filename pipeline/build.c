@@ -206,6 +206,8 @@ static void minify_one(void *ctx, size_t i)
 	} else {
 		rc = cp_minify(a->kind, a->text.data, a->text.len, &mo, &out,
 			       map_url ? &j->maps[i] : NULL, &e);
+		if (!rc && j->cache)
+			cp_log(CP_LOG_INFO, "minified: %s (content not in the cache)", a->logical);
 		if (!rc && j->cache) {
 			cp_cache_key tk = cp_cache_key_part(&key, "text");
 			cp_cache_put(j->cache, &tk, out.data ? out.data : "", out.len);

@@ -173,6 +173,8 @@ static int compress_cached(struct emit *e, enum cp_compress_method m, const char
 	int rc = cp_compress_file(m, co, dst, sib, kept, err);
 	if (!rc)
 		atomic_fetch_add(&e->compressed, 1);
+	if (!rc && c)
+		cp_log(CP_LOG_INFO, "compressed: %s (content not in the cache)", sib);
 	if (!rc && c) {
 		cp_buf b = CP_BUF_INIT;
 		cp_buf_putc(&b, *kept ? 'K' : 'N');

@@ -141,3 +141,34 @@ def test_eviction_keeps_the_cache_under_its_limit(cdnpipe, site, tmp_path):
     # what is left still serves a correct build
     build(cdnpipe, site, tmp_path / "d2", "--cache-dir", cache, "--cache-max", "20K")
     assert tree(tmp_path / "d2") == tree(tmp_path / "d1")
+
+
+def test_a_changed_image_costs_the_image_and_the_css_that_names_it(cdnpipe, tmp_path):
+    """-v names what was minified or compressed again and why; everything else
+    comes from the cache."""
+    src = tmp_path / "src"
+    (src / "css").mkdir(parents=True)
+    (src / "img").mkdir()
+    (src / "img" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'>" +
+                                          "<rect width='1' height='1'/>" * 100 + "</svg>")
+    (src / "css" / "site.css").write_text(".logo { background: url(../img/logo.svg) }\n" * 30)
+    (src / "css" / "other.css").write_text(".x { color: red }\n" * 60)
+    (src / "app.js").write_text("function hello(n) { return 'hi ' + n; }\n" * 60)
+    cache = tmp_path / "cache"
+    build(cdnpipe, src, tmp_path / "d1", "--cache-dir", cache)
+    (src / "img" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'>" +
+                                          "<circle r='2'/>" * 100 + "</svg>")
+    r, err = build(cdnpipe, src, tmp_path / "d2", "--cache-dir", cache, "-v")
+    again = sorted(l.split(": ", 1)[1].split(" (")[0] for l in err.splitlines()
+                   if l.startswith(("minified: ", "compressed: ")))
+    d2 = str(tmp_path / "d2")
+    hashed = {k: v for k, v in json.loads((tmp_path / "d2" / "staticfiles.json").read_text())
+              ["paths"].items()}
+    # the new image is compressed once (its unhashed copy has the same bytes:
+    # linked), and the CSS that names it (its unhashed copy keeps the
+    # unhashed reference, so its bytes did not change); nothing else
+    want = sorted(f"{d2}/{name}{ext}" for name in
+                  (hashed["img/logo.svg"], hashed["css/site.css"]) for ext in (".gz", ".br"))
+    assert again == want, err
+    assert r["cache"]["minified_from_cache"] == r["minified"]  # site.css's text is unchanged
+    assert "minified: " not in err
