@@ -32,7 +32,9 @@ int cmd_build(int argc, char **argv)
 	struct cp_build_report r;
 	cp_build_report_init(&r);
 	cp_build_cfg.c.want_integrity = common.json; /* the report lists each file's */
+	cp_build_cfg.c.progress = cp_build_progress_line;
 	rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);
+	cp_progress_done();
 	cp_build_print("build", &r, rc, common.json);
 	if (common.json)
 		cp_print_json(cp_build_report_json(&r, rc == 0));

@@ -95,7 +95,9 @@ static int run_build(const char *dist, int json, json_t **report)
 	cp_build_cfg.c.want_integrity = json;
 	struct cp_build_report r;
 	cp_build_report_init(&r);
+	cp_build_cfg.c.progress = cp_build_progress_line;
 	int rc = cp_build(cp_build_config_of(&cp_build_cfg), &r);
+	cp_progress_done();
 	cp_build_print("deploy", &r, rc, json);
 	if (json)
 		*report = cp_build_report_json(&r, rc == 0);

@@ -84,6 +84,17 @@ void cp_report_progress(const cp_transfer_progress *p)
 		    p->note ? p->note : "");
 }
 
+void cp_build_progress_line(void *ctx, const cp_build_progress *p)
+{
+	(void)ctx;
+	cp_report_progress(&(cp_transfer_progress){.what = p->stage,
+						   .files_done = p->done,
+						   .files_total = p->total,
+						   .bytes_done = p->bytes_done,
+						   .bytes_total = p->bytes_total,
+						   .seconds = p->seconds});
+}
+
 static double pct(uint64_t saved, uint64_t of)
 {
 	return of ? 100.0 * (double)saved / (double)of : 0.0;

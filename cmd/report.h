@@ -50,6 +50,8 @@ void cp_build_print_summary(const struct cp_build_report *r);
  * as "cdnpipe <command>: ...", else the diagnostics, the error, and (when
  * the build succeeded and json is 0) the summary. */
 void cp_build_print(const char *command, const struct cp_build_report *r, int rc, int json);
+/* The build's progress callback: the same line upload draws, on a terminal. */
+void cp_build_progress_line(void *ctx, const cp_build_progress *p);
 json_t *cp_build_report_json(const struct cp_build_report *r, int ok);
 
 #endif

@@ -20,6 +20,7 @@
 #include "minify/minify.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,13 +63,47 @@ static int usage_error(struct cp_build_report *r, const char *fmt, ...)
 	return CP_ERR_USAGE;
 }
 
+/* The progress line's state: one stage at a time, counted by workers. */
+struct progress {
+	const struct cp_build_config *c;
+	pthread_mutex_t lock;
+	cp_build_progress p;
+	double t0;
+};
+
 struct settings {
 	cp_filter filter;
 	cp_fingerprint_opts fp;
 	cp_emit_opts emit;
 	cp_manifests_opts mf;
 	int jobs;
+	struct progress prog;
 };
+
+static void progress_stage(struct progress *g, const char *stage, size_t total, uint64_t bytes)
+{
+	pthread_mutex_lock(&g->lock);
+	g->p = (cp_build_progress){.stage = stage, .total = total, .bytes_total = bytes};
+	g->t0 = cp_clock(); /* rates and ETA are the stage's */
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void progress_step(struct progress *g, uint64_t bytes)
+{
+	if (!g->c->progress)
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->p.done++;
+	g->p.bytes_done += bytes;
+	g->p.seconds = cp_clock() - g->t0;
+	g->c->progress(g->c->progress_ctx, &g->p);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void on_written(void *ctx, uint64_t bytes)
+{
+	progress_step(ctx, bytes);
+}
 
 static int check_config(const struct cp_build_config *c, struct settings *s,
 			struct cp_build_report *r)
@@ -132,6 +167,7 @@ static int check_config(const struct cp_build_config *c, struct settings *s,
 /* ---- minify ---- */
 
 struct minify_job {
+	struct progress *prog;
 	cp_assets *t;
 	int source_map;
 	cp_diags *d;
@@ -226,6 +262,7 @@ static void minify_one(void *ctx, size_t i)
 		cp_buf_free(&j->maps[i]);
 		return;
 	}
+	progress_step(j->prog, a->text.len);
 	cp_buf_free(&a->text);
 	a->text = out;
 	a->flags |= CP_ASSET_MINIFIED;
@@ -270,12 +307,23 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 		qsort(t->v, t->n, sizeof *t->v, asset_cmp);
 }
 
-static int minify_all(cp_assets *t, const struct cp_build_config *c, const struct settings *s,
+static int minify_all(cp_assets *t, const struct cp_build_config *c, struct settings *s,
 		      struct cp_build_report *r)
 {
 	size_t n = t->n;
-	struct minify_job j = {
-	    .t = t, .source_map = c->source_map, .d = &r->diags, .cache = s->emit.cache};
+	struct minify_job j = {.prog = &s->prog,
+			       .t = t,
+			       .source_map = c->source_map,
+			       .d = &r->diags,
+			       .cache = s->emit.cache};
+	size_t todo = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cp_minify_kind_ok(t->v[i].kind) && !cp_is_preminified(t->v[i].logical)) {
+			todo++;
+			bytes += t->v[i].text.len;
+		}
+	progress_stage(&s->prog, "minifying", todo, bytes);
 	j.maps = cp_xcalloc(n + 1, sizeof *j.maps);
 	size_t errors = r->diags.nerrors;
 	cp_parallel_for(s->jobs, n, minify_one, &j);
@@ -399,6 +447,12 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	/* everything is checked: from here on DIST changes */
 	if ((rc = cp_mkdirs(c->out, &r->err)))
 		return rc;
+	uint64_t out_bytes = 0;
+	for (size_t i = 0; i < t->n; i++)
+		out_bytes += t->v[i].flags & CP_ASSET_REWRITTEN ? t->v[i].out.len
+			     : t->v[i].kind != CP_ASSET_OTHER	? t->v[i].text.len
+								: t->v[i].size;
+	progress_stage(&s->prog, "writing and compressing", t->n, out_bytes);
 	t0 = cp_clock();
 	rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags);
 	r->stage_seconds[CP_STAGE_WRITE] = cp_clock() - t0;
@@ -437,8 +491,15 @@ int cp_build(const struct cp_build_config *c, struct cp_build_report *r)
 		return rc;
 	}
 	open_cache(c, &s, r);
+	s.prog = (struct progress){.c = c, .t0 = t0};
+	pthread_mutex_init(&s.prog.lock, NULL);
+	if (c->progress) {
+		s.emit.written = on_written;
+		s.emit.written_ctx = &s.prog;
+	}
 	cp_assets t = {0};
 	rc = run(&t, c, &s, r);
+	pthread_mutex_destroy(&s.prog.lock);
 	if (!rc && r->diags.nerrors)
 		rc = CP_ERR_BUILD;
 	cp_assets_free(&t);

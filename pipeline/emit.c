@@ -261,6 +261,8 @@ static void emit_asset(struct emit *e, const cp_asset *a, const cp_asset *leader
 		free(udst);
 	}
 out:
+	if (o->written)
+		o->written(o->written_ctx, hsize);
 	free(lead_dst);
 	free(hdst);
 }

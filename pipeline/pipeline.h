@@ -49,6 +49,9 @@ typedef struct cp_emit_opts {
 	int jobs;
 	cp_compress_opts comp;
 	cp_cache *cache; /* compressed siblings seen before (NULL: none) */
+	/* called after each asset is written (may be NULL) */
+	void (*written)(void *ctx, uint64_t bytes);
+	void *written_ctx;
 } cp_emit_opts;
 
 typedef struct cp_emit_stats {
@@ -90,6 +93,15 @@ size_t cp_manifests_paths(unsigned dialects, const char *out[8]);
 
 /* ---- the build ---------------------------------------------------------- */
 
+/* Where a build is, for a progress line: the stage, files and bytes done of
+ * the stage's total, seconds since the stage started. */
+typedef struct cp_build_progress {
+	const char *stage; /* "minifying", "writing" */
+	size_t done, total;
+	uint64_t bytes_done, bytes_total;
+	double seconds;
+} cp_build_progress;
+
 /* A build's options, as the user gave them (strings are checked by cp_build). */
 struct cp_build_config {
 	const char *const *roots; /* SRC_DIR..., in priority order */
@@ -119,6 +131,10 @@ struct cp_build_config {
 	const char *cache_dir; /* NULL: $XDG_CACHE_HOME/cdnpipe/build */
 	int no_cache;
 	uint64_t cache_max; /* bytes (0: 1 GiB) */
+	/* May be NULL.  Called as work completes (from worker threads, one
+	 * call at a time). */
+	void (*progress)(void *ctx, const cp_build_progress *p);
+	void *progress_ctx;
 };
 
 /* One output of the build, for the report. */
