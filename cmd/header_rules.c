@@ -27,14 +27,19 @@ static cp_header_rule *rule_for(const char *glob)
 	return r;
 }
 
-/* A header value must be one line of visible text. */
+/* A header value must be one line of printable ASCII: S3 signs headers as
+ * bytes and stores metadata as US-ASCII, so anything else fails every
+ * request (or comes back changed, and is then copied on every run). */
 static int value_ok(const char *v)
 {
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 && *p != '\t')
+		if ((*p < 0x20 && *p != '\t') || *p > 0x7e)
 			return 0;
-	return *v != 0;
+	return *v != 0 && strlen(v) < CP_HEADER_MAX;
 }
+
+/* S3's limit on user metadata: names and values together. */
+#define META_MAX 2048
 
 int cp_header_rules_key(const char *glob, const char *key, const char *value, const char *where)
 {
@@ -43,7 +48,10 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 		return 2;
 	}
 	if (!value_ok(value)) {
-		fprintf(stderr, "cdnpipe: %s: '%s' wants a one-line value\n", where, key);
+		fprintf(stderr,
+			"cdnpipe: %s: '%s' wants a value of printable ASCII on one line, under %d "
+			"characters\n",
+			where, key, CP_HEADER_MAX);
 		return 2;
 	}
 	cp_header_rule *r = rule_for(glob);
@@ -52,6 +60,11 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 			    : !strcasecmp(key, "content-disposition") ? &r->content_disposition
 								      : NULL;
 	if (slot) {
+		if (*slot) {
+			fprintf(stderr, "cdnpipe: %s: '%s' is set twice in [headers \"%s\"]\n",
+				where, key, glob);
+			return 2;
+		}
 		*slot = cp_xstrdup(value);
 		return 0;
 	}
@@ -72,6 +85,24 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 	if (!strncasecmp(key, "x-amz-meta-", ml) && *name &&
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
 		strlen(name)) {
+		size_t total = strlen(name) + strlen(value);
+		for (size_t i = 0; i < r->nmeta; i++) {
+			if (!strcasecmp(r->meta[i].name, name)) {
+				fprintf(stderr,
+					"cdnpipe: %s: '%s' is set twice in [headers \"%s\"]\n",
+					where, key, glob);
+				return 2;
+			}
+			total += strlen(r->meta[i].name) + strlen(r->meta[i].value);
+		}
+		if (total > META_MAX) {
+			fprintf(
+			    stderr,
+			    "cdnpipe: %s: the x-amz-meta-* of [headers \"%s\"] pass S3's limit of "
+			    "%d bytes\n",
+			    where, glob, META_MAX);
+			return 2;
+		}
 		cp_s3_header *m = cp_xrealloc((cp_s3_header *)r->meta, (r->nmeta + 1) * sizeof *m);
 		m[r->nmeta] = (cp_s3_header){cp_xstrdup(name), cp_xstrdup(value)};
 		for (char *c = m[r->nmeta].name; *c; c++)

@@ -13,7 +13,7 @@ static struct {
 	const char *provider, *base_url, *distribution_id, *zone, *service_id, *surrogate_key;
 	int soft, wait;
 	long max_paths, batch;
-} o = {.max_paths = 100, .batch = 30};
+} o;
 
 const cp_opt cp_purge_options[] = {
     {"purge", 0, CP_OPT_STR, &o.provider, "PROVIDER",
@@ -45,10 +45,6 @@ int cp_purge_settings(cp_purge_opts *out, const char *profile)
 			"cdnpipe: --purge: unknown provider '%s' (cloudfront, cloudflare, fastly, "
 			"bunny)\n",
 			o.provider);
-		return CP_ERR_USAGE;
-	}
-	if (o.max_paths < 1 || o.batch < 1) {
-		fprintf(stderr, "cdnpipe: --purge-max-paths and --purge-batch want 1 or more\n");
 		return CP_ERR_USAGE;
 	}
 	*out = (cp_purge_opts){.provider = p,

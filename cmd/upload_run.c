@@ -242,8 +242,14 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 			cp_error_format(&r.err, line, sizeof line);
 			o.error = line;
 		}
-		if (r.purge.failed)
+		if (r.purge.failed && r.result.failed == 0)
 			cp_log(CP_LOG_ERROR, "cdnpipe: %s", line);
+		else if (r.purge.ran && r.result.failed)
+			cp_log(
+			    CP_LOG_ERROR,
+			    "cdnpipe: the unhashed files that arrived before the failure are live: "
+			    "%s",
+			    r.purge.failed ? r.purge.err.msg : "the CDN was told to drop them");
 		const char **keys;
 		size_t nk = cp_plan_purge_keys(&r.plan, 1, &keys);
 		cp_purge_print(&r.purge, target, r.release, keys, nk);

@@ -79,11 +79,14 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
                    for k in keys)
     etag_before = head("index.html")["ETag"]
 
-    # the same config again: one HEAD per covered key, nothing sent
+    # the same config again: the marker of these rules is listed, so no
+    # HEAD and nothing sent
+    marks = [k for k in keys if k.startswith("static/.cdnpipe/headers/")]
+    assert len(marks) == 1
     s3.reset()
     r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
     assert r["uploaded"] == 0
-    assert s3.proxy.count(method="PUT") == 0
+    assert s3.proxy.count(method="PUT") == 0 and s3.proxy.count(op="HeadObject") == 0
 
     # a header change alone: a copy onto itself, no PutObject of bytes
     (tmp_path / "cdnpipe.ini").write_text(RULES.replace("x-amz-meta-Surrogate-Key = pages",
@@ -98,8 +101,10 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
                               if "static/" + k in keys])
     assert all(i["reason"] == "headers differ (metadata copy)" for i in r["items"]
                if i["action"] == "upload")
-    assert s3.proxy.count(op="PutObject") == 0
+    puts = [r.key for r in s3.proxy.log(op="PutObject")]
+    assert len(puts) == 1 and puts[0].startswith("static/.cdnpipe/headers/")  # the new marker
     assert s3.proxy.count(op="CopyObject") == len(changed)
+    assert set(s3.list_keys(s3_bucket, "static/.cdnpipe/headers/")) == set(puts)  # old one gone
     h = head("index.html")
     assert h["Metadata"] == {"surrogate-key": "html"} and h["CacheControl"] == "no-cache"
     assert h["ETag"] == etag_before
@@ -134,3 +139,46 @@ def test_bad_rules_are_refused_with_the_line(cdnpipe, site, tmp_path):
     (tmp_path / "cdnpipe.ini").write_text('[headers "*.html"]\ncache-control = no-cache\n')
     p = cdnpipe("build", site, "-o", tmp_path / "dist")
     assert p.returncode == 0, p.stderr
+
+
+def test_a_copy_keeps_what_others_set_and_does_not_repeat(cdnpipe, s3, s3_bucket, cdnpipe_env,
+                                                          site, tmp_path):
+    """Metadata another tool put on an object survives a header copy; only
+    the names a rule sets are compared, so the next runs copy nothing."""
+    (tmp_path / "cdnpipe.ini").write_text(RULES)
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    c = s3.client(direct=True)
+    key = "static/index.html"
+    h = c.head_object(Bucket=s3_bucket, Key=key)
+    c.copy_object(Bucket=s3_bucket, Key=key, CopySource={"Bucket": s3_bucket, "Key": key},
+                  MetadataDirective="REPLACE", ContentType=h["ContentType"],
+                  CacheControl=h["CacheControl"], ContentDisposition="inline",
+                  Metadata={"surrogate-key": "pages", "owner": "media-team"})
+    (tmp_path / "cdnpipe.ini").write_text(RULES.replace("no-cache\nx-amz", "no-cache, max-age=0\nx-amz"))
+    s3.reset()
+    r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    assert "index.html" in [i["key"] for i in r["items"] if i["action"] == "upload"]
+    h = c.head_object(Bucket=s3_bucket, Key=key)
+    assert h["CacheControl"] == "no-cache, max-age=0"
+    assert h["Metadata"] == {"surrogate-key": "pages", "owner": "media-team"}
+    assert h["ContentDisposition"] == "inline"
+    # settled: nothing copied again, with or without the marker
+    for k in s3.list_keys(s3_bucket, "static/.cdnpipe/headers/"):
+        c.delete_object(Bucket=s3_bucket, Key=k)
+    s3.reset()
+    r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    assert r["uploaded"] == 0 and s3.proxy.count(op="CopyObject") == 0
+    assert s3.proxy.count(op="HeadObject") > 0  # no marker: checked again
+
+
+def test_rule_values_that_s3_cannot_keep_are_refused(cdnpipe, site, tmp_path):
+    cases = [('[headers "*.html"]\nx-amz-meta-note = caf\u00e9\n', "printable ASCII"),
+             ('[headers "*.html"]\nx-amz-meta-a = 1\nx-amz-meta-A = 2\n', "set twice"),
+             ('[headers "*.html"]\ncache-control = a\ncache-control = b\n', "set twice"),
+             ('[headers "*.html"]\n' + "".join("x-amz-meta-k%02d = %s\n" % (i, "v" * 170)
+                                              for i in range(13)), "2048 bytes")]
+    for ini, says in cases:
+        (tmp_path / "cdnpipe.ini").write_text(ini, encoding="utf-8")
+        p = cdnpipe("deploy", site, "file://" + str(tmp_path / "pub"))
+        assert p.returncode == 2 and says in p.stderr and "cdnpipe.ini:" in p.stderr, p.stderr

@@ -285,3 +285,125 @@ def test_s3_deploy_and_rollback_purge(cdnpipe, s3, s3_bucket, cdnpipe_env, site)
         assert json.loads(p.stdout)["purge"]["purged"] == cf.purged
     finally:
         cf.close()
+
+
+def test_a_failed_deploy_purges_the_unhashed_files_that_arrived(cdnpipe, s3, s3_bucket,
+                                                                 cdnpipe_env, site):
+    """Unhashed keys are live the moment they arrive: when a fingerprinted file
+    fails, the manifest stays old, but what arrived is purged all the same."""
+    cf = fakecdn.CloudFront(key=cdnpipe_env["AWS_ACCESS_KEY_ID"],
+                            secret=cdnpipe_env["AWS_SECRET_ACCESS_KEY"])
+    try:
+        e = dict(cdnpipe_env, AWS_ENDPOINT_URL_CLOUDFRONT=cf.url)
+        target = f"s3://{s3_bucket}/static"
+        s3.proxy.inject("403", op="PutObject", match=lambda r: HASHED.search(r.key or "")
+                        and r.key.endswith(".png"))
+        p = cdnpipe("deploy", *cf_args(cf), "--retries", "0", site, target, env=e)
+        assert p.returncode == 1
+        assert "arrived before the failure are live" in p.stderr
+        arrived = {r.key[len("static/"):] for r in s3.proxy.log(op="PutObject", status=200)}
+        assert "robots.txt" in arrived and "staticfiles.json" not in arrived
+        assert sorted(cf.purged) == sorted(cf_path(k) for k in arrived
+                                           if not HASHED.search(k) and ".cdnpipe/" not in k)
+    finally:
+        cf.close()
+
+
+def test_urls_as_frameworks_and_browsers_spell_them(cdnpipe, tmp_path, env):
+    """A key with sub-delimiters is requested differently by different pages:
+    Cloudflare gets each spelling; CloudFront gets a key with '*' as a wildcard."""
+    cf = fakecdn.Cloudflare()
+    try:
+        e = dict(env, CLOUDFLARE_API_TOKEN=cf.token, CLOUDFLARE_API_URL=cf.url)
+        target = "file://" + str(tmp_path / "pub")
+        p = cdnpipe("purge", "--purge", "cloudflare", "--purge-zone", cf.zone,
+                    "--purge-base-url", BASE, target, "x+y(1).txt", env=e)
+        assert p.returncode == 0, p.stderr
+        assert sorted(cf.purged) == sorted(BASE + s for s in
+                                           ("x%2By%281%29.txt", "x%2By(1).txt", "x+y(1).txt"))
+    finally:
+        cf.close()
+
+
+def test_cloudfront_star_keys_become_wildcards(cdnpipe, tmp_path, env, cloudfront):
+    target = "file://" + str(tmp_path / "pub")
+    p = cdnpipe("purge", *cf_args(cloudfront), target, "a*b.txt", "plain.txt", env=env)
+    assert p.returncode == 0, p.stderr
+    assert sorted(cloudfront.purged) == ["/static/a*", "/static/plain.txt"]
+
+
+def test_provider_words_are_scrubbed_and_retry_after_dates_are_waited(cdnpipe, tmp_path, env):
+    cf = fakecdn.Cloudflare()
+    try:
+        e = dict(env, CLOUDFLARE_API_TOKEN=cf.token, CLOUDFLARE_API_URL=cf.url)
+        target = "file://" + str(tmp_path / "pub")
+        args = ["purge", "--purge", "cloudflare", "--purge-zone", cf.zone, "--purge-base-url",
+                BASE, "--json", target, "robots.txt"]
+        # an error that echoes the request's token, with a control character
+        cf.fail.append(fakecdn.Cloudflare.error(
+            400, 1012, "bad request: Authorization: Bearer %s\x1b[31m" % cf.token))
+        p = cdnpipe(*args, env=e)
+        assert p.returncode == 1
+        assert cf.token not in p.stderr + p.stdout and "\x1b" not in p.stderr
+        assert "bad request" in p.stderr
+        # Retry-After as an HTTP date in the past, then 0: still at least 1 s apart
+        import time
+        from email.utils import formatdate
+        cf.reset()
+        cf.fail.extend([fakecdn.Cloudflare.error(429, 971, "slow down",
+                                                 **{"Retry-After": formatdate(0, usegmt=True)}),
+                        fakecdn.Cloudflare.error(429, 971, "slow down", **{"Retry-After": "0"})])
+        t0 = time.monotonic()
+        p = cdnpipe(*args, env=e)
+        assert p.returncode == 0, p.stderr
+        assert len(cf.requests) == 3 and time.monotonic() - t0 >= 2.0
+    finally:
+        cf.close()
+
+
+def test_settings_of_another_provider_are_refused(cdnpipe, tmp_path, env):
+    target = "file://" + str(tmp_path / "pub")
+    e = dict(env, BUNNY_API_KEY="k")
+    for extra, says in ((["--purge-zone", "z"], "--purge-zone is for --purge cloudflare"),
+                        (["--purge-wait"], "--purge-wait is for --purge cloudfront"),
+                        (["--soft-purge"], "--soft-purge is for --purge fastly")):
+        p = cdnpipe("purge", "--purge", "bunny", "--purge-base-url", BASE, *extra, target,
+                    "robots.txt", env=e)
+        assert p.returncode == 2 and says in p.stderr, p.stderr
+
+
+def test_cloudfront_wait_stops_on_an_answer_without_status(cdnpipe, tmp_path, env, cloudfront):
+    target = "file://" + str(tmp_path / "pub")
+    orig = cloudfront.answer
+
+    def no_status(req):
+        if req["method"] == "GET":
+            return 200, {"Content-Type": "text/xml"}, "<Invalidation><Id>x</Id></Invalidation>"
+        return orig(req)
+
+    cloudfront.answer = no_status
+    p = cdnpipe("purge", *cf_args(cloudfront), "--purge-wait", target, "robots.txt", env=env)
+    assert p.returncode == 1 and "without a Status" in p.stderr
+
+
+def test_a_header_change_on_a_fingerprinted_key_is_purged(cdnpipe, s3, s3_bucket, cdnpipe_env,
+                                                          site, tmp_path):
+    """The CDN holds a fingerprinted file with its old (immutable) headers: a
+    change of headers alone must reach it too."""
+    cf = fakecdn.CloudFront(key=cdnpipe_env["AWS_ACCESS_KEY_ID"],
+                            secret=cdnpipe_env["AWS_SECRET_ACCESS_KEY"])
+    try:
+        e = dict(cdnpipe_env, AWS_ENDPOINT_URL_CLOUDFRONT=cf.url)
+        target = f"s3://{s3_bucket}/static"
+        ini = tmp_path / "cdnpipe.ini"
+        ini.write_text('[headers "*.png"]\ncache-control = public, max-age=600\n')
+        p = cdnpipe("deploy", *cf_args(cf), site, target, env=e, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        m = json.loads(s3.get_bytes(s3_bucket, "static/staticfiles.json"))["paths"]
+        cf.reset()
+        ini.write_text('[headers "*.png"]\ncache-control = public, max-age=60\n')
+        p = cdnpipe("deploy", *cf_args(cf), site, target, env=e, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert sorted(cf.purged) == sorted(cf_path(k) for k in ("img/dot.png", m["img/dot.png"]))
+    finally:
+        cf.close()

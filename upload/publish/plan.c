@@ -529,6 +529,12 @@ void cp_plan_free(cp_plan *p)
 		free(p->v[i].key);
 		free(p->v[i].local);
 		free(p->v[i].error);
+		for (size_t k = 0; p->v[i].own_meta && k < p->v[i].nmeta; k++) {
+			free(p->v[i].own_meta[k].name);
+			free(p->v[i].own_meta[k].value);
+		}
+		free(p->v[i].own_meta);
+		free(p->v[i].own_disposition);
 	}
 	free(p->v);
 	free(p->cache_control_unhashed);
@@ -579,7 +585,10 @@ size_t cp_plan_purge_keys(const cp_plan *p, int done_only, const char ***out)
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const cp_plan_item *it = &p->v[i];
-		if (it->action == CP_PLAN_UPLOAD && !it->fingerprinted && !it->history &&
+		/* a fingerprinted key is new bytes under a new name, unless only
+		 * its headers changed: then the CDN holds the old headers */
+		int named = !it->fingerprinted || it->reason == CP_WHY_HEADERS;
+		if (it->action == CP_PLAN_UPLOAD && named && !it->history &&
 		    (!done_only || it->status == CP_ITEM_DONE))
 			(*out)[n++] = it->key;
 	}

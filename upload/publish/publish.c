@@ -108,6 +108,12 @@ static void async_done(void *ctx, const cp_error *e)
 	record(s->r, s->it, e);
 }
 
+static void copy_index(void *ctx, size_t k)
+{
+	struct slot *s = &((struct slot *)ctx)[k];
+	put_one(s->r, s->it);
+}
+
 /* Targets that complete work on their own thread (s3://): submit every put
  * from here, bounded by the target's queue, and wait for the completions.
  * No thread per request: fewer wake-ups, less CPU. */
@@ -127,10 +133,8 @@ static void run_async(struct run *r)
 		if (k >= bound && (k - bound) % (bound - low) == 0)
 			r->t->ops->wait_below(r->t, low);
 		cp_plan_item *it = slots[k].it;
-		if (it->headers_only) { /* a few metadata copies: no need to hurry */
-			put_one(r, it);
-			continue;
-		}
+		if (it->headers_only)
+			continue; /* copies: below, in parallel */
 		if (r->t->ops->put_async(r->t, it->key, it->local, &h,
 					 it->have_md5 ? it->md5 : NULL, async_done, &slots[k])) {
 			cp_error e = {0};
@@ -138,6 +142,15 @@ static void run_async(struct run *r)
 			record(r, it, &e);
 		}
 	}
+	/* metadata copies are synchronous calls: worker threads keep several
+	 * on the wire (a changed rule for *.js is one copy per script) */
+	size_t ncopy = 0;
+	for (size_t k = 0; k < r->nidx; k++)
+		if (r->plan->v[r->idx[k]].headers_only)
+			slots[ncopy++] = (struct slot){r, &r->plan->v[r->idx[k]]};
+	if (ncopy)
+		cp_parallel_for(r->o->concurrency > 0 ? r->o->concurrency : 16, ncopy, copy_index,
+				slots);
 	pthread_mutex_lock(&r->lock);
 	while (r->pending)
 		pthread_cond_wait(&r->cond, &r->lock);

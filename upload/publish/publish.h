@@ -64,6 +64,10 @@ typedef struct cp_plan_item {
 	size_t nmeta;
 	const struct cp_header_rule *rule; /* the rule that matched, or NULL */
 	int headers_only;		   /* CP_WHY_HEADERS: a metadata copy, no bytes */
+	/* a copy's metadata: the rule's and what the object carries beyond it
+	 * (owned; meta then points here) */
+	cp_s3_header *own_meta;
+	char *own_disposition;
 	int have_md5;
 	unsigned char md5[16];
 	/* set by publish */
@@ -138,9 +142,20 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
 /* A listing has no headers: for each item the plan skips and a rule
  * covers, one HEAD (in parallel) tells whether the target's headers are the
  * rule's; where they are not, the item becomes an upload of the headers
- * alone (CP_WHY_HEADERS; a metadata copy on S3, the bytes again past
- * 5 GiB).  Targets that keep no headers (folders) are left as planned. */
-int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_error *err);
+ * alone (CP_WHY_HEADERS; a metadata copy on S3 that keeps the object's
+ * other x-amz-meta-* and Content-Disposition, the bytes again past 5 GiB).
+ * Only what cdnpipe sets is compared: Content-Type, Cache-Control,
+ * Content-Encoding, and the Content-Disposition and x-amz-meta-* names the
+ * rule sets.  A HEAD that fails (a role without s3:GetObject) is a warning
+ * in diags and leaves the item as planned; returns 1 when every covered key
+ * was checked, 0 when some were not.  Folders keep no headers: 1. */
+int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_diags *diags);
+
+/* The rules' fingerprint: the key CP_HEADERS_MARK<hex> at the target says
+ * that an upload with exactly these rules applied them to every key they
+ * cover, so the next upload with the same rules needs no HEAD at all. */
+#define CP_HEADERS_MARK ".cdnpipe/headers/"
+void cp_header_rules_digest(const cp_header_rule *rules, size_t n, char hex[65]);
 void cp_plan_free(cp_plan *p);
 /* "css/app.3f2a1b9c8d7e.css" -> "css/app.css" (1); 0 for a name that is
  * not shaped like a fingerprinted one. */
@@ -150,9 +165,9 @@ int cp_unfingerprinted(const char *rel, char *out, size_t outsz);
 cp_plan_item *cp_plan_add(cp_plan *p, const char *key, const char *local, uint64_t size,
 			  const char *content_type, const char *cache_control, int history);
 /* What a CDN purge after this plan names: the unhashed keys it uploads
- * (manifests included; new keys too, CDNs cache 404s), never fingerprinted
- * ones or history.  done_only: only those that arrived.  Pointers into the
- * plan, in its order; *out is freed by the caller. */
+ * (manifests included; new keys too, CDNs cache 404s) and keys whose headers
+ * alone change, never other fingerprinted ones or history.  done_only: only those that arrived.
+ * Pointers into the plan, in its order; *out is freed by the caller. */
 size_t cp_plan_purge_keys(const cp_plan *p, int done_only, const char ***out);
 
 /* ---- publish ---- */

@@ -426,6 +426,10 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
 
 /* ---- purge again: what a release's record says to purge ---- */
 
+/* A record listing more keys than this was not written by a deploy of a
+ * site (or was tampered with): purging it could be thousands of requests. */
+#define PURGE_MAX 100000
+
 static void push_key(char ***v, size_t *n, const char *k)
 {
 	*v = cp_xrealloc(*v, (*n + 1) * sizeof **v);
@@ -449,11 +453,16 @@ static int recorded_purge(struct history *h, const cp_release *x, const char *tm
 		for (size_t i = 0; i < x->nmanifests; i++)
 			push_key(keys, n, x->manifests[i]);
 	}
+	if (json_array_size(list) > PURGE_MAX)
+		rc = cp_error_set(err, key, 0, 0,
+				  "lists %zu keys to purge, more than a deploy of cdnpipe records "
+				  "(%d): not trusted",
+				  json_array_size(list), PURGE_MAX);
 	for (size_t i = 0; !rc && i < json_array_size(list); i++) {
 		const char *k = json_string_value(json_array_get(list, i));
 		if (!k || !cp_path_is_safe_rel(k))
 			rc = cp_error_set(err, key, 0, 0, "a purge entry is not a safe key");
-		else
+		else if (strncmp(k, ".cdnpipe/", 9)) /* history is never purged */
 			push_key(keys, n, k);
 	}
 	json_decref(j);

@@ -11,6 +11,7 @@
 #include "upload/publish/publish.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +63,45 @@ static void drop_release(cp_target *t, const cp_plan *plan, cp_diags *d)
 	free(keys);
 }
 
+static int listed(const cp_remote_list *rl, const char *key)
+{
+	for (size_t i = 0; i < rl->n; i++)
+		if (!strcmp(rl->v[i].key, key))
+			return 1;
+	return 0;
+}
+
+/* Every key the current rules cover has their headers now: say so with an
+ * empty marker named by the rules' fingerprint, and drop the markers of
+ * earlier rules (going back to those must check again).  Best effort: a
+ * marker that cannot be written only costs the next run its HEADs. */
+static void mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark, cp_diags *d)
+{
+	const char *td = getenv("TMPDIR");
+	char *empty = cp_xasprintf("%s/cdnpipe-mark.XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(empty);
+	cp_error e = {0};
+	if (fd >= 0) {
+		close(fd);
+		cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
+		if (cp_target_put(t, mark, empty, &h, NULL, &e) == 0) {
+			const char **old = cp_xcalloc(rl->n + 1, sizeof *old);
+			size_t n = 0;
+			size_t ml = strlen(CP_HEADERS_MARK);
+			for (size_t i = 0; i < rl->n; i++)
+				if (!strncmp(rl->v[i].key, CP_HEADERS_MARK, ml) &&
+				    strcmp(rl->v[i].key, mark))
+					old[n++] = rl->v[i].key;
+			cp_error ignore = {0};
+			if (n)
+				cp_target_delete(t, old, n, d, &ignore);
+			free(old);
+		}
+		unlink(empty);
+	}
+	free(empty);
+}
+
 /* After the publish: the CDN drops what changed.  The files are live by
  * now whatever the purge does, so a failure says so. */
 static int purge_changed(const cp_purge_opts *po, cp_upload_report *r)
@@ -103,8 +143,17 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		rc = cp_target_list(t, "", &rl, &r->err);
 	if (!rc)
 		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
-	if (!rc && o->plan.nrules)
-		rc = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->err);
+	char mark[sizeof CP_HEADERS_MARK + 64] = "";
+	int checked = 0;
+	if (!rc && o->plan.nrules && strcmp(cp_target_scheme(t), "file")) {
+		char hex[65];
+		cp_header_rules_digest(o->plan.rules, o->plan.nrules, hex);
+		snprintf(mark, sizeof mark, "%s%s", CP_HEADERS_MARK, hex);
+		if (!listed(&rl, mark))
+			checked = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->diags);
+		else
+			mark[0] = 0; /* these rules were applied: nothing to check or mark */
+	}
 	char *tmp = NULL, *record = NULL;
 	if (!rc && !o->dry_run) {
 		/* the release's history copies go up before its manifests go live */
@@ -122,10 +171,20 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 				      .progress_ctx = o->progress_ctx};
 		r->published = 1;
 		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
-		if (rc)
+		if (rc) {
 			drop_release(t, &r->plan, &r->diags);
-		else
+			r->release[0] = 0;
+			/* unhashed keys are live the moment they arrive, manifest or
+			 * not: what did arrive is purged all the same */
+			const char **keys;
+			size_t n = cp_plan_purge_keys(&r->plan, 1, &keys);
+			cp_purge(&o->purge, keys, n, &r->purge);
+			free(keys);
+		} else {
+			if (checked)
+				mark_rules(t, &rl, mark, &r->diags);
 			rc = purge_changed(&o->purge, r);
+		}
 	}
 	if (record)
 		unlink(record);

@@ -53,10 +53,33 @@ int cp_purge_check(const cp_purge_opts *o, cp_error *err)
 			     o->base_url);
 		rc = CP_ERR_USAGE;
 	}
-	if (!rc && (o->max_paths < 0 || o->batch < 0 || o->retries < 0)) {
-		cp_error_set(err, NULL, 0, 0, "--purge-max-paths and --purge-batch must be >= 1");
+	if (!rc && (o->max_paths < 0 || o->max_paths > 3000 || o->batch < 0 || o->retries < 0)) {
+		cp_error_set(
+		    err, NULL, 0, 0,
+		    "--purge-max-paths wants 1 to 3000 (CloudFront's limit), --purge-batch "
+		    "1 or more");
 		rc = CP_ERR_USAGE;
 	}
+	/* a setting of another provider is a mistake, not something to ignore */
+	struct {
+		int set, provider;
+		const char *flag;
+	} only[] = {
+	    {o->distribution_id != NULL, CP_PURGE_CLOUDFRONT, "--purge-distribution-id"},
+	    {o->max_paths != 0, CP_PURGE_CLOUDFRONT, "--purge-max-paths"},
+	    {o->wait, CP_PURGE_CLOUDFRONT, "--purge-wait"},
+	    {o->zone != NULL, CP_PURGE_CLOUDFLARE, "--purge-zone"},
+	    {o->batch != 0, CP_PURGE_CLOUDFLARE, "--purge-batch"},
+	    {o->service_id != NULL, CP_PURGE_FASTLY, "--purge-service-id"},
+	    {o->surrogate_key != NULL, CP_PURGE_FASTLY, "--surrogate-key"},
+	    {o->soft, CP_PURGE_FASTLY, "--soft-purge"},
+	};
+	for (size_t i = 0; !rc && i < sizeof only / sizeof only[0]; i++)
+		if (only[i].set && only[i].provider != o->provider) {
+			cp_error_set(err, NULL, 0, 0, "%s is for --purge %s, not %s", only[i].flag,
+				     backends[only[i].provider]->name, name);
+			rc = CP_ERR_USAGE;
+		}
 	return rc ? rc : backends[o->provider]->check(o, err);
 }
 

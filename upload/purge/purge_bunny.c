@@ -31,17 +31,20 @@ static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, 
 	cp_buf resp = CP_BUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		char *u = cp_s3_key_url(o->base_url, keys[i]);
-		char *q = cp_s3_uri_encode(u, 0);
-		char *url = cp_xasprintf("%s/purge?url=%s&async=false", base, q);
-		long st = purge_send(o, "POST", url, headers, "", &resp, r);
-		if (st != 200 && st != 204)
-			rc = purge_fail(err, "bunny", u, st, &resp);
-		else
-			purge_note(r, u);
-		free(url);
-		free(q);
-		free(u);
+		char *us[3];
+		size_t nu = purge_urls(o->base_url, keys[i], us);
+		for (size_t v = 0; v < nu; v++) {
+			char *q = cp_s3_uri_encode(us[v], 0);
+			char *url = cp_xasprintf("%s/purge?url=%s&async=false", base, q);
+			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
+			if (!rc && st != 200 && st != 204)
+				rc = purge_fail(err, "bunny", us[v], st, &resp);
+			else if (!rc)
+				purge_note(r, us[v]);
+			free(url);
+			free(q);
+			free(us[v]);
+		}
 	}
 	cp_buf_free(&resp);
 	free(auth);

@@ -51,16 +51,18 @@ static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp
 	char *auth = cp_xasprintf("Authorization: Bearer %s", tok);
 	const char *headers[] = {auth, "Content-Type: application/json", NULL};
 	size_t batch = o->batch > 0 ? (size_t)o->batch : 30;
+	/* every spelling of every key, then in batches */
+	char **urls = cp_xcalloc(3 * n + 1, sizeof *urls);
+	size_t nu = 0;
+	for (size_t i = 0; i < n; i++)
+		nu += purge_urls(o->base_url, keys[i], urls + nu);
 	cp_buf resp = CP_BUF_INIT;
 	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i += batch) {
-		size_t m = n - i < batch ? n - i : batch;
+	for (size_t i = 0; i < nu && !rc; i += batch) {
+		size_t m = nu - i < batch ? nu - i : batch;
 		json_t *files = json_array();
-		for (size_t k = 0; k < m; k++) {
-			char *u = cp_s3_key_url(o->base_url, keys[i + k]);
-			json_array_append_new(files, json_string(u));
-			free(u);
-		}
+		for (size_t k = 0; k < m; k++)
+			json_array_append_new(files, json_string(urls[i + k]));
 		json_t *doc = json_pack("{s:o}", "files", files);
 		char *body = json_dumps(doc, JSON_COMPACT);
 		long st = purge_send(o, "POST", url, headers, body, &resp, r);
@@ -68,10 +70,13 @@ static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp
 			rc = purge_fail(err, "cloudflare", "purge_cache", st, &resp);
 		else
 			for (size_t k = 0; k < m; k++)
-				purge_note(r, json_string_value(json_array_get(files, k)));
+				purge_note(r, urls[i + k]);
 		free(body);
 		json_decref(doc);
 	}
+	for (size_t i = 0; i < nu; i++)
+		free(urls[i]);
+	free(urls);
 	cp_buf_free(&resp);
 	free(auth);
 	free(url);

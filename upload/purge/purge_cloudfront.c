@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define API_VERSION "2020-05-31"
+#define WAIT_MAX    (15 * 60) /* --purge-wait gives up after this many seconds */
 
 static int cf_check(const cp_purge_opts *o, cp_error *err)
 {
@@ -88,6 +89,8 @@ static long cf_call(const cp_purge_opts *o, const cp_s3_config *cfg, const cp_aw
 		long ra = -1;
 		cp_buf_clear(resp);
 		long st = cp_aws_request(cfg, c, resp, &ra);
+		if (ra == 0)
+			ra = -1; /* "0" (or a date now past): back off as usual */
 		r->requests++;
 		cp_log(CP_LOG_INFO, "purge: cloudfront %s %s -> %ld", c->method, c->path, st);
 		if (st >= 200 && st < 300)
@@ -102,12 +105,17 @@ static long cf_call(const cp_purge_opts *o, const cp_s3_config *cfg, const cp_aw
 	}
 }
 
-static int cf_error(cp_error *err, const char *what, long st, const cp_buf *resp)
+static int cf_error(const cp_s3_config *cfg, cp_error *err, const char *what, long st,
+		    const cp_buf *resp)
 {
 	char code[128] = "", msg[512] = "";
-	if (resp->len && !cp_xml_error(resp->data, resp->len, code, sizeof code, msg, sizeof msg))
+	const char *secrets[] = {cfg->secret_key, cfg->session_token, NULL};
+	if (resp->len && !cp_xml_error(resp->data, resp->len, code, sizeof code, msg, sizeof msg)) {
+		purge_scrub(code, secrets);
+		purge_scrub(msg, secrets);
 		return cp_error_set(err, NULL, 0, 0, "cloudfront: %s: HTTP %ld: %s%s%s", what, st,
 				    code, msg[0] ? ": " : "", msg);
+	}
 	return purge_fail(err, "cloudfront", what, st, resp);
 }
 
@@ -129,17 +137,28 @@ static int cf_wait(const cp_purge_opts *o, const cp_s3_config *cfg, const char *
 			 .region = "us-east-1"};
 	cp_buf resp = CP_BUF_INIT;
 	int rc = 0;
+	time_t deadline = time(NULL) + WAIT_MAX;
 	for (unsigned delay = 1;; delay = delay < 16 ? delay * 2 : 20) {
 		long st = cf_call(o, cfg, &c, &resp, r);
 		if (st != 200) {
-			rc = cf_error(err, "waiting for the invalidation", st, &resp);
+			rc = cf_error(cfg, err, "waiting for the invalidation", st, &resp);
 			break;
 		}
 		char *status = xml_text(&resp, "Status");
 		int done = status && !strcmp(status, "Completed");
+		if (!status)
+			rc = cp_error_set(err, NULL, 0, 0,
+					  "cloudfront: GetInvalidation answered without a Status");
 		free(status);
-		if (done)
+		if (done || rc)
 			break;
+		if (time(NULL) + (time_t)delay > deadline) {
+			rc = cp_error_set(err, NULL, 0, 0,
+					  "cloudfront: invalidation %s still in progress after %d "
+					  "minutes; it goes on without us",
+					  r->id, WAIT_MAX / 60);
+			break;
+		}
 		sleep(delay);
 	}
 	cp_buf_free(&resp);
@@ -179,9 +198,16 @@ static int cf_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_
 		r->wildcard = 1;
 	} else {
 		for (size_t i = 0; i < n; i++) {
+			/* '*' is CloudFront's wildcard and may only end a path: a key
+			 * holding one is purged as everything from where it starts */
+			const char *star = strchr(keys[i], '*');
+			char *k = star ? cp_xstrndup(keys[i], (size_t)(star - keys[i])) : NULL;
 			cp_buf b = CP_BUF_INIT;
 			cp_buf_puts(&b, base);
-			cf_encode(&b, keys[i]);
+			cf_encode(&b, k ? k : keys[i]);
+			if (k)
+				cp_buf_putc(&b, '*');
+			free(k);
 			paths[i] = cp_buf_take(&b);
 		}
 	}
@@ -202,7 +228,7 @@ static int cf_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_
 			 .body_len = x.len};
 	long st = cf_call(o, &cfg, &c, &resp, r);
 	if (st != 201 && st != 200) {
-		rc = cf_error(err, "CreateInvalidation", st, &resp);
+		rc = cf_error(&cfg, err, "CreateInvalidation", st, &resp);
 	} else {
 		for (size_t i = 0; i < np; i++)
 			purge_note(r, paths[i]);

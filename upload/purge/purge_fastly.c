@@ -54,16 +54,19 @@ static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n,
 		free(svc);
 	}
 	for (size_t i = 0; !o->surrogate_key && i < n && !rc; i++) {
-		char *u = cp_s3_key_url(o->base_url, keys[i]);
-		const char *hp = strstr(u, "://");
-		char *url = cp_xasprintf("%s/purge/%s", base, hp ? hp + 3 : u);
-		long st = purge_send(o, "POST", url, headers, "", &resp, r);
-		if (st != 200)
-			rc = purge_fail(err, "fastly", u, st, &resp);
-		else
-			purge_note(r, u);
-		free(url);
-		free(u);
+		char *us[3];
+		size_t nu = purge_urls(o->base_url, keys[i], us);
+		for (size_t v = 0; v < nu; v++) {
+			const char *hp = strstr(us[v], "://");
+			char *url = cp_xasprintf("%s/purge/%s", base, hp ? hp + 3 : us[v]);
+			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
+			if (!rc && st != 200)
+				rc = purge_fail(err, "fastly", us[v], st, &resp);
+			else if (!rc)
+				purge_note(r, us[v]);
+			free(url);
+			free(us[v]);
+		}
 	}
 	cp_buf_free(&resp);
 	free(auth);

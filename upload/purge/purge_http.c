@@ -15,9 +15,11 @@
 #include "lib/cp.h"
 #include "upload/s3/s3.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 char *purge_api_base(const char *env, const char *fallback)
@@ -57,13 +59,65 @@ int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_aft
 		return 0;
 	if (!(busy || status == 0 || status == 429 || status >= 500))
 		return 0;
+	/* Retry-After when given (at least 1 s: "0" from a busy API must not
+	 * mean a burst), else 1, 2, 4 ... s */
 	long s = retry_after >= 0 ? retry_after : 1L << (attempt - 1);
+	if (s < 1)
+		s = 1;
 	if (s > (retry_after >= 0 ? 60 : 30))
 		s = retry_after >= 0 ? 60 : 30;
 	cp_log(CP_LOG_INFO, "purge: HTTP %ld, trying again in %ld s", status, s);
-	if (s > 0)
-		sleep((unsigned)s);
+	sleep((unsigned)s);
 	return 1;
+}
+
+long purge_retry_after(const char *v)
+{
+	if (!v || !*v)
+		return -1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (end != v && !*end)
+		return n < 0 ? -1 : n;
+	time_t when = curl_getdate(v, NULL); /* an HTTP date */
+	if (when < 0)
+		return -1;
+	time_t now = time(NULL);
+	return when > now ? (long)(when - now) : 0;
+}
+
+/* The secrets a message could echo back: the providers' tokens and the
+ * AWS keys of the environment (the caller adds the ones from files). */
+static const char *const secret_envs[] = {"CLOUDFLARE_API_TOKEN", "FASTLY_API_TOKEN",
+					  "BUNNY_API_KEY",	  "AWS_SECRET_ACCESS_KEY",
+					  "AWS_SESSION_TOKEN",	  NULL};
+
+void purge_scrub(char *s, const char *const *secrets)
+{
+	/* an AWS signature error quotes the canonical request and the string to
+	 * sign, which hold the session token: the message ends before them */
+	static const char *const cuts[] = {"The Canonical String", "The String to Sign",
+					   "<CanonicalRequest", "<StringToSign", NULL};
+	for (const char *const *c = cuts; *c; c++) {
+		char *at = strstr(s, *c);
+		if (at)
+			*at = 0;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *list = pass ? secrets : secret_envs;
+		for (size_t i = 0; list && list[i]; i++) {
+			const char *v = pass ? list[i] : getenv(list[i]);
+			size_t n = v ? strlen(v) : 0;
+			if (n < 4)
+				continue;
+			for (char *at; (at = strstr(s, v));) {
+				memset(at, '*', n);
+			}
+		}
+	}
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 }
 
 static int keep(void *ctx, const char *p, size_t n)
@@ -99,7 +153,7 @@ long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 		cp_log(CP_LOG_INFO, "purge: %s %s -> %ld", method, url, st);
 		if (st >= 200 && st < 300)
 			return st;
-		if (!purge_retry(o, attempt, st, ra[0] ? strtol(ra, NULL, 10) : -1, 0))
+		if (!purge_retry(o, attempt, st, purge_retry_after(ra), 0))
 			return st;
 	}
 }
@@ -141,6 +195,7 @@ int purge_fail(cp_error *err, const char *provider, const char *what, long statu
 {
 	char said[256];
 	describe(resp, said, sizeof said);
+	purge_scrub(said, NULL);
 	if (!status)
 		return cp_error_set(err, NULL, 0, 0, "%s: %s: no answer from the API", provider,
 				    what);
@@ -152,4 +207,46 @@ void purge_note(cp_purge_report *r, const char *name)
 {
 	r->purged = cp_xrealloc(r->purged, (r->n + 1) * sizeof *r->purged);
 	r->purged[r->n++] = cp_xstrdup(name);
+}
+
+/* A key in a URL, three ways: encoded as S3 and `cdnpipe url` do (only
+ * RFC 3986's unreserved characters kept), as Django's filepath_to_uri does
+ * ("/~!*()'" kept too), and as a browser leaves a path it was given (every
+ * sub-delimiter and ':' '@' kept).  CDNs key their caches by the URL as it
+ * was requested, and which of these a page links depends on the framework
+ * that rendered it, so a purge names each distinct one. */
+size_t purge_urls(const char *base, const char *key, char *out[3])
+{
+	static const char *const keep[] = {"", "!*()'", "!$&'()*+,;=:@"};
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	for (size_t v = 0; v < 3; v++) {
+		cp_buf b = CP_BUF_INIT;
+		size_t bl = strlen(base);
+		cp_buf_puts(&b, base);
+		if (bl && base[bl - 1] != '/')
+			cp_buf_putc(&b, '/');
+		for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+			unsigned char c = *p;
+			int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				    (c >= '0' && c <= '9') || strchr("-_.~/", c) ||
+				    (c && strchr(keep[v], c));
+			if (plain) {
+				cp_buf_putc(&b, (char)c);
+			} else {
+				cp_buf_putc(&b, '%');
+				cp_buf_putc(&b, hex[c >> 4]);
+				cp_buf_putc(&b, hex[c & 15]);
+			}
+		}
+		char *u = cp_buf_take(&b);
+		int seen = 0;
+		for (size_t i = 0; i < n; i++)
+			seen |= !strcmp(out[i], u);
+		if (seen)
+			free(u);
+		else
+			out[n++] = u;
+	}
+	return n;
 }

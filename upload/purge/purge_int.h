@@ -34,6 +34,14 @@ int purge_need_opt(const char *value, const char *flag, const char *provider, cp
  * Returns 1 when the caller should send again, 0 when it should give up. */
 int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_after, int busy);
 
+/* Retry-After's value in seconds (a number or an HTTP date); -1: none. */
+long purge_retry_after(const char *v);
+/* Makes a provider's words safe to print: cut before an AWS signature
+ * error's canonical request, every known secret (the providers' tokens and
+ * AWS keys of the environment, and secrets, NULL-terminated, may be NULL)
+ * starred out, control characters made spaces. */
+void purge_scrub(char *s, const char *const *secrets);
+
 /* One request with retries (purge_retry); r->requests counts each send.
  * The body is kept in resp (cleared before each attempt).  Returns the last
  * status (0: no answer). */
@@ -43,6 +51,10 @@ long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 /* err = "<provider>: HTTP <status>: <what the answer says>" (CP_ERR_BUILD). */
 int purge_fail(cp_error *err, const char *provider, const char *what, long status,
 	       const cp_buf *resp);
+
+/* The URLs a key may be requested by under base (1 to 3 distinct ones;
+ * see purge_http.c).  Newly allocated. */
+size_t purge_urls(const char *base, const char *key, char *out[3]);
 
 /* Records one purged name in r. */
 void purge_note(cp_purge_report *r, const char *name);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #define CP_ETAG_MAX 80
+/* The longest header value cdnpipe sets or compares, with its NUL. */
+#define CP_HEADER_MAX 1024
 
 /* One object of a listing.  key is relative to the target's prefix. */
 typedef struct cp_remote_obj {
@@ -90,12 +92,15 @@ int cp_target_fetch(cp_target *t, const char *key, const char *local, int *exist
 typedef struct cp_object_info {
 	uint64_t size;
 	char etag[CP_ETAG_MAX];
-	char content_type[128], cache_control[256], content_encoding[32];
-	char content_disposition[256];
+	/* CP_HEADER_MAX: longer values are cut (and `truncated` set) */
+	char content_type[CP_HEADER_MAX], cache_control[CP_HEADER_MAX], content_encoding[64];
+	char content_disposition[CP_HEADER_MAX];
 	/* every x-amz-meta-* as "name: value\n" lines, names lower-cased, sorted
-	 * (cp_meta_canon spells a wanted set the same way) */
-	char meta[1024];
-	int headers; /* 1 when the target keeps headers (S3) */
+	 * (cp_meta_canon spells a wanted set the same way); S3 caps user
+	 * metadata at 2 KB, so this holds any S3 object's */
+	char meta[4096];
+	int truncated; /* a value did not fit: the fields cannot be compared */
+	int headers;   /* 1 when the target keeps headers (S3) */
 } cp_object_info;
 /* The canonical "name: value\n" lines of a metadata set, as cp_object_info
  * holds them.  Newly allocated. */

@@ -16,6 +16,7 @@
 #include "upload/s3/s3.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -87,6 +88,7 @@ static void head_meta(const cp_s3_result *r, cp_object_info *out)
 		if (!strncasecmp(r->headers[i].name, "x-amz-meta-", 11))
 			m[n++] = (cp_s3_header){r->headers[i].name + 11, r->headers[i].value};
 	char *c = cp_meta_canon(m, n);
+	out->truncated |= strlen(c) >= sizeof out->meta;
 	snprintf(out->meta, sizeof out->meta, "%s", c);
 	free(c);
 	free(m);
@@ -104,16 +106,24 @@ static int s3t_head(cp_target *t, const char *key, cp_object_info *out, int *exi
 		out->headers = 1;
 		out->size = r.size;
 		snprintf(out->etag, sizeof out->etag, "%s", r.etag);
-		const char *v;
-		if ((v = cp_s3_result_header(&r, "content-type")))
-			snprintf(out->content_type, sizeof out->content_type, "%s", v);
-		if ((v = cp_s3_result_header(&r, "cache-control")))
-			snprintf(out->cache_control, sizeof out->cache_control, "%s", v);
-		if ((v = cp_s3_result_header(&r, "content-encoding")))
-			snprintf(out->content_encoding, sizeof out->content_encoding, "%s", v);
-		if ((v = cp_s3_result_header(&r, "content-disposition")))
-			snprintf(out->content_disposition, sizeof out->content_disposition, "%s",
-				 v);
+		static const struct {
+			const char *name;
+			size_t off, size;
+		} fields[] = {
+		    {"content-type", offsetof(cp_object_info, content_type), CP_HEADER_MAX},
+		    {"cache-control", offsetof(cp_object_info, cache_control), CP_HEADER_MAX},
+		    {"content-encoding", offsetof(cp_object_info, content_encoding), 64},
+		    {"content-disposition", offsetof(cp_object_info, content_disposition),
+		     CP_HEADER_MAX},
+		};
+		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+			const char *v = cp_s3_result_header(&r, fields[f].name);
+			char *dst = (char *)out + fields[f].off;
+			if (v) {
+				out->truncated |= strlen(v) >= fields[f].size;
+				snprintf(dst, fields[f].size, "%s", v);
+			}
+		}
 		head_meta(&r, out);
 	} else if (r.status == 404) {
 		rc = 0;
