@@ -82,42 +82,37 @@ def compressed(out):
                 br += os.path.getsize(os.path.join(root, f))
     return gz, br
 
-times = {name: [] for name, _ in tools}
-cpus = {name: [] for name, _ in tools}
-sizes, failed = {}, {}
+times, cpus, sizes, failed = {}, {}, {}, {}
+
+def out_dir(name):
+    return os.path.join(work, "".join(c if c.isalnum() else "_" for c in name))
+
+def timed(name, cmd, out):
+    """One timed run into out; records a failure instead of a time."""
+    if name in failed:
+        return
+    dt, dc, p = run(cmd(out))
+    if p.returncode != 0:
+        failed[name] = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+        return
+    times.setdefault(name, []).append(dt)
+    cpus.setdefault(name, []).append(dc)
+
+# cold: a fresh output folder each run
 for r in range(reps):
-    order = tools if r % 2 == 0 else tools[::-1]
-    for name, cmd in order:
-        if name in failed:
-            continue
-        out = os.path.join(work, name.replace(" ", "_").replace("+", "_"))
-        shutil.rmtree(out, ignore_errors=True)
-        dt, dc, p = run(cmd(out))
-        if p.returncode != 0:
-            failed[name] = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
-            continue
-        times[name].append(dt)
-        cpus[name].append(dc)
-        sizes[name] = compressed(out)
+    for name, cmd in (tools if r % 2 == 0 else tools[::-1]):
+        shutil.rmtree(out_dir(name), ignore_errors=True)
+        timed(name, cmd, out_dir(name))
+        if name not in failed:
+            sizes[name] = compressed(out_dir(name))
 
 # the repeat runs: each primed once, then timed, interleaved
 for name, cmd, keep in again:
-    out = os.path.join(work, "again_" + name.split()[0] + "_" + name.split()[1].rstrip(","))
-    subprocess.run(cmd(out), capture_output=True)
-    times[name], cpus[name] = [], []
+    subprocess.run(cmd(out_dir(name)), capture_output=True)
 for r in range(reps):
     for name, cmd, keep in (again if r % 2 == 0 else again[::-1]):
-        out = os.path.join(work, "again_" + name.split()[0] + "_" + name.split()[1].rstrip(","))
-        if not keep:
-            fresh = out + "_%d" % r
-            shutil.rmtree(fresh, ignore_errors=True)
-            out = fresh
-        dt, dc, p = run(cmd(out))
-        if p.returncode != 0:
-            failed[name] = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
-            continue
-        times[name].append(dt)
-        cpus[name].append(dc)
+        out = out_dir(name) if keep else out_dir(name) + "_%d" % r
+        timed(name, cmd, out)
 
 nfiles = sum(len(f) for _, _, f in os.walk(corpus))
 print("corpus: %s (%d files), %d runs each, %d cores, load average %.1f" %

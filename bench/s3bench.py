@@ -1,6 +1,8 @@
 """s3bench: cdnpipe against aws s3 sync, s3cmd sync and rclone sync on one local s3rver.
 
-    s3bench.py upload   (bench/upload.sh, issue 3)  the built static corpus
+    s3bench.py upload   (bench/upload.sh, issue 3)  the built static corpus (and, as
+                        client cdnpipe-deploy, `cdnpipe deploy` of its sources:
+                        issue 14's no-change deploy)
     s3bench.py sync     (bench/sync.sh, issue 6)    the synthetic media tree
 
 Each client runs into its own fresh bucket: a first run (everything is new),
@@ -64,7 +66,8 @@ CDNPIPE = Path(os.environ.get("BENCH_CDNPIPE", REPO / "build" / "cdnpipe"))
 CORPUS = Path(os.environ.get("BENCH_CORPUS", REPO.parent / "shared" / "corpus"))
 PEERS = {"awscli": "/usr/bin/aws", "s3cmd": "/usr/bin/s3cmd", "rclone": "/usr/bin/rclone"}
 BASELINE = os.environ.get("BENCH_BASELINE")
-ORDER = ["cdnpipe"] + (["cdnpipe-base"] if BASELINE else []) + ["awscli", "s3cmd", "rclone"]
+ORDER = (["cdnpipe"] + (["cdnpipe-base"] if BASELINE else []) + ["cdnpipe-deploy"] +
+         ["awscli", "s3cmd", "rclone"])
 TIME = "/usr/bin/time"  # GNU time (Debian package time)
 
 
@@ -149,12 +152,15 @@ class Bench:
     def available(self, want):
         ok = []
         for c in want:
-            if c in ("cdnpipe", "cdnpipe-base"):
-                binary = CDNPIPE if c == "cdnpipe" else Path(BASELINE)
+            if c == "cdnpipe-deploy" and self.mode != "upload":
+                continue
+            if c in ("cdnpipe", "cdnpipe-base", "cdnpipe-deploy"):
+                binary = Path(BASELINE) if c == "cdnpipe-base" else CDNPIPE
                 if not binary.exists():
                     say(f"skip {c}: {binary} not built (make)")
                     continue
-                cmd = "upload" if self.mode == "upload" else "sync"
+                cmd = ("deploy" if c == "cdnpipe-deploy" else
+                       "upload" if self.mode == "upload" else "sync")
                 r = subprocess.run([str(binary), cmd, "--help"], capture_output=True,
                                    text=True)
                 if r.returncode != 0:
@@ -173,6 +179,11 @@ class Bench:
             return [str(CDNPIPE), self.mode, str(src), dst]
         if client == "cdnpipe-base":
             return [BASELINE, self.mode, str(src), dst]
+        if client == "cdnpipe-deploy":
+            # build + upload from the sources, into a temporary DIST each run:
+            # a no-change run is what every CI job's deploy step does (its
+            # build cache is kept between runs, as a CI cache would keep it)
+            return [str(CDNPIPE), "deploy", str(CORPUS / "static"), dst]
         if client == "awscli":
             return [PEERS["awscli"], "--endpoint-url", self.url, "s3", "sync",
                     "--only-show-errors", str(src), dst]
@@ -271,8 +282,8 @@ class Bench:
                 say(f"{c:12} {phase:9} {len(self.results[c, phase]):>4} {w:8.2f} {u:8.2f} "
                     f"{m:8.1f} {rw:>9} {ru:>8}")
         say("")
-        for label, phase, kind, limit in targets:
-            a, b = med.get(("cdnpipe", phase)), med.get(("awscli", phase))
+        for label, phase, kind, limit, *who in targets:
+            a, b = med.get((who[0] if who else "cdnpipe", phase)), med.get(("awscli", phase))
             if kind == "rss":
                 if a is None:
                     say(f"target {label}: n/a (no cdnpipe figures)")
@@ -390,7 +401,9 @@ def main():
             targets = [("first upload <= 0.5x awscli wall", "first", "wall", 0.5),
                        ("no-change re-run <= 0.3x awscli wall", "nochange", "wall", 0.3),
                        ("first upload client CPU <= 0.1x awscli", "first", "cpu", 0.1),
-                       ("no-change client CPU <= 0.1x awscli", "nochange", "cpu", 0.1)]
+                       ("no-change client CPU <= 0.1x awscli", "nochange", "cpu", 0.1),
+                       ("no-change deploy (build + upload) <= 0.3x awscli sync wall",
+                        "nochange", "wall", 0.3, "cdnpipe-deploy")]
         else:
             targets = [("first run <= 0.8x awscli wall", "first", "wall", 0.8),
                        ("no-change re-run <= 0.5x awscli wall", "nochange", "wall", 0.5),

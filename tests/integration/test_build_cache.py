@@ -13,6 +13,8 @@ import threading
 
 import pytest
 
+from filetree import tree
+
 
 @pytest.fixture
 def site(tmp_path):
@@ -29,15 +31,6 @@ def site(tmp_path):
             f"// module {i}\nfunction f{i}(a, b) {{\n  return a + b + {i};\n}}\n" * 80)
     (src / "robots.txt").write_text("User-agent: *\n")
     return src
-
-
-def tree(d):
-    out = {}
-    for root, _, files in os.walk(d):
-        for f in files:
-            p = os.path.join(root, f)
-            out[os.path.relpath(p, d)] = open(p, "rb").read()
-    return out
 
 
 def build(cdnpipe, src, dist, *extra, env=None):

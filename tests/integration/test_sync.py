@@ -16,6 +16,7 @@ import time
 import pytest
 
 from conftest import BINARY
+from filetree import tree
 
 pytest_plugins = ["s3fixtures"]
 
@@ -31,14 +32,6 @@ def sync(env, *args, check=0, timeout=300):
     return p
 
 
-def tree(root):
-    """{relative path: bytes} of a folder."""
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read()
-    return out
 
 
 def write(root, rel, data):

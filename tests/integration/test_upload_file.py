@@ -7,20 +7,13 @@ import json
 import os
 import stat
 
+import filetree
 from upload_dist import make_dist
 
 
 def tree(root):
     """Every file of a folder target, but the deploy history (.cdnpipe/)."""
-    out = {}
-    for d, dirs, names in os.walk(root):
-        if d == str(root) and ".cdnpipe" in dirs:
-            dirs.remove(".cdnpipe")
-        for n in names:
-            p = os.path.join(d, n)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = f.read()
-    return out
+    return filetree.tree(root, skip_top=(".cdnpipe",))
 
 
 def inodes(root):

@@ -22,12 +22,11 @@ static int bunny_check(const cp_purge_opts *o, cp_error *err)
 static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
 		     cp_error *err)
 {
-	const char *tok;
-	if (purge_need_env("BUNNY_API_KEY", "bunny", &tok, err))
+	purge_api api;
+	if (purge_api_open(&api, "bunny", "BUNNY_API_KEY", "AccessKey: ", "BUNNY_API_URL",
+			   "https://api.bunny.net", err))
 		return CP_ERR_BUILD;
-	char *base = purge_api_base("BUNNY_API_URL", "https://api.bunny.net");
-	char *auth = cp_xasprintf("AccessKey: %s", tok);
-	const char *headers[] = {auth, "Accept: application/json", NULL};
+	const char *headers[] = {api.auth, "Accept: application/json", NULL};
 	cp_buf resp = CP_BUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -35,7 +34,7 @@ static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, 
 		size_t nu = purge_urls(o->base_url, keys[i], us);
 		for (size_t v = 0; v < nu; v++) {
 			char *q = cp_s3_uri_encode(us[v], 0);
-			char *url = cp_xasprintf("%s/purge?url=%s&async=false", base, q);
+			char *url = cp_xasprintf("%s/purge?url=%s&async=false", api.base, q);
 			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
 			if (!rc && st != 200 && st != 204)
 				rc = purge_fail(err, "bunny", us[v], st, &resp);
@@ -47,8 +46,7 @@ static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, 
 		}
 	}
 	cp_buf_free(&resp);
-	free(auth);
-	free(base);
+	purge_api_close(&api);
 	return rc;
 }
 

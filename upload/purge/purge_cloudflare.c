@@ -39,17 +39,17 @@ static int answered_success(const cp_buf *resp)
 static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
 		   cp_error *err)
 {
-	const char *tok;
-	if (purge_need_env("CLOUDFLARE_API_TOKEN", "cloudflare", &tok, err))
+	purge_api api;
+	if (purge_api_open(&api, "cloudflare", "CLOUDFLARE_API_TOKEN", "Authorization: Bearer ",
+			   "CLOUDFLARE_API_URL", "https://api.cloudflare.com", err))
 		return CP_ERR_BUILD;
-	char *base = purge_api_base("CLOUDFLARE_API_URL", "https://api.cloudflare.com");
+	const char *base = api.base;
 	size_t bl = strlen(base);
 	int has_v4 = bl >= 10 && !strcmp(base + bl - 10, "/client/v4");
 	char *zone = cp_s3_uri_encode(o->zone, 0);
 	char *url =
 	    cp_xasprintf("%s%s/zones/%s/purge_cache", base, has_v4 ? "" : "/client/v4", zone);
-	char *auth = cp_xasprintf("Authorization: Bearer %s", tok);
-	const char *headers[] = {auth, "Content-Type: application/json", NULL};
+	const char *headers[] = {api.auth, "Content-Type: application/json", NULL};
 	size_t batch = o->batch > 0 ? (size_t)o->batch : 30;
 	/* every spelling of every key, then in batches */
 	char **urls = cp_xcalloc(3 * n + 1, sizeof *urls);
@@ -78,10 +78,9 @@ static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp
 		free(urls[i]);
 	free(urls);
 	cp_buf_free(&resp);
-	free(auth);
 	free(url);
 	free(zone);
-	free(base);
+	purge_api_close(&api);
 	return rc;
 }
 

@@ -31,12 +31,12 @@ static int fastly_check(const cp_purge_opts *o, cp_error *err)
 static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
 		      cp_error *err)
 {
-	const char *tok;
-	if (purge_need_env("FASTLY_API_TOKEN", "fastly", &tok, err))
+	purge_api api;
+	if (purge_api_open(&api, "fastly", "FASTLY_API_TOKEN", "Fastly-Key: ", "FASTLY_API_URL",
+			   "https://api.fastly.com", err))
 		return CP_ERR_BUILD;
-	char *base = purge_api_base("FASTLY_API_URL", "https://api.fastly.com");
-	char *auth = cp_xasprintf("Fastly-Key: %s", tok);
-	const char *headers[] = {auth, "Accept: application/json",
+	const char *base = api.base;
+	const char *headers[] = {api.auth, "Accept: application/json",
 				 o->soft ? "Fastly-Soft-Purge: 1" : NULL, NULL};
 	cp_buf resp = CP_BUF_INIT;
 	int rc = 0;
@@ -69,8 +69,7 @@ static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n,
 		}
 	}
 	cp_buf_free(&resp);
-	free(auth);
-	free(base);
+	purge_api_close(&api);
 	return rc;
 }
 

@@ -44,6 +44,26 @@ int purge_need_env(const char *env, const char *provider, const char **out, cp_e
 	return CP_ERR_USAGE;
 }
 
+int purge_api_open(purge_api *a, const char *provider, const char *token_env,
+		   const char *auth_prefix, const char *api_env, const char *api_default,
+		   cp_error *err)
+{
+	const char *tok;
+	memset(a, 0, sizeof *a);
+	if (purge_need_env(token_env, provider, &tok, err))
+		return CP_ERR_BUILD;
+	a->base = purge_api_base(api_env, api_default);
+	a->auth = cp_xasprintf("%s%s", auth_prefix, tok);
+	return 0;
+}
+
+void purge_api_close(purge_api *a)
+{
+	free(a->base);
+	free(a->auth);
+	memset(a, 0, sizeof *a);
+}
+
 int purge_need_opt(const char *value, const char *flag, const char *provider, cp_error *err)
 {
 	if (value && *value)

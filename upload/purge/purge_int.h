@@ -21,6 +21,16 @@ typedef struct purge_backend {
 extern const purge_backend cp_purge_cloudfront, cp_purge_cloudflare, cp_purge_fastly,
     cp_purge_bunny;
 
+/* A token-authenticated API: its base (api_env, else api_default) and the
+ * credential header line, auth_prefix + the token in token_env. */
+typedef struct purge_api {
+	char *base, *auth;
+} purge_api;
+int purge_api_open(purge_api *a, const char *provider, const char *token_env,
+		   const char *auth_prefix, const char *api_env, const char *api_default,
+		   cp_error *err);
+void purge_api_close(purge_api *a);
+
 /* The API base: the environment variable when set (trailing '/' dropped),
  * else the provider's public one.  Newly allocated. */
 char *purge_api_base(const char *env, const char *fallback);
