@@ -19,6 +19,14 @@ static int bunny_check(const cp_purge_opts *o, cp_error *err)
 	return purge_need_env("BUNNY_API_KEY", "bunny", &tok, err);
 }
 
+static char *bunny_url(void *ctx, const char *url)
+{
+	char *q = cp_s3_uri_encode(url, 0);
+	char *u = cp_xasprintf("%s/purge?url=%s&async=false", (const char *)ctx, q);
+	free(q);
+	return u;
+}
+
 static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
 		     cp_error *err)
 {
@@ -27,25 +35,7 @@ static int bunny_run(const cp_purge_opts *o, const char *const *keys, size_t n, 
 			   "https://api.bunny.net", err))
 		return CP_ERR_BUILD;
 	const char *headers[] = {api.auth, "Accept: application/json", NULL};
-	cp_buf resp = CP_BUF_INIT;
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		char *us[3];
-		size_t nu = purge_urls(o->base_url, keys[i], us);
-		for (size_t v = 0; v < nu; v++) {
-			char *q = cp_s3_uri_encode(us[v], 0);
-			char *url = cp_xasprintf("%s/purge?url=%s&async=false", api.base, q);
-			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
-			if (!rc && st != 200 && st != 204)
-				rc = purge_fail(err, "bunny", us[v], st, &resp);
-			else if (!rc)
-				purge_note(r, us[v]);
-			free(url);
-			free(q);
-			free(us[v]);
-		}
-	}
-	cp_buf_free(&resp);
+	int rc = purge_per_url(o, "bunny", keys, n, headers, bunny_url, api.base, r, err);
 	purge_api_close(&api);
 	return rc;
 }

@@ -28,6 +28,13 @@ static int fastly_check(const cp_purge_opts *o, cp_error *err)
 	return purge_need_env("FASTLY_API_TOKEN", "fastly", &tok, err);
 }
 
+/* Fastly's API names the cached URL without its scheme. */
+static char *fastly_url(void *ctx, const char *url)
+{
+	const char *hp = strstr(url, "://");
+	return cp_xasprintf("%s/purge/%s", (const char *)ctx, hp ? hp + 3 : url);
+}
+
 static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_purge_report *r,
 		      cp_error *err)
 {
@@ -52,21 +59,8 @@ static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n,
 		free(url);
 		free(sk);
 		free(svc);
-	}
-	for (size_t i = 0; !o->surrogate_key && i < n && !rc; i++) {
-		char *us[3];
-		size_t nu = purge_urls(o->base_url, keys[i], us);
-		for (size_t v = 0; v < nu; v++) {
-			const char *hp = strstr(us[v], "://");
-			char *url = cp_xasprintf("%s/purge/%s", base, hp ? hp + 3 : us[v]);
-			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
-			if (!rc && st != 200)
-				rc = purge_fail(err, "fastly", us[v], st, &resp);
-			else if (!rc)
-				purge_note(r, us[v]);
-			free(url);
-			free(us[v]);
-		}
+	} else {
+		rc = purge_per_url(o, "fastly", keys, n, headers, fastly_url, (void *)base, r, err);
 	}
 	cp_buf_free(&resp);
 	purge_api_close(&api);

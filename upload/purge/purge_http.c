@@ -270,3 +270,27 @@ size_t purge_urls(const char *base, const char *key, char *out[3])
 	}
 	return n;
 }
+
+int purge_per_url(const cp_purge_opts *o, const char *provider, const char *const *keys, size_t n,
+		  const char *const *headers, char *(*request_url)(void *ctx, const char *url),
+		  void *ctx, cp_purge_report *r, cp_error *err)
+{
+	cp_buf resp = CP_BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *us[3];
+		size_t nu = purge_urls(o->base_url, keys[i], us);
+		for (size_t v = 0; v < nu; v++) {
+			char *url = request_url(ctx, us[v]);
+			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
+			if (!rc && (st < 200 || st > 299))
+				rc = purge_fail(err, provider, us[v], st, &resp);
+			else if (!rc)
+				purge_note(r, us[v]);
+			free(url);
+			free(us[v]);
+		}
+	}
+	cp_buf_free(&resp);
+	return rc;
+}

@@ -66,6 +66,13 @@ int purge_fail(cp_error *err, const char *provider, const char *what, long statu
  * see purge_http.c).  Newly allocated. */
 size_t purge_urls(const char *base, const char *key, char *out[3]);
 
+/* One POST per URL, every spelling of every key (purge_urls):
+ * request_url(ctx, url) is the API address that purges url (newly
+ * allocated).  Stops at the first failure. */
+int purge_per_url(const cp_purge_opts *o, const char *provider, const char *const *keys, size_t n,
+		  const char *const *headers, char *(*request_url)(void *ctx, const char *url),
+		  void *ctx, cp_purge_report *r, cp_error *err);
+
 /* Records one purged name in r. */
 void purge_note(cp_purge_report *r, const char *name);
 
