@@ -37,11 +37,7 @@ struct cp_cache {
 
 char *cp_cache_default_dir(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x == '/')
-		return cp_xasprintf("%s/cdnpipe/build", x);
-	const char *h = getenv("HOME");
-	return h && *h ? cp_xasprintf("%s/.cache/cdnpipe/build", h) : NULL;
+	return cp_xdg_cache_dir("build");
 }
 
 int cp_cache_open(const char *dir, uint64_t max_bytes, cp_cache **out, cp_error *err)

@@ -33,8 +33,9 @@ typedef struct cp_cache_stats {
 	uint64_t hits, misses, corrupt, writes, write_errors, evicted;
 } cp_cache_stats;
 
-/* The default folder: $XDG_CACHE_HOME/cdnpipe/build, else
- * ~/.cache/cdnpipe/build.  Newly allocated; NULL when neither is known. */
+/* The default folder: cp_xdg_cache_dir("build"), so
+ * $XDG_CACHE_HOME/cdnpipe/build or ~/.cache/cdnpipe/build.  Newly
+ * allocated. */
 char *cp_cache_default_dir(void);
 
 /* Opens the store in dir (created as needed).  max_bytes 0: 1 GiB.

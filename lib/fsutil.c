@@ -220,3 +220,15 @@ int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_
 	close(fd);
 	return rc;
 }
+
+char *cp_xdg_cache_dir(const char *sub)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *root = x && *x == '/' ? cp_xasprintf("%s/cdnpipe", x)
+				    : cp_xasprintf("%s/.cache/cdnpipe", home && *home ? home : "/tmp");
+	if (!sub)
+		return root;
+	char *r = cp_xasprintf("%s/%s", root, sub);
+	free(root);
+	return r;
+}

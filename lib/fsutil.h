@@ -22,6 +22,11 @@ int cp_read_file(const char *path, cp_buf *out, cp_error *err);
 /* Creates every missing folder of path's parent (mkdir -p of dirname). */
 int cp_mkdirs_for(const char *path, cp_error *err);
 int cp_mkdirs(const char *dir, cp_error *err);
+/* cdnpipe's folder in the XDG cache: $XDG_CACHE_HOME/cdnpipe (an absolute
+ * XDG_CACHE_HOME only, as the spec says), else $HOME/.cache/cdnpipe, else
+ * /tmp/.cache/cdnpipe; with sub ("build", "targets") appended when given.
+ * Newly allocated. */
+char *cp_xdg_cache_dir(const char *sub);
 /* A unique temporary name beside path. Newly allocated. */
 char *cp_tmp_name(const char *path);
 /* 1 when rel ends like a cp_tmp_name ("x.tmp.PID.N"): what a killed run left

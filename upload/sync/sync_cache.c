@@ -26,16 +26,7 @@
 
 char *cp_sync_cache_dir(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x == '/')
-		return cp_path_join(x, "cdnpipe");
-	const char *home = getenv("HOME");
-	if (!home || !*home)
-		home = "/tmp";
-	char *c = cp_path_join(home, ".cache");
-	char *r = cp_path_join(c, "cdnpipe");
-	free(c);
-	return r;
+	return cp_xdg_cache_dir(NULL);
 }
 
 static void short_hash(const char *s, char out[25])
