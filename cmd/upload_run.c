@@ -48,6 +48,10 @@ const cp_opt cp_upload_options[] = {
     {"encoding", 0, CP_OPT_STR, &U->encoding, "MODE",
      "siblings (x.gz/x.br as own keys, default), gzip (gzip body under x), none", 0},
     {"dry-run", 'n', CP_OPT_FLAG, &U->dry_run, NULL, "print the plan, change nothing", 0},
+    {"trust-state", 0, CP_OPT_FLAG, &U->trust_state, NULL,
+     "plan from what the last upload here left, without listing (only if nothing else "
+     "writes to the target)",
+     0},
     CP_OPT_END,
 };
 #undef U
@@ -207,6 +211,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 	    .progress = on_progress,
 	    .progress_ctx = &start,
 	    .scanned = on_scanned,
+	    .trust_state = c->trust_state,
 	};
 	int rc = validate(c, &uo.plan);
 	if (!rc)
@@ -238,6 +243,12 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 				       r.plan.v[i].error);
 		if (!json)
 			print_summary(&o);
+		if (r.trusted_state && !json)
+			cp_log(CP_LOG_WARN,
+			       "planned from the upload state of %.0f minutes ago (--trust-state): "
+			       "the "
+			       "target was not listed",
+			       (double)(time(NULL) - r.state_time) / 60.0);
 		if (rc) {
 			cp_error_format(&r.err, line, sizeof line);
 			o.error = line;
@@ -259,6 +270,7 @@ int cp_upload_run(const struct cp_upload_config *c, const char *dist, const char
 		json_t *j = outcome_json(&o, rc == 0);
 		if (r.release[0])
 			json_object_set_new(j, "release", json_string(r.release));
+		json_object_set_new(j, "listed", json_boolean(!r.trusted_state));
 		if (r.purge.ran)
 			json_object_set_new(j, "purge", cp_purge_json(&uo.purge, &r.purge));
 		if (report)

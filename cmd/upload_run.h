@@ -24,6 +24,7 @@ struct cp_upload_config {
 	const char *cache_control_unhashed;
 	const char *encoding;
 	int dry_run;
+	int trust_state;
 };
 
 extern struct cp_upload_config cp_upload_cfg;

@@ -212,6 +212,10 @@ typedef struct cp_upload_opts {
 	 * (dangling links), so it can be shown before the upload starts. */
 	void (*scanned)(void *ctx, cp_diags *d);
 	cp_purge_opts purge; /* after a successful publish (provider 0: none) */
+	/* plan from the state the last successful upload left (state.c) instead
+	 * of listing the target, when there is one: for a bucket only this
+	 * upload writes to */
+	int trust_state;
 } cp_upload_opts;
 
 typedef struct cp_upload_report {
@@ -222,6 +226,8 @@ typedef struct cp_upload_report {
 	cp_diags diags;	       /* what DIST's scan skipped (dangling links) */
 	cp_error err;	       /* why the job failed */
 	char release[64];      /* the release this run made live ("" when none) */
+	int trusted_state;     /* planned from the upload state, not a listing */
+	int64_t state_time;    /* when that state was written (Unix seconds) */
 	cp_purge_report purge; /* the CDN purge after the publish */
 } cp_upload_report;
 
@@ -234,6 +240,16 @@ void cp_upload_report_free(cp_upload_report *r);
  * inside DIST is refused (CP_ERR_USAGE): the next run would publish it into
  * itself.  Returns 0, CP_ERR_USAGE or CP_ERR_BUILD; r says what happened. */
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r);
+
+/* ---- the upload state of a target (state.c) ---- */
+
+/* Loads the state of t into out: 1, or 0 when there is none (or it is not
+ * t's, or not whole); *when gets the time it was written. */
+int cp_upload_state_load(const cp_target *t, cp_remote_list *out, int64_t *when);
+/* After a successful upload: what listed said, with what plan sent. */
+void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan);
+/* Anything that deletes at t makes its state wrong: forgets it. */
+void cp_upload_state_forget(const cp_target *t);
 
 /* ---- releases: the deploy history at the target (releases.c) ---- */
 

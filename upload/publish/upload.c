@@ -59,6 +59,8 @@ static void drop_release(cp_target *t, const cp_plan *plan, cp_diags *d)
 		if (plan->v[i].history && plan->v[i].status == CP_ITEM_DONE)
 			keys[n++] = plan->v[i].key;
 	cp_error ignore = {0};
+	if (n)
+		cp_upload_state_forget(t);
 	cp_target_delete(t, keys, n, d, &ignore);
 	free(keys);
 }
@@ -75,8 +77,9 @@ static int listed(const cp_remote_list *rl, const char *key)
  * empty marker named by the rules' fingerprint, and drop the markers of
  * earlier rules (going back to those must check again).  Best effort: a
  * marker that cannot be written only costs the next run its HEADs. */
-static void mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark, cp_diags *d)
+static int mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark, cp_diags *d)
 {
+	int marked = 0;
 	const char *td = getenv("TMPDIR");
 	char *empty = cp_xasprintf("%s/cdnpipe-mark.XXXXXX", td && *td ? td : "/tmp");
 	int fd = mkstemp(empty);
@@ -85,6 +88,7 @@ static void mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark,
 		close(fd);
 		cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
 		if (cp_target_put(t, mark, empty, &h, NULL, &e) == 0) {
+			marked = 1;
 			const char **old = cp_xcalloc(rl->n + 1, sizeof *old);
 			size_t n = 0;
 			size_t ml = strlen(CP_HEADERS_MARK);
@@ -100,6 +104,7 @@ static void mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark,
 		unlink(empty);
 	}
 	free(empty);
+	return marked;
 }
 
 /* After the publish: the CDN drops what changed.  The files are live by
@@ -139,7 +144,9 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		o->scanned(o->progress_ctx, &r->diags);
 	if (!rc)
 		rc = cp_target_open(target, &o->s3, &t, &r->err);
-	if (!rc)
+	if (!rc && o->trust_state && cp_upload_state_load(t, &rl, &r->state_time))
+		r->trusted_state = 1;
+	else if (!rc)
 		rc = cp_target_list(t, "", &rl, &r->err);
 	if (!rc)
 		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
@@ -181,8 +188,10 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 			cp_purge(&o->purge, keys, n, &r->purge);
 			free(keys);
 		} else {
-			if (checked)
-				mark_rules(t, &rl, mark, &r->diags);
+			if (checked && mark_rules(t, &rl, mark, &r->diags))
+				cp_remote_list_add(&rl, mark, 0,
+						   "d41d8cd98f00b204e9800998ecf8427e");
+			cp_upload_state_save(t, &rl, &r->plan);
 			rc = purge_changed(&o->purge, r);
 		}
 	}

@@ -84,6 +84,11 @@ int cp_target_read(cp_target *t, const char *key, const char *scratch, cp_buf *o
 	return rc;
 }
 
+char *cp_target_identity(const cp_target *t)
+{
+	return t->ops->identity(t);
+}
+
 int cp_target_set_headers(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err)
 {
 	return t->ops->set_headers ? t->ops->set_headers(t, key, h, err) : 0;

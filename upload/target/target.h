@@ -71,6 +71,10 @@ int cp_target_open(const char *url, const cp_s3_settings *s3, cp_target **out, c
 void cp_target_close(cp_target *t);
 /* "file" or "s3". */
 const char *cp_target_scheme(const cp_target *t);
+/* What names this target wherever it is reached from: "s3 <endpoint>
+ * <bucket>/<prefix>" (the resolved endpoint) or "file <absolute path>/".
+ * Newly allocated. */
+char *cp_target_identity(const cp_target *t);
 /* Part size the target uses for multipart uploads of a file of this size
  * (0: never multipart), so a plan can compute the same multipart ETag. */
 uint64_t cp_target_part_size(const cp_target *t, uint64_t size);

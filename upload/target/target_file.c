@@ -158,11 +158,17 @@ static void file_close(cp_target *t)
 	free(t);
 }
 
+static char *file_identity(const cp_target *t)
+{
+	return cp_xasprintf("file %s/", ft(t)->root);
+}
+
 static const struct cp_target_ops file_ops = {
     .scheme = "file",
     .list = file_list,
     .etag = file_etag,
     .put = file_put,
+    .identity = file_identity,
     .fetch = file_fetch,
     .del = file_del,
     .head = file_head,

@@ -32,6 +32,7 @@ struct cp_target_ops {
 			 void *ctx);
 	void (*wait_below)(cp_target *t, size_t n);
 	uint64_t (*part_size)(const cp_target *t, uint64_t size);
+	char *(*identity)(const cp_target *t);
 	void (*close)(cp_target *t);
 };
 

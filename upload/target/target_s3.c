@@ -286,6 +286,12 @@ static uint64_t s3t_part_size(const cp_target *t, uint64_t size)
 	return size >= s->threshold ? cp_s3_part_size(size, s->part_size) : 0;
 }
 
+static char *s3t_identity(const cp_target *t)
+{
+	const struct s3_target *s = st(t);
+	return cp_xasprintf("s3 %s %s/%s", s->cfg.endpoint, s->bucket, s->prefix);
+}
+
 static void s3t_close(cp_target *t)
 {
 	struct s3_target *s = st(t);
@@ -309,6 +315,7 @@ static const struct cp_target_ops s3_ops = {
     .put_async = s3t_put_async,
     .wait_below = s3t_wait_below,
     .part_size = s3t_part_size,
+    .identity = s3t_identity,
     .close = s3t_close,
 };
 

@@ -1,0 +1,91 @@
+"""The upload state (issue 14): each successful upload leaves what it knew was
+at the target in the cache folder; `--trust-state` plans from it instead of
+listing, so a no-change deploy sends no request at all and a small change
+sends only what changed.  Against s3rver behind the SigV4-verifying proxy,
+which counts every request.
+"""
+import json
+import os
+
+import pytest
+
+pytest_plugins = ["s3fixtures"]
+
+
+@pytest.fixture
+def site(tmp_path):
+    src = tmp_path / "src"
+    (src / "css").mkdir(parents=True)
+    (src / "css" / "app.css").write_text("body { color: red }\n" * 40)
+    (src / "robots.txt").write_text("User-agent: *\n")
+    return src
+
+
+def deploy(cdnpipe, env, src, target, *extra):
+    p = cdnpipe("deploy", "--json", *extra, src, target, env=env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["upload"], p.stderr
+
+
+def states(env):
+    d = os.path.join(env["XDG_CACHE_HOME"], "cdnpipe", "targets")
+    return [os.path.join(d, f) for f in os.listdir(d)] if os.path.isdir(d) else []
+
+
+def test_trust_state_skips_the_listing(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    assert len(states(cdnpipe_env)) == 1
+
+    # no change: not one request
+    s3.reset()
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["uploaded"] == 0 and r["listed"] is False
+    assert s3.proxy.log() == []
+
+    # one change: only what changed, still no listing
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /admin/\n")
+    s3.reset()
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert s3.proxy.count(op="ListObjectsV2") == 0
+    sent = sorted(i["key"] for i in r["items"] if i["action"] == "upload")
+    assert "robots.txt" in sent and not any(k.startswith("css/") for k in sent)
+    assert s3.get_bytes(s3_bucket, "static/robots.txt") == (site / "robots.txt").read_bytes()
+
+    # what it cannot know: a key removed behind its back (the README's
+    # warning); a run without --trust-state lists and puts it back
+    s3.client(direct=True).delete_object(Bucket=s3_bucket, Key="static/robots.txt")
+    s3.reset()
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["uploaded"] == 0
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target)
+    assert r["listed"] is True and "robots.txt" in [i["key"] for i in r["items"]
+                                                     if i["action"] == "upload"]
+
+
+def test_prune_forgets_the_state_and_a_bad_state_is_not_believed(cdnpipe, s3, s3_bucket,
+                                                                cdnpipe_env, site):
+    target = f"s3://{s3_bucket}/static"
+    for colour in ("red", "green"):
+        (site / "css" / "app.css").write_text("body { color: %s }\n" % colour * 40)
+        deploy(cdnpipe, cdnpipe_env, site, target)
+    p = cdnpipe("rollback", target, env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    assert states(cdnpipe_env) == []  # the live manifests changed: the state is gone
+    # the next deploy of the current sources lists, and makes them live again
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True and "staticfiles.json" in [
+        i["key"] for i in r["items"] if i["action"] == "upload"]
+    p = cdnpipe("prune", target, "--keep", "1", "--min-age", "0s", env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    assert states(cdnpipe_env) == []  # prune deleted objects: the state is gone
+    s3.reset()
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True and s3.proxy.count(op="ListObjectsV2") >= 1
+    # a damaged state file: a warning, then the listing
+    (path,) = states(cdnpipe_env)
+    with open(path, "w") as f:
+        f.write('{"target": "s3 elsewhere", "keys": []}')
+    s3.reset()
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True and "not usable" in err

@@ -1,0 +1,132 @@
+/*
+ * state.c - what the last successful upload to a target knew was there
+ * (issue 14): every key with its size and ETag, kept in cdnpipe's cache
+ * folder under targets/<hash of the target's identity>.json.
+ *
+ * The listing is the truth and every upload still makes one; the state is
+ * what `--trust-state` uses instead, for a user who owns the bucket alone:
+ * a deploy that changed nothing then sends no request at all, and one that
+ * changed a file sends that file.  It is written after each successful
+ * upload (the listing, plus what this run sent: sizes, and the MD5 of every
+ * single-part object, which is its ETag; a multipart object's ETag is left
+ * empty and asked for when it matters), atomically, and carries the
+ * identity it describes, so a file copied between machines or a hash
+ * collision is not believed.  Anything that deletes at the target (prune)
+ * forgets the state.  What it cannot know - an object someone else changed
+ * or removed - is why it is opt-in.
+ */
+#include "upload/publish/publish.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *state_path(const cp_target *t, char **identity)
+{
+	*identity = cp_target_identity(t);
+	unsigned char d[32];
+	char hex[65];
+	cp_sha256(*identity, strlen(*identity), d);
+	cp_hex(d, 32, hex);
+	char *dir = cp_xdg_cache_dir("targets");
+	char *p = cp_xasprintf("%s/%.32s.json", dir, hex);
+	free(dir);
+	return p;
+}
+
+int cp_upload_state_load(const cp_target *t, cp_remote_list *out, int64_t *when)
+{
+	char *id, *path = state_path(t, &id);
+	cp_buf b = CP_BUF_INIT;
+	cp_error e = {0};
+	json_error_t je;
+	json_t *j = cp_read_file(path, &b, &e) ? NULL : json_loadb(b.data, b.len, 0, &je);
+	json_t *keys = json_object_get(j, "keys");
+	int ok = json_is_string(json_object_get(j, "target")) &&
+		 !strcmp(json_string_value(json_object_get(j, "target")), id) &&
+		 json_is_array(keys);
+	for (size_t i = 0; ok && i < json_array_size(keys); i++) {
+		json_t *k = json_array_get(keys, i);
+		const char *key = json_string_value(json_array_get(k, 0));
+		json_t *size = json_array_get(k, 1);
+		const char *etag = json_string_value(json_array_get(k, 2));
+		ok = key && json_is_integer(size) && json_integer_value(size) >= 0 && etag &&
+		     strlen(etag) < CP_ETAG_MAX;
+		if (ok)
+			cp_remote_list_add(out, key, (uint64_t)json_integer_value(size), etag);
+	}
+	if (ok && when)
+		*when = json_integer_value(json_object_get(j, "time"));
+	if (!ok && b.len)
+		cp_log(CP_LOG_WARN, "upload state %s is not usable: listing the target instead",
+		       path);
+	if (!ok)
+		cp_remote_list_free(out);
+	json_decref(j);
+	cp_buf_free(&b);
+	free(path);
+	free(id);
+	return ok;
+}
+
+/* The ETag an object sent by this run has: its MD5 when it went in one PUT
+ * (and its bytes were not replaced by a header copy), "" when unknown. */
+static void sent_etag(cp_target *t, const cp_plan_item *it, char out[CP_ETAG_MAX])
+{
+	unsigned char md5[16];
+	cp_error e = {0};
+	out[0] = 0;
+	if (cp_target_part_size(t, it->size) != 0)
+		return;
+	if (it->have_md5)
+		memcpy(md5, it->md5, 16);
+	else if (cp_md5_file(it->local, 0, UINT64_MAX, md5, &e))
+		return;
+	cp_hex(md5, 16, out);
+}
+
+void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan)
+{
+	cp_strmap sent = {0};
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->v[i].action == CP_PLAN_UPLOAD && plan->v[i].status == CP_ITEM_DONE &&
+		    !plan->v[i].headers_only)
+			cp_strmap_put(&sent, plan->v[i].key, i);
+	json_t *keys = json_array();
+	for (size_t i = 0; i < listed->n; i++)
+		if (!cp_strmap_get(&sent, listed->v[i].key, NULL))
+			json_array_append_new(keys, json_pack("[s, I, s]", listed->v[i].key,
+							      (json_int_t)listed->v[i].size,
+							      listed->v[i].etag));
+	for (size_t i = 0; i < plan->n; i++) {
+		const cp_plan_item *it = &plan->v[i];
+		if (!cp_strmap_get(&sent, it->key, NULL))
+			continue;
+		char etag[CP_ETAG_MAX];
+		sent_etag(t, it, etag);
+		json_array_append_new(keys,
+				      json_pack("[s, I, s]", it->key, (json_int_t)it->size, etag));
+	}
+	char *id, *path = state_path(t, &id);
+	json_t *j = json_pack("{s:s, s:I, s:o}", "target", id, "time", (json_int_t)time(NULL),
+			      "keys", keys);
+	char *text = json_dumps(j, JSON_COMPACT);
+	cp_error e = {0};
+	if (!text || cp_mkdirs_for(path, &e) || cp_write_atomic(path, text, strlen(text), &e))
+		cp_log(CP_LOG_INFO, "upload state %s not written: %s", path, e.msg);
+	free(text);
+	json_decref(j);
+	free(path);
+	free(id);
+	cp_strmap_free(&sent);
+}
+
+void cp_upload_state_forget(const cp_target *t)
+{
+	char *id, *path = state_path(t, &id);
+	unlink(path);
+	free(path);
+	free(id);
+}
