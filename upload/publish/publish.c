@@ -144,17 +144,20 @@ static void run_async(struct run *r)
 	}
 	/* metadata copies are synchronous calls: worker threads keep several
 	 * on the wire (a changed rule for *.js is one copy per script) */
+	/* (their own slots: the puts' are still in flight) */
+	struct slot *copies = cp_xmalloc((r->nidx + 1) * sizeof *copies);
 	size_t ncopy = 0;
 	for (size_t k = 0; k < r->nidx; k++)
 		if (r->plan->v[r->idx[k]].headers_only)
-			slots[ncopy++] = (struct slot){r, &r->plan->v[r->idx[k]]};
+			copies[ncopy++] = (struct slot){r, &r->plan->v[r->idx[k]]};
 	if (ncopy)
 		cp_parallel_for(r->o->concurrency > 0 ? r->o->concurrency : 16, ncopy, copy_index,
-				slots);
+				copies);
 	pthread_mutex_lock(&r->lock);
 	while (r->pending)
 		pthread_cond_wait(&r->cond, &r->lock);
 	pthread_mutex_unlock(&r->lock);
+	free(copies);
 	free(slots);
 }
 
