@@ -81,8 +81,13 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 		return 0;
 	}
 	size_t ml = strlen("x-amz-meta-");
-	const char *name = key + ml;
-	if (!strncasecmp(key, "x-amz-meta-", ml) && *name &&
+	int is_meta = !strncasecmp(key, "x-amz-meta-", ml);
+	const char *name = is_meta ? key + ml : "";
+	if (is_meta && !strcasecmp(name, CP_META_MANAGED)) {
+		fprintf(stderr, "cdnpipe: %s: x-amz-meta-%s is cdnpipe's own\n", where, name);
+		return 2;
+	}
+	if (is_meta && *name &&
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
 		strlen(name)) {
 		size_t total = strlen(name) + strlen(value);
@@ -118,8 +123,30 @@ int cp_header_rules_key(const char *glob, const char *key, const char *value, co
 	return 2;
 }
 
+/* A rule that sets x-amz-meta-* or Content-Disposition also sets
+ * x-amz-meta-cdnpipe-managed, naming them: a later copy then knows which of
+ * an object's metadata cdnpipe put there (and may drop, once no rule sets
+ * it) and which another tool did (and must keep). */
+static void add_managed(cp_header_rule *r)
+{
+	if (!r->nmeta && !r->content_disposition)
+		return;
+	cp_buf b = CP_BUF_INIT;
+	for (size_t i = 0; i < r->nmeta; i++)
+		cp_buf_printf(&b, "%s%s", i ? "," : "", r->meta[i].name);
+	if (r->content_disposition)
+		cp_buf_printf(&b, "%scontent-disposition", r->nmeta ? "," : "");
+	cp_s3_header *m = cp_xrealloc((cp_s3_header *)r->meta, (r->nmeta + 1) * sizeof *m);
+	m[r->nmeta] = (cp_s3_header){cp_xstrdup(CP_META_MANAGED), cp_buf_take(&b)};
+	r->meta = m;
+	r->nmeta++;
+}
+
 const cp_header_rule *cp_header_rules(size_t *n)
 {
+	static size_t done;
+	for (; done < nrules; done++)
+		add_managed(&rules[done]);
 	*n = nrules;
 	return rules;
 }

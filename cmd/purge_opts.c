@@ -83,13 +83,14 @@ void cp_purge_print(const cp_purge_report *r, const char *target, const char *re
 	cp_buf_printf(&b, "cdnpipe purge %s", target);
 	if (release && *release)
 		cp_buf_printf(&b, " --release %s", release);
-	else
-		for (size_t i = 0; i < nkeys; i++) {
-			cp_buf_puts(&b, " '");
-			for (const char *c = keys[i]; *c; c++)
-				cp_buf_puts(&b, *c == '\'' ? "'\\''" : (char[2]){*c, 0});
-			cp_buf_putc(&b, '\'');
-		}
+	else if (nkeys)
+		cp_buf_puts(&b, " --"); /* a key may start with '-' */
+	for (size_t i = 0; !(release && *release) && i < nkeys; i++) {
+		cp_buf_puts(&b, " '");
+		for (const char *c = keys[i]; *c; c++)
+			cp_buf_puts(&b, *c == '\'' ? "'\\''" : (char[2]){*c, 0});
+		cp_buf_putc(&b, '\'');
+	}
 	cp_log(CP_LOG_ERROR, "cdnpipe: to purge again, alone: %s (with the same --purge options)",
 	       b.data);
 	cp_buf_free(&b);

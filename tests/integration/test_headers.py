@@ -59,7 +59,8 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
     m = json.loads(c.get_object(Bucket=s3_bucket, Key="static/staticfiles.json")["Body"].read())
     paths = m["paths"]
     h = head("index.html")
-    assert h["CacheControl"] == "no-cache" and h["Metadata"] == {"surrogate-key": "pages"}
+    assert h["CacheControl"] == "no-cache"
+    assert h["Metadata"] == {"surrogate-key": "pages", "cdnpipe-managed": "surrogate-key"}
     assert head(paths["index.html"])["CacheControl"] == "no-cache"  # hashed too: rule wins
     # first match wins: sw.js is not *.js's
     h = head("sw.js")
@@ -106,7 +107,8 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
     assert s3.proxy.count(op="CopyObject") == len(changed)
     assert set(s3.list_keys(s3_bucket, "static/.cdnpipe/headers/")) == set(puts)  # old one gone
     h = head("index.html")
-    assert h["Metadata"] == {"surrogate-key": "html"} and h["CacheControl"] == "no-cache"
+    assert h["Metadata"] == {"surrogate-key": "html", "cdnpipe-managed": "surrogate-key"}
+    assert h["CacheControl"] == "no-cache"
     assert h["ETag"] == etag_before
     assert c.get_object(Bucket=s3_bucket, Key="static/index.html")["Body"].read() == \
         (site / "index.html").read_bytes()
@@ -161,7 +163,8 @@ def test_a_copy_keeps_what_others_set_and_does_not_repeat(cdnpipe, s3, s3_bucket
     assert "index.html" in [i["key"] for i in r["items"] if i["action"] == "upload"]
     h = c.head_object(Bucket=s3_bucket, Key=key)
     assert h["CacheControl"] == "no-cache, max-age=0"
-    assert h["Metadata"] == {"surrogate-key": "pages", "owner": "media-team"}
+    assert h["Metadata"] == {"surrogate-key": "pages", "owner": "media-team",
+                             "cdnpipe-managed": "surrogate-key"}
     assert h["ContentDisposition"] == "inline"
     # settled: nothing copied again, with or without the marker
     for k in s3.list_keys(s3_bucket, "static/.cdnpipe/headers/"):
@@ -182,3 +185,37 @@ def test_rule_values_that_s3_cannot_keep_are_refused(cdnpipe, site, tmp_path):
         (tmp_path / "cdnpipe.ini").write_text(ini, encoding="utf-8")
         p = cdnpipe("deploy", site, "file://" + str(tmp_path / "pub"))
         assert p.returncode == 2 and says in p.stderr and "cdnpipe.ini:" in p.stderr, p.stderr
+
+
+def test_what_a_rule_stops_setting_goes_and_the_marker_follows_the_settings(
+        cdnpipe, s3, s3_bucket, cdnpipe_env, site, tmp_path):
+    """A name a rule set once and no longer sets is removed by the next copy
+    (cdnpipe-managed says which were cdnpipe's); a run with other settings
+    (no rules at all) removes the marker, so going back checks again."""
+    ini = tmp_path / "cdnpipe.ini"
+    ini.write_text('[headers "*.txt"]\nx-amz-meta-a = 1\nx-amz-meta-b = 2\n'
+                   'content-disposition = attachment\n')
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    c = s3.client(direct=True)
+    head = lambda k: c.head_object(Bucket=s3_bucket, Key="static/" + k)
+    assert head("robots.txt")["Metadata"] == {
+        "a": "1", "b": "2", "cdnpipe-managed": "a,b,content-disposition"}
+    ini.write_text('[headers "*.txt"]\nx-amz-meta-a = 1\n')
+    deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    h = head("robots.txt")
+    assert h["Metadata"] == {"a": "1", "cdnpipe-managed": "a"}
+    assert "ContentDisposition" not in h
+
+    # rules, then a run without them that changes robots.txt, then the rules
+    # again: the rules' marker went with the run without them
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /x\n")
+    ini.unlink()
+    deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    assert s3.list_keys(s3_bucket, "static/.cdnpipe/headers/") == {}
+    assert head("robots.txt")["Metadata"] == {}
+    ini.write_text('[headers "*.txt"]\nx-amz-meta-a = 1\n')
+    s3.reset()
+    r = deploy(cdnpipe, cdnpipe_env, site, target, tmp_path)
+    assert s3.proxy.count(op="HeadObject") > 0
+    assert head("robots.txt")["Metadata"] == {"a": "1", "cdnpipe-managed": "a"}

@@ -346,6 +346,10 @@ def test_provider_words_are_scrubbed_and_retry_after_dates_are_waited(cdnpipe, t
         assert p.returncode == 1
         assert cf.token not in p.stderr + p.stdout and "\x1b" not in p.stderr
         assert "bad request" in p.stderr
+        # a token where the message is cut: not even its start shows
+        cf.fail.append(fakecdn.Cloudflare.error(400, 1012, "x" * 228 + " " + cf.token))
+        p = cdnpipe(*args, env=e)
+        assert p.returncode == 1 and cf.token[:6] not in p.stderr + p.stdout
         # Retry-After as an HTTP date in the past, then 0: still at least 1 s apart
         import time
         from email.utils import formatdate
@@ -361,8 +365,11 @@ def test_provider_words_are_scrubbed_and_retry_after_dates_are_waited(cdnpipe, t
         cf.close()
 
 
-def test_settings_of_another_provider_are_refused(cdnpipe, tmp_path, env):
+def test_settings_of_another_provider_are_refused(cdnpipe, tmp_path, env, site):
     target = "file://" + str(tmp_path / "pub")
+    p = cdnpipe("deploy", "--purge-zone", "z", "--purge-wait", site, target, env=env)
+    assert p.returncode == 2 and "no provider" in p.stderr
+    assert not (tmp_path / "pub").exists()
     e = dict(env, BUNNY_API_KEY="k")
     for extra, says in ((["--purge-zone", "z"], "--purge-zone is for --purge cloudflare"),
                         (["--purge-wait"], "--purge-wait is for --purge cloudfront"),
@@ -405,5 +412,31 @@ def test_a_header_change_on_a_fingerprinted_key_is_purged(cdnpipe, s3, s3_bucket
         p = cdnpipe("deploy", *cf_args(cf), site, target, env=e, cwd=tmp_path)
         assert p.returncode == 0, p.stderr
         assert sorted(cf.purged) == sorted(cf_path(k) for k in ("img/dot.png", m["img/dot.png"]))
+    finally:
+        cf.close()
+
+
+def test_a_rule_change_and_a_changed_file_in_one_deploy(cdnpipe, s3, s3_bucket, cdnpipe_env,
+                                                        site, tmp_path):
+    """Header copies and puts in one phase: each item ends as its own request
+    did, and every changed unhashed key is purged."""
+    cf = fakecdn.CloudFront(key=cdnpipe_env["AWS_ACCESS_KEY_ID"],
+                            secret=cdnpipe_env["AWS_SECRET_ACCESS_KEY"])
+    try:
+        e = dict(cdnpipe_env, AWS_ENDPOINT_URL_CLOUDFRONT=cf.url)
+        target = f"s3://{s3_bucket}/static"
+        ini = tmp_path / "cdnpipe.ini"
+        ini.write_text('[headers "*.png"]\ncache-control = public, max-age=600\n')
+        p = cdnpipe("deploy", *cf_args(cf), site, target, env=e, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        cf.reset()
+        ini.write_text('[headers "*.png"]\ncache-control = public, max-age=60\n')
+        (site / "robots.txt").write_text("User-agent: *\nDisallow: /tmp/\n")
+        p = cdnpipe("deploy", *cf_args(cf), "--json", site, target, env=e, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        items = {i["key"]: i for i in json.loads(p.stdout)["upload"]["items"]}
+        assert items["robots.txt"]["status"] == "done"
+        assert all(i["status"] == "done" for i in items.values() if i["action"] == "upload")
+        assert cf_path("robots.txt") in cf.purged and cf_path("img/dot.png") in cf.purged
     finally:
         cf.close()

@@ -27,6 +27,7 @@
 #include "lib/cp.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,9 +42,15 @@ const cp_header_rule *cp_header_rule_for(const cp_header_rule *rules, size_t n, 
 	return NULL;
 }
 
-void cp_header_rules_digest(const cp_header_rule *rules, size_t n, char hex[65])
+void cp_header_rules_digest(const cp_plan_opts *o, char hex[65])
 {
+	const cp_header_rule *rules = o->rules;
+	size_t n = o->nrules;
 	cp_buf b = CP_BUF_INIT;
+	/* the defaults a covered key may get from them too */
+	cp_buf_printf(&b, "%d%c%s%c%s%c", (int)o->encoding, 0,
+		      o->cache_control_unhashed ? o->cache_control_unhashed : "", 0,
+		      o->acl ? o->acl : "", 0);
 	for (size_t i = 0; i < n; i++) {
 		const cp_header_rule *r = &rules[i];
 		/* NUL-separated, with a marker for unset fields */
@@ -70,6 +77,10 @@ struct check {
 	pthread_mutex_t lock;
 	cp_diags *diags;
 	int unchecked;
+	int stopped; /* a HEAD failed: the rest are not sent (a role without
+			s3:GetObject would otherwise fail each, and warn each) */
+	size_t skipped;
+	char first[1200]; /* the first failure, for the one warning */
 };
 
 static int same(const char *have, const char *want)
@@ -77,31 +88,55 @@ static int same(const char *have, const char *want)
 	return !strcasecmp(have, want ? want : "");
 }
 
-/* A HEAD's "name: value\n" lines: the ones whose names the rule sets go to
- * managed (canonical, to compare), the others to keep (to carry over). */
-static void split_meta(const char *canon, const cp_header_rule *rule, cp_buf *managed,
-		       cp_s3_header **keep, size_t *nkeep)
+/* 1 when name is in the comma list. */
+static int in_list(const char *list, const char *name)
 {
-	cp_s3_header *mine = cp_xcalloc(rule->nmeta + 1, sizeof *mine);
-	size_t nmine = 0;
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !strncasecmp(p, name, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* An object's metadata, split: what cdnpipe manages - the names the rule
+ * sets, the names the object's own cdnpipe-managed value lists (a rule set
+ * them once), that value itself - goes to managed (canonical, to compare);
+ * the rest, another tool's, to keep (to carry over).  *was gets the
+ * object's cdnpipe-managed value (owned, NULL when none). */
+static void split_meta(const char *canon, const cp_header_rule *rule, cp_buf *managed,
+		       cp_s3_header **keep, size_t *nkeep, char **was)
+{
+	cp_s3_header *all = NULL;
+	size_t n = 0;
+	*was = NULL;
 	for (const char *line = canon; *line;) {
 		const char *nl = strchr(line, '\n'), *colon = strstr(line, ": ");
 		if (!nl)
 			break;
 		if (colon && colon < nl) {
-			char *name = cp_xstrndup(line, (size_t)(colon - line));
-			char *value = cp_xstrndup(colon + 2, (size_t)(nl - colon - 2));
-			int managed_name = 0;
-			for (size_t i = 0; i < rule->nmeta; i++)
-				managed_name |= !strcasecmp(rule->meta[i].name, name);
-			if (managed_name) {
-				mine[nmine++] = (cp_s3_header){name, value};
-			} else {
-				*keep = cp_xrealloc(*keep, (*nkeep + 1) * sizeof **keep);
-				(*keep)[(*nkeep)++] = (cp_s3_header){name, value};
-			}
+			all = cp_xrealloc(all, (n + 1) * sizeof *all);
+			all[n++] = (cp_s3_header){cp_xstrndup(line, (size_t)(colon - line)),
+						  cp_xstrndup(colon + 2, (size_t)(nl - colon - 2))};
+			if (!strcasecmp(all[n - 1].name, CP_META_MANAGED))
+				*was = cp_xstrdup(all[n - 1].value);
 		}
 		line = nl + 1;
+	}
+	cp_s3_header *mine = cp_xcalloc(n + 1, sizeof *mine);
+	size_t nmine = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ours = !strcasecmp(all[i].name, CP_META_MANAGED) || in_list(*was, all[i].name);
+		for (size_t k = 0; !ours && k < rule->nmeta; k++)
+			ours = !strcasecmp(rule->meta[k].name, all[i].name);
+		if (ours) {
+			mine[nmine++] = all[i];
+		} else {
+			*keep = cp_xrealloc(*keep, (*nkeep + 1) * sizeof **keep);
+			(*keep)[(*nkeep)++] = all[i]; /* taken */
+		}
 	}
 	char *c = cp_meta_canon(mine, nmine);
 	cp_buf_puts(managed, c);
@@ -111,11 +146,22 @@ static void split_meta(const char *canon, const cp_header_rule *rule, cp_buf *ma
 		free(mine[i].value);
 	}
 	free(mine);
+	free(all);
 }
 
-/* The copy's metadata: the rule's, then what the object carries beyond it. */
+static void free_headers(cp_s3_header *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].value);
+	}
+	free(h);
+}
+
+/* The copy's metadata: the rule's, then another tool's; and the object's
+ * Content-Disposition when the rule sets none and cdnpipe never did. */
 static void carry_over(cp_plan_item *it, cp_s3_header *keep, size_t nkeep,
-		       const cp_object_info *info)
+		       const cp_object_info *info, const char *was)
 {
 	const cp_header_rule *rule = it->rule;
 	cp_s3_header *m = cp_xcalloc(rule->nmeta + nkeep + 1, sizeof *m);
@@ -128,10 +174,22 @@ static void carry_over(cp_plan_item *it, cp_s3_header *keep, size_t nkeep,
 	it->own_meta = m;
 	it->meta = m;
 	it->nmeta = n;
-	if (!rule->content_disposition && info->content_disposition[0]) {
+	if (!rule->content_disposition && info->content_disposition[0] &&
+	    !in_list(was, "content-disposition")) {
 		it->own_disposition = cp_xstrdup(info->content_disposition);
 		it->content_disposition = it->own_disposition;
 	}
+}
+
+/* S3's limit on user metadata, names and values together. */
+#define META_MAX 2048
+
+static size_t meta_bytes(const cp_s3_header *m, size_t n)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < n; i++)
+		t += strlen(m[i].name) + strlen(m[i].value);
+	return t;
 }
 
 static void check_one(void *ctx, size_t k)
@@ -141,13 +199,26 @@ static void check_one(void *ctx, size_t k)
 	cp_object_info info = {0};
 	int exists = 0;
 	cp_error e = {0};
-	if (cp_target_head(c->t, it->key, &info, &exists, &e) || info.truncated) {
+	if (__atomic_load_n(&c->stopped, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&c->skipped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	int failed = cp_target_head(c->t, it->key, &info, &exists, &e);
+	if (failed || info.truncated) {
 		pthread_mutex_lock(&c->lock);
 		c->unchecked = 1;
-		cp_diags_add(c->diags, CP_DIAG_WARN, it->key, 0, 0,
-			     "its headers cannot be compared with [headers \"%s\"] (%s): left as "
-			     "they are",
-			     it->rule->glob, info.truncated ? "a value too long" : e.msg);
+		if (failed && !c->stopped) {
+			c->stopped = 1;
+			snprintf(c->first, sizeof c->first, "%s: %s", it->key, e.msg);
+		} else if (!failed) {
+			cp_diags_add(
+			    c->diags, CP_DIAG_WARN, it->key, 0, 0,
+			    "its headers cannot be compared with [headers \"%s\"] (a value "
+			    "too long): left as they are",
+			    it->rule->glob);
+		} else {
+			c->skipped++;
+		}
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
@@ -157,29 +228,40 @@ static void check_one(void *ctx, size_t k)
 	cp_buf managed = CP_BUF_INIT;
 	cp_s3_header *keep = NULL;
 	size_t nkeep = 0;
-	split_meta(info.meta, rule, &managed, &keep, &nkeep);
+	char *was;
+	split_meta(info.meta, rule, &managed, &keep, &nkeep, &was);
 	char *want = cp_meta_canon(rule->meta, rule->nmeta);
+	/* a Content-Disposition cdnpipe set once and no rule sets now must go */
+	int stale_cd = !rule->content_disposition && info.content_disposition[0] &&
+		       in_list(was, "content-disposition");
 	int ok = same(info.content_type, it->content_type) &&
 		 same(info.cache_control, it->cache_control) &&
 		 same(info.content_encoding, it->content_encoding) &&
 		 (!rule->content_disposition ||
 		  same(info.content_disposition, rule->content_disposition)) &&
-		 !strcmp(managed.data ? managed.data : "", want);
+		 !stale_cd && !strcmp(managed.data ? managed.data : "", want);
 	free(want);
 	cp_buf_free(&managed);
+	if (!ok && meta_bytes(keep, nkeep) + meta_bytes(rule->meta, rule->nmeta) > META_MAX) {
+		pthread_mutex_lock(&c->lock);
+		c->unchecked = 1;
+		cp_diags_add(c->diags, CP_DIAG_WARN, it->key, 0, 0,
+			     "its other x-amz-meta-* and those of [headers \"%s\"] pass S3's 2 KB "
+			     "together: its headers are left as they are",
+			     rule->glob);
+		pthread_mutex_unlock(&c->lock);
+		ok = 1;
+	}
 	if (!ok) {
 		it->action = CP_PLAN_UPLOAD;
 		it->reason = CP_WHY_HEADERS;
 		it->headers_only = it->size < COPY_MAX;
-		carry_over(it, keep, nkeep, &info);
+		carry_over(it, keep, nkeep, &info, was);
 		free(keep);
-		return;
+	} else {
+		free_headers(keep, nkeep);
 	}
-	for (size_t i = 0; i < nkeep; i++) {
-		free(keep[i].name);
-		free(keep[i].value);
-	}
-	free(keep);
+	free(was);
 }
 
 int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_diags *diags)
@@ -199,6 +281,12 @@ int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_diags *diags
 	if (n)
 		cp_parallel_for(jobs > 0 ? jobs : 16, n, check_one, &c);
 	pthread_mutex_destroy(&c.lock);
+	if (c.stopped)
+		cp_diags_add(
+		    diags, CP_DIAG_WARN, NULL, 0, 0,
+		    "[headers]: a HEAD failed (%s), so %zu keys' headers were not compared "
+		    "and are left as they are (a deploy role needs s3:GetObject for this)",
+		    c.first, c.skipped + 1);
 	for (size_t k = 0; k < n; k++) {
 		const cp_plan_item *it = &plan->v[c.idx[k]];
 		if (it->action == CP_PLAN_UPLOAD) {

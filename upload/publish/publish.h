@@ -90,6 +90,10 @@ typedef struct cp_header_rule {
 	int precompressed; /* 1: as built (default); 0: only the plain bytes are sent */
 } cp_header_rule;
 
+/* The x-amz-meta-* name a rule's uploads carry to list what else of the
+ * object's metadata the rule set (cmd adds it to each rule that sets any). */
+#define CP_META_MANAGED "cdnpipe-managed"
+
 /* The first rule whose glob matches key (the plain file's), or NULL. */
 const cp_header_rule *cp_header_rule_for(const cp_header_rule *rules, size_t n, const char *key);
 
@@ -151,11 +155,15 @@ int cp_plan_build(const cp_dist_file *files, size_t nfiles, const cp_remote_list
  * was checked, 0 when some were not.  Folders keep no headers: 1. */
 int cp_plan_check_headers(cp_target *t, cp_plan *plan, int jobs, cp_diags *diags);
 
-/* The rules' fingerprint: the key CP_HEADERS_MARK<hex> at the target says
- * that an upload with exactly these rules applied them to every key they
- * cover, so the next upload with the same rules needs no HEAD at all. */
+/* The rules' fingerprint (with the defaults a covered key may get: the
+ * encoding mode, the unhashed Cache-Control, the ACL): the key
+ * CP_HEADERS_MARK<hex> at the target says that an upload with exactly these
+ * settings applied them to every key they cover, so the next upload with
+ * the same ones needs no HEAD at all.  Every upload removes the markers of
+ * other settings before it sends anything. */
 #define CP_HEADERS_MARK ".cdnpipe/headers/"
-void cp_header_rules_digest(const cp_header_rule *rules, size_t n, char hex[65]);
+struct cp_plan_opts;
+void cp_header_rules_digest(const struct cp_plan_opts *o, char hex[65]);
 void cp_plan_free(cp_plan *p);
 /* "css/app.3f2a1b9c8d7e.css" -> "css/app.css" (1); 0 for a name that is
  * not shaped like a fingerprinted one. */

@@ -428,9 +428,11 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
 
 /* ---- purge again: what a release's record says to purge ---- */
 
-/* A record listing more keys than this was not written by a deploy of a
- * site (or was tampered with): purging it could be thousands of requests. */
-#define PURGE_MAX 100000
+/* A record listing more keys than this is not believed (a tampered record
+ * could otherwise cost tens of thousands of purge requests): a site whose
+ * deploys change more unhashed keys than this purges them by deploy, not
+ * by `cdnpipe purge --release`. */
+#define PURGE_MAX 20000
 
 static void push_key(char ***v, size_t *n, const char *k)
 {

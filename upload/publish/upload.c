@@ -74,10 +74,9 @@ static int listed(const cp_remote_list *rl, const char *key)
 }
 
 /* Every key the current rules cover has their headers now: say so with an
- * empty marker named by the rules' fingerprint, and drop the markers of
- * earlier rules (going back to those must check again).  Best effort: a
- * marker that cannot be written only costs the next run its HEADs. */
-static int mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark, cp_diags *d)
+ * empty marker named by the rules' fingerprint.  Best effort: a marker
+ * that cannot be written only costs the next run its HEADs. */
+static int mark_rules(cp_target *t, const char *mark)
 {
 	int marked = 0;
 	const char *td = getenv("TMPDIR");
@@ -87,24 +86,37 @@ static int mark_rules(cp_target *t, const cp_remote_list *rl, const char *mark, 
 	if (fd >= 0) {
 		close(fd);
 		cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
-		if (cp_target_put(t, mark, empty, &h, NULL, &e) == 0) {
-			marked = 1;
-			const char **old = cp_xcalloc(rl->n + 1, sizeof *old);
-			size_t n = 0;
-			size_t ml = strlen(CP_HEADERS_MARK);
-			for (size_t i = 0; i < rl->n; i++)
-				if (!strncmp(rl->v[i].key, CP_HEADERS_MARK, ml) &&
-				    strcmp(rl->v[i].key, mark))
-					old[n++] = rl->v[i].key;
-			cp_error ignore = {0};
-			if (n)
-				cp_target_delete(t, old, n, d, &ignore);
-			free(old);
-		}
+		marked = cp_target_put(t, mark, empty, &h, NULL, &e) == 0;
 		unlink(empty);
 	}
 	free(empty);
 	return marked;
+}
+
+/* Before anything is sent, every marker but keep (NULL: all) goes: this
+ * run may give covered keys other headers (other rules, no rules, other
+ * defaults), and a marker left behind would let a later run with its rules
+ * skip the check.  They leave rl too, which becomes the upload state. */
+static void drop_marks(cp_target *t, cp_remote_list *rl, const char *keep, cp_diags *d)
+{
+	size_t ml = strlen(CP_HEADERS_MARK), n = 0;
+	const char **old = cp_xcalloc(rl->n + 1, sizeof *old);
+	cp_remote_list rest = {0};
+	for (size_t i = 0; i < rl->n; i++) {
+		const cp_remote_obj *o = &rl->v[i];
+		if (!strncmp(o->key, CP_HEADERS_MARK, ml) && (!keep || strcmp(o->key, keep))) {
+			old[n++] = o->key;
+			continue;
+		}
+		cp_remote_list_add(&rest, o->key, o->size, o->etag);
+		rest.v[rest.n - 1].mtime = o->mtime;
+	}
+	cp_error ignore = {0};
+	if (n)
+		cp_target_delete(t, old, n, d, &ignore);
+	free(old);
+	cp_remote_list_free(rl);
+	*rl = rest;
 }
 
 /* After the publish: the CDN drops what changed.  The files are live by
@@ -151,16 +163,16 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 	if (!rc)
 		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
 	char mark[sizeof CP_HEADERS_MARK + 64] = "";
-	int checked = 0;
-	if (!rc && o->plan.nrules && strcmp(cp_target_scheme(t), "file")) {
+	int checked = 0, headers = !rc && strcmp(cp_target_scheme(t), "file");
+	if (headers && o->plan.nrules) {
 		char hex[65];
-		cp_header_rules_digest(o->plan.rules, o->plan.nrules, hex);
+		cp_header_rules_digest(&o->plan, hex);
 		snprintf(mark, sizeof mark, "%s%s", CP_HEADERS_MARK, hex);
 		if (!listed(&rl, mark))
 			checked = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->diags);
-		else
-			mark[0] = 0; /* these rules were applied: nothing to check or mark */
 	}
+	if (headers && !o->dry_run)
+		drop_marks(t, &rl, mark[0] ? mark : NULL, &r->diags);
 	char *tmp = NULL, *record = NULL;
 	if (!rc && !o->dry_run) {
 		/* the release's history copies go up before its manifests go live */
@@ -188,7 +200,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 			cp_purge(&o->purge, keys, n, &r->purge);
 			free(keys);
 		} else {
-			if (checked && mark_rules(t, &rl, mark, &r->diags))
+			if (checked && mark_rules(t, mark))
 				cp_remote_list_add(&rl, mark, 0,
 						   "d41d8cd98f00b204e9800998ecf8427e");
 			cp_upload_state_save(t, &rl, &r->plan);

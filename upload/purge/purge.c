@@ -38,8 +38,20 @@ const char *cp_purge_provider_name(int provider)
 
 int cp_purge_check(const cp_purge_opts *o, cp_error *err)
 {
-	if (o->provider == CP_PURGE_NONE)
+	if (o->provider == CP_PURGE_NONE) {
+		/* a provider's setting without --purge: a forgotten flag, not a
+		 * deploy that means to skip its purge */
+		int set = o->base_url || o->distribution_id || o->zone || o->service_id ||
+			  o->surrogate_key || o->soft || o->max_paths || o->batch || o->wait;
+		if (set) {
+			cp_error_set(
+			    err, NULL, 0, 0,
+			    "purge settings are given but no provider: add --purge "
+			    "cloudfront|cloudflare|fastly|bunny (or provider = in [purge])");
+			return CP_ERR_USAGE;
+		}
 		return 0;
+	}
 	if (o->provider < 0 || (size_t)o->provider >= NBACKENDS) {
 		cp_error_set(err, NULL, 0, 0, "unknown purge provider");
 		return CP_ERR_USAGE;

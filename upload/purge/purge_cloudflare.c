@@ -67,7 +67,7 @@ static int cfl_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp
 		char *body = json_dumps(doc, JSON_COMPACT);
 		long st = purge_send(o, "POST", url, headers, body, &resp, r);
 		if (st != 200 || !answered_success(&resp))
-			rc = purge_fail(err, "cloudflare", "purge_cache", st, &resp);
+			rc = purge_fail(err, "cloudflare", "purge_cache", st, &resp, NULL);
 		else
 			for (size_t k = 0; k < m; k++)
 				purge_note(r, urls[i + k]);

@@ -90,7 +90,7 @@ static long cf_call(const cp_purge_opts *o, const cp_s3_config *cfg, const cp_aw
 		cp_buf_clear(resp);
 		long st = cp_aws_request(cfg, c, resp, &ra);
 		if (ra == 0)
-			ra = -1; /* "0" (or a date now past): back off as usual */
+			ra = -1; /* "0", or a date already past: back off as usual */
 		r->requests++;
 		cp_log(CP_LOG_INFO, "purge: cloudfront %s %s -> %ld", c->method, c->path, st);
 		if (st >= 200 && st < 300)
@@ -108,15 +108,24 @@ static long cf_call(const cp_purge_opts *o, const cp_s3_config *cfg, const cp_aw
 static int cf_error(const cp_s3_config *cfg, cp_error *err, const char *what, long st,
 		    const cp_buf *resp)
 {
-	char code[128] = "", msg[512] = "";
 	const char *secrets[] = {cfg->secret_key, cfg->session_token, NULL};
-	if (resp->len && !cp_xml_error(resp->data, resp->len, code, sizeof code, msg, sizeof msg)) {
+	char code[128] = "";
+	char *msg = cp_xmalloc(resp->len + 1);
+	int rc;
+	if (resp->len &&
+	    !cp_xml_error(resp->data, resp->len, code, sizeof code, msg, resp->len + 1)) {
+		/* scrubbed whole, then cut */
 		purge_scrub(code, secrets);
 		purge_scrub(msg, secrets);
-		return cp_error_set(err, NULL, 0, 0, "cloudfront: %s: HTTP %ld: %s%s%s", what, st,
-				    code, msg[0] ? ": " : "", msg);
+		if (strlen(msg) > 240)
+			strcpy(msg + 237, "...");
+		rc = cp_error_set(err, NULL, 0, 0, "cloudfront: %s: HTTP %ld: %s%s%s", what, st,
+				  code, msg[0] ? ": " : "", msg);
+	} else {
+		rc = purge_fail(err, "cloudfront", what, st, resp, secrets);
 	}
-	return purge_fail(err, "cloudfront", what, st, resp);
+	free(msg);
+	return rc;
 }
 
 static char *xml_text(const cp_buf *b, const char *tag)
@@ -191,10 +200,10 @@ static int cf_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_
 		return CP_ERR_BUILD;
 	char *base = base_path(o->base_url);
 	size_t max = o->max_paths > 0 ? (size_t)o->max_paths : 100;
-	size_t np = n > max ? 1 : n;
-	char **paths = cp_xcalloc(np, sizeof *paths);
+	size_t np = 0;
+	char **paths = cp_xcalloc(n > max ? 1 : n, sizeof *paths);
 	if (n > max) {
-		paths[0] = cp_xasprintf("%s*", base);
+		paths[np++] = cp_xasprintf("%s*", base);
 		r->wildcard = 1;
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -208,7 +217,14 @@ static int cf_run(const cp_purge_opts *o, const char *const *keys, size_t n, cp_
 			if (k)
 				cp_buf_putc(&b, '*');
 			free(k);
-			paths[i] = cp_buf_take(&b);
+			char *p = cp_buf_take(&b);
+			int dup = 0;
+			for (size_t q = 0; q < np && !dup; q++)
+				dup = !strcmp(paths[q], p);
+			if (dup)
+				free(p); /* two '*' keys with one prefix: one path */
+			else
+				paths[np++] = p;
 		}
 	}
 	char *ref = caller_reference();

@@ -53,7 +53,7 @@ static int fastly_run(const cp_purge_opts *o, const char *const *keys, size_t n,
 		char *url = cp_xasprintf("%s/service/%s/purge/%s", base, svc, sk);
 		long st = purge_send(o, "POST", url, headers, "", &resp, r);
 		if (st != 200)
-			rc = purge_fail(err, "fastly", "purge by surrogate key", st, &resp);
+			rc = purge_fail(err, "fastly", "purge by surrogate key", st, &resp, NULL);
 		else
 			purge_note(r, o->surrogate_key);
 		free(url);

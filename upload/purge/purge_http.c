@@ -15,7 +15,6 @@
 #include "lib/cp.h"
 #include "upload/s3/s3.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,21 +90,6 @@ int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_aft
 	return 1;
 }
 
-long purge_retry_after(const char *v)
-{
-	if (!v || !*v)
-		return -1;
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (end != v && !*end)
-		return n < 0 ? -1 : n;
-	time_t when = curl_getdate(v, NULL); /* an HTTP date */
-	if (when < 0)
-		return -1;
-	time_t now = time(NULL);
-	return when > now ? (long)(when - now) : 0;
-}
-
 /* The secrets a message could echo back: the providers' tokens and the
  * AWS keys of the environment (the caller adds the ones from files). */
 static const char *const secret_envs[] = {"CLOUDFLARE_API_TOKEN", "FASTLY_API_TOKEN",
@@ -173,18 +157,20 @@ long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 		cp_log(CP_LOG_INFO, "purge: %s %s -> %ld", method, url, st);
 		if (st >= 200 && st < 300)
 			return st;
-		if (!purge_retry(o, attempt, st, purge_retry_after(ra), 0))
+		if (!purge_retry(o, attempt, st, cp_http_retry_after(ra), 0))
 			return st;
 	}
 }
 
 /* The provider's words for the failure: Cloudflare's errors[].message,
- * Fastly's msg/detail, Bunny's Message, or the start of the body. */
-static void describe(const cp_buf *resp, char *out, size_t outsz)
+ * Fastly's msg/detail, Bunny's Message, or the start of the body.  The
+ * whole text is scrubbed first and cut after, so a secret that straddles
+ * the cut is starred out too.  Newly allocated. */
+static char *describe(const cp_buf *resp, const char *const *secrets)
 {
-	out[0] = 0;
 	if (!resp || !resp->len)
-		return;
+		return cp_xstrdup("");
+	char *text = NULL;
 	json_error_t je;
 	json_t *j = json_loadb(resp->data, resp->len, 0, &je);
 	if (j) {
@@ -196,31 +182,30 @@ static void describe(const cp_buf *resp, char *out, size_t outsz)
 		for (size_t i = 0; !m && i < 4; i++)
 			m = json_string_value(json_object_get(j, keys[i]));
 		if (m)
-			snprintf(out, outsz, "%s", m);
+			text = cp_xstrdup(m);
 		json_decref(j);
-		if (m)
-			return;
 	}
-	size_t n = resp->len < 200 ? resp->len : 200;
-	size_t k = 0;
-	for (size_t i = 0; i < n && k + 1 < outsz; i++) {
-		unsigned char c = (unsigned char)resp->data[i];
-		out[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
-	out[k] = 0;
+	if (!text)
+		text = cp_xstrndup(resp->data, resp->len);
+	purge_scrub(text, secrets);
+	if (strlen(text) > 240)
+		strcpy(text + 237, "...");
+	return text;
 }
 
 int purge_fail(cp_error *err, const char *provider, const char *what, long status,
-	       const cp_buf *resp)
+	       const cp_buf *resp, const char *const *secrets)
 {
-	char said[256];
-	describe(resp, said, sizeof said);
-	purge_scrub(said, NULL);
+	char *said = describe(resp, secrets);
+	int rc;
 	if (!status)
-		return cp_error_set(err, NULL, 0, 0, "%s: %s: no answer from the API", provider,
-				    what);
-	return cp_error_set(err, NULL, 0, 0, "%s: %s: HTTP %ld%s%s", provider, what, status,
-			    said[0] ? ": " : "", said);
+		rc =
+		    cp_error_set(err, NULL, 0, 0, "%s: %s: no answer from the API", provider, what);
+	else
+		rc = cp_error_set(err, NULL, 0, 0, "%s: %s: HTTP %ld%s%s", provider, what, status,
+				  said[0] ? ": " : "", said);
+	free(said);
+	return rc;
 }
 
 void purge_note(cp_purge_report *r, const char *name)
@@ -284,7 +269,7 @@ int purge_per_url(const cp_purge_opts *o, const char *provider, const char *cons
 			char *url = request_url(ctx, us[v]);
 			long st = rc ? 0 : purge_send(o, "POST", url, headers, "", &resp, r);
 			if (!rc && (st < 200 || st > 299))
-				rc = purge_fail(err, provider, us[v], st, &resp);
+				rc = purge_fail(err, provider, us[v], st, &resp, NULL);
 			else if (!rc)
 				purge_note(r, us[v]);
 			free(url);

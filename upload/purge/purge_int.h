@@ -44,8 +44,6 @@ int purge_need_opt(const char *value, const char *flag, const char *provider, cp
  * Returns 1 when the caller should send again, 0 when it should give up. */
 int purge_retry(const cp_purge_opts *o, int attempt, long status, long retry_after, int busy);
 
-/* Retry-After's value in seconds (a number or an HTTP date); -1: none. */
-long purge_retry_after(const char *v);
 /* Makes a provider's words safe to print: cut before an AWS signature
  * error's canonical request, every known secret (the providers' tokens and
  * AWS keys of the environment, and secrets, NULL-terminated, may be NULL)
@@ -58,9 +56,10 @@ void purge_scrub(char *s, const char *const *secrets);
 long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 		const char *const *headers, const char *body, cp_buf *resp, cp_purge_report *r);
 
-/* err = "<provider>: HTTP <status>: <what the answer says>" (CP_ERR_BUILD). */
+/* err = "<provider>: HTTP <status>: <what the answer says>" (CP_ERR_BUILD),
+ * scrubbed (purge_scrub, with secrets, may be NULL) before it is cut. */
 int purge_fail(cp_error *err, const char *provider, const char *what, long status,
-	       const cp_buf *resp);
+	       const cp_buf *resp, const char *const *secrets);
 
 /* The URLs a key may be requested by under base (1 to 3 distinct ones;
  * see purge_http.c).  Newly allocated. */

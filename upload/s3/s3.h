@@ -343,6 +343,9 @@ typedef struct cp_http_req {
 	size_t header_size;
 } cp_http_req;
 long cp_http(const cp_http_req *rq);
+/* A Retry-After value in seconds: a number, or an HTTP date (0 when it is
+ * past); -1 when there is none or it says nothing. */
+long cp_http_retry_after(const char *v);
 
 /* ------------------------------------------------------------------ XML (s3_xml.c) */
 

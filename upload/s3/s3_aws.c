@@ -91,7 +91,7 @@ long cp_aws_request(const cp_s3_config *cfg, const cp_aws_call *c, cp_buf *resp,
 			  .header_size = sizeof ra};
 	long st = cp_http(&rq);
 	if (retry_after)
-		*retry_after = ra[0] ? strtol(ra, NULL, 10) : -1;
+		*retry_after = cp_http_retry_after(ra);
 	for (size_t i = 0; i < nl; i++)
 		free(lines[i]);
 	free(url);

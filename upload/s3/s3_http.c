@@ -10,8 +10,10 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct call {
 	const cp_http_req *rq;
@@ -76,4 +78,19 @@ long cp_http(const cp_http_req *rq)
 	curl_slist_free_all(sl);
 	curl_easy_cleanup(e);
 	return status;
+}
+
+long cp_http_retry_after(const char *v)
+{
+	if (!v || !*v)
+		return -1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (end != v && !*end)
+		return n < 0 ? -1 : n;
+	time_t when = curl_getdate(v, NULL); /* an HTTP date */
+	if (when < 0)
+		return -1;
+	time_t now = time(NULL);
+	return when > now ? (long)(when - now) : 0;
 }
