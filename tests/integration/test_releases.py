@@ -171,7 +171,18 @@ def test_rolling_deploys_prune_and_rollback(cdnpipe, s3, s3_bucket, cdnpipe_env,
     # a's release can no longer be rolled back to: its file is gone
     p = cdnpipe("rollback", target, "--to", rs[2]["release"], env=cdnpipe_env)
     assert p.returncode == 1 and a["css/app.css"] in p.stderr
-    print(f"\nrolling scenario: prune {prune_requests} requests, rollback {rollback_requests}")
+    # B is live and whole: verify passes; an object deleted by hand is named
+    s3.reset()
+    p = cdnpipe("verify", target, env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    verify_requests = len(s3.proxy.log())
+    s3.client(direct=True).delete_object(Bucket=s3_bucket, Key="static/" + b["css/app.css"])
+    p = cdnpipe("verify", "--json", target, env=cdnpipe_env)
+    assert p.returncode == 1
+    assert any(b["css/app.css"] in x and "missing" in x
+               for x in json.loads(p.stdout)["problems"])
+    print(f"\nrolling scenario: prune {prune_requests} requests, rollback {rollback_requests}, "
+          f"verify {verify_requests}")
 
 
 def test_verify(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
