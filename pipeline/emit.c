@@ -15,6 +15,7 @@
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct emit {
 	size_t *order;	/* asset indexes sorted so that groups are contiguous */
 	size_t *groups; /* start offset of each group in order, plus a final end */
 	size_t ngroups;
+	size_t *gorder; /* groups, biggest first: the longest work starts first */
 	long *scc_size;
 	_Atomic uint64_t files, bytes_out, reused;
 	_Atomic uint64_t gz_files, gz_bytes, gz_orig, br_files, br_bytes, br_orig;
@@ -186,41 +188,76 @@ static int compress_cached(struct emit *e, enum cp_compress_method m, const char
 	return rc;
 }
 
+/* One sibling: compressed from dst, or linked from a twin's (from), or, with
+ * reuse (dst is a fingerprinted file already in DIST), kept when there. */
+static int make_sibling(struct emit *e, enum cp_compress_method m, const char *dst,
+			const char *from, uint64_t size, int reuse)
+{
+	int rc = 0;
+	char *sib = cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
+	int kept = 0;
+	if (reuse && cp_exists(sib)) {
+		kept = 1;
+	} else if (from) {
+		char *fsib = cp_xasprintf("%s%s", from, cp_compress_suffix(m));
+		kept = cp_exists(fsib);
+		if (kept)
+			rc |= link_output(e, fsib, sib);
+		free(fsib);
+		if (kept)
+			atomic_fetch_sub(&e->files, 1); /* counted below */
+	} else {
+		cp_error err = {0};
+		if (compress_cached(e, m, dst, sib, &kept, &err)) {
+			cp_diags_add(e->d, CP_DIAG_ERROR, err.path, 0, 0, "%s", err.msg);
+			rc = CP_ERR_BUILD;
+		}
+	}
+	if (kept)
+		count_sibling(e, m, sib, size);
+	else if (unlink(sib) != 0 && errno != ENOENT)
+		rc = CP_ERR_BUILD;
+	free(sib);
+	return rc;
+}
+
+/* A file this big has its gzip made on a thread of its own while brotli
+ * runs on the worker's: the two codecs of one file are two streams, and the
+ * build's wall time is at least its longest stream. */
+#define SPLIT_STREAMS (1u << 20)
+
+struct gzip_job {
+	struct emit *e;
+	const char *dst;
+	uint64_t size;
+	int rc;
+};
+
+static void *gzip_thread(void *arg)
+{
+	struct gzip_job *j = arg;
+	j->rc = make_sibling(j->e, CP_GZIP, j->dst, NULL, j->size, 0);
+	return NULL;
+}
+
 /* Compresses dst into its siblings, or links them from a twin's (from != NULL).
  * With reuse (dst is a fingerprinted file already in DIST), a sibling that is
  * there is the right one and is kept. */
 static int make_siblings(struct emit *e, const char *dst, const char *from, uint64_t size,
 			 int reuse)
 {
+	unsigned want = e->o->comp.methods;
+	pthread_t th;
+	struct gzip_job gz = {e, dst, size, 0};
+	int split = !from && !reuse && size >= SPLIT_STREAMS && (want & CP_GZIP) &&
+		    (want & CP_BROTLI) && pthread_create(&th, NULL, gzip_thread, &gz) == 0;
 	int rc = 0;
-	for (size_t k = 0; k < 2; k++) {
-		enum cp_compress_method m = methods[k];
-		if (!(e->o->comp.methods & m))
-			continue;
-		char *sib = cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
-		int kept = 0;
-		if (reuse && cp_exists(sib)) {
-			kept = 1;
-		} else if (from) {
-			char *fsib = cp_xasprintf("%s%s", from, cp_compress_suffix(m));
-			kept = cp_exists(fsib);
-			if (kept)
-				rc |= link_output(e, fsib, sib);
-			free(fsib);
-			if (kept)
-				atomic_fetch_sub(&e->files, 1); /* counted below */
-		} else {
-			cp_error err = {0};
-			if (compress_cached(e, m, dst, sib, &kept, &err)) {
-				cp_diags_add(e->d, CP_DIAG_ERROR, err.path, 0, 0, "%s", err.msg);
-				rc = CP_ERR_BUILD;
-			}
-		}
-		if (kept)
-			count_sibling(e, m, sib, size);
-		else if (unlink(sib) != 0 && errno != ENOENT)
-			rc = CP_ERR_BUILD;
-		free(sib);
+	for (size_t k = 0; k < 2; k++)
+		if ((want & methods[k]) && !(split && methods[k] == CP_GZIP))
+			rc |= make_sibling(e, methods[k], dst, from, size, reuse);
+	if (split) {
+		pthread_join(th, NULL);
+		rc |= gz.rc;
 	}
 	return rc;
 }
@@ -267,9 +304,10 @@ out:
 	free(hdst);
 }
 
-static void emit_group(void *ctx, size_t g)
+static void emit_group(void *ctx, size_t gi)
 {
 	struct emit *e = ctx;
+	size_t g = e->gorder[gi];
 	const cp_asset *leader = &e->t->v[e->order[e->groups[g]]];
 	for (size_t k = e->groups[g]; k < e->groups[g + 1]; k++) {
 		const cp_asset *a = &e->t->v[e->order[k]];
@@ -291,6 +329,23 @@ static int content_key_cmp(const void *pa, const void *pb, void *ctx)
 static int groupable(struct emit *e, const cp_asset *a)
 {
 	return a->scc < 0 || e->scc_size[a->scc] <= 1;
+}
+
+/* The bytes a group compresses: its leader's, when compressible. */
+static uint64_t group_work(const struct emit *e, size_t g)
+{
+	const cp_asset *a = &e->t->v[e->order[e->groups[g]]];
+	size_t len;
+	uint64_t n = hashed_bytes(a, &len) ? len : a->size;
+	return cp_mime_compressible(a->logical) ? n : n / 64; /* copying is cheap */
+}
+
+static int group_size_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct emit *e = ctx;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	uint64_t wa = group_work(e, a), wb = group_work(e, b);
+	return wa > wb ? -1 : wa < wb ? 1 : (a > b) - (a < b);
 }
 
 static void make_groups(struct emit *e)
@@ -321,6 +376,10 @@ static void make_groups(struct emit *e)
 			e->groups[e->ngroups++] = k;
 	}
 	e->groups[e->ngroups] = t->n;
+	e->gorder = cp_xmalloc((e->ngroups + 1) * sizeof *e->gorder);
+	for (size_t g = 0; g < e->ngroups; g++)
+		e->gorder[g] = g;
+	qsort_r(e->gorder, e->ngroups, sizeof *e->gorder, group_size_cmp, e);
 }
 
 int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d)
@@ -330,6 +389,7 @@ int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, c
 	make_groups(&e);
 	cp_parallel_for(o->jobs, e.ngroups, emit_group, &e);
 	free(e.order);
+	free(e.gorder);
 	free(e.groups);
 	free(e.scc_size);
 	if (st) {
