@@ -56,6 +56,9 @@ enum cp_asset_flags {
 	/* produced by this build (the source map of a minified file): its text is
 	 * finished, and it is named, by the asset whose map it is */
 	CP_ASSET_GENERATED = 1 << 2,
+	/* md5 already holds the MD5 of the source (an unchanged file's, from
+	 * the build's file-state record): fingerprinting need not read it */
+	CP_ASSET_MD5_KNOWN = 1 << 3,
 };
 
 typedef struct cp_asset {

@@ -48,6 +48,10 @@ const cp_opt cp_build_options[] = {
      "the build cache (default $XDG_CACHE_HOME/cdnpipe/build)", 0},
     {"no-cache", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_cache, NULL,
      "neither read nor write the build cache", 0},
+    {"no-trust-mtime", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_trust_mtime, NULL,
+     "hash every file again (by default an unchanged file - path, inode, size, mtime, ctime - "
+     "keeps its hash unread)",
+     0},
     {"cache-max", 0, CP_OPT_SIZE, &cp_build_cfg.c.cache_max, "SIZE",
      "evict the least recently used entries past SIZE (default 1G)", 0},
     {"no-default-ignore", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_default_ignore, NULL,

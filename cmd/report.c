@@ -120,10 +120,11 @@ void cp_build_print_summary(const struct cp_build_report *r)
 	if (r->cached)
 		cp_log(CP_LOG_INFO,
 		       "  cache: minified %zu of %zu from the cache, compressed %llu siblings and "
-		       "took %llu from it; %llu damaged entries rebuilt, %llu evicted",
+		       "took %llu from it, %zu files' hashes unread (unchanged); %llu damaged "
+		       "entries rebuilt, %llu evicted",
 		       r->minified_cached, r->minified, (unsigned long long)e->compressed,
-		       (unsigned long long)e->from_cache, (unsigned long long)r->cache.corrupt,
-		       (unsigned long long)r->cache.evicted);
+		       (unsigned long long)e->from_cache, r->hashed_known,
+		       (unsigned long long)r->cache.corrupt, (unsigned long long)r->cache.evicted);
 }
 
 void cp_build_print(const char *command, const struct cp_build_report *r, int rc, int json)
@@ -171,13 +172,13 @@ json_t *cp_build_report_json(const struct cp_build_report *r, int ok)
 	json_object_set_new(o, "manifests", manifests);
 	json_object_set_new(o, "integrity", integrity);
 	if (r->cached)
-		json_object_set_new(o, "cache",
-				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
-					      "minified_from_cache", (json_int_t)r->minified_cached,
-					      "compressed", (json_int_t)e->compressed,
-					      "compressed_from_cache", (json_int_t)e->from_cache,
-					      "damaged", (json_int_t)r->cache.corrupt, "hits",
-					      (json_int_t)r->cache.hits, "evicted",
-					      (json_int_t)r->cache.evicted));
+		json_object_set_new(
+		    o, "cache",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "minified_from_cache",
+			      (json_int_t)r->minified_cached, "hashed_from_record",
+			      (json_int_t)r->hashed_known, "compressed", (json_int_t)e->compressed,
+			      "compressed_from_cache", (json_int_t)e->from_cache, "damaged",
+			      (json_int_t)r->cache.corrupt, "hits", (json_int_t)r->cache.hits,
+			      "evicted", (json_int_t)r->cache.evicted));
 	return o;
 }

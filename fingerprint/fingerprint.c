@@ -135,7 +135,9 @@ static void do_single(struct fp_run *r, size_t v)
 	cp_asset *a = &r->t->v[v];
 	if (a->flags & CP_ASSET_GENERATED)
 		return; /* named by its producer, a level above */
-	if (a->kind == CP_ASSET_OTHER) {
+	if (a->kind == CP_ASSET_OTHER && (a->flags & CP_ASSET_MD5_KNOWN)) {
+		/* an unchanged file: its MD5 is known without reading it */
+	} else if (a->kind == CP_ASSET_OTHER) {
 		cp_error e = {0};
 		if (cp_md5_file(a->source, 0, UINT64_MAX, a->md5, &e)) {
 			cp_diags_add(r->d, CP_DIAG_ERROR, e.path, 0, 0, "%s", e.msg);

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,12 +166,45 @@ static int copy_chunk(void *ctx, const unsigned char *p, size_t n)
 	return cp_write_all(*(int *)ctx, p, n);
 }
 
+/* The kernel's copy: a reflink (FICLONE: btrfs, xfs - the new file shares
+ * the old one's blocks until either changes), else copy_file_range (no
+ * trip through user space).  1 when the whole file was copied; 0 when the
+ * file system offers neither, and the caller copies by reading. */
+static int kernel_copy(const char *src, int dst_fd)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return 0;
+	struct stat st;
+	int done = 0;
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
+		done = ioctl(dst_fd, FICLONE, in) == 0;
+		for (off_t left = st.st_size; !done && left >= 0;) {
+			if (left == 0) {
+				done = 1;
+				break;
+			}
+			ssize_t n = copy_file_range(in, NULL, dst_fd, NULL, (size_t)left, 0);
+			if (n <= 0)
+				break;
+			left -= n;
+		}
+		if (!done && lseek(dst_fd, 0, SEEK_SET) == 0 && ftruncate(dst_fd, 0) != 0)
+			done = 0;
+	}
+	close(in);
+	return done;
+}
+
 int cp_copy_atomic(const char *src, const char *dst, cp_error *err)
 {
 	char *tmp;
 	int fd = cp_create_tmp(dst, &tmp, err);
 	if (fd < 0)
 		return CP_ERR_BUILD;
+	if (kernel_copy(src, fd))
+		return finish_tmp(fd, tmp, dst, 0, err);
+	lseek(fd, 0, SEEK_SET);
 	cp_error rerr = {0};
 	int rc = cp_stream_file(src, 0, UINT64_MAX, copy_chunk, &fd, &rerr);
 	if (rc) {
@@ -224,8 +259,9 @@ int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_
 char *cp_xdg_cache_dir(const char *sub)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *root = x && *x == '/' ? cp_xasprintf("%s/cdnpipe", x)
-				    : cp_xasprintf("%s/.cache/cdnpipe", home && *home ? home : "/tmp");
+	char *root = x && *x == '/'
+			 ? cp_xasprintf("%s/cdnpipe", x)
+			 : cp_xasprintf("%s/.cache/cdnpipe", home && *home ? home : "/tmp");
 	if (!sub)
 		return root;
 	char *r = cp_xasprintf("%s/%s", root, sub);

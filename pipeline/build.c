@@ -344,6 +344,62 @@ static void scan_one(void *ctx, size_t i)
 	cp_scan_asset(&((cp_assets *)ctx)->v[i]);
 }
 
+/* ---- the file-state record ---- */
+
+/* A file not parsed (an image, a font) is only read to name it; when its
+ * path, device, inode, size, mtime and ctime are those of a build before,
+ * its MD5 is that build's.  ctime is in the key because no user call can
+ * set it back: a file rewritten with its old size and mtime still differs.
+ * The record lives in the build cache, one small entry per file state. */
+struct record {
+	cp_assets *t;
+	cp_cache *cache;
+	size_t known;
+};
+
+static int record_key(const cp_asset *a, cp_cache_key *key)
+{
+	struct stat st;
+	if (a->kind != CP_ASSET_OTHER || (a->flags & CP_ASSET_GENERATED) ||
+	    stat(a->source, &st) != 0)
+		return 0;
+	char *abs = cp_path_absolute(a->source);
+	cp_cache_keyer k;
+	cp_cache_key_begin(&k, "file-state");
+	cp_cache_key_str(&k, abs);
+	cp_cache_key_int(&k, (int64_t)st.st_dev);
+	cp_cache_key_int(&k, (int64_t)st.st_ino);
+	cp_cache_key_int(&k, (int64_t)st.st_size);
+	cp_cache_key_int(&k, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+	cp_cache_key_int(&k, (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec);
+	cp_cache_key_end(&k, key);
+	free(abs);
+	return 1;
+}
+
+static void record_get(void *ctx, size_t i)
+{
+	struct record *r = ctx;
+	cp_asset *a = &r->t->v[i];
+	cp_cache_key key;
+	cp_buf v = CP_BUF_INIT;
+	if (record_key(a, &key) && cp_cache_get(r->cache, &key, &v) && v.len == 16) {
+		memcpy(a->md5, v.data, 16);
+		a->flags |= CP_ASSET_MD5_KNOWN;
+		__atomic_fetch_add(&r->known, 1, __ATOMIC_RELAXED);
+	}
+	cp_buf_free(&v);
+}
+
+static void record_put(void *ctx, size_t i)
+{
+	struct record *r = ctx;
+	cp_asset *a = &r->t->v[i];
+	cp_cache_key key;
+	if (!(a->flags & CP_ASSET_MD5_KNOWN) && record_key(a, &key))
+		cp_cache_put(r->cache, &key, a->md5, 16);
+}
+
 /* ---- DIST pre-flight ---- */
 
 /* An output path is blocked when it exists as something other than a file,
@@ -438,7 +494,13 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 		s->fp.checked = 1;
 	}
 	t0 = cp_clock();
+	struct record rec = {.t = t, .cache = c->no_trust_mtime ? NULL : s->emit.cache};
+	if (rec.cache)
+		cp_parallel_for(s->jobs, t->n, record_get, &rec);
 	rc = cp_fingerprint(t, &s->fp, &r->diags);
+	if (rec.cache && !rc)
+		cp_parallel_for(s->jobs, t->n, record_put, &rec);
+	r->hashed_known = rec.known;
 	r->stage_seconds[CP_STAGE_FINGERPRINT] = cp_clock() - t0;
 	if (rc)
 		return rc;

@@ -131,6 +131,10 @@ struct cp_build_config {
 	const char *cache_dir; /* NULL: $XDG_CACHE_HOME/cdnpipe/build */
 	int no_cache;
 	uint64_t cache_max; /* bytes (0: 1 GiB) */
+	/* the file-state record (in the build cache): a file whose path, device,
+	 * inode, size, mtime and ctime are unchanged keeps its MD5 unread;
+	 * no_trust_mtime hashes every file again */
+	int no_trust_mtime;
 	/* May be NULL.  Called as work completes (from worker threads, one
 	 * call at a time). */
 	void (*progress)(void *ctx, const cp_build_progress *p);
@@ -168,6 +172,7 @@ struct cp_build_report {
 	int cached;	/* a build cache was used */
 	cp_cache_stats cache;
 	size_t minified_cached; /* of minified: taken from the cache */
+	size_t hashed_known;	/* files whose MD5 came from the file-state record */
 };
 
 void cp_build_report_init(struct cp_build_report *r);

@@ -165,3 +165,29 @@ def test_a_changed_image_costs_the_image_and_the_css_that_names_it(cdnpipe, tmp_
     assert again == want, err
     assert r["cache"]["minified_from_cache"] == r["minified"]  # site.css's text is unchanged
     assert "minified: " not in err
+
+
+def test_unchanged_files_keep_their_hash_unread(cdnpipe, site, tmp_path):
+    """The file-state record: an image whose path, inode, size, mtime and ctime
+    are unchanged is not read to be named; a rewrite that keeps size and mtime
+    is still seen (ctime), and --no-trust-mtime hashes everything."""
+    import hashlib
+    cache = tmp_path / "cache"
+    build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache)
+    r, _ = build(cdnpipe, site, tmp_path / "d2", "--cache-dir", cache)
+    assert r["cache"]["hashed_from_record"] == 2  # img/dot.svg, robots.txt: not parsed
+    r, _ = build(cdnpipe, site, tmp_path / "d3", "--cache-dir", cache, "--no-trust-mtime")
+    assert r["cache"]["hashed_from_record"] == 0
+    assert tree(tmp_path / "d3") == tree(tmp_path / "d1")
+    # same size, mtime put back: the bytes differ, and so must the name
+    svg = site / "img" / "dot.svg"
+    st = svg.stat()
+    old = svg.read_bytes()
+    new = old.replace(b"r='1'", b"r='2'")
+    assert len(new) == len(old)
+    svg.write_bytes(new)
+    os.utime(svg, ns=(st.st_atime_ns, st.st_mtime_ns))
+    r, _ = build(cdnpipe, site, tmp_path / "d4", "--cache-dir", cache)
+    assert r["cache"]["hashed_from_record"] == 1  # robots.txt only
+    m = json.loads((tmp_path / "d4" / "staticfiles.json").read_text())["paths"]
+    assert hashlib.md5(new).hexdigest()[:12] in m["img/dot.svg"]
