@@ -5,6 +5,8 @@
  */
 #include "cmd/build_opts.h"
 
+#include <string.h>
+
 struct cp_build_cli cp_build_cfg;
 
 const cp_opt cp_build_out_opt[] = {
@@ -48,10 +50,12 @@ const cp_opt cp_build_options[] = {
      "the build cache (default $XDG_CACHE_HOME/cdnpipe/build)", 0},
     {"no-cache", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_cache, NULL,
      "neither read nor write the build cache", 0},
-    {"no-trust-mtime", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_trust_mtime, NULL,
-     "hash every file again (by default an unchanged file - path, inode, size, mtime, ctime - "
-     "keeps its hash unread)",
+    {"trust-mtime", 0, CP_OPT_STR, &cp_build_cfg.trust_mtime, "yes|no",
+     "yes (default): an unchanged file - path, inode, size, mtime, ctime - keeps its hash "
+     "unread; no: hash every file again",
      0},
+    {"no-trust-mtime", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_trust_mtime, NULL,
+     "the same as --trust-mtime=no", 0},
     {"cache-max", 0, CP_OPT_SIZE, &cp_build_cfg.c.cache_max, "SIZE",
      "evict the least recently used entries past SIZE (default 1G)", 0},
     {"no-default-ignore", 0, CP_OPT_FLAG, &cp_build_cfg.c.no_default_ignore, NULL,
@@ -61,6 +65,8 @@ const cp_opt cp_build_options[] = {
 
 const struct cp_build_config *cp_build_config_of(struct cp_build_cli *cli)
 {
+	if (cli->trust_mtime && !strcmp(cli->trust_mtime, "no"))
+		cli->c.no_trust_mtime = 1;
 	cli->c.roots = (const char *const *)cli->roots.v;
 	cli->c.nroots = cli->roots.n;
 	cli->c.include = (const char *const *)cli->include_list.v;

@@ -18,6 +18,7 @@ struct cp_build_cli {
 	struct cp_build_config c;
 	cp_strlist roots; /* positional SRC_DIR..., filled by the command */
 	cp_strlist include_list, exclude_list, entry_list;
+	const char *trust_mtime; /* --trust-mtime=yes|no (the parser checks the value) */
 };
 
 extern struct cp_build_cli cp_build_cfg;

@@ -116,6 +116,7 @@ int cmd_deploy(int argc, char **argv)
 	}
 	if (!rc)
 		rc = cp_upload_check(&cp_upload_cfg);
+
 	if (rc) {
 		cp_strlist_free(&pos);
 		return rc;

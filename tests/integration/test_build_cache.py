@@ -176,9 +176,17 @@ def test_unchanged_files_keep_their_hash_unread(cdnpipe, site, tmp_path):
     build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache)
     r, _ = build(cdnpipe, site, tmp_path / "d2", "--cache-dir", cache)
     assert r["cache"]["hashed_from_record"] == 2  # img/dot.svg, robots.txt: not parsed
-    r, _ = build(cdnpipe, site, tmp_path / "d3", "--cache-dir", cache, "--no-trust-mtime")
-    assert r["cache"]["hashed_from_record"] == 0
+    for off in ("--no-trust-mtime", "--trust-mtime=no"):
+        r, _ = build(cdnpipe, site, tmp_path / "d3", "--cache-dir", cache, off)
+        assert r["cache"]["hashed_from_record"] == 0
     assert tree(tmp_path / "d3") == tree(tmp_path / "d1")
+    p = cdnpipe("build", "--trust-mtime=maybe", site, "-o", tmp_path / "d9")
+    assert p.returncode == 2 and "yes|no" in p.stderr
+    # touched, not changed: read again, and the same DIST
+    os.utime(site / "robots.txt")
+    r, _ = build(cdnpipe, site, tmp_path / "d5", "--cache-dir", cache)
+    assert r["cache"]["hashed_from_record"] == 1  # dot.svg; robots.txt was read
+    assert tree(tmp_path / "d5") == tree(tmp_path / "d1")
     # same size, mtime put back: the bytes differ, and so must the name
     svg = site / "img" / "dot.svg"
     st = svg.stat()
