@@ -32,7 +32,7 @@
 struct cp_cache {
 	char *dir;
 	uint64_t max;
-	_Atomic uint64_t hits, misses, corrupt, writes, write_errors, evicted, tmp_seq;
+	_Atomic uint64_t hits, misses, corrupt, writes, write_errors, evicted, tmp_seq, linked;
 };
 
 char *cp_cache_default_dir(void)
@@ -56,8 +56,8 @@ cp_cache_stats cp_cache_get_stats(const cp_cache *c)
 {
 	cp_cache_stats s = {0};
 	if (c)
-		s = (cp_cache_stats){c->hits,	c->misses,	 c->corrupt,
-				     c->writes, c->write_errors, c->evicted};
+		s = (cp_cache_stats){c->hits,	      c->misses,  c->corrupt, c->writes,
+				     c->write_errors, c->evicted, c->linked};
 	return s;
 }
 
@@ -230,15 +230,66 @@ int cp_cache_get(cp_cache *c, const cp_cache_key *k, cp_buf *out)
 	return r > 0;
 }
 
+/* ---- file values: a blob named by its own SHA-256, linked into place ----
+ *
+ * A compressed sibling is a file in DIST, and the cheapest way to make it is
+ * not to write it at all: the value is kept as a blob, blobs/<2>/<62 hex of
+ * its SHA-256>, and the entry of its key holds that digest (MAGIC_LINK and
+ * the 32 bytes).  A hit checks the blob against its name (a read, as for
+ * every entry: a damaged one is never used) and hard-links it to a
+ * temporary name beside path, renamed over it; where DIST is on another file
+ * system, the bytes are written instead.  DIST's writes are all temporary
+ * name and rename, so nothing writes into a linked file; a blob changed
+ * behind cdnpipe's back fails its check and is rebuilt. */
+
+#define MAGIC_LINK "CPCACHEL"
+
+static char *blob_path(const cp_cache *c, const unsigned char d[32])
+{
+	char hex[65];
+	cp_hex(d, 32, hex);
+	return cp_xasprintf("%s/blobs/%.2s/%s", c->dir, hex, hex + 2);
+}
+
 int cp_cache_get_file(cp_cache *c, const cp_cache_key *k, const char *path)
 {
-	cp_buf b = CP_BUF_INIT;
-	int hit = cp_cache_get(c, k, &b);
+	if (!c)
+		return 0;
+	cp_buf ptr = CP_BUF_INIT, blob = CP_BUF_INIT;
+	int hit = cp_cache_get(c, k, &ptr) && ptr.len == 8 + 32 && !memcmp(ptr.data, MAGIC_LINK, 8);
+	char *bp = hit ? blob_path(c, (const unsigned char *)ptr.data + 8) : NULL;
+	cp_error e = {0};
 	if (hit) {
-		cp_error e = {0};
-		hit = cp_write_atomic(path, b.data ? b.data : "", b.len, &e) == 0;
+		unsigned char d[32];
+		hit = cp_read_file(bp, &blob, &e) == 0;
+		if (hit)
+			cp_sha256(blob.data ? blob.data : "", blob.len, d);
+		if (hit && memcmp(d, ptr.data + 8, 32)) {
+			atomic_fetch_add(&c->corrupt, 1);
+			cp_log(CP_LOG_INFO, "cache: %s is damaged: rebuilt and replaced", bp);
+			unlink(bp);
+			hit = 0;
+		}
 	}
-	cp_buf_free(&b);
+	if (hit) {
+		utimensat(AT_FDCWD, bp, NULL, 0);
+		char *tmp = cp_xasprintf("%s.link.%d.%llu", path, (int)getpid(),
+					 (unsigned long long)atomic_fetch_add(&c->tmp_seq, 1));
+		/* rename() of two links to one file does nothing and succeeds (path
+		 * was this blob already): tmp goes either way */
+		int linked = link(bp, tmp) == 0 && rename(tmp, path) == 0;
+		unlink(tmp);
+		if (linked)
+			atomic_fetch_add(&c->linked, 1);
+		else
+			hit = cp_write_atomic(path, blob.data ? blob.data : "", blob.len, &e) == 0;
+		free(tmp);
+	}
+	if (!hit && ptr.len) /* the entry was there, its blob not */
+		atomic_fetch_sub(&c->hits, 1), atomic_fetch_add(&c->misses, 1);
+	free(bp);
+	cp_buf_free(&ptr);
+	cp_buf_free(&blob);
 	return hit;
 }
 
@@ -283,10 +334,30 @@ void cp_cache_put_file(cp_cache *c, const cp_cache_key *k, const char *path)
 		return;
 	cp_buf b = CP_BUF_INIT;
 	cp_error e = {0};
-	if (cp_read_file(path, &b, &e) == 0)
-		cp_cache_put(c, k, b.data ? b.data : "", b.len);
-	else
+	if (cp_read_file(path, &b, &e) != 0) {
 		atomic_fetch_add(&c->write_errors, 1);
+		return;
+	}
+	unsigned char ptr[8 + 32];
+	memcpy(ptr, MAGIC_LINK, 8);
+	cp_sha256(b.data ? b.data : "", b.len, ptr + 8);
+	char *bp = blob_path(c, ptr + 8);
+	char *tmp = cp_xasprintf("%s.tmp.%d.%llu", bp, (int)getpid(),
+				 (unsigned long long)atomic_fetch_add(&c->tmp_seq, 1));
+	/* a blob is immutable, so one that is there is the right one; else a
+	 * link to the file just written costs no bytes, and a copy does */
+	int ok = access(bp, F_OK) == 0;
+	if (!ok && cp_mkdirs_for(bp, &e) == 0)
+		ok = (link(path, tmp) == 0 ||
+		      cp_write_atomic(tmp, b.data ? b.data : "", b.len, &e) == 0) &&
+		     rename(tmp, bp) == 0;
+	unlink(tmp); /* left when the rename found the same file there */
+	if (!ok)
+		atomic_fetch_add(&c->write_errors, 1);
+	else
+		cp_cache_put(c, k, ptr, sizeof ptr);
+	free(tmp);
+	free(bp);
 	cp_buf_free(&b);
 }
 
@@ -304,18 +375,16 @@ static int by_age(const void *a, const void *b)
 	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
 }
 
-static void evict(cp_cache *c)
+/* Every entry file below base/<2 hex>/, into v; old temporary files go. */
+static void gather(const char *base, struct entry **v, size_t *n, size_t *cap, uint64_t *total)
 {
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t total = 0;
 	time_t now = time(NULL);
-	DIR *top = opendir(c->dir);
+	DIR *top = opendir(base);
 	struct dirent *d;
 	while (top && (d = readdir(top))) {
 		if (strlen(d->d_name) != 2)
 			continue;
-		char *sub = cp_xasprintf("%s/%s", c->dir, d->d_name);
+		char *sub = cp_xasprintf("%s/%s", base, d->d_name);
 		DIR *s = opendir(sub);
 		struct dirent *f;
 		while (s && (f = readdir(s))) {
@@ -334,12 +403,13 @@ static void evict(cp_cache *c)
 				free(p);
 				continue;
 			}
-			if (n == cap) {
-				cap = cap ? 2 * cap : 1024;
-				v = cp_xrealloc(v, cap * sizeof *v);
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 1024;
+				*v = cp_xrealloc(*v, *cap * sizeof **v);
 			}
-			v[n++] = (struct entry){p, (uint64_t)st.st_size, (int64_t)st.st_mtime};
-			total += (uint64_t)st.st_size;
+			(*v)[(*n)++] =
+			    (struct entry){p, (uint64_t)st.st_size, (int64_t)st.st_mtime};
+			*total += (uint64_t)st.st_size;
 		}
 		if (s)
 			closedir(s);
@@ -347,6 +417,19 @@ static void evict(cp_cache *c)
 	}
 	if (top)
 		closedir(top);
+}
+
+/* Least recently used first, entries and blobs alike (an entry whose blob
+ * went is a miss; a blob whose entry went is old, and goes in its turn). */
+static void evict(cp_cache *c)
+{
+	struct entry *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	char *blobs = cp_xasprintf("%s/blobs", c->dir);
+	gather(c->dir, &v, &n, &cap, &total);
+	gather(blobs, &v, &n, &cap, &total);
+	free(blobs);
 	if (total > c->max) {
 		qsort(v, n, sizeof *v, by_age);
 		uint64_t goal = c->max / 10 * 9;

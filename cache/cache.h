@@ -5,7 +5,8 @@
  *
  * A key is the SHA-256 of everything that decides the value: what kind of
  * work, the cdnpipe that does it (the SHA-256 of its executable), every
- * option that changes the bytes, and the input bytes (cp_cache_key_*).  A value is bytes.  Entries are files
+ * option that changes the bytes, and the input bytes (cp_cache_key_*).  A value is bytes.  Entries
+ * are files
  * `<dir>/<2 hex>/<62 hex>`, written under a temporary name and renamed, so a
  * reader sees a whole entry or none, and two builds that write one key at
  * once both write the same bytes.  Each entry carries its own length and the
@@ -31,6 +32,7 @@ typedef struct cp_cache cp_cache;
 
 typedef struct cp_cache_stats {
 	uint64_t hits, misses, corrupt, writes, write_errors, evicted;
+	uint64_t linked; /* file values hard-linked into place (no bytes written) */
 } cp_cache_stats;
 
 /* The default folder: cp_xdg_cache_dir("build"), so
@@ -68,13 +70,16 @@ cp_cache_key cp_cache_key_part(const cp_cache_key *k, const char *part);
 /* 1 and the payload appended to out on a hit; 0 on a miss (a corrupt entry
  * is a miss).  Safe from any thread. */
 int cp_cache_get(cp_cache *c, const cp_cache_key *k, cp_buf *out);
-/* 1 and the payload written to path (a temporary name, then renamed) on a
- * hit; 0 on a miss or when path cannot be written. */
+/* File values (put with cp_cache_put_file): 1 and the value at path on a
+ * hit - a hard link to the cache's blob where path's file system allows it,
+ * else a copy; either through a temporary name, then renamed - 0 on a miss
+ * or when path cannot be written. */
 int cp_cache_get_file(cp_cache *c, const cp_cache_key *k, const char *path);
 /* Stores a value; failures (a full disk) are counted, never fatal: a
  * build without its cache is only slower.  Safe from any thread. */
 void cp_cache_put(cp_cache *c, const cp_cache_key *k, const void *data, size_t len);
-/* The same from a file's bytes. */
+/* Stores path's bytes as a file value: a blob named by its SHA-256 (a hard
+ * link to path where the file systems allow it). */
 void cp_cache_put_file(cp_cache *c, const cp_cache_key *k, const char *path);
 
 #endif

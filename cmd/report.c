@@ -174,11 +174,12 @@ json_t *cp_build_report_json(const struct cp_build_report *r, int ok)
 	if (r->cached)
 		json_object_set_new(
 		    o, "cache",
-		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "minified_from_cache",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "minified_from_cache",
 			      (json_int_t)r->minified_cached, "hashed_from_record",
 			      (json_int_t)r->hashed_known, "compressed", (json_int_t)e->compressed,
 			      "compressed_from_cache", (json_int_t)e->from_cache, "damaged",
 			      (json_int_t)r->cache.corrupt, "hits", (json_int_t)r->cache.hits,
-			      "evicted", (json_int_t)r->cache.evicted));
+			      "evicted", (json_int_t)r->cache.evicted, "linked",
+			      (json_int_t)r->cache.linked));
 	return o;
 }

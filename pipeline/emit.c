@@ -140,14 +140,15 @@ static void count_sibling(struct emit *e, enum cp_compress_method m, const char 
 }
 
 /* Compresses dst into sib, or takes the result from the build cache: the
- * key is the method, its settings and dst's bytes; the value is "K" and the
- * sibling's bytes, or "N" when the sibling was not worth keeping. */
+ * key is the method, its settings and dst's bytes.  A kept sibling is a file
+ * value (linked into DIST from the cache where it can be); a sibling not
+ * worth keeping is remembered as such under the key's "none" part. */
 static int compress_cached(struct emit *e, enum cp_compress_method m, const char *dst,
 			   const char *sib, int *kept, cp_error *err)
 {
 	const cp_compress_opts *co = &e->o->comp;
 	cp_cache *c = e->o->cache;
-	cp_cache_key key;
+	cp_cache_key key, none;
 	if (c) {
 		cp_cache_keyer k;
 		cp_cache_key_begin(&k, m == CP_GZIP ? "gzip" : "brotli");
@@ -157,33 +158,29 @@ static int compress_cached(struct emit *e, enum cp_compress_method m, const char
 		if (cp_cache_key_file(&k, dst, &ke))
 			c = NULL; /* the compressor reports it */
 		cp_cache_key_end(&k, &key);
+		none = cp_cache_key_part(&key, "none");
 	}
 	cp_buf v = CP_BUF_INIT;
-	if (c && cp_cache_get(c, &key, &v) && v.len >= 1 &&
-	    (v.data[0] == 'K' || v.data[0] == 'N')) {
-		*kept = v.data[0] == 'K';
-		int rc = *kept ? cp_write_atomic(sib, v.data + 1, v.len - 1, err) : 0;
-		cp_buf_free(&v);
-		if (!rc) {
-			atomic_fetch_add(&e->from_cache, 1);
-			cp_log(CP_LOG_INFO, "from cache: %s%s", sib,
-			       *kept ? "" : " (not worth keeping)");
-		}
-		return rc;
-	}
+	int hit = 0;
+	if (c && cp_cache_get_file(c, &key, sib))
+		hit = *kept = 1;
+	else if (c && cp_cache_get(c, &none, &v) && v.len == 1 && v.data[0] == 'N')
+		hit = 1, *kept = 0;
 	cp_buf_free(&v);
+	if (hit) {
+		atomic_fetch_add(&e->from_cache, 1);
+		cp_log(CP_LOG_INFO, "from cache: %s%s", sib, *kept ? "" : " (not worth keeping)");
+		return 0;
+	}
 	int rc = cp_compress_file(m, co, dst, sib, kept, err);
 	if (!rc)
 		atomic_fetch_add(&e->compressed, 1);
-	if (!rc && c)
-		cp_log(CP_LOG_INFO, "compressed: %s (content not in the cache)", sib);
 	if (!rc && c) {
-		cp_buf b = CP_BUF_INIT;
-		cp_buf_putc(&b, *kept ? 'K' : 'N');
-		cp_error re = {0};
-		if (!*kept || cp_read_file(sib, &b, &re) == 0)
-			cp_cache_put(c, &key, b.data, b.len);
-		cp_buf_free(&b);
+		cp_log(CP_LOG_INFO, "compressed: %s (content not in the cache)", sib);
+		if (*kept)
+			cp_cache_put_file(c, &key, sib);
+		else
+			cp_cache_put(c, &none, "N", 1);
 	}
 	return rc;
 }

@@ -86,6 +86,19 @@ def test_cold_warm_changed_damaged_and_no_cache_are_identical(cdnpipe, site, tmp
     assert again["cache"]["damaged"] == 0  # replaced by the build before
     assert again["cache"]["compressed"] == 0
     assert tree(tmp_path / "d5") == tree(tmp_path / "ref2")
+    # compressed siblings are hard links to the cache's blobs...
+    assert again["cache"]["linked"] > 0
+    assert os.stat(tmp_path / "d5" / "css" / "s0.css.br").st_nlink > 1
+    # ...which are checked too: damage every blob
+    blobs = [f for f in cache_files(cache) if "/blobs/" in f]
+    assert blobs
+    for b in blobs:
+        os.unlink(b)  # a link of DIST files: replace, never write into it
+        open(b, "wb").write(b"not the blob")
+    dm, _ = build(cdnpipe, site, tmp_path / "d6", "--cache-dir", cache)
+    assert dm["cache"]["damaged"] >= len(blobs) // 2
+    assert tree(tmp_path / "d6") == tree(tmp_path / "ref2")
+    assert tree(tmp_path / "d5") == tree(tmp_path / "ref2")  # earlier DISTs untouched
 
 
 def test_default_folder_config_key_and_a_cache_that_cannot_be_made(cdnpipe, site, tmp_path):
