@@ -272,9 +272,10 @@ int cp_cache_get_file(cp_cache *c, const cp_cache_key *k, const char *path)
 		}
 	}
 	if (hit) {
-		utimensat(AT_FDCWD, bp, NULL, 0);
-		char *tmp = cp_xasprintf("%s.link.%d.%llu", path, (int)getpid(),
-					 (unsigned long long)atomic_fetch_add(&c->tmp_seq, 1));
+		/* the blob's times are not touched: they are the linked DIST
+		 * files' too (a blob ages from its making; its entry is what a hit
+		 * refreshes).  The temporary name is the one DIST scans leave out. */
+		char *tmp = cp_tmp_name(path);
 		/* rename() of two links to one file does nothing and succeeds (path
 		 * was this blob already): tmp goes either way */
 		int linked = link(bp, tmp) == 0 && rename(tmp, path) == 0;
@@ -336,6 +337,7 @@ void cp_cache_put_file(cp_cache *c, const cp_cache_key *k, const char *path)
 	cp_error e = {0};
 	if (cp_read_file(path, &b, &e) != 0) {
 		atomic_fetch_add(&c->write_errors, 1);
+		cp_buf_free(&b);
 		return;
 	}
 	unsigned char ptr[8 + 32];
@@ -407,9 +409,10 @@ static void gather(const char *base, struct entry **v, size_t *n, size_t *cap, u
 				*cap = *cap ? 2 * *cap : 1024;
 				*v = cp_xrealloc(*v, *cap * sizeof **v);
 			}
-			(*v)[(*n)++] =
-			    (struct entry){p, (uint64_t)st.st_size, (int64_t)st.st_mtime};
-			*total += (uint64_t)st.st_size;
+			/* what it takes on disk: a 64-byte entry is a block */
+			uint64_t used = (uint64_t)st.st_blocks * 512;
+			(*v)[(*n)++] = (struct entry){p, used, (int64_t)st.st_mtime};
+			*total += used;
 		}
 		if (s)
 			closedir(s);

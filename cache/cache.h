@@ -15,7 +15,7 @@
  * removed, never used.
  *
  * Size: a hit refreshes the entry's mtime; cp_cache_close evicts the least
- * recently used entries until the cache is under max_bytes (90% of it, so
+ * recently used entries until the blocks they take are under max_bytes (90% of it, so
  * that not every build pays for a walk of the folder: the walk runs only
  * when this process wrote something).  Eviction racing a reader is
  * harmless: an open file stays readable, and a vanished entry is a miss.

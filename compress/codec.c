@@ -18,6 +18,7 @@
 #include <brotli/encode.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,22 @@ int cp_compress_parse(const char *spec, unsigned *methods)
 	if (!rc)
 		*methods = m;
 	return rc;
+}
+
+static char gz_name[64], br_name[64];
+
+static void library_names(void)
+{
+	uint32_t v = BrotliEncoderVersion();
+	snprintf(gz_name, sizeof gz_name, "zlib %s", zlibVersion());
+	snprintf(br_name, sizeof br_name, "brotli %u.%u.%u", v >> 24, (v >> 12) & 0xfff, v & 0xfff);
+}
+
+const char *cp_compress_library(enum cp_compress_method m)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, library_names);
+	return m == CP_GZIP ? gz_name : br_name;
 }
 
 const char *cp_compress_suffix(enum cp_compress_method m)

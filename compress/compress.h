@@ -28,6 +28,10 @@ typedef struct cp_compress_opts {
 void cp_compress_defaults(cp_compress_opts *o);
 /* Parses "gzip,br", "gzip", "br", "brotli", "none". Returns 0 or -1. */
 int cp_compress_parse(const char *spec, unsigned *methods);
+/* The library that makes a method's bytes, with its version ("zlib
+ * 1.2.13", "brotli 1.0.9"): a cache of compressed outputs must change with
+ * it, as it is loaded at run time, not part of cdnpipe's executable. */
+const char *cp_compress_library(enum cp_compress_method m);
 /* Suffix of a method's sibling: ".gz" or ".br". */
 const char *cp_compress_suffix(enum cp_compress_method m);
 

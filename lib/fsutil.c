@@ -177,7 +177,9 @@ static int kernel_copy(const char *src, int dst_fd)
 		return 0;
 	struct stat st;
 	int done = 0;
-	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode)) {
+	/* a regular file that says it is empty may not be (procfs, some FUSE
+	 * file systems): reading tells */
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		done = ioctl(dst_fd, FICLONE, in) == 0;
 		for (off_t left = st.st_size; !done && left >= 0;) {
 			if (left == 0) {

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void cp_build_report_init(struct cp_build_report *r)
@@ -283,7 +284,11 @@ static void add_maps(cp_assets *t, cp_buf *maps, size_t n)
 		if (!maps[i].data)
 			continue;
 		char *name = cp_xasprintf("%s.map", t->v[i].logical);
-		long m = cp_assets_find(t, name);
+		/* looked up among the first n only: those are sorted, the maps
+		 * appended below are not until the end */
+		cp_assets sorted = *t;
+		sorted.n = n;
+		long m = cp_assets_find(&sorted, name);
 		if (m >= 0) {
 			cp_buf_free(&t->v[m].text);
 			t->v[m].text = maps[i];
@@ -355,35 +360,38 @@ struct record {
 	cp_assets *t;
 	cp_cache *cache;
 	size_t known;
+	struct stat *before; /* each file's state before fingerprinting read it */
+	int *have;
+	time_t now;
 };
 
-static int record_key(const cp_asset *a, cp_cache_key *key)
+static void record_key(const cp_asset *a, const struct stat *st, cp_cache_key *key)
 {
-	struct stat st;
-	if (a->kind != CP_ASSET_OTHER || (a->flags & CP_ASSET_GENERATED) ||
-	    stat(a->source, &st) != 0)
-		return 0;
 	char *abs = cp_path_absolute(a->source);
 	cp_cache_keyer k;
 	cp_cache_key_begin(&k, "file-state");
 	cp_cache_key_str(&k, abs);
-	cp_cache_key_int(&k, (int64_t)st.st_dev);
-	cp_cache_key_int(&k, (int64_t)st.st_ino);
-	cp_cache_key_int(&k, (int64_t)st.st_size);
-	cp_cache_key_int(&k, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
-	cp_cache_key_int(&k, (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec);
+	cp_cache_key_int(&k, (int64_t)st->st_dev);
+	cp_cache_key_int(&k, (int64_t)st->st_ino);
+	cp_cache_key_int(&k, (int64_t)st->st_size);
+	cp_cache_key_int(&k, (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec);
+	cp_cache_key_int(&k, (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec);
 	cp_cache_key_end(&k, key);
 	free(abs);
-	return 1;
 }
 
 static void record_get(void *ctx, size_t i)
 {
 	struct record *r = ctx;
 	cp_asset *a = &r->t->v[i];
+	if (a->kind != CP_ASSET_OTHER || (a->flags & CP_ASSET_GENERATED) ||
+	    stat(a->source, &r->before[i]) != 0)
+		return;
+	r->have[i] = 1;
 	cp_cache_key key;
+	record_key(a, &r->before[i], &key);
 	cp_buf v = CP_BUF_INIT;
-	if (record_key(a, &key) && cp_cache_get(r->cache, &key, &v) && v.len == 16) {
+	if (cp_cache_get(r->cache, &key, &v) && v.len == 16) {
 		memcpy(a->md5, v.data, 16);
 		a->flags |= CP_ASSET_MD5_KNOWN;
 		__atomic_fetch_add(&r->known, 1, __ATOMIC_RELAXED);
@@ -391,13 +399,30 @@ static void record_get(void *ctx, size_t i)
 	cp_buf_free(&v);
 }
 
+static int same_state(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino && x->st_size == y->st_size &&
+	       x->st_mtim.tv_sec == y->st_mtim.tv_sec && x->st_mtim.tv_nsec == y->st_mtim.tv_nsec &&
+	       x->st_ctim.tv_sec == y->st_ctim.tv_sec && x->st_ctim.tv_nsec == y->st_ctim.tv_nsec;
+}
+
+/* Records what fingerprinting read, under the state the file had before it
+ * was read - only when the state is the same after (a file written during
+ * the build is not recorded) and is not "racy": a file changed in the last
+ * two seconds may change again within its timestamp's granularity (coarse
+ * clocks, NFS), so its MD5 is not tied to a state that could repeat. */
 static void record_put(void *ctx, size_t i)
 {
 	struct record *r = ctx;
 	cp_asset *a = &r->t->v[i];
+	struct stat after;
+	if (!r->have[i] || (a->flags & CP_ASSET_MD5_KNOWN) || stat(a->source, &after) != 0 ||
+	    !same_state(&r->before[i], &after) || r->now - after.st_mtim.tv_sec < 2 ||
+	    r->now - after.st_ctim.tv_sec < 2)
+		return;
 	cp_cache_key key;
-	if (!(a->flags & CP_ASSET_MD5_KNOWN) && record_key(a, &key))
-		cp_cache_put(r->cache, &key, a->md5, 16);
+	record_key(a, &r->before[i], &key);
+	cp_cache_put(r->cache, &key, a->md5, 16);
 }
 
 /* ---- DIST pre-flight ---- */
@@ -495,11 +520,17 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	}
 	t0 = cp_clock();
 	struct record rec = {.t = t, .cache = c->no_trust_mtime ? NULL : s->emit.cache};
-	if (rec.cache)
+	if (rec.cache) {
+		rec.before = cp_xcalloc(t->n + 1, sizeof *rec.before);
+		rec.have = cp_xcalloc(t->n + 1, sizeof *rec.have);
 		cp_parallel_for(s->jobs, t->n, record_get, &rec);
+	}
 	rc = cp_fingerprint(t, &s->fp, &r->diags);
+	rec.now = time(NULL);
 	if (rec.cache && !rc)
 		cp_parallel_for(s->jobs, t->n, record_put, &rec);
+	free(rec.before);
+	free(rec.have);
 	r->hashed_known = rec.known;
 	r->stage_seconds[CP_STAGE_FINGERPRINT] = cp_clock() - t0;
 	if (rc)

@@ -152,6 +152,7 @@ static int compress_cached(struct emit *e, enum cp_compress_method m, const char
 	if (c) {
 		cp_cache_keyer k;
 		cp_cache_key_begin(&k, m == CP_GZIP ? "gzip" : "brotli");
+		cp_cache_key_str(&k, cp_compress_library(m));
 		cp_cache_key_int(&k, m == CP_GZIP ? co->gzip_level : co->brotli_quality);
 		cp_cache_key_int(&k, (int64_t)(co->keep_ratio * 1e6));
 		cp_error ke = {0};
@@ -246,8 +247,9 @@ static int make_siblings(struct emit *e, const char *dst, const char *from, uint
 	unsigned want = e->o->comp.methods;
 	pthread_t th;
 	struct gzip_job gz = {e, dst, size, 0};
-	int split = !from && !reuse && size >= SPLIT_STREAMS && (want & CP_GZIP) &&
-		    (want & CP_BROTLI) && pthread_create(&th, NULL, gzip_thread, &gz) == 0;
+	int split = !from && !reuse && size >= SPLIT_STREAMS && e->o->jobs != 1 &&
+		    (want & CP_GZIP) && (want & CP_BROTLI) &&
+		    pthread_create(&th, NULL, gzip_thread, &gz) == 0;
 	int rc = 0;
 	for (size_t k = 0; k < 2; k++)
 		if ((want & methods[k]) && !(split && methods[k] == CP_GZIP))
