@@ -23,8 +23,9 @@ def check_bucket(s3, bucket, prefix, files, mode="siblings"):
     listed = s3.list_keys(bucket, prefix)
     history = sorted(k for k in listed if k[len(prefix):].startswith(".cdnpipe/"))
     # the deploy history (issue 13): one release for the upload that went live
-    # (a failed attempt removes its own)
-    assert [k.rsplit("/", 1)[1] for k in history] == ["release.json", "staticfiles.json"]
+    # (a failed attempt removes its own), and the target's generation (issue 14)
+    assert [k.rsplit("/", 1)[1] for k in history] == [
+        "generation", "release.json", "staticfiles.json"]
     assert sorted(k for k in listed if k not in history) == sorted(prefix + k for k in want)
     c = s3.client(direct=True)
     for k, body in want.items():
@@ -67,14 +68,15 @@ def test_changed_unhashed_file_is_resent(cdnpipe, s3, s3_bucket, cdnpipe_env, tm
     files["robots.txt"] = b"User-agent: *\nDisallow: /y\n"  # another size
     (dist / "robots.txt").write_bytes(files["robots.txt"])
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}")
-    assert [r.key for r in s3.proxy.log(method="PUT")] == ["robots.txt"]
+    # robots.txt, and the target's new generation (upload state, issue 14)
+    assert [r.key for r in s3.proxy.log(method="PUT")] == [".cdnpipe/generation", "robots.txt"]
     check_bucket(s3, s3_bucket, "", files)
     # same size, other bytes: only the ETag can tell
     s3.reset()
     files["robots.txt"] = files["robots.txt"].replace(b"/y", b"/z")
     (dist / "robots.txt").write_bytes(files["robots.txt"])
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}")
-    assert [r.key for r in s3.proxy.log(method="PUT")] == ["robots.txt"]
+    assert [r.key for r in s3.proxy.log(method="PUT")] == [".cdnpipe/generation", "robots.txt"]
     assert s3.get_bytes(s3_bucket, "robots.txt").endswith(b"/z\n")
 
 
@@ -236,7 +238,7 @@ def test_acl_only_when_asked(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path):
     dist = tmp_path / "dist"
     make_dist(dist)
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}", "--acl", "public-read")
-    puts = s3.proxy.log(method="PUT")
+    puts = [r for r in s3.proxy.log(method="PUT") if r.key != ".cdnpipe/generation"]
     assert puts and all(r.headers.get("x-amz-acl") == "public-read" for r in puts)
 
 

@@ -37,11 +37,11 @@ def test_trust_state_skips_the_listing(cdnpipe, s3, s3_bucket, cdnpipe_env, site
     deploy(cdnpipe, cdnpipe_env, site, target)
     assert len(states(cdnpipe_env)) == 1
 
-    # no change: not one request
+    # no change: one HEAD (the target's generation is the one the state saw)
     s3.reset()
     r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
     assert r["uploaded"] == 0 and r["listed"] is False
-    assert s3.proxy.log() == []
+    assert [q.op for q in s3.proxy.log()] == ["HeadObject"]
 
     # one change: only what changed, still no listing
     (site / "robots.txt").write_text("User-agent: *\nDisallow: /admin/\n")
@@ -89,3 +89,30 @@ def test_prune_forgets_the_state_and_a_bad_state_is_not_believed(cdnpipe, s3, s3
     s3.reset()
     r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
     assert r["listed"] is True and "not usable" in err
+
+
+def test_another_writer_or_a_failed_deploy_makes_the_next_run_list(cdnpipe, s3, s3_bucket,
+                                                                  cdnpipe_env, site, tmp_path):
+    """The generation key: a deploy from elsewhere (another machine, another
+    spelling of the endpoint: another state file) or a deploy that failed
+    half-way changes it, and a --trust-state run then lists."""
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    elsewhere = dict(cdnpipe_env, XDG_CACHE_HOME=str(tmp_path / "other-machine"))
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /b/\n")
+    deploy(cdnpipe, elsewhere, site, target)
+    (site / "robots.txt").write_text("User-agent: *\n")
+    s3.reset()
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True and "changed since" in err
+    assert s3.get_bytes(s3_bucket, "static/robots.txt") == b"User-agent: *\n"
+    # a deploy that fails after its first change
+    (site / "css" / "app.css").write_text("body { color: olive }\n" * 40)
+    s3.proxy.inject("403", op="PutObject", match=lambda q: q.key.endswith(".css"))
+    p = cdnpipe("deploy", "--retries", "0", site, target, env=cdnpipe_env)
+    assert p.returncode == 1
+    s3.proxy.clear_faults()
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True
+    m = json.loads(s3.get_bytes(s3_bucket, "static/staticfiles.json"))["paths"]
+    assert s3.get_bytes(s3_bucket, "static/" + m["css/app.css"]) is not None

@@ -251,11 +251,19 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 
 /* ---- the upload state of a target (state.c) ---- */
 
+/* The key a target's generation lives under; see state.c. */
+#define CP_STATE_GENERATION ".cdnpipe/generation"
+/* Before a command changes t: a new generation (etag gets its ETag), so
+ * every upload state that saw the old one is disbelieved. */
+int cp_upload_state_bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err);
 /* Loads the state of t into out: 1, or 0 when there is none (or it is not
- * t's, or not whole); *when gets the time it was written. */
-int cp_upload_state_load(const cp_target *t, cp_remote_list *out, int64_t *when);
-/* After a successful upload: what listed said, with what plan sent. */
-void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan);
+ * t's, not whole, or t's generation is not the one it saw: one HEAD);
+ * *when gets the time it was written. */
+int cp_upload_state_load(cp_target *t, cp_remote_list *out, int64_t *when);
+/* After a successful upload: what listed said, with what plan sent, and the
+ * generation the target has now. */
+void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan,
+			  const char *generation);
 /* Anything that deletes at t makes its state wrong: forgets it. */
 void cp_upload_state_forget(const cp_target *t);
 

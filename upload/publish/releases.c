@@ -399,8 +399,11 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
 	/* every other manifest first, staticfiles.json last, as a deploy */
 	cp_put_headers hd = {.content_type = "application/json",
 			     .cache_control = CP_CACHE_MANIFEST};
-	if (!rc) /* the live manifests change under the upload state */
+	if (!rc) { /* the live manifests change under every upload state */
+		char gen[CP_ETAG_MAX];
 		cp_upload_state_forget(h.t);
+		rc = cp_upload_state_bump(h.t, gen, err);
+	}
 	for (int last = 0; !rc && last < 2; last++)
 		for (size_t k = 0; !rc && k < x->nmanifests; k++)
 			if ((strcmp(cp_path_base(x->manifests[k]), CP_DJANGO_MANIFEST) == 0) ==
@@ -731,8 +734,13 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 				  "deleted (--force to go ahead)",
 				  r->n, o->max_delete);
 	if (!rc && !o->dry_run && r->n) {
-		cp_upload_state_forget(h.t); /* before: a delete that fails half-way counts */
-		rc = cp_target_delete(h.t, (const char *const *)r->keys, r->n, o->diags, err);
+		/* before: a delete that fails half-way counts */
+		char gen[CP_ETAG_MAX];
+		cp_upload_state_forget(h.t);
+		rc = cp_upload_state_bump(h.t, gen, err);
+		if (!rc)
+			rc = cp_target_delete(h.t, (const char *const *)r->keys, r->n, o->diags,
+					      err);
 		r->deleted = rc ? 0 : r->n;
 	}
 	for (size_t i = 0; i < nowned; i++)

@@ -11,15 +11,24 @@
  * single-part object, which is its ETag; a multipart object's ETag is left
  * empty and asked for when it matters), atomically, and carries the
  * identity it describes, so a file copied between machines or a hash
- * collision is not believed.  Anything that deletes at the target (prune)
- * forgets the state.  What it cannot know - an object someone else changed
- * or removed - is why it is opt-in.
+ * collision is not believed.
+ *
+ * The target keeps a generation key (CP_STATE_GENERATION): every cdnpipe
+ * command that changes the target - an upload that sends anything, prune,
+ * rollback - first replaces it with new random bytes, and the state records
+ * the ETag of the generation it saw.  `--trust-state` believes a state only
+ * when one HEAD finds that same generation, so a deploy from another
+ * machine, through another spelling of the endpoint, or one that failed
+ * half-way all make the next run list.  What it cannot know - an object
+ * another tool changed or removed - is why it is opt-in.
  */
 #include "upload/publish/publish.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +45,38 @@ static char *state_path(const cp_target *t, char **identity)
 	return p;
 }
 
-int cp_upload_state_load(const cp_target *t, cp_remote_list *out, int64_t *when)
+int cp_upload_state_bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err)
+{
+	const char *td = getenv("TMPDIR");
+	char *path = cp_xasprintf("%s/cdnpipe-gen.XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(path);
+	unsigned char rnd[16] = {0}, md5[16];
+	char text[80];
+	FILE *f = fopen("/dev/urandom", "rb");
+	if (f) {
+		if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
+			memset(rnd, 0, sizeof rnd);
+		fclose(f);
+	}
+	char hex[33];
+	cp_hex(rnd, sizeof rnd, hex);
+	int n = snprintf(text, sizeof text, "%s %lld\n", hex, (long long)time(NULL));
+	int rc = fd < 0 || write(fd, text, (size_t)n) != n;
+	if (fd >= 0)
+		close(fd);
+	cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
+	if (!rc)
+		rc = cp_target_put(t, CP_STATE_GENERATION, path, &h, NULL, err);
+	else
+		rc = cp_error_set(err, path, 0, 0, "cannot write a temporary file");
+	cp_md5(text, (size_t)n, md5);
+	cp_hex(md5, 16, etag);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+int cp_upload_state_load(cp_target *t, cp_remote_list *out, int64_t *when)
 {
 	char *id, *path = state_path(t, &id);
 	cp_buf b = CP_BUF_INIT;
@@ -59,7 +99,19 @@ int cp_upload_state_load(const cp_target *t, cp_remote_list *out, int64_t *when)
 	}
 	if (ok && when)
 		*when = json_integer_value(json_object_get(j, "time"));
-	if (!ok && b.len)
+	if (ok) { /* the target's generation must be the one the state saw */
+		const char *gen = json_string_value(json_object_get(j, "generation"));
+		cp_object_info info = {0};
+		int exists = 0;
+		cp_error e2 = {0};
+		ok = gen && !cp_target_head(t, CP_STATE_GENERATION, &info, &exists, &e2) &&
+		     exists && !strcasecmp(info.etag, gen);
+		if (!ok)
+			cp_log(CP_LOG_WARN,
+			       "the target changed since the upload state was written: "
+			       "listing it");
+	}
+	if (!ok && b.len && !json_is_string(json_object_get(j, "generation")))
 		cp_log(CP_LOG_WARN, "upload state %s is not usable: listing the target instead",
 		       path);
 	if (!ok)
@@ -87,8 +139,11 @@ static void sent_etag(cp_target *t, const cp_plan_item *it, char out[CP_ETAG_MAX
 	cp_hex(md5, 16, out);
 }
 
-void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan)
+void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_plan *plan,
+			  const char *generation)
 {
+	if (!generation || !*generation)
+		return; /* a target with no generation key: a state could not be checked */
 	cp_strmap sent = {0};
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->v[i].action == CP_PLAN_UPLOAD && plan->v[i].status == CP_ITEM_DONE &&
@@ -110,8 +165,8 @@ void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_p
 				      json_pack("[s, I, s]", it->key, (json_int_t)it->size, etag));
 	}
 	char *id, *path = state_path(t, &id);
-	json_t *j = json_pack("{s:s, s:I, s:o}", "target", id, "time", (json_int_t)time(NULL),
-			      "keys", keys);
+	json_t *j = json_pack("{s:s, s:I, s:s, s:o}", "target", id, "time", (json_int_t)time(NULL),
+			      "generation", generation, "keys", keys);
 	char *text = json_dumps(j, JSON_COMPACT);
 	cp_error e = {0};
 	if (!text || cp_mkdirs_for(path, &e) || cp_write_atomic(path, text, strlen(text), &e))

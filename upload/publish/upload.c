@@ -93,6 +93,17 @@ static int mark_rules(cp_target *t, const char *mark)
 	return marked;
 }
 
+/* 1 when rl holds a headers marker other than keep. */
+static int other_marks(const cp_remote_list *rl, const char *keep)
+{
+	size_t ml = strlen(CP_HEADERS_MARK);
+	for (size_t i = 0; i < rl->n; i++)
+		if (!strncmp(rl->v[i].key, CP_HEADERS_MARK, ml) &&
+		    (!keep || !*keep || strcmp(rl->v[i].key, keep)))
+			return 1;
+	return 0;
+}
+
 /* Before anything is sent, every marker but keep (NULL: all) goes: this
  * run may give covered keys other headers (other rules, no rules, other
  * defaults), and a marker left behind would let a later run with its rules
@@ -171,7 +182,16 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		if (!listed(&rl, mark))
 			checked = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->diags);
 	}
-	if (headers && !o->dry_run)
+	/* this run's generation of the target: the one listed, or a new one
+	 * made before the first change (see state.c) */
+	char gen[CP_ETAG_MAX] = "";
+	for (size_t i = 0; i < rl.n; i++)
+		if (!strcmp(rl.v[i].key, CP_STATE_GENERATION))
+			snprintf(gen, sizeof gen, "%s", rl.v[i].etag);
+	if (!rc && !o->dry_run && (r->plan.n_upload || other_marks(&rl, mark)) &&
+	    cp_upload_state_bump(t, gen, &r->err))
+		rc = CP_ERR_BUILD;
+	if (!rc && headers && !o->dry_run)
 		drop_marks(t, &rl, mark[0] ? mark : NULL, &r->diags);
 	char *tmp = NULL, *record = NULL;
 	if (!rc && !o->dry_run) {
@@ -203,7 +223,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 			if (checked && mark_rules(t, mark))
 				cp_remote_list_add(&rl, mark, 0,
 						   "d41d8cd98f00b204e9800998ecf8427e");
-			cp_upload_state_save(t, &rl, &r->plan);
+			cp_upload_state_save(t, &rl, &r->plan, gen);
 			rc = purge_changed(&o->purge, r);
 		}
 	}
