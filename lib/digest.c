@@ -5,6 +5,10 @@
 #include "lib/fsutil.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <time.h>
+#include <openssl/rand.h>
 
 void cp_md5(const void *data, size_t len, unsigned char out[16])
 {
@@ -132,4 +136,21 @@ void cp_md5_final(cp_md5_ctx *c, unsigned char out[16])
 	EVP_DigestFinal_ex(c->evp, out, NULL);
 	EVP_MD_CTX_free(c->evp);
 	c->evp = NULL;
+}
+
+void cp_random_hex(size_t n, char *out)
+{
+	unsigned char b[32];
+	if (n > sizeof b)
+		n = sizeof b;
+	if (RAND_bytes(b, (int)n) != 1) {
+		/* no entropy source: the time and the pid still keep names apart */
+		struct timespec ts;
+		char seed[64];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int len = snprintf(seed, sizeof seed, "%lld.%ld.%d", (long long)ts.tv_sec,
+				   ts.tv_nsec, (int)getpid());
+		cp_sha256(seed, (size_t)len, b);
+	}
+	cp_hex(b, n, out);
 }

@@ -35,6 +35,9 @@ void cp_hex(const unsigned char *in, size_t n, char *out);
 int cp_hex_value(int c);
 /* The inverse of cp_hex: 2*n hex digits into n bytes; 0, or -1 on a non-hex digit. */
 int cp_unhex(const char *hex, unsigned char *out, size_t n);
+/* n random bytes from the system's generator (OpenSSL's), as 2*n lower-case
+ * hex digits in out (2*n+1 bytes): names that must not repeat. */
+void cp_random_hex(size_t n, char *out);
 /* Standard base64 with padding; out must hold 4*((n+2)/3)+1 bytes. */
 void cp_base64(const unsigned char *in, size_t n, char *out);
 

@@ -50,16 +50,9 @@ int cp_upload_state_bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err)
 	const char *td = getenv("TMPDIR");
 	char *path = cp_xasprintf("%s/cdnpipe-gen.XXXXXX", td && *td ? td : "/tmp");
 	int fd = mkstemp(path);
-	unsigned char rnd[16] = {0}, md5[16];
-	char text[80];
-	FILE *f = fopen("/dev/urandom", "rb");
-	if (f) {
-		if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
-			memset(rnd, 0, sizeof rnd);
-		fclose(f);
-	}
-	char hex[33];
-	cp_hex(rnd, sizeof rnd, hex);
+	unsigned char md5[16];
+	char text[80], hex[33];
+	cp_random_hex(16, hex);
 	int n = snprintf(text, sizeof text, "%s %lld\n", hex, (long long)time(NULL));
 	int rc = fd < 0 || write(fd, text, (size_t)n) != n;
 	if (fd >= 0)

@@ -68,15 +68,8 @@ static char *caller_reference(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	unsigned char rnd[8] = {0};
-	FILE *f = fopen("/dev/urandom", "rb");
-	if (f) {
-		if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
-			memset(rnd, 0, sizeof rnd);
-		fclose(f);
-	}
 	char hex[17];
-	cp_hex(rnd, sizeof rnd, hex);
+	cp_random_hex(8, hex);
 	return cp_xasprintf("cdnpipe-%lld%03ld-%d-%s", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
 			    (int)getpid(), hex);
 }
