@@ -146,6 +146,86 @@ static int purge_changed(const cp_purge_opts *po, cp_upload_report *r)
 	return rc;
 }
 
+/* One upload's working state, between its steps. */
+struct job {
+	cp_target *t;
+	cp_remote_list rl;			/* the listing (or the trusted state) */
+	char mark[sizeof CP_HEADERS_MARK + 64]; /* the headers marker of these settings */
+	int checked;				/* every covered key's headers compared */
+	char gen[CP_ETAG_MAX];			/* the target's generation */
+};
+
+/* After the plan, before the first change: the headers check, the target's
+ * generation (a new one when this run changes anything), stale markers. */
+static int prepare(const cp_upload_opts *o, cp_upload_report *r, struct job *j)
+{
+	int headers = strcmp(cp_target_scheme(j->t), "file");
+	if (headers && o->plan.nrules) {
+		char hex[65];
+		cp_header_rules_digest(&o->plan, hex);
+		snprintf(j->mark, sizeof j->mark, "%s%s", CP_HEADERS_MARK, hex);
+		if (!listed(&j->rl, j->mark))
+			j->checked =
+			    cp_plan_check_headers(j->t, &r->plan, o->concurrency, &r->diags);
+	}
+	for (size_t i = 0; i < j->rl.n; i++)
+		if (!strcmp(j->rl.v[i].key, CP_STATE_GENERATION))
+			snprintf(j->gen, sizeof j->gen, "%s", j->rl.v[i].etag);
+	if (o->dry_run)
+		return 0;
+	if ((r->plan.n_upload || other_marks(&j->rl, j->mark)) &&
+	    cp_upload_state_bump(j->t, j->gen, &r->err))
+		return CP_ERR_BUILD;
+	if (headers)
+		drop_marks(j->t, &j->rl, j->mark[0] ? j->mark : NULL, &r->diags);
+	return 0;
+}
+
+/* The release's history, the publish, and what follows it: on failure the
+ * release goes and what arrived is purged; on success the marker, the
+ * upload state and the purge. */
+static int publish_job(const cp_upload_opts *o, cp_upload_report *r, struct job *j)
+{
+	const char *td = getenv("TMPDIR");
+	char *tmp = cp_xasprintf("%s/cdnpipe-release.XXXXXX", td && *td ? td : "/tmp"),
+	     *record = NULL;
+	int rc = mkdtemp(tmp) ? 0
+			      : cp_error_set(&r->err, NULL, 0, 0,
+					     "cannot make a temporary folder: %s", strerror(errno));
+	/* the release's history copies go up before its manifests go live */
+	if (!rc)
+		rc = cp_release_plan(&r->plan, tmp, &record, r->release, &r->err);
+	if (!rc) {
+		cp_publish_opts po = {.concurrency = o->concurrency,
+				      .progress = o->progress,
+				      .progress_ctx = o->progress_ctx};
+		r->published = 1;
+		rc = cp_publish(j->t, &r->plan, &po, &r->result, &r->err);
+		if (rc) {
+			drop_release(j->t, &r->plan, &r->diags);
+			r->release[0] = 0;
+			/* unhashed keys are live the moment they arrive, manifest or
+			 * not: what did arrive is purged all the same */
+			const char **keys;
+			size_t n = cp_plan_purge_keys(&r->plan, 1, &keys);
+			cp_purge(&o->purge, keys, n, &r->purge);
+			free(keys);
+		} else {
+			if (j->checked && mark_rules(j->t, j->mark))
+				cp_remote_list_add(&j->rl, j->mark, 0,
+						   "d41d8cd98f00b204e9800998ecf8427e");
+			cp_upload_state_save(j->t, &j->rl, &r->plan, j->gen);
+			rc = purge_changed(&o->purge, r);
+		}
+	}
+	if (record)
+		unlink(record);
+	rmdir(tmp); /* empty once the record is gone */
+	free(record);
+	free(tmp);
+	return rc;
+}
+
 int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_upload_report *r)
 {
 	double t0 = cp_clock();
@@ -154,8 +234,7 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 		return rc;
 	cp_dist_file *files = NULL;
 	size_t nfiles = 0;
-	cp_target *t = NULL;
-	cp_remote_list rl = {0};
+	struct job j = {0};
 	rc = cp_dist_scan(dist, &files, &nfiles, &r->diags, &r->err);
 	for (size_t i = 0; !rc && i < nfiles; i++)
 		if (!strncmp(files[i].rel, ".cdnpipe/", 9))
@@ -166,75 +245,19 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 	if (o->scanned)
 		o->scanned(o->progress_ctx, &r->diags);
 	if (!rc)
-		rc = cp_target_open(target, &o->s3, &t, &r->err);
-	if (!rc && o->trust_state && cp_upload_state_load(t, &rl, &r->state_time))
+		rc = cp_target_open(target, &o->s3, &j.t, &r->err);
+	if (!rc && o->trust_state && cp_upload_state_load(j.t, &j.rl, &r->state_time))
 		r->trusted_state = 1;
 	else if (!rc)
-		rc = cp_target_list(t, "", &rl, &r->err);
+		rc = cp_target_list(j.t, "", &j.rl, &r->err);
 	if (!rc)
-		rc = cp_plan_build(files, nfiles, &rl, t, &o->plan, &r->plan, &r->err);
-	char mark[sizeof CP_HEADERS_MARK + 64] = "";
-	int checked = 0, headers = !rc && strcmp(cp_target_scheme(t), "file");
-	if (headers && o->plan.nrules) {
-		char hex[65];
-		cp_header_rules_digest(&o->plan, hex);
-		snprintf(mark, sizeof mark, "%s%s", CP_HEADERS_MARK, hex);
-		if (!listed(&rl, mark))
-			checked = cp_plan_check_headers(t, &r->plan, o->concurrency, &r->diags);
-	}
-	/* this run's generation of the target: the one listed, or a new one
-	 * made before the first change (see state.c) */
-	char gen[CP_ETAG_MAX] = "";
-	for (size_t i = 0; i < rl.n; i++)
-		if (!strcmp(rl.v[i].key, CP_STATE_GENERATION))
-			snprintf(gen, sizeof gen, "%s", rl.v[i].etag);
-	if (!rc && !o->dry_run && (r->plan.n_upload || other_marks(&rl, mark)) &&
-	    cp_upload_state_bump(t, gen, &r->err))
-		rc = CP_ERR_BUILD;
-	if (!rc && headers && !o->dry_run)
-		drop_marks(t, &rl, mark[0] ? mark : NULL, &r->diags);
-	char *tmp = NULL, *record = NULL;
-	if (!rc && !o->dry_run) {
-		/* the release's history copies go up before its manifests go live */
-		const char *td = getenv("TMPDIR");
-		tmp = cp_xasprintf("%s/cdnpipe-release.XXXXXX", td && *td ? td : "/tmp");
-		if (!mkdtemp(tmp))
-			rc = cp_error_set(&r->err, NULL, 0, 0, "cannot make a temporary folder: %s",
-					  strerror(errno));
-		else
-			rc = cp_release_plan(&r->plan, tmp, &record, r->release, &r->err);
-	}
-	if (!rc && !o->dry_run) {
-		cp_publish_opts po = {.concurrency = o->concurrency,
-				      .progress = o->progress,
-				      .progress_ctx = o->progress_ctx};
-		r->published = 1;
-		rc = cp_publish(t, &r->plan, &po, &r->result, &r->err);
-		if (rc) {
-			drop_release(t, &r->plan, &r->diags);
-			r->release[0] = 0;
-			/* unhashed keys are live the moment they arrive, manifest or
-			 * not: what did arrive is purged all the same */
-			const char **keys;
-			size_t n = cp_plan_purge_keys(&r->plan, 1, &keys);
-			cp_purge(&o->purge, keys, n, &r->purge);
-			free(keys);
-		} else {
-			if (checked && mark_rules(t, mark))
-				cp_remote_list_add(&rl, mark, 0,
-						   "d41d8cd98f00b204e9800998ecf8427e");
-			cp_upload_state_save(t, &rl, &r->plan, gen);
-			rc = purge_changed(&o->purge, r);
-		}
-	}
-	if (record)
-		unlink(record);
-	if (tmp)
-		rmdir(tmp); /* empty once the record is gone */
-	free(record);
-	free(tmp);
-	cp_remote_list_free(&rl);
-	cp_target_close(t);
+		rc = cp_plan_build(files, nfiles, &j.rl, j.t, &o->plan, &r->plan, &r->err);
+	if (!rc)
+		rc = prepare(o, r, &j);
+	if (!rc && !o->dry_run)
+		rc = publish_job(o, r, &j);
+	cp_remote_list_free(&j.rl);
+	cp_target_close(j.t);
 	cp_dist_free(files, nfiles);
 	r->seconds = cp_clock() - t0;
 	return rc;
