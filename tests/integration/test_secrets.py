@@ -114,3 +114,25 @@ def test_no_secret_in_any_output(cdnpipe, world):
     found += sweep(cdnpipe, dict(env, AWS_ENDPOINT_URL=s3.url.replace("http://", "https://")),
                    cmds, "TLS to a plain server", places)
     assert found == [], "\n".join(found)
+
+
+def test_a_credentials_file_others_can_read_is_warned_of(cdnpipe, s3, s3_bucket, cdnpipe_env,
+                                                         tmp_path):
+    """Keys from ~/.aws/credentials that group or others can read: one warning
+    naming the file and the fix; with mode 600, none.  The secret itself never
+    shows."""
+    cred = tmp_path / "credentials"
+    cred.write_text("[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n")
+    env = {k: v for k, v in cdnpipe_env.items()
+           if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(cred)
+    target = f"s3://{s3_bucket}/site"
+    os.chmod(cred, 0o644)
+    p = cdnpipe("releases", target, env=env)
+    assert p.returncode == 0, p.stderr
+    warned = [l for l in p.stderr.splitlines() if "group or others can read it" in l]
+    assert len(warned) == 1 and str(cred) in warned[0] and "chmod 600" in warned[0]
+    assert "mode 644" in warned[0]
+    os.chmod(cred, 0o600)
+    p = cdnpipe("releases", target, env=env)
+    assert p.returncode == 0 and "can read it" not in p.stderr

@@ -19,11 +19,14 @@
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <stdatomic.h>
 
 static char *trim(char *s)
 {
@@ -160,6 +163,26 @@ static char *normalise_endpoint(const char *ep)
 	return v;
 }
 
+/* A file that holds a secret key and that group or others can read is a
+ * leak waiting to happen (a shared CI runner, a backup): said once per run,
+ * as ssh says it of a private key, and not refused (the AWS CLI reads it). */
+static void warn_if_readable(const char *path)
+{
+	static atomic_int said;
+	struct stat st;
+	if (!path || stat(path, &st) != 0 || !(st.st_mode & 077) || atomic_load(&said))
+		return;
+	cp_buf b = CP_BUF_INIT;
+	cp_error e = {0};
+	if (cp_read_file(path, &b, &e) == 0 && b.data && strstr(b.data, "aws_secret_access_key") &&
+	    !atomic_exchange(&said, 1))
+		cp_log(CP_LOG_WARN,
+		       "%s holds a secret key and group or others can read it (mode %03o): "
+		       "chmod 600 %s",
+		       path, (unsigned)(st.st_mode & 0777), path);
+	cp_buf_free(&b);
+}
+
 /* Keys: the env pair (unless --profile named a profile), else the profile;
  * failing both, the machine (container endpoint, EC2 metadata). */
 static int load_credentials(cp_s3_config *cfg, files *f, int explicit_profile, cp_error *err)
@@ -177,8 +200,11 @@ static int load_credentials(cp_s3_config *cfg, files *f, int explicit_profile, c
 		return cp_error_set(err, NULL, 0, 0, "profile '%s' not found in %s or %s",
 				    f->profile, f->cred ? f->cred : "~/.aws/credentials",
 				    f->conf ? f->conf : "~/.aws/config");
-	if (cfg->access_key && cfg->secret_key)
+	if (cfg->access_key && cfg->secret_key) {
+		warn_if_readable(f->cred);
+		warn_if_readable(f->conf);
 		return 0;
+	}
 	/* profiles whose keys come from a program or a service we do not run */
 	static const char *const kinds[] = {
 	    "credential_process",      "role_arn", "sso_session", "sso_start_url",
