@@ -116,3 +116,18 @@ def test_another_writer_or_a_failed_deploy_makes_the_next_run_list(cdnpipe, s3, 
     assert r["listed"] is True
     m = json.loads(s3.get_bytes(s3_bucket, "static/staticfiles.json"))["paths"]
     assert s3.get_bytes(s3_bucket, "static/" + m["css/app.css"]) is not None
+
+
+def test_trust_holds_across_changing_runs(cdnpipe, s3, s3_bucket, cdnpipe_env, site):
+    """A --trust-state run that changes something makes a new generation and
+    records it: the next no-change --trust-state run is still one HEAD."""
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    deploy(cdnpipe, cdnpipe_env, site, target)  # a listed no-change run
+    for text in ("one", "two"):
+        (site / "robots.txt").write_text("User-agent: *\n# %s\n" % text)
+        r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+        assert r["listed"] is False
+        s3.reset()
+        r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+        assert r["listed"] is False and [q.op for q in s3.proxy.log()] == ["HeadObject"]

@@ -144,10 +144,15 @@ void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_p
 			cp_strmap_put(&sent, plan->v[i].key, i);
 	json_t *keys = json_array();
 	for (size_t i = 0; i < listed->n; i++)
-		if (!cp_strmap_get(&sent, listed->v[i].key, NULL))
+		if (!cp_strmap_get(&sent, listed->v[i].key, NULL) &&
+		    strcmp(listed->v[i].key, CP_STATE_GENERATION))
 			json_array_append_new(keys, json_pack("[s, I, s]", listed->v[i].key,
 							      (json_int_t)listed->v[i].size,
 							      listed->v[i].etag));
+	/* the generation as it is now (this run may have made it), so that the
+	 * next run planned from this state starts from it */
+	json_array_append_new(
+	    keys, json_pack("[s, I, s]", CP_STATE_GENERATION, (json_int_t)0, generation));
 	for (size_t i = 0; i < plan->n; i++) {
 		const cp_plan_item *it = &plan->v[i];
 		if (!cp_strmap_get(&sent, it->key, NULL))
