@@ -141,21 +141,8 @@ static void split_meta(const char *canon, const cp_header_rule *rule, cp_buf *ma
 	char *c = cp_meta_canon(mine, nmine);
 	cp_buf_puts(managed, c);
 	free(c);
-	for (size_t i = 0; i < nmine; i++) {
-		free(mine[i].name);
-		free(mine[i].value);
-	}
-	free(mine);
-	free(all);
-}
-
-static void free_headers(cp_s3_header *h, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].name);
-		free(h[i].value);
-	}
-	free(h);
+	cp_s3_headers_free(mine, nmine);
+	free(all); /* its entries were moved to mine and keep */
 }
 
 /* The copy's metadata: the rule's, then another tool's; and the object's
@@ -259,7 +246,7 @@ static void check_one(void *ctx, size_t k)
 		carry_over(it, keep, nkeep, &info, was);
 		free(keep);
 	} else {
-		free_headers(keep, nkeep);
+		cp_s3_headers_free(keep, nkeep);
 	}
 	free(was);
 }

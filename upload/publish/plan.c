@@ -529,11 +529,7 @@ void cp_plan_free(cp_plan *p)
 		free(p->v[i].key);
 		free(p->v[i].local);
 		free(p->v[i].error);
-		for (size_t k = 0; p->v[i].own_meta && k < p->v[i].nmeta; k++) {
-			free(p->v[i].own_meta[k].name);
-			free(p->v[i].own_meta[k].value);
-		}
-		free(p->v[i].own_meta);
+		cp_s3_headers_free(p->v[i].own_meta, p->v[i].own_meta ? p->v[i].nmeta : 0);
 		free(p->v[i].own_disposition);
 	}
 	free(p->v);

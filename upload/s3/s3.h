@@ -146,6 +146,8 @@ typedef struct cp_s3_header {
 	char *name;
 	char *value;
 } cp_s3_header;
+/* Frees n headers (names and values) and the array. */
+void cp_s3_headers_free(cp_s3_header *h, size_t n);
 
 /* The outcome of one operation.  Strings are owned by the result. */
 typedef struct cp_s3_result {

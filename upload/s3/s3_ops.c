@@ -557,10 +557,8 @@ static void delete_one_by_one(cp_s3 *s, const char *bucket, const char *const *k
 			k += bl + 1;
 		if (on_fail)
 			on_fail(ctx, k, o.failed[i].value, "DeleteObject failed");
-		free(o.failed[i].name);
-		free(o.failed[i].value);
 	}
-	free(o.failed);
+	cp_s3_headers_free(o.failed, o.nfailed);
 	pthread_mutex_destroy(&o.lock);
 }
 

@@ -45,7 +45,7 @@ void s3_req_add_header(s3_req *r, const char *name, const char *value)
 	r->nhdrs++;
 }
 
-static void free_headers(cp_s3_header *h, size_t n)
+void cp_s3_headers_free(cp_s3_header *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(h[i].name);
@@ -61,7 +61,7 @@ void s3_req_free(s3_req *r)
 	free(r->bucket);
 	free(r->key);
 	free(r->query);
-	free_headers(r->hdrs, r->nhdrs);
+	cp_s3_headers_free(r->hdrs, r->nhdrs);
 	free(r->body_data);
 	free(r->file);
 	cp_buf_free(&r->resp);
@@ -76,7 +76,7 @@ void s3_req_free(s3_req *r)
 void cp_s3_result_free(cp_s3_result *r)
 {
 	free(r->upload_id);
-	free_headers(r->headers, r->nheaders);
+	cp_s3_headers_free(r->headers, r->nheaders);
 	r->upload_id = NULL;
 	r->headers = NULL;
 	r->nheaders = 0;
