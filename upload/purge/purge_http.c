@@ -124,15 +124,6 @@ void purge_scrub(char *s, const char *const *secrets)
 			*p = ' ';
 }
 
-static int keep(void *ctx, const char *p, size_t n)
-{
-	cp_buf *b = ctx;
-	if (b->len + n > (1u << 20))
-		return 1;
-	cp_buf_append(b, p, n);
-	return 0;
-}
-
 long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 		const char *const *headers, const char *body, cp_buf *resp, cp_purge_report *r)
 {
@@ -147,7 +138,7 @@ long purge_send(const cp_purge_opts *o, const char *method, const char *url,
 				  .data_len = body ? strlen(body) : 0,
 				  .timeout = 10,
 				  .total_timeout = 60,
-				  .body = keep,
+				  .body = cp_http_keep,
 				  .ctx = resp,
 				  .want_header = "Retry-After",
 				  .header_value = ra,
@@ -222,29 +213,10 @@ void purge_note(cp_purge_report *r, const char *name)
  * that rendered it, so a purge names each distinct one. */
 size_t purge_urls(const char *base, const char *key, char *out[3])
 {
-	static const char *const keep[] = {"", "!*()'", "!$&'()*+,;=:@"};
-	static const char hex[] = "0123456789ABCDEF";
+	static const char *const keep[] = {"/", "/!*()'", "/!$&'()*+,;=:@"};
 	size_t n = 0;
 	for (size_t v = 0; v < 3; v++) {
-		cp_buf b = CP_BUF_INIT;
-		size_t bl = strlen(base);
-		cp_buf_puts(&b, base);
-		if (bl && base[bl - 1] != '/')
-			cp_buf_putc(&b, '/');
-		for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-			unsigned char c = *p;
-			int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || strchr("-_.~/", c) ||
-				    (c && strchr(keep[v], c));
-			if (plain) {
-				cp_buf_putc(&b, (char)c);
-			} else {
-				cp_buf_putc(&b, '%');
-				cp_buf_putc(&b, hex[c >> 4]);
-				cp_buf_putc(&b, hex[c & 15]);
-			}
-		}
-		char *u = cp_buf_take(&b);
+		char *u = cp_key_url_keeping(base, key, keep[v]);
 		int seen = 0;
 		for (size_t i = 0; i < n; i++)
 			seen |= !strcmp(out[i], u);

@@ -313,10 +313,15 @@ int cp_s3_delete_one(cp_s3 *s, const char *bucket, const char *key, cp_s3_done_f
  * upper-case hex, UTF-8 bytes as they are); keep_slash for paths.  Newly
  * allocated. */
 char *cp_s3_uri_encode(const char *s, int keep_slash);
+/* The same, keeping the characters of keep too ("/" is cp_s3_uri_encode's
+ * keep_slash; "/!*()'" is how Django spells a path).  Newly allocated. */
+char *cp_uri_encode_keeping(const char *s, const char *keep);
 /* The URL a key is served at under base: base, a '/' when base lacks one,
  * and the key URI-encoded with '/' kept - what `cdnpipe url` prints, what
  * verify fetches and what a purge names.  Newly allocated. */
 char *cp_s3_key_url(const char *base, const char *key);
+/* The same with the key encoded by cp_uri_encode_keeping(key, keep). */
+char *cp_key_url_keeping(const char *base, const char *key, const char *keep);
 /* x-amz-copy-source value: "bucket/key" with the key URI-encoded ('/' kept).
  * Newly allocated. */
 char *cp_s3_copy_source(const char *bucket, const char *key);
@@ -345,6 +350,9 @@ typedef struct cp_http_req {
 	size_t header_size;
 } cp_http_req;
 long cp_http(const cp_http_req *rq);
+/* A cp_http_req body callback that appends to the cp_buf in ctx, up to
+ * 1 MiB (an API's answer is a few KiB; past that the request stops). */
+int cp_http_keep(void *ctx, const char *p, size_t n);
 /* A Retry-After value in seconds: a number, or an HTTP date (0 when it is
  * past); -1 when there is none or it says nothing. */
 long cp_http_retry_after(const char *v);

@@ -22,15 +22,6 @@
 #include <strings.h>
 #include <time.h>
 
-static int keep_body(void *ctx, const char *p, size_t n)
-{
-	cp_buf *b = ctx;
-	if (b->len + n > (1u << 20)) /* an API answer is a few KiB */
-		return 1;
-	cp_buf_append(b, p, n);
-	return 0;
-}
-
 long cp_aws_request(const cp_s3_config *cfg, const cp_aws_call *c, cp_buf *resp, long *retry_after)
 {
 	const char *sep = strstr(c->endpoint, "://");
@@ -84,7 +75,7 @@ long cp_aws_request(const cp_s3_config *cfg, const cp_aws_call *c, cp_buf *resp,
 			  .ca_bundle = cfg->ca_bundle,
 			  .timeout = 10,
 			  .total_timeout = c->timeout ? c->timeout : 60,
-			  .body = keep_body,
+			  .body = cp_http_keep,
 			  .ctx = resp,
 			  .want_header = "Retry-After",
 			  .header_value = ra,

@@ -94,3 +94,12 @@ long cp_http_retry_after(const char *v)
 	time_t now = time(NULL);
 	return when > now ? (long)(when - now) : 0;
 }
+
+int cp_http_keep(void *ctx, const char *p, size_t n)
+{
+	cp_buf *b = ctx;
+	if (b->len + n > (1u << 20))
+		return 1;
+	cp_buf_append(b, p, n);
+	return 0;
+}

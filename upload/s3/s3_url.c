@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *cp_s3_uri_encode(const char *s, int keep_slash)
+char *cp_uri_encode_keeping(const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	cp_buf b = CP_BUF_INIT;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char c = *p;
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && keep_slash)) {
+		    c == '-' || c == '_' || c == '.' || c == '~' || strchr(keep, c)) {
 			cp_buf_putc(&b, (char)c);
 		} else {
 			cp_buf_putc(&b, '%');
@@ -33,13 +33,23 @@ char *cp_s3_uri_encode(const char *s, int keep_slash)
 	return cp_buf_take(&b);
 }
 
-char *cp_s3_key_url(const char *base, const char *key)
+char *cp_s3_uri_encode(const char *s, int keep_slash)
 {
-	char *enc = cp_s3_uri_encode(key, 1);
+	return cp_uri_encode_keeping(s, keep_slash ? "/" : "");
+}
+
+char *cp_key_url_keeping(const char *base, const char *key, const char *keep)
+{
+	char *enc = cp_uri_encode_keeping(key, keep);
 	size_t bl = strlen(base);
 	char *u = cp_xasprintf("%s%s%s", base, bl && base[bl - 1] != '/' ? "/" : "", enc);
 	free(enc);
 	return u;
+}
+
+char *cp_s3_key_url(const char *base, const char *key)
+{
+	return cp_key_url_keeping(base, key, "/");
 }
 
 char *cp_s3_copy_source(const char *bucket, const char *key)
