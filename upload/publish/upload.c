@@ -78,19 +78,9 @@ static int listed(const cp_remote_list *rl, const char *key)
  * that cannot be written only costs the next run its HEADs. */
 static int mark_rules(cp_target *t, const char *mark)
 {
-	int marked = 0;
-	const char *td = getenv("TMPDIR");
-	char *empty = cp_xasprintf("%s/cdnpipe-mark.XXXXXX", td && *td ? td : "/tmp");
-	int fd = mkstemp(empty);
+	cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
 	cp_error e = {0};
-	if (fd >= 0) {
-		close(fd);
-		cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
-		marked = cp_target_put(t, mark, empty, &h, NULL, &e) == 0;
-		unlink(empty);
-	}
-	free(empty);
-	return marked;
+	return cp_target_put_bytes(t, mark, "", 0, &h, &e) == 0;
 }
 
 /* 1 when rl holds a headers marker other than keep. */

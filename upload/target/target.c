@@ -11,6 +11,7 @@
  */
 #include "upload/target/target_impl.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,4 +100,25 @@ int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put
 {
 	static const cp_put_headers none = {0};
 	return t->ops->put(t, key, local, h ? h : &none, md5, err);
+}
+
+int cp_target_put_bytes(cp_target *t, const char *key, const void *data, size_t len,
+			const cp_put_headers *h, cp_error *err)
+{
+	const char *td = getenv("TMPDIR");
+	char *path = cp_xasprintf("%s/cdnpipe-put.XXXXXX", td && *td ? td : "/tmp");
+	int fd = mkstemp(path), rc;
+	if (fd < 0 || cp_write_all(fd, data, len) != 0) {
+		rc = cp_error_set(err, path, 0, 0, "cannot write a temporary file: %s",
+				  strerror(errno));
+	} else {
+		unsigned char md5[16];
+		cp_md5(data, len, md5);
+		rc = cp_target_put(t, key, path, h, md5, err);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+	return rc;
 }

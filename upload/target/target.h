@@ -119,6 +119,10 @@ int cp_target_delete(cp_target *t, const char *const *keys, size_t n, cp_diags *
  * headers: nothing to do.  Objects past 5 GiB cannot be copied in one
  * request: CP_ERR_BUILD, the caller sends them again instead. */
 int cp_target_set_headers(cp_target *t, const char *key, const cp_put_headers *h, cp_error *err);
+/* Sends len bytes from memory under key (through a temporary file: the
+ * puts take files), for cdnpipe's own small keys. */
+int cp_target_put_bytes(cp_target *t, const char *key, const void *data, size_t len,
+			const cp_put_headers *h, cp_error *err);
 /* Sends the local file under key.  md5 (may be NULL) is the file's MD5 when
  * the caller already knows it, saving a read. */
 int cp_target_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
