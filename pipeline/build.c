@@ -243,9 +243,8 @@ static void minify_one(void *ctx, size_t i)
 	} else {
 		rc = cp_minify(a->kind, a->text.data, a->text.len, &mo, &out,
 			       map_url ? &j->maps[i] : NULL, &e);
-		if (!rc && j->cache)
-			cp_log(CP_LOG_INFO, "minified: %s (content not in the cache)", a->logical);
 		if (!rc && j->cache) {
+			cp_log(CP_LOG_INFO, "minified: %s (content not in the cache)", a->logical);
 			cp_cache_key tk = cp_cache_key_part(&key, "text");
 			cp_cache_put(j->cache, &tk, out.data ? out.data : "", out.len);
 			if (map_url) {
@@ -361,6 +360,7 @@ struct record {
 	cp_cache *cache;
 	size_t known;
 	struct stat *before; /* each file's state before fingerprinting read it */
+	cp_cache_key *keys;  /* and the record's key for that state */
 	int *have;
 	time_t now;
 };
@@ -388,10 +388,9 @@ static void record_get(void *ctx, size_t i)
 	    stat(a->source, &r->before[i]) != 0)
 		return;
 	r->have[i] = 1;
-	cp_cache_key key;
-	record_key(a, &r->before[i], &key);
+	record_key(a, &r->before[i], &r->keys[i]);
 	cp_buf v = CP_BUF_INIT;
-	if (cp_cache_get(r->cache, &key, &v) && v.len == 16) {
+	if (cp_cache_get(r->cache, &r->keys[i], &v) && v.len == 16) {
 		memcpy(a->md5, v.data, 16);
 		a->flags |= CP_ASSET_MD5_KNOWN;
 		__atomic_fetch_add(&r->known, 1, __ATOMIC_RELAXED);
@@ -420,9 +419,7 @@ static void record_put(void *ctx, size_t i)
 	    !same_state(&r->before[i], &after) || r->now - after.st_mtim.tv_sec < 2 ||
 	    r->now - after.st_ctim.tv_sec < 2)
 		return;
-	cp_cache_key key;
-	record_key(a, &r->before[i], &key);
-	cp_cache_put(r->cache, &key, a->md5, 16);
+	cp_cache_put(r->cache, &r->keys[i], a->md5, 16);
 }
 
 /* ---- DIST pre-flight ---- */
@@ -522,6 +519,7 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	struct record rec = {.t = t, .cache = c->no_trust_mtime ? NULL : s->emit.cache};
 	if (rec.cache) {
 		rec.before = cp_xcalloc(t->n + 1, sizeof *rec.before);
+		rec.keys = cp_xcalloc(t->n + 1, sizeof *rec.keys);
 		rec.have = cp_xcalloc(t->n + 1, sizeof *rec.have);
 		cp_parallel_for(s->jobs, t->n, record_get, &rec);
 	}
@@ -530,6 +528,7 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 	if (rec.cache && !rc)
 		cp_parallel_for(s->jobs, t->n, record_put, &rec);
 	free(rec.before);
+	free(rec.keys);
 	free(rec.have);
 	r->hashed_known = rec.known;
 	r->stage_seconds[CP_STAGE_FINGERPRINT] = cp_clock() - t0;
@@ -564,11 +563,7 @@ static void open_cache(const struct cp_build_config *c, struct settings *s,
 	char *dir =
 	    c->cache_dir && *c->cache_dir ? cp_xstrdup(c->cache_dir) : cp_cache_default_dir();
 	cp_error e = {0};
-	if (!dir)
-		cp_diags_add(
-		    &r->diags, CP_DIAG_WARN, NULL, 0, 0,
-		    "no build cache: neither XDG_CACHE_HOME nor HOME is set (--cache-dir)");
-	else if (cp_cache_open(dir, c->cache_max, &s->emit.cache, &e))
+	if (cp_cache_open(dir, c->cache_max, &s->emit.cache, &e))
 		cp_diags_add(&r->diags, CP_DIAG_WARN, dir, 0, 0, "no build cache: %s", e.msg);
 	r->cached = s->emit.cache != NULL;
 	free(dir);
