@@ -38,6 +38,10 @@ const cp_opt cp_purge_options[] = {
 
 int cp_purge_settings(cp_purge_opts *out, const char *profile)
 {
+	/* deploy asks before it builds and again when it uploads: the options
+	 * do not change within a run, and a CloudFront check loads the AWS
+	 * credentials (a metadata-service round trip on EC2), so once is enough */
+	static int checked;
 	memset(out, 0, sizeof *out);
 	int p = cp_purge_provider_parse(o.provider);
 	if (p < 0) {
@@ -59,10 +63,11 @@ int cp_purge_settings(cp_purge_opts *out, const char *profile)
 			       .wait = o.wait,
 			       .aws_profile = profile};
 	cp_error err = {0};
-	if (cp_purge_check(out, &err)) {
+	if (!checked && cp_purge_check(out, &err)) {
 		cp_report_error(&err);
 		return CP_ERR_USAGE;
 	}
+	checked = 1;
 	return 0;
 }
 
