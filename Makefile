@@ -3,6 +3,7 @@
 #   make            build build/cdnpipe
 #   make demo       build and run a real job on examples/site into demo-out/
 #   make check      every test: unit (cmocka), integration (pytest), fuzz (brief), layers
+#   make check-asan the unit and integration tests on a sanitizer build (ASan, UBSan, LSan)
 #   make layers     the code's shape: no file cycles, no calls upward, cmd/ uses public headers
 #   make bench      side-by-side benchmarks against the peers (bench/)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each
@@ -27,19 +28,22 @@ LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread -lm
 # Folders, lowest layer first (docs/ARCHITECTURE.md; `make layers` checks it).
 STAGES := lib syntax sourcemap asset minify fingerprint compress manifest cache pipeline upload
 LIB_SRC := $(sort $(shell find $(STAGES) -name '*.c'))
-LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
+# B: the build folder.  `make check-asan` builds everything again into
+# build/asan with the sanitizers on, by setting B and OPT.
+B ?= build
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CMD_SRC := $(wildcard cmd/*.c)
-CMD_OBJ := $(CMD_SRC:%.c=build/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 20000
 
-.PHONY: all deps deps-build check check-fresh unit integration layers fuzz fuzz-smoke demo bench install clean format
+.PHONY: all deps deps-build check check-asan check-fresh unit integration layers fuzz fuzz-smoke demo bench install clean format
 
-all: build/cdnpipe
+all: $(B)/cdnpipe
 
 deps-build:
 	@scripts/install-deps.sh build
@@ -47,28 +51,28 @@ deps-build:
 deps:
 	@scripts/install-deps.sh check
 
-build/%.o: %.c
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-build/libcdnpipe.a: $(LIB_OBJ)
+$(B)/libcdnpipe.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/cdnpipe: $(CMD_OBJ) build/libcdnpipe.a
-	$(CC) $(CFLAGS_ALL) -o $@ $(CMD_OBJ) build/libcdnpipe.a $(LIBS)
+$(B)/cdnpipe: $(CMD_OBJ) $(B)/libcdnpipe.a
+	$(CC) $(CFLAGS_ALL) -o $@ $(CMD_OBJ) $(B)/libcdnpipe.a $(LIBS)
 
-build/tests/%: tests/unit/%.c build/libcdnpipe.a
+$(B)/tests/%: tests/unit/%.c $(B)/libcdnpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< build/libcdnpipe.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< $(B)/libcdnpipe.a $(LIBS) -lcmocka
 
 # cmd/ is not in the library; the option parser's test links its object too
 # (opts.o needs nothing from cmd/ beyond itself).  An explicit rule with a
 # recipe takes precedence over the pattern rule above.
-build/tests/cmd/test_opts: tests/unit/cmd/test_opts.c build/cmd/opts.o build/libcdnpipe.a
+$(B)/tests/cmd/test_opts: tests/unit/cmd/test_opts.c $(B)/cmd/opts.o $(B)/libcdnpipe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< build/cmd/opts.o \
-		build/libcdnpipe.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-unused-parameter -o $@ $< $(B)/cmd/opts.o \
+		$(B)/libcdnpipe.a $(LIBS) -lcmocka
 
 # libFuzzer targets: the library is compiled once more with clang and the
 # sanitizers (build/fuzz/obj), and each target links against those objects.
@@ -88,8 +92,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: build/cdnpipe
-	$(PYTHON) -m pytest -q tests/integration
+integration: $(B)/cdnpipe
+	CDNPIPE_BUILD=$(abspath $(B)) CDNPIPE_CFLAGS="$(OPT)" $(PYTHON) -m pytest -q tests/integration
 
 # From the objects' symbols (nm): file cycles, calls into a higher folder
 # (STAGES order, cmd/ on top), and cmd/ including a non-public header.
@@ -124,6 +128,26 @@ check: deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 	$(MAKE) layers
+
+# Every unit and integration test again, on a build with AddressSanitizer,
+# UndefinedBehaviorSanitizer and LeakSanitizer (build/asan).  Reports go to
+# files (log_path), not to the tests' captured stderr, so a test that expects
+# a failure cannot swallow one: the run fails if any report was written.
+# exitcode=86 keeps a sanitizer's exit apart from cdnpipe's own 1 and 2.
+ASAN_OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_REPORTS = $(abspath build/asan/reports)
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1:log_path=$(ASAN_REPORTS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_REPORTS)/ubsan \
+	LSAN_OPTIONS=exitcode=86
+
+check-asan: deps
+	$(MAKE) B=build/asan OPT="$(ASAN_OPT)" all $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+	@rm -rf $(ASAN_REPORTS); mkdir -p $(ASAN_REPORTS)
+	$(ASAN_ENV) $(MAKE) B=build/asan OPT="$(ASAN_OPT)" unit integration
+	@n=$$(ls $(ASAN_REPORTS) | wc -l); if [ $$n -ne 0 ]; then \
+		for f in $(ASAN_REPORTS)/*; do echo "== $$f"; head -40 $$f; done; \
+		echo "check-asan: $$n sanitizer report(s) in $(ASAN_REPORTS)"; exit 1; fi; \
+		echo "check-asan: no sanitizer reports"
 
 # The README's two commands on a fresh Debian bookworm root (debootstrap,
 # chroot): what CI runs.  Needs root and the Debian mirror.

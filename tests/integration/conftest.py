@@ -11,7 +11,12 @@ import tempfile
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.path.join(ROOT, "build", "cdnpipe")
+# The build folder under test: build/ by default, build/asan for
+# `make check-asan` (which also passes the compiler flags, for tests that
+# compile a driver against the library).
+BUILD = os.environ.get("CDNPIPE_BUILD") or os.path.join(ROOT, "build")
+BUILD_CFLAGS = os.environ.get("CDNPIPE_CFLAGS", "-O1 -g").split()
+BINARY = os.path.join(BUILD, "cdnpipe")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 # Tests talk to loopback only.  A run that finds no keys would otherwise ask
@@ -26,7 +31,7 @@ atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 @pytest.fixture(scope="session")
 def cdnpipe_bin():
     if not os.path.exists(BINARY):
-        subprocess.run(["make", "-C", ROOT, "build/cdnpipe"], check=True)
+        subprocess.run(["make", "-C", ROOT, os.path.relpath(BINARY, ROOT)], check=True)
     return BINARY
 
 

@@ -21,10 +21,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.utils import percent_encode
 
+from conftest import BUILD, BUILD_CFLAGS
+
 pytest_plugins = ["s3fixtures"]
 
 REPO = Path(__file__).resolve().parents[2]
-DRIVER = REPO / "build" / "tests" / "s3drive"
+DRIVER = Path(BUILD) / "tests" / "s3drive"
+LIBRARY = os.path.relpath(Path(BUILD) / "libcdnpipe.a", REPO)
 PKGS = "libcurl libcrypto zlib libbrotlienc libbrotlidec jansson inih"
 
 # keys that need encoding: spaces, unicode, + = & ( ) ~ % and friends
@@ -39,13 +42,14 @@ ODD_KEYS = [
 
 @pytest.fixture(scope="module")
 def driver():
-    subprocess.run(["make", "-s", "-j2", "build/libcdnpipe.a"], cwd=REPO, check=True)
+    subprocess.run(["make", "-s", "-j2", "B=" + os.path.relpath(BUILD, REPO), LIBRARY], cwd=REPO,
+                   check=True)
     libs = subprocess.run(["pkg-config", "--libs"] + PKGS.split(), capture_output=True,
                           text=True, check=True).stdout.split()
     DRIVER.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
-                    "-pthread", "-I.", "-O1", "-g", "-o", str(DRIVER),
-                    "tests/integration/s3drive.c", "build/libcdnpipe.a"] + libs,
+                    "-pthread", "-I.", *BUILD_CFLAGS, "-o", str(DRIVER),
+                    "tests/integration/s3drive.c", LIBRARY] + libs,
                    cwd=REPO, check=True)
     return str(DRIVER)
 
