@@ -22,7 +22,9 @@ static int ref_cmp(const void *a, const void *b)
 
 static const char *noslash(const char *s)
 {
-	return *s == '/' ? s + 1 : s;
+	while (*s == '/')
+		s++;
+	return s;
 }
 
 static void add(cp_manifest_index *m, size_t *cap, const char *name, const char *hashed,
