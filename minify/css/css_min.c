@@ -430,6 +430,22 @@ static int opaque_value(cssmin *m, size_t i, size_t j)
 	return 0;
 }
 
+/* A custom property's value, tokens [v, j) (j: the declaration's end),
+ * copied as written.  An empty one that had whitespace keeps a space:
+ * `--x:;` is valid today, but older Chromium and Safari dropped it as
+ * invalid where `--x: ;` was fine (esbuild and cssnano keep it too). */
+static void custom_value(cssmin *m, size_t v, size_t j)
+{
+	if (v < j) {
+		css_put_raw(m, v, j);
+		return;
+	}
+	if (m->t[j].flags & (CSS_WS_BEFORE | CSS_COMMENT_BEFORE)) {
+		css_put(m, CP_CSS_WS, " ", 1);
+		m->last = CP_CSS_EOF;
+	}
+}
+
 /* One declaration, tokens [i, j) up to (not including) its ';' or '}'. */
 static void declaration(cssmin *m, size_t i, size_t j)
 {
@@ -450,12 +466,14 @@ static void declaration(cssmin *m, size_t i, size_t j)
 	size_t v = css_skip_ws(m, c + 1, j, &sep);
 	const char *np = m->s + name->start;
 	size_t nn = name->end - name->start;
-	if (nn >= 2 && np[0] == '-' && np[1] == '-') {
-		/* custom property: the value is the author's, byte for byte */
-		size_t w = c + 1;
-		while (w < j && m->t[w].type == CP_CSS_WS)
-			w++;
-		css_put_raw(m, w, j);
+	if ((nn >= 2 && np[0] == '-' && np[1] == '-') ||
+	    (m->in_property && nn == 13 && !strncasecmp(np, "initial-value", 13))) {
+		/* custom property: the value is the author's, byte for byte.  So
+		 * is @property's initial-value: under syntax "*" it is a raw token
+		 * list like a custom property's (0px -> 0 would make
+		 * calc(var(--u) + 50px) invalid), and under any other syntax
+		 * the browser parses it, so a verbatim copy costs little. */
+		custom_value(m, c + 1, j);
 		return;
 	}
 	if (opaque_value(m, v, j)) {
@@ -641,8 +659,13 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 	}
 	if (kind == AT_KEYFRAMES)
 		return block(m, j, mark, 0, body_rules, SEL_KEYFRAME);
-	if (kind == AT_DECLS || (kind == AT_RULES && in_decls))
-		return block(m, j, mark, removable, body_decls, 0);
+	if (kind == AT_DECLS || (kind == AT_RULES && in_decls)) {
+		int was = m->in_property;
+		m->in_property = !strcmp(name, "property");
+		size_t e = block(m, j, mark, removable, body_decls, 0);
+		m->in_property = was;
+		return e;
+	}
 	if (kind == AT_RULES)
 		return block(m, j, mark, removable, body_rules, SEL_STYLE);
 	/* a statement at-rule with a block: not valid, keep its text */

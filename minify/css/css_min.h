@@ -81,6 +81,7 @@ typedef struct cssmin {
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
 	int depth;		 /* block nesting, bounded by CSS_MAX_DEPTH */
+	int in_property;	 /* walking an @property block (see declaration) */
 	struct css_rule prev, q; /* the last two style rules, for merging */
 	cp_buf legal;		 /* legal comments moved to the end (CP_LEGAL_EOF) */
 	/* last token written: type and last byte (CP_CSS_EOF: nothing yet

@@ -87,6 +87,8 @@ static int ws_droppable(const cssmin *m, enum css_ctx ctx, cp_css_type b, char b
 	case CTX_PRELUDE:
 		if (a == CP_CSS_AT_KEYWORD)
 			return b == CP_CSS_LBRACE || b == CP_CSS_SEMICOLON;
+		if (a == CP_CSS_COLON && b == CP_CSS_RPAREN)
+			return 0; /* @supports (--x: ): an empty value, see custom_value */
 		return a == CP_CSS_COMMA || a == CP_CSS_FUNCTION || a == CP_CSS_LPAREN ||
 		       a == CP_CSS_COLON || is_delim(a, ac, "/") || b == CP_CSS_COMMA ||
 		       b == CP_CSS_RPAREN || b == CP_CSS_COLON || b == CP_CSS_LBRACE ||

@@ -188,6 +188,45 @@ def test_minified_fixtures_match_in_chromium(tmp_path):
     assert not bad, msg
 
 
+def computed_widths(css_path, ids):
+    """Loads one stylesheet in headless Chromium; returns {id: computed width}
+    for elements with those ids (the triples above do not look at values)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        shutil.copy(css_path, tmp / "s.css")
+        body = "".join('<div id="%s"></div>' % i for i in ids)
+        js = ("window.addEventListener('load', () => { const r = {};"
+              " for (const i of %s) r[i] = getComputedStyle(document.getElementById(i)).width;"
+              " const pre = document.createElement('pre'); pre.id = 'oracle';"
+              " pre.textContent = JSON.stringify(r); document.body.appendChild(pre); });"
+              % json.dumps(ids))
+        page = tmp / "w.html"
+        page.write_text('<!doctype html><html><head><link rel="stylesheet" href="s.css"></head>'
+                        '<body style="width:500px">%s<script>%s</script></body></html>' % (body, js))
+        r = subprocess.run([CHROMIUM, *FLAGS, "--dump-dom", page.as_uri()], capture_output=True,
+                           timeout=300, text=True, errors="replace")
+    dom = r.stdout
+    start = dom.find('<pre id="oracle">')
+    assert start >= 0, "chromium gave no result: %s" % r.stderr[-2000:]
+    raw = dom[start + len('<pre id="oracle">'):dom.find("</pre>", start)]
+    return json.loads(raw.replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def test_property_initial_value_and_empty_custom_computed(tmp_path):
+    """@property --u{syntax:"*";initial-value:0px}: the value is a token list,
+    and calc(var(--u) + 50px) is 50px only while it stays `0px` (as `0` the
+    calc is invalid and width is auto); the empty --x: and (--foo: ) too."""
+    src = FIXTURES / "property.css"
+    out = tmp_path / "property.css"
+    minify(src, out)
+    text = out.read_text()
+    assert "initial-value:0px}" in text and "--x: ;" in text and "(--foo: )" in text
+    ids = ["t", "l", "e", "s"]
+    want = {"t": "50px", "l": "20px", "e": "10px", "s": "30px"}
+    assert computed_widths(src, ids) == want
+    assert computed_widths(out, ids) == want
+
+
 def test_idempotent(tmp_path):
     for src in fixtures():
         once, twice = tmp_path / ("1-" + src.name), tmp_path / ("2-" + src.name)

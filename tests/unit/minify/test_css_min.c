@@ -226,6 +226,16 @@ static void test_kept_verbatim(void **state)
 {
 	check(":root{--x:  { a : b }  ;--y: 0.50 /* c */ #FFFFFF ;--e:;}",
 	      ":root{--x:{ a : b };--y:0.50 /* c */ #FFFFFF;--e:}");
+	/* an empty custom property keeps its space: older browsers read `--x:`
+	 * with nothing after it as invalid */
+	check("a{--x: ;--y:  /* c */ }@supports (--foo: ){a{b:c}}",
+	      "a{--x: ;--y: }@supports (--foo: ){a{b:c}}");
+	/* @property's initial-value is a token list under syntax "*": 0px -> 0
+	 * would make calc(var(--u) + 50px) invalid */
+	check("@property --u { syntax : '*' ; inherits : false ; initial-value : 0px }",
+	      "@property --u{syntax:\"*\";inherits:false;initial-value:0px}");
+	check("@property --c{syntax:\"<color>\";inherits:true;INITIAL-VALUE: #FFFFFF }a{width:0px}",
+	      "@property --c{syntax:\"<color>\";inherits:true;INITIAL-VALUE:#FFFFFF}a{width:0}");
 	check("@foo bar  baz { x : y ; }a{b:c}", "@foo bar  baz { x : y ; }a{b:c}");
 	check("@charset \"utf-8\";a{b:c}", "@charset \"utf-8\";a{b:c}");
 	check(".a{*zoom:1;_height:1px;width:100px\\9;color:red\\0/}",
