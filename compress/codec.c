@@ -81,6 +81,7 @@ struct sink {
 	cp_buf *buf;
 	int fd;
 	uint64_t written;
+	int err; /* errno of a failed write */
 };
 
 static int sink_write(struct sink *s, const void *p, size_t n)
@@ -90,7 +91,10 @@ static int sink_write(struct sink *s, const void *p, size_t n)
 		cp_buf_append(s->buf, p, n);
 		return 0;
 	}
-	return cp_write_all(s->fd, p, n);
+	if (cp_write_all(s->fd, p, n) == 0)
+		return 0;
+	s->err = errno;
+	return -1;
 }
 
 /* One streaming encoder: init, feed chunks, finish. */
@@ -209,10 +213,19 @@ int cp_compress_file(enum cp_compress_method m, const cp_compress_opts *o, const
 	int rc = enc_init(e, m, o, src, (uint64_t)st.st_size, &s);
 	if (rc)
 		rc = cp_error_set(err, src, 0, 0, "cannot start compressor");
-	if (!rc)
-		rc = cp_stream_file(src, 0, UINT64_MAX, feed_chunk, &job, err);
+	cp_error rerr = {0};
+	if (!rc && cp_stream_file(src, 0, UINT64_MAX, feed_chunk, &job, &rerr)) {
+		/* a failed write names dst, a failed read src */
+		if (s.err)
+			rc = cp_error_set(err, dst, 0, 0, "cannot write: %s", strerror(s.err));
+		else if (err && !err->set)
+			*err = rerr, rc = CP_ERR_BUILD;
+		else
+			rc = CP_ERR_BUILD;
+	}
 	if (!rc && enc_feed(e, NULL, 0, 1))
-		rc = cp_error_set(err, dst, 0, 0, "cannot write: %s", strerror(errno));
+		rc = cp_error_set(err, dst, 0, 0, "cannot write: %s",
+				  strerror(s.err ? s.err : errno));
 	enc_free(e);
 	free(e);
 	if (close(fd) != 0 && !rc)

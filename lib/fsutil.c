@@ -161,9 +161,20 @@ int cp_write_atomic(const char *path, const void *data, size_t len, cp_error *er
 	return finish_tmp(fd, tmp, path, failed, err);
 }
 
+/* The copy's destination; errno of a failed write, which names dst (the
+ * reader's own errors name src). */
+struct copy_sink {
+	int fd;
+	int err;
+};
+
 static int copy_chunk(void *ctx, const unsigned char *p, size_t n)
 {
-	return cp_write_all(*(int *)ctx, p, n);
+	struct copy_sink *s = ctx;
+	if (cp_write_all(s->fd, p, n) == 0)
+		return 0;
+	s->err = errno;
+	return -1;
 }
 
 /* The kernel's copy: a reflink (FICLONE: btrfs, xfs - the new file shares
@@ -208,11 +219,14 @@ int cp_copy_atomic(const char *src, const char *dst, cp_error *err)
 		return finish_tmp(fd, tmp, dst, 0, err);
 	lseek(fd, 0, SEEK_SET);
 	cp_error rerr = {0};
-	int rc = cp_stream_file(src, 0, UINT64_MAX, copy_chunk, &fd, &rerr);
+	struct copy_sink sink = {fd, 0};
+	int rc = cp_stream_file(src, 0, UINT64_MAX, copy_chunk, &sink, &rerr);
 	if (rc) {
 		close(fd);
 		unlink(tmp);
 		free(tmp);
+		if (sink.err)
+			return cp_error_set(err, dst, 0, 0, "cannot write: %s", strerror(sink.err));
 		if (rerr.set && err && !err->set)
 			*err = rerr;
 		return rc;
