@@ -546,11 +546,16 @@ static int run(cp_assets *t, const struct cp_build_config *c, struct settings *s
 								: t->v[i].size;
 	progress_stage(&s->prog, "writing and compressing", t->n, out_bytes);
 	t0 = cp_clock();
+	/* the unhashed files change only once everything is written */
+	cp_emit_staged staged = {0};
+	s->emit.staged = s->mf.staged = &staged;
 	rc = cp_emit_dist(t, &s->emit, &r->emit, &r->diags);
 	r->stage_seconds[CP_STAGE_WRITE] = cp_clock() - t0;
-	if (rc)
-		return rc;
-	return cp_write_manifests(t, &s->mf, r);
+	if (!rc)
+		rc = cp_write_manifests(t, &s->mf, r);
+	cp_emit_discard(&staged);
+	s->emit.staged = s->mf.staged = NULL;
+	return rc;
 }
 
 /* The build cache, unless --no-cache.  A cache that cannot be opened is

@@ -11,6 +11,12 @@
  * size is the right file: it and its siblings are kept as they are.  Unhashed
  * names are rewritten every build, and a sibling that is no longer worth
  * keeping is removed so that no stale .gz/.br is served beside a new file.
+ *
+ * With o->staged, the unhashed files and their siblings are written under
+ * temporary names and only listed; cp_emit_commit renames them into place
+ * (and removes the siblings no longer kept) once the whole build is written,
+ * so a build that fails (a full disk) or is killed leaves them as they were,
+ * never a new a.css beside the old a.css.gz.
  */
 #include "pipeline/pipeline.h"
 
@@ -35,7 +41,65 @@ struct emit {
 	_Atomic uint64_t files, bytes_out, reused;
 	_Atomic uint64_t gz_files, gz_bytes, gz_orig, br_files, br_bytes, br_orig;
 	_Atomic uint64_t compressed, from_cache;
+	pthread_mutex_t stage_lock; /* o->staged */
 };
+
+/* Lists tmp (NULL: remove final) for cp_emit_commit; takes tmp. */
+static void stage_add(struct emit *e, char *tmp, const char *final)
+{
+	cp_emit_staged *s = e->o->staged;
+	pthread_mutex_lock(&e->stage_lock);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->tmp = cp_xrealloc(s->tmp, s->cap * sizeof *s->tmp);
+		s->final = cp_xrealloc(s->final, s->cap * sizeof *s->final);
+	}
+	s->tmp[s->n] = tmp;
+	s->final[s->n++] = cp_xstrdup(final);
+	pthread_mutex_unlock(&e->stage_lock);
+}
+
+static void staged_free(cp_emit_staged *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->tmp[i]);
+		free(s->final[i]);
+	}
+	free(s->tmp);
+	free(s->final);
+	memset(s, 0, sizeof *s);
+}
+
+int cp_emit_commit(cp_emit_staged *s, cp_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (rc) {
+			if (s->tmp[i])
+				unlink(s->tmp[i]);
+		} else if (s->tmp[i] ? rename(s->tmp[i], s->final[i]) != 0
+				     : unlink(s->final[i]) != 0 && errno != ENOENT) {
+			rc = cp_error_set(err, s->final[i], 0, 0, "cannot put in place: %s",
+					  strerror(errno));
+			if (s->tmp[i])
+				unlink(s->tmp[i]);
+		} else if (s->tmp[i]) {
+			/* rename() of two links to one inode (an unchanged file
+			 * linked again) succeeds doing nothing: the name stays */
+			unlink(s->tmp[i]);
+		}
+	}
+	staged_free(s);
+	return rc;
+}
+
+void cp_emit_discard(cp_emit_staged *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->tmp[i])
+			unlink(s->tmp[i]);
+	staged_free(s);
+}
 
 static const char *hashed_bytes(const cp_asset *a, size_t *len)
 {
@@ -187,12 +251,15 @@ static int compress_cached(struct emit *e, enum cp_compress_method m, const char
 }
 
 /* One sibling: compressed from dst, or linked from a twin's (from), or, with
- * reuse (dst is a fingerprinted file already in DIST), kept when there. */
+ * reuse (dst is a fingerprinted file already in DIST), kept when there.
+ * final != NULL: dst is a staged copy of final, and the sibling of final is
+ * staged too (written under a temporary name, or listed for removal). */
 static int make_sibling(struct emit *e, enum cp_compress_method m, const char *dst,
-			const char *from, uint64_t size, int reuse)
+			const char *final, const char *from, uint64_t size, int reuse)
 {
 	int rc = 0;
-	char *sib = cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
+	char *place = final ? cp_xasprintf("%s%s", final, cp_compress_suffix(m)) : NULL;
+	char *sib = place ? cp_tmp_name(place) : cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
 	int kept = 0;
 	if (reuse && cp_exists(sib)) {
 		kept = 1;
@@ -213,8 +280,17 @@ static int make_sibling(struct emit *e, enum cp_compress_method m, const char *d
 	}
 	if (kept)
 		count_sibling(e, m, sib, size);
-	else if (unlink(sib) != 0 && errno != ENOENT)
+	if (place) {
+		if (kept && !rc)
+			stage_add(e, sib, place), sib = NULL;
+		else if (!rc)
+			stage_add(e, NULL, place);
+		else
+			unlink(sib);
+	} else if (!kept && unlink(sib) != 0 && errno != ENOENT) {
 		rc = CP_ERR_BUILD;
+	}
+	free(place);
 	free(sib);
 	return rc;
 }
@@ -226,7 +302,7 @@ static int make_sibling(struct emit *e, enum cp_compress_method m, const char *d
 
 struct gzip_job {
 	struct emit *e;
-	const char *dst;
+	const char *dst, *final;
 	uint64_t size;
 	int rc;
 };
@@ -234,26 +310,26 @@ struct gzip_job {
 static void *gzip_thread(void *arg)
 {
 	struct gzip_job *j = arg;
-	j->rc = make_sibling(j->e, CP_GZIP, j->dst, NULL, j->size, 0);
+	j->rc = make_sibling(j->e, CP_GZIP, j->dst, j->final, NULL, j->size, 0);
 	return NULL;
 }
 
 /* Compresses dst into its siblings, or links them from a twin's (from != NULL).
  * With reuse (dst is a fingerprinted file already in DIST), a sibling that is
- * there is the right one and is kept. */
-static int make_siblings(struct emit *e, const char *dst, const char *from, uint64_t size,
-			 int reuse)
+ * there is the right one and is kept.  final: as for make_sibling. */
+static int make_siblings(struct emit *e, const char *dst, const char *final, const char *from,
+			 uint64_t size, int reuse)
 {
 	unsigned want = e->o->comp.methods;
 	pthread_t th;
-	struct gzip_job gz = {e, dst, size, 0};
+	struct gzip_job gz = {e, dst, final, size, 0};
 	int split = !from && !reuse && size >= SPLIT_STREAMS && e->o->jobs != 1 &&
 		    (want & CP_GZIP) && (want & CP_BROTLI) &&
 		    pthread_create(&th, NULL, gzip_thread, &gz) == 0;
 	int rc = 0;
 	for (size_t k = 0; k < 2; k++)
 		if ((want & methods[k]) && !(split && methods[k] == CP_GZIP))
-			rc |= make_sibling(e, methods[k], dst, from, size, reuse);
+			rc |= make_sibling(e, methods[k], dst, final, from, size, reuse);
 	if (split) {
 		pthread_join(th, NULL);
 		rc |= gz.rc;
@@ -276,7 +352,7 @@ static void emit_asset(struct emit *e, const cp_asset *a, const cp_asset *leader
 	} else if (leader ? link_output(e, lead_dst, hdst) : write_output(e, a, hdst, 1)) {
 		goto out;
 	}
-	if (compress && make_siblings(e, hdst, lead_dst, hsize, reuse))
+	if (compress && make_siblings(e, hdst, NULL, lead_dst, hsize, reuse))
 		goto out;
 	atomic_fetch_add(&e->bytes_out, hsize);
 	if (!o->only_hashed && shadowed_by_sibling(e, a)) {
@@ -286,14 +362,20 @@ static void emit_asset(struct emit *e, const cp_asset *a, const cp_asset *leader
 			     a->hashed);
 	} else if (!o->only_hashed) {
 		char *udst = cp_path_join(o->dist, a->logical);
+		/* staged: written under a temporary name, put in place by
+		 * cp_emit_commit */
+		char *out = o->staged ? cp_tmp_name(udst) : cp_xstrdup(udst);
 		/* the unhashed file holds the text before rewriting: identical to the
 		 * fingerprinted bytes unless references were rewritten */
 		int same = !(a->flags & CP_ASSET_REWRITTEN);
-		if (same ? link_output(e, hdst, udst) == 0 : write_output(e, a, udst, 0) == 0) {
+		if (same ? link_output(e, hdst, out) == 0 : write_output(e, a, out, 0) == 0) {
 			if (compress)
-				make_siblings(e, udst, same ? hdst : NULL,
+				make_siblings(e, out, o->staged ? udst : NULL, same ? hdst : NULL,
 					      same ? hsize : a->text.len, 0);
+			if (o->staged)
+				stage_add(e, out, udst), out = NULL;
 		}
+		free(out);
 		free(udst);
 	}
 out:
@@ -385,8 +467,10 @@ int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, c
 {
 	struct emit e = {.t = t, .o = o, .d = d};
 	size_t errors_before = d->nerrors;
+	pthread_mutex_init(&e.stage_lock, NULL);
 	make_groups(&e);
 	cp_parallel_for(o->jobs, e.ngroups, emit_group, &e);
+	pthread_mutex_destroy(&e.stage_lock);
 	free(e.order);
 	free(e.gorder);
 	free(e.groups);

@@ -166,6 +166,10 @@ int cp_write_manifests(const cp_assets *t, const cp_manifests_opts *o, struct cp
 		order[n++] = CP_MF_DJANGO;
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = write_tmp(order[i], files, t->n, o, &tmp[i], &r->err);
+	if (!rc && o->staged)
+		rc = cp_emit_commit(o->staged, &r->err);
+	if (o->staged)
+		cp_emit_discard(o->staged); /* after a failure: nothing staged stays */
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = publish_one(order[i], tmp[i], o, r);
 	for (size_t i = 0; i < n; i++) {

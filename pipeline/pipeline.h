@@ -42,13 +42,25 @@ int cp_collect(const cp_collect_opts *o, cp_assets *t, cp_diags *d, cp_error *er
  * not written again (its name is its content), nor are its siblings, so a
  * rebuild with few changes costs little.  Identical bytes (same MD5) are
  * compressed once; further copies are hard links (or copies across devices).
- * Every file goes through a temporary name and rename. */
+ * Every file goes through a temporary name and rename.
+ *
+ * Staging: with `staged`, the unhashed files and their siblings are left
+ * under temporary names and listed there; cp_emit_commit renames them into
+ * place (and removes the siblings no longer kept), cp_emit_discard removes
+ * them, so a failed build changes no unhashed file. */
+typedef struct cp_emit_staged {
+	char **tmp;   /* NULL: final is removed */
+	char **final; /* its place in DIST */
+	size_t n, cap;
+} cp_emit_staged;
+
 typedef struct cp_emit_opts {
 	const char *dist;
 	int only_hashed;
 	int jobs;
 	cp_compress_opts comp;
 	cp_cache *cache; /* compressed siblings seen before (NULL: none) */
+	cp_emit_staged *staged; /* NULL: unhashed files written in place at once */
 	/* called after each asset is written (may be NULL) */
 	void (*written)(void *ctx, uint64_t bytes);
 	void *written_ctx;
@@ -65,6 +77,10 @@ typedef struct cp_emit_stats {
 } cp_emit_stats;
 
 int cp_emit_dist(const cp_assets *t, const cp_emit_opts *o, cp_emit_stats *st, cp_diags *d);
+/* Both empty the list; commit stops at the first failure (naming the path)
+ * and removes the temporary files it did not rename. */
+int cp_emit_commit(cp_emit_staged *s, cp_error *err);
+void cp_emit_discard(cp_emit_staged *s);
 
 /* ---- the manifests (manifests.c) ------------------------------------------ */
 
@@ -78,6 +94,10 @@ typedef struct cp_manifests_opts {
 	int want_integrity;
 	int jobs;
 	const char *dist;
+	/* the unhashed files emit staged (may be NULL): committed once every
+	 * manifest is written, before the first is renamed into place, and
+	 * discarded on failure */
+	cp_emit_staged *staged;
 } cp_manifests_opts;
 
 struct cp_build_report;
