@@ -41,6 +41,14 @@ static int round_trippable(const cp_manifest_index *m)
 	return 1;
 }
 
+static int shared_path(const cp_manifest_index *m, const char *hashed)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n && n < 2; i++)
+		n += !strcmp(m->v[i].hashed, hashed);
+	return n > 1;
+}
+
 static void check_index(const cp_manifest_index *m)
 {
 	if (!m->dialect)
@@ -97,6 +105,10 @@ static void round_trip(const cp_manifest_index *m, const char *data, size_t size
 			const cp_manifest_ref *a = &m->v[i], *b = &back.v[i];
 			if (strcmp(a->name, b->name) || strcmp(a->hashed, b->hashed))
 				abort();
+			/* Sprockets keys "files" by path: two names of one file
+			 * share one integrity and size */
+			if (ds[k].size && shared_path(m, b->hashed))
+				continue;
 			if (ds[k].integrity && files[i].integrity[0] &&
 			    (!b->integrity || strcmp(b->integrity, files[i].integrity)))
 				abort();
