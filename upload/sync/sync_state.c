@@ -50,19 +50,34 @@ static cp_state_ent *state_push(cp_sync_state *s)
 	return e;
 }
 
+/* A number starts here: strtoull alone would skip white space, a line
+ * break included, and read the next line's fields as this one's. */
+static int number_at(const char *s, int sign)
+{
+	if (sign && *s == '-')
+		s++;
+	return *s >= '0' && *s <= '9';
+}
+
 /* Parses one line; returns 0 when well-formed. */
 static int parse_line(const char *p, const char *end, cp_state_ent *e)
 {
 	char *q;
+	/* a NUL would cut the path short: the entry would name another file */
+	if (memchr(p, 0, (size_t)(end - p)))
+		return -1;
 	errno = 0;
+	if (!number_at(p, 0))
+		return -1;
 	e->size = strtoull(p, &q, 10);
-	if (*q != ' ')
+	if (*q != ' ' || !number_at(q + 1, 1))
 		return -1;
 	e->mtime_ns = strtoll(q + 1, &q, 10);
-	if (*q != ' ')
+	if (*q != ' ' || !number_at(q + 1, 0))
 		return -1;
 	e->ino = strtoull(q + 1, &q, 10);
-	if (*q != ' ' || end - q < 34 || cp_unhex(q + 1, e->md5, 16) || q[33] != ' ')
+	if (*q != ' ' || end - q < 34 || cp_unhex(q + 1, e->md5, 16) || q[33] != ' ' ||
+	    !number_at(q + 34, 0))
 		return -1;
 	e->mp_part = strtoull(q + 34, &q, 10);
 	if (*q != ' ')
