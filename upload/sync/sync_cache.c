@@ -67,8 +67,9 @@ char *cp_sync_unescape(const char *s, size_t n)
 {
 	char *o = cp_xmalloc(n + 1), *w = o;
 	for (size_t i = 0; i < n; i++) {
+		/* "%00" is never written, and would end the string early */
 		if (s[i] == '%' && i + 2 < n && cp_hex_value(s[i + 1]) >= 0 &&
-		    cp_hex_value(s[i + 2]) >= 0) {
+		    cp_hex_value(s[i + 2]) >= 0 && (s[i + 1] != '0' || s[i + 2] != '0')) {
 			*w++ = (char)(cp_hex_value(s[i + 1]) * 16 + cp_hex_value(s[i + 2]));
 			i += 2;
 			continue;
