@@ -92,7 +92,8 @@ int cp_journal_load(cp_journal *j, const char *file)
 	if (!j->dest || !j->upload_id || !have_meta || !j->part_size)
 		return -1;
 	/* A part retried after a crash may appear twice: the last one wins. */
-	qsort(j->parts, j->nparts, sizeof *j->parts, part_cmp);
+	if (j->nparts)
+		qsort(j->parts, j->nparts, sizeof *j->parts, part_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < j->nparts; i++) {
 		if (w && j->parts[w - 1].num == j->parts[i].num)
