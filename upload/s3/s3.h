@@ -33,7 +33,9 @@
  * Retries.  Connection errors, timeouts, 500/502/503/504, 429, SlowDown and
  * RequestTimeout are retried up to `retries` times with exponential backoff
  * and full jitter (a uniform draw up to 200 ms x 2^attempt, at most 20 s); a
- * BadDigest once.  A waiting retry is a deadline in the engine's queue,
+ * BadDigest once.  A transfer that moves under 1 byte/s for 60 s (or the
+ * CDNPIPE_STALL_TIMEOUT environment variable's seconds, 1..3600) is a
+ * timeout.  A waiting retry is a deadline in the engine's queue,
  * never a sleep.  Other 4xx fail at once
  * with a message a user can act on (bad credentials, clock skew with the
  * difference in seconds, no such bucket, access denied naming the key).

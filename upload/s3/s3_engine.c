@@ -57,6 +57,7 @@
 struct cp_s3 {
 	cp_s3_config cfg;
 	int concurrency, retries;
+	long stall_s; /* a transfer under 1 byte/s this long is given up (and retried) */
 	CURLM *multi;
 	pthread_t thread;
 	pthread_t prep[NPREP];
@@ -445,9 +446,10 @@ static void prepare(cp_s3 *s, s3_req *r)
 	if (s->cfg.ca_bundle)
 		curl_easy_setopt(e, CURLOPT_CAINFO, s->cfg.ca_bundle);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 15L);
-	/* a stalled transfer (under 1 byte/s for 60 s) is a timeout, then a retry */
+	/* a stalled transfer (under 1 byte/s for stall_s, 60 s unless
+	 * CDNPIPE_STALL_TIMEOUT says) is a timeout, then a retry */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->stall_s);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* larger buffers: fewer callbacks and syscalls per MiB (16 x 512 KiB at most) */
 	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
@@ -731,6 +733,9 @@ cp_s3 *cp_s3_new(const cp_s3_config *cfg, int concurrency, int retries, cp_error
 	s->cfg.profile = dup_or_null(cfg->profile);
 	s->concurrency = concurrency > 0 ? concurrency : 16;
 	s->retries = retries >= 0 ? retries : 5;
+	const char *stall = getenv("CDNPIPE_STALL_TIMEOUT");
+	long st = stall && *stall ? strtol(stall, NULL, 10) : 0;
+	s->stall_s = st >= 1 && st <= 3600 ? st : 60;
 	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	s->multi = curl_multi_init();
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->concurrency);
