@@ -57,7 +57,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(commands[i].name, name))
 			continue;
-		return commands[i].run(argc - 1, argv + 1);
+		int rc = commands[i].run(argc - 1, argv + 1);
+		cp_opts_release();
+		return rc;
 	}
 	fprintf(stderr, "cdnpipe: unknown command '%s' (see cdnpipe --help)\n", name);
 	return CP_ERR_USAGE;

@@ -25,6 +25,17 @@ void cp_strlist_free(cp_strlist *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* A string option points into this list, not at its own allocation: a value
+ * given twice (cdnpipe.ini, then the command line) replaces the pointer, and
+ * the first copy must still be freed.  The strings live as long as the
+ * command, like argv; main() frees them after it returns. */
+static cp_strlist option_strings;
+
+void cp_opts_release(void)
+{
+	cp_strlist_free(&option_strings);
+}
+
 static cp_opt common_opts_tmpl[] = {
     {"help", 'h', CP_OPT_FLAG, NULL, NULL, "show this help and exit", 0},
     {"verbose", 'v', CP_OPT_COUNT, NULL, NULL, "say more (repeat for more still)", 0},
@@ -178,7 +189,8 @@ static int set_value(struct parser *p, const cp_opt *o, const char *value, int f
 				o->arg, value);
 			return CP_ERR_USAGE;
 		}
-		*(const char **)o->dest = cp_xstrdup(value);
+		cp_strlist_push(&option_strings, value);
+		*(const char **)o->dest = option_strings.v[option_strings.n - 1];
 		return 0;
 	case CP_OPT_INT: {
 		char *end;

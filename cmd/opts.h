@@ -27,6 +27,9 @@ typedef struct cp_strlist {
 void cp_strlist_push(cp_strlist *l, const char *s);
 void cp_strlist_free(cp_strlist *l);
 
+/* Frees every string option's value; after the command has returned. */
+void cp_opts_release(void);
+
 enum cp_opt_type {
 	CP_OPT_FLAG,  /* int: set to 1 */
 	CP_OPT_SET,   /* int: set to .value (for pairs like --path-style/--virtual-host) */
