@@ -115,6 +115,12 @@ void s3_explain(s3_req *r, const cp_s3_config *cfg)
 	e->set = 1;
 	if (r->prep_failed || (r->res.status == 0 && !r->curl_err && e->msg[0]))
 		return; /* a local failure (reading the file): message already set */
+	if (r->curl_err == CURLE_WRITE_ERROR && !strncmp(r->curl_msg, "write: ", 7)) {
+		/* the engine's own write of a download to its file (a full disk) */
+		snprintf(e->msg, sizeof(e->msg), "cannot write the downloaded bytes: %s",
+			 r->curl_msg + 7);
+		return;
+	}
 	if (r->curl_err) {
 		snprintf(e->msg, sizeof(e->msg), "network error after %u attempt%s: %s",
 			 r->attempts, r->attempts == 1 ? "" : "s", r->curl_msg);

@@ -247,6 +247,18 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		free(tmp);
 		return rc;
 	}
+	/* Room for the whole object first: a file that cannot fit is named at
+	 * once, before its bytes are fetched (file systems without fallocate
+	 * are simply not asked again). */
+	if (s->size && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)s->size) != 0 &&
+	    (errno == ENOSPC || errno == EDQUOT)) {
+		int rc = cp_error_set(err, s->rel, 0, 0, "cannot write %s: %s", path,
+				      strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
 	cp_s3_result r = {0};
 	int rc = cp_s3_get_fd(c->src.s3, c->src.loc.bucket, key, fd, 0, 0, NULL, NULL, &r);
 	if (close(fd) && !rc)
