@@ -13,7 +13,8 @@
 #
 #     apt-get update && apt-get install -y make && make demo && make check
 #
-# and fails when either command fails.  Everything mounted is unmounted and
+# and then the sanitizer run, `make check-asan` (issue 15), and fails when
+# any of them fails.  Everything mounted is unmounted and
 # the root removed on every way out (a trap).  Needs root and the mirror.
 set -eu
 
@@ -187,6 +188,8 @@ step make demo
 make demo
 step make check
 make check
+step make check-asan
+make check-asan
 step done
 EOF
 say "running the README's commands in a fresh $suite root ($root)"
