@@ -252,8 +252,8 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 	 * are simply not asked again). */
 	if (s->size && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)s->size) != 0 &&
 	    (errno == ENOSPC || errno == EDQUOT)) {
-		int rc = cp_error_set(err, s->rel, 0, 0, "cannot write %s: %s", path,
-				      strerror(errno));
+		int rc =
+		    cp_error_set(err, s->rel, 0, 0, "cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
