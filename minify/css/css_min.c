@@ -315,43 +315,10 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 		m->q.sel_end = sel_end;
 		m->q.end = m->out->len;
 		m->q.depth = m->depth;
-		m->q.mergeable = kind == SEL_STYLE && mergeable(m, i, j);
+		m->q.style = kind == SEL_STYLE;
+		m->q.mergeable = m->q.style && mergeable(m, i, j);
 	}
 	return e;
-}
-
-/* The rule just written (m->q) has the same block as the rule before it,
- * written just before it: "A{X}B{X}" becomes "A,B{X}".  Both keep their
- * place in the cascade, since nothing lay between them. */
-static void merge_rule(cssmin *m, size_t before)
-{
-	struct css_rule *p = &m->prev, *q = &m->q;
-	if (!q->mergeable || !p->mergeable || p->end != before || q->start != before ||
-	    p->depth != q->depth || p->end - p->sel_end != q->end - q->sel_end ||
-	    memcmp(m->out->data + p->sel_end, m->out->data + q->sel_end, q->end - q->sel_end) ||
-	    /* a nested rule's & would stand for the merged list, whose
-	     * specificity is that of its most specific member */
-	    memchr(m->out->data + q->sel_end + 1, '{', q->end - q->sel_end - 1)) {
-		*p = *q;
-		return;
-	}
-	size_t sl = q->sel_end - q->start;
-	char *sel = cp_xstrndup(m->out->data + q->start, sl);
-	char *d = m->out->data;
-	memmove(d + p->sel_end + 1 + sl, d + p->sel_end, p->end - p->sel_end);
-	d[p->sel_end] = ',';
-	memcpy(d + p->sel_end + 1, sel, sl);
-	free(sel);
-	/* source map: the second rule's segments go with it; the block's
-	 * segments move right by the inserted selector */
-	while (m->nseg && m->seg[m->nseg - 1].out + m->base >= q->start)
-		m->nseg--;
-	for (size_t k = m->nseg; k-- > 0 && m->seg[k].out + m->base >= p->sel_end;)
-		m->seg[k].out += 1 + sl;
-	p->sel_end += 1 + sl;
-	p->end += 1 + sl;
-	m->out->len = p->end;
-	d[m->out->len] = 0;
 }
 
 static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
@@ -388,11 +355,11 @@ static size_t rules(cssmin *m, size_t i, int top, enum sel_kind kind)
 			break;
 		}
 		size_t before = m->out->len;
-		m->q.mergeable = 0;
+		m->q.mergeable = m->q.style = 0;
 		m->q.end = 0;
 		i = qualified_rule(m, i, !top, kind);
 		if (m->q.end == m->out->len && m->q.end > before)
-			merge_rule(m, before);
+			css_merge_rule(m, before);
 	}
 }
 

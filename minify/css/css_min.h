@@ -65,9 +65,10 @@ typedef struct css_seg {
 
 /* A style rule as written: [start, sel_end) selector, [sel_end, end) block. */
 struct css_rule {
-	size_t start, sel_end, end;
+	size_t start, sel_end, end; /* end 0: none */
 	int depth;
-	int mergeable;
+	int style;     /* a style rule (not a keyframe) */
+	int mergeable; /* its selectors may join a list (css_min.c's mergeable) */
 };
 
 typedef struct cssmin {
@@ -80,10 +81,11 @@ typedef struct cssmin {
 	cp_buf *out;
 	size_t base; /* out->len at start */
 	const cp_minify_opts *o;
-	int depth;		 /* block nesting, bounded by CSS_MAX_DEPTH */
-	int in_property;	 /* walking an @property block (see declaration) */
-	struct css_rule prev, q; /* the last two style rules, for merging */
-	cp_buf legal;		 /* legal comments moved to the end (CP_LEGAL_EOF) */
+	int depth;	 /* block nesting, bounded by CSS_MAX_DEPTH */
+	int in_property; /* walking an @property block (see declaration) */
+	/* the last three style rules, for merging (css_min_merge.c) */
+	struct css_rule pprev, prev, q;
+	cp_buf legal; /* legal comments moved to the end (CP_LEGAL_EOF) */
 	/* last token written: type and last byte (CP_CSS_EOF: nothing yet
 	 * in this context) */
 	cp_css_type last;
@@ -125,6 +127,10 @@ void css_put_raw(cssmin *m, size_t i, size_t j);
 void css_mark_segment(cssmin *m, size_t src);
 /* Drops everything written since out offset mark (an empty rule), with its segments. */
 void css_truncate(cssmin *m, size_t mark);
+
+/* The rule just written (m->q, written from out offset before on) joins
+ * the rule before it where that is safe (css_min_merge.c). */
+void css_merge_rule(cssmin *m, size_t before);
 
 /* Values (css_min_values.c). */
 enum value_mode {

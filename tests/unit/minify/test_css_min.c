@@ -175,6 +175,23 @@ static void test_merging(void **state)
 	check(".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}",
 	      ".a{x:y;&:hover{z:w}}#b{x:y;&:hover{z:w}}");
 	check(".a{x:y}.b{x:y", ".a{x:y}.b{x:y");
+	/* adjacent rules with the same selector share a block, in order, for
+	 * any selector (its validity is the same for both) */
+	check(".a{x:1}.a{y:2}.a:focus-visible{x:1}.a:focus-visible{x:2}",
+	      ".a{x:1;y:2}.a:focus-visible{x:1;x:2}");
+	check("b,strong{font-weight:inherit}b,strong{font-weight:bolder}",
+	      "b,strong{font-weight:inherit;font-weight:bolder}");
+	/* and the joined block may then equal the rule before it */
+	check(".p{a:1;b:2}.q{a:1}.q{b:2}.r{c:3}", ".p,.q{a:1;b:2}.r{c:3}");
+	/* not across another rule, an at-rule or a comment; not in keyframes,
+	 * not with nested rules, not between depths */
+	check(".a{x:1}.b{z:0}.a{y:2}", ".a{x:1}.b{z:0}.a{y:2}");
+	check(".a{x:1}@media print{.a{y:2}}", ".a{x:1}@media print{.a{y:2}}");
+	check(".a{x:1}/*! c */.a{y:2}", ".a{x:1}/*! c */.a{y:2}");
+	check("@keyframes k{0%{x:1}0%{y:2}}", "@keyframes k{0%{x:1}0%{y:2}}");
+	check(".a{x:1;&:hover{z:0}}.a{y:2}", ".a{x:1;&:hover{z:0}}.a{y:2}");
+	check(".p{.a{x:1}.a{y:2}}", ".p{.a{x:1}.a{y:2}}");
+	check("@media print{.a{x:1}}.a{y:2}", "@media print{.a{x:1}}.a{y:2}");
 }
 
 static void test_numbers_and_units(void **state)
@@ -329,6 +346,15 @@ static void test_source_map(void **state)
 	assert_string_equal(out.data, ".a,.b{x:y}\n/*# sourceMappingURL=out.css.map */");
 	/* ".a" 0:0 <- 0:0, "x" 0:6 <- 1:2 */
 	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,MACE\""));
+	cp_buf_free(&out);
+	cp_buf_free(&map);
+	/* joined blocks: the second selector's segment goes, its declarations
+	 * move left */
+	in = ".a {\n  x: y;\n}\n.a {\n  z: w;\n}\n";
+	assert_int_equal(cp_minify_css(in, strlen(in), &o, &out, &map, &err), 0);
+	assert_string_equal(out.data, ".a{x:y;z:w}\n/*# sourceMappingURL=out.css.map */");
+	/* ".a" 0:0 <- 0:0, "x" 0:3 <- 1:2, "z" 0:7 <- 4:2 */
+	assert_non_null(strstr(map.data, "\"mappings\":\"AAAA,GACE,IAGA\""));
 	cp_buf_free(&out);
 	cp_buf_free(&map);
 }
