@@ -16,8 +16,9 @@
  *    (or holds an IE `progid:` / `expression()`) is written as it stands;
  *  - at-rules: the known ones (@media, @supports, @font-face, @keyframes,
  *    @import, ...) get their prelude's whitespace trimmed and their block
- *    minified; an unknown at-rule is copied byte for byte, because we cannot
- *    know what its grammar makes of whitespace; @charset is copied exactly
+ *    minified; an unknown at-rule keeps every token as written, because we
+ *    cannot know what its grammar makes of them, and only its runs of
+ *    whitespace and comments shrink to one space; @charset is copied exactly
  *    when it is the file's first bytes and dropped elsewhere (ignored there);
  *  - the last ';' of a block and empty style rules go (one comes back before
  *    an @import or @namespace, whose validity depends on what precedes it);
@@ -576,6 +577,28 @@ static void restore_held(cssmin *m)
 	m->restored = 1;
 }
 
+/* Copies tokens [i, j) of a construct whose grammar we do not know (an
+ * unknown at-rule, such as Tailwind's @theme), so that it reads as the same
+ * token list: every token as written, each run of whitespace (with the
+ * comments in it) as one space, and a comment alone between two tokens
+ * dropped unless they would merge.  Whitespace runs never mean more than
+ * "whitespace" to the tokenizer, whatever grammar reads the tokens. */
+static void same_tokens(cssmin *m, size_t i, size_t j)
+{
+	for (size_t k = i; k < j; k++) {
+		const css_tok *t = &m->t[k];
+		size_t n = t->end - t->start;
+		if (k == i)
+			css_sep(m, CTX_VALUE, SEP_NONE, t->type, m->s[t->start]);
+		else if ((t->flags & CSS_WS_BEFORE) && m->last != CP_CSS_EOF)
+			css_put(m, CP_CSS_WS, " ", 1);
+		else if (t->flags & CSS_COMMENT_BEFORE)
+			css_sep(m, CTX_VALUE, SEP_COMMENT, t->type, m->s[t->start]);
+		css_put(m, t->type, m->s + t->start, n);
+		css_close_cut(m, t);
+	}
+}
+
 static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 {
 	const css_tok *at = &m->t[i];
@@ -599,12 +622,16 @@ static size_t at_rule(cssmin *m, size_t i, int in_decls, int top)
 					    : (end == CP_CSS_SEMICOLON ? j + 1 : j);
 	}
 	if (kind == AT_UNKNOWN || kind == AT_CHARSET) {
-		/* copied byte for byte: we do not know its grammar (and
-		 * @charset must be exactly `@charset "x";`) */
+		/* we do not know its grammar: its tokens are kept as written,
+		 * only whitespace runs shrink (and @charset must be exactly
+		 * `@charset "x";`) */
 		size_t e = end == CP_CSS_LBRACE
 			       ? skip_block(m, j)
 			       : (end == CP_CSS_SEMICOLON ? j + 1 : trim_end(m, i, j));
-		css_put_raw(m, i, e);
+		if (kind == AT_CHARSET)
+			css_put_raw(m, i, e);
+		else
+			same_tokens(m, i, e);
 		m->last = CP_CSS_EOF;
 		return e;
 	}

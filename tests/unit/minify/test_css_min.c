@@ -253,7 +253,12 @@ static void test_kept_verbatim(void **state)
 	      "@property --u{syntax:\"*\";inherits:false;initial-value:0px}");
 	check("@property --c{syntax:\"<color>\";inherits:true;INITIAL-VALUE: #FFFFFF }a{width:0px}",
 	      "@property --c{syntax:\"<color>\";inherits:true;INITIAL-VALUE:#FFFFFF}a{width:0}");
-	check("@foo bar  baz { x : y ; }a{b:c}", "@foo bar  baz { x : y ; }a{b:c}");
+	/* an unknown at-rule keeps its tokens: only whitespace runs shrink */
+	check("@foo bar  baz { x : y ; }a{b:c}", "@foo bar baz { x : y ; }a{b:c}");
+	check("@theme default {\n  --a:\n    1px, 'b'; /* c */\n  --b: 0.50;\n}\n",
+	      "@theme default { --a: 1px, 'b'; --b: 0.50; }");
+	check("@foo a/**/b/* c */(x)/* d */z/*! legal */ y;", "@foo a/**/b/**/(x)z/*! legal */ y;");
+	check("@foo \"x\n y;", "@foo \"x\ny;"); /* a bad string keeps its newline */
 	check("@charset \"utf-8\";a{b:c}", "@charset \"utf-8\";a{b:c}");
 	check(".a{*zoom:1;_height:1px;width:100px\\9;color:red\\0/}",
 	      ".a{*zoom:1;_height:1px;width:100px\\9;color:red\\0/}");
