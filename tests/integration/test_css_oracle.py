@@ -33,7 +33,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 # Runs in the page once every stylesheet has loaded; writes {id: [triples]}.
 PAGE_JS = r"""
-function nows(s) { return (s || '').replace(/\s+/g, ''); }
+// comments in a condition are no part of it (Chromium's conditionText keeps them)
+function nows(s) { return (s || '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ''); }
 function splitSelectors(text) {
   const out = []; let depth = 0, quote = null, cur = '';
   for (let i = 0; i < text.length; i++) {
