@@ -157,9 +157,19 @@ static int local_endpoint(const char *ep)
 static char *normalise_endpoint(const char *ep)
 {
 	char *v = strstr(ep, "://") ? cp_xstrdup(ep) : cp_xasprintf("https://%s", ep);
-	size_t n = strlen(v);
-	while (n && v[n - 1] == '/')
+	size_t n = strlen(v), keep = (size_t)(strstr(v, "://") - v) + 3;
+	while (n > keep && v[n - 1] == '/') /* the scheme's "//" stays */
 		v[--n] = 0;
+	return v;
+}
+
+/* "endpoint_url =" with no value says nothing: it is not "https:". */
+static char *nonempty(char *v)
+{
+	if (v && !*v) {
+		free(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -250,9 +260,9 @@ static void load_endpoint(cp_s3_config *cfg, files *f, const cp_s3_overrides *ov
 	ep = first(ep, env("AWS_ENDPOINT_URL_S3"));
 	ep = first(ep, env("AWS_ENDPOINT_URL"));
 	if (!ep)
-		ep = prof(f, "s3.endpoint_url", 0);
+		ep = nonempty(prof(f, "s3.endpoint_url", 0));
 	if (!ep)
-		ep = prof(f, "endpoint_url", 0);
+		ep = nonempty(prof(f, "endpoint_url", 0));
 	if (ep)
 		cfg->endpoint = normalise_endpoint(ep);
 	else if (strcmp(cfg->region, "auto") == 0)
