@@ -185,6 +185,37 @@ static int mergeable(cssmin *m, size_t i, size_t j)
 	return brackets == 0;
 }
 
+static int is_delim_ch(const cssmin *m, const css_tok *t, const char *set)
+{
+	return t->type == CP_CSS_DELIM && strchr(set, m->s[t->start]);
+}
+
+/* May the '*' at token k of a style selector [first, j) go?  "*:hover",
+ * "*.a", "*#a", "*[a]" and "*::before" select what they do without it (a
+ * default @namespace applies to both spellings), but only where the '*'
+ * starts a compound selector: "a*.b" is invalid, and must stay so, and
+ * "ns|*" or "*|a" are namespaces.  A comment is no whitespace here: '*', a
+ * comment and ".a" read as "*.a". */
+static int star_drops(cssmin *m, size_t k, size_t first, size_t j)
+{
+	const css_tok *t = &m->t[k];
+	if (!is_delim_ch(m, t, "*") || k + 1 >= j)
+		return 0;
+	const css_tok *n = &m->t[k + 1];
+	if (n->flags & CSS_WS_BEFORE)
+		return 0;
+	if (n->type == CP_CSS_DELIM
+		? !(m->s[n->start] == '.' && k + 2 < j && m->t[k + 2].type == CP_CSS_IDENT &&
+		    !(m->t[k + 2].flags & CSS_WS_BEFORE))
+		: n->type != CP_CSS_COLON && n->type != CP_CSS_HASH && n->type != CP_CSS_LBRACKET)
+		return 0;
+	if (k == first || (t->flags & CSS_WS_BEFORE))
+		return 1;
+	const css_tok *p = &m->t[k - 1];
+	return p->type == CP_CSS_COMMA || p->type == CP_CSS_LPAREN || p->type == CP_CSS_FUNCTION ||
+	       is_delim_ch(m, p, ">+~");
+}
+
 static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 {
 	int brackets = 0;
@@ -213,6 +244,10 @@ static void selector(cssmin *m, size_t i, size_t j, enum sel_kind kind)
 		      (CSS_WS_BEFORE | CSS_COMMENT_BEFORE)) &&
 		    legacy_pseudo(m, &m->t[i + 2])) {
 			i++; /* ::before -> :before: CSS2's spelling, read the same everywhere */
+			continue;
+		}
+		if (!brackets && kind == SEL_STYLE && star_drops(m, i, first, j)) {
+			i++; /* its separator (a descendant combinator) stays owed */
 			continue;
 		}
 		if (brackets && t->type == CP_CSS_STRING)
@@ -307,7 +342,13 @@ static size_t qualified_rule(cssmin *m, size_t i, int nested, enum sel_kind kind
 		return j;
 	}
 	size_t mark = m->out->len;
-	css_mark_segment(m, m->t[i].start);
+	/* the first token written: a leading '*' may go, and "::before"
+	 * after it lose a colon */
+	size_t w = i + (kind == SEL_STYLE && star_drops(m, i, i, j));
+	if (w > i && w + 2 < j && m->t[w].type == CP_CSS_COLON &&
+	    m->t[w + 1].type == CP_CSS_COLON && legacy_pseudo(m, &m->t[w + 2]))
+		w++;
+	css_mark_segment(m, m->t[w].start);
 	selector(m, i, j, kind);
 	size_t sel_end = m->out->len;
 	size_t e = block(m, j, mark, 1, body_decls, 0);

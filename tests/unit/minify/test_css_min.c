@@ -152,6 +152,18 @@ static void test_long_input(void **state)
 	cp_buf_free(&want);
 }
 
+static void test_universal(void **state)
+{
+	/* a '*' that starts a compound with more in it selects the same */
+	check("*:focus, a *.b, a>*#c, * [d], *::before, :not(*:hover) {x:y}",
+	      ":focus,a .b,a>#c,* [d],:before,:not(:hover){x:y}");
+	/* kept: alone, namespaced, not starting a compound, in keyframes */
+	check("*{x:y}a *{x:z}ns|*:hover{x:1}*|a{x:2}a*.b{x:3}&*.c{x:4}",
+	      "*{x:y}a *{x:z}ns|*:hover{x:1}*|a{x:2}a*.b{x:3}&*.c{x:4}");
+	check("[*|a]{x:y}*/**/.a{x:z}* .b{x:w}a/**/*.c{x:v}",
+	      "[*|a]{x:y}.a{x:z}* .b{x:w}a*.c{x:v}");
+}
+
 static void test_merging(void **state)
 {
 	/* adjacent rules with the same block share it */
@@ -373,6 +385,7 @@ int main(void)
 	    cmocka_unit_test(test_charset_placement),
 	    cmocka_unit_test(test_import_order),
 	    cmocka_unit_test(test_long_input),
+	    cmocka_unit_test(test_universal),
 	    cmocka_unit_test(test_merging),
 	    cmocka_unit_test(test_numbers_and_units),
 	    cmocka_unit_test(test_colours),
