@@ -11,15 +11,30 @@
  * streams parts from disk in parallel and aborts the upload on failure; the
  * part size is the client's (cp_s3_part_size), and part_size() exposes the
  * same number so a plan can compute the same multipart ETag.
+ *
+ * A multipart upload in flight is noted in the cache folder (uploads/, one
+ * small file per upload: endpoint, bucket, key, upload id, hex-encoded),
+ * locked (flock) by the process that owns it and removed once the upload
+ * completed.  A killed upload or deploy leaves its note behind, unlocked;
+ * the next upload to the same endpoint and bucket aborts those uploads
+ * before its first put, so killed runs never leave parts to accumulate (a
+ * failed one aborts its upload itself).  A note still locked belongs to a
+ * run in progress and is left alone.
  */
 #include "upload/target/target_impl.h"
 #include "upload/s3/s3.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 struct s3_target {
 	struct cp_target base;
@@ -29,6 +44,8 @@ struct s3_target {
 	char *prefix; /* "" or ends with '/' */
 	uint64_t threshold;
 	uint64_t part_size; /* wanted; 0: client default */
+	pthread_mutex_t sweep_lock;
+	int swept; /* the notes of killed runs' uploads were handled */
 };
 
 static struct s3_target *st(const cp_target *t)
@@ -221,6 +238,168 @@ static int s3t_set_headers(cp_target *t, const char *key, const cp_put_headers *
 	return rc;
 }
 
+/* ---- notes of multipart uploads in flight ---------------------------------- */
+
+#define NOTE_MAGIC "cdnpipe-upload 1\n"
+
+struct note {
+	struct s3_target *s;
+	char *key; /* full key */
+	char *file;
+	int fd; /* locked while the upload runs */
+};
+
+static void hex_line(cp_buf *b, const char *name, const char *v)
+{
+	size_t n = strlen(v);
+	char *h = cp_xmalloc(2 * n + 1);
+	cp_hex((const unsigned char *)v, n, h);
+	cp_buf_printf(b, "%s %s\n", name, h);
+	free(h);
+}
+
+/* The value of "name HEX" in a note, decoded; NULL when absent or bad. */
+static char *note_get(const char *text, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		if (strncmp(p, name, nl) || p[nl] != ' ')
+			continue;
+		const char *v = p + nl + 1, *e = strchr(v, '\n');
+		size_t n = e ? (size_t)(e - v) : 0;
+		if (!n || n % 2)
+			return NULL;
+		char *out = cp_xcalloc(n / 2 + 1, 1);
+		if (cp_unhex(v, (unsigned char *)out, n / 2) || memchr(out, 0, n / 2)) {
+			free(out);
+			return NULL;
+		}
+		return out;
+	}
+	return NULL;
+}
+
+/* on_create, on the engine thread: the note, written under a temporary name,
+ * locked, then renamed to its place (so a sweeper never sees it unlocked). */
+static void note_create(void *ctx, const char *upload_id, uint64_t part_size)
+{
+	(void)part_size;
+	struct note *n = ctx;
+	char *dir = cp_xdg_cache_dir("uploads");
+	cp_error err = {0};
+	unsigned char d[32];
+	char *id =
+	    cp_xasprintf("%s\n%s\n%s\n%s", n->s->cfg.endpoint, n->s->bucket, n->key, upload_id);
+	cp_sha256(id, strlen(id), d);
+	char hex[65];
+	cp_hex(d, 16, hex);
+	n->file = cp_xasprintf("%s/%s.mpu", dir, hex);
+	cp_buf b = CP_BUF_INIT;
+	cp_buf_puts(&b, NOTE_MAGIC);
+	hex_line(&b, "endpoint", n->s->cfg.endpoint);
+	hex_line(&b, "bucket", n->s->bucket);
+	hex_line(&b, "key", n->key);
+	hex_line(&b, "upload", upload_id);
+	char *tmp = NULL;
+	int fd = cp_mkdirs(dir, &err) ? -1 : cp_create_tmp(n->file, &tmp, &err);
+	if (fd >= 0 &&
+	    (flock(fd, LOCK_EX) || cp_write_all(fd, b.data, b.len) || rename(tmp, n->file))) {
+		close(fd);
+		unlink(tmp);
+		fd = -1;
+	}
+	if (fd < 0)
+		cp_log(CP_LOG_INFO, "cannot note the multipart upload of %s in %s", n->key, dir);
+	n->fd = fd;
+	free(tmp);
+	free(id);
+	free(dir);
+	cp_buf_free(&b);
+}
+
+static struct note *note_new(struct s3_target *s, const char *key, cp_s3_file_opts *fo)
+{
+	struct note *n = cp_xcalloc(1, sizeof *n);
+	n->s = s;
+	n->key = cp_xstrdup(key);
+	n->fd = -1;
+	fo->on_create = note_create;
+	fo->hook_ctx = n;
+	return n;
+}
+
+/* The upload ended: completed, or failed and aborted by the client.  The
+ * note goes only after a success; after a failure the next run aborts the
+ * upload again (NoSuchUpload is success), in case this abort did not land. */
+static void note_end(struct note *n, int ok)
+{
+	if (n->fd >= 0) {
+		if (ok)
+			unlink(n->file);
+		close(n->fd);
+	}
+	free(n->file);
+	free(n->key);
+	free(n);
+}
+
+/* Aborts the uploads that notes of dead runs name on this endpoint and
+ * bucket; once per target, before its first put. */
+static void sweep_notes(struct s3_target *s)
+{
+	pthread_mutex_lock(&s->sweep_lock);
+	if (s->swept++) {
+		pthread_mutex_unlock(&s->sweep_lock);
+		return;
+	}
+	char *dir = cp_xdg_cache_dir("uploads");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".mpu"))
+			continue;
+		char *file = cp_path_join(dir, de->d_name);
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		cp_buf b = CP_BUF_INIT;
+		cp_error err = {0};
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) || cp_read_file(file, &b, &err)) {
+			if (fd >= 0)
+				close(fd);
+			cp_buf_free(&b);
+			free(file);
+			continue; /* a run in progress owns it */
+		}
+		char *ep = NULL, *bucket = NULL, *key = NULL, *id = NULL;
+		int ours = 0, bad = strncmp(b.data, NOTE_MAGIC, strlen(NOTE_MAGIC)) != 0;
+		if (!bad) {
+			ep = note_get(b.data, "endpoint"), bucket = note_get(b.data, "bucket");
+			key = note_get(b.data, "key"), id = note_get(b.data, "upload");
+			bad = !ep || !bucket || !key || !id;
+			ours = !bad && !strcmp(ep, s->cfg.endpoint) && !strcmp(bucket, s->bucket);
+		}
+		cp_s3_result r = {0};
+		if (bad ||
+		    (ours && cp_s3_mpu_abort(s->client, bucket, key, id, NULL, NULL, &r) == 0)) {
+			if (ours)
+				cp_log(CP_LOG_INFO,
+				       "aborted the multipart upload of s3://%s/%s that a "
+				       "killed run left",
+				       bucket, key);
+			unlink(file); /* done with, or unreadable (never written whole) */
+		}
+		cp_s3_result_free(&r);
+		close(fd);
+		free(ep), free(bucket), free(key), free(id);
+		cp_buf_free(&b);
+		free(file);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	pthread_mutex_unlock(&s->sweep_lock);
+}
+
 static int s3t_put(cp_target *t, const char *key, const char *local, const cp_put_headers *h,
 		   const unsigned char *md5, cp_error *err)
 {
@@ -229,8 +408,11 @@ static int s3t_put(cp_target *t, const char *key, const char *local, const cp_pu
 	cp_s3_put_headers sh;
 	map_headers(h, &sh);
 	cp_s3_file_opts fo = {.threshold = s->threshold, .part_size = s->part_size, .md5 = md5};
+	sweep_notes(s);
+	struct note *n = note_new(s, k, &fo);
 	cp_s3_result r = {0};
 	int rc = cp_s3_put_file(s->client, s->bucket, k, local, &sh, &fo, NULL, NULL, &r);
+	note_end(n, rc == 0);
 	if (rc)
 		fail(err, &r, k);
 	cp_s3_result_free(&r);
@@ -241,12 +423,14 @@ static int s3t_put(cp_target *t, const char *key, const char *local, const cp_pu
 struct async_put {
 	void (*done)(void *ctx, const cp_error *e);
 	void *ctx;
+	struct note *note;
 };
 
 /* On the client's engine thread: map the result and hand it on. */
 static void put_done(void *ctx, const cp_s3_result *r)
 {
 	struct async_put *a = ctx;
+	note_end(a->note, r->ok);
 	if (r->ok) {
 		a->done(a->ctx, NULL);
 	} else {
@@ -267,9 +451,11 @@ static int s3t_put_async(cp_target *t, const char *key, const char *local, const
 	cp_s3_put_headers sh;
 	map_headers(h, &sh);
 	cp_s3_file_opts fo = {.threshold = s->threshold, .part_size = s->part_size, .md5 = md5};
+	sweep_notes(s);
 	struct async_put *a = cp_xmalloc(sizeof *a);
 	a->done = done;
 	a->ctx = ctx;
+	a->note = note_new(s, k, &fo);
 	int rc = cp_s3_put_file(s->client, s->bucket, k, local, &sh, &fo, put_done, a, NULL);
 	free(k);
 	return rc;
@@ -300,6 +486,7 @@ static void s3t_close(cp_target *t)
 	cp_s3_config_free(&s->cfg);
 	free(s->bucket);
 	free(s->prefix);
+	pthread_mutex_destroy(&s->sweep_lock);
 	free(s);
 }
 
@@ -329,6 +516,7 @@ int cp_target_s3_open(const char *url, const cp_s3_settings *set, cp_target **ou
 		return rc;
 	struct s3_target *s = cp_xcalloc(1, sizeof *s);
 	s->base.ops = &s3_ops;
+	pthread_mutex_init(&s->sweep_lock, NULL);
 	s->bucket = where.bucket;
 	s->prefix = where.prefix;
 	s->threshold = set->multipart_threshold ? set->multipart_threshold : 64ull << 20;
