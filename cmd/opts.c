@@ -248,12 +248,28 @@ struct ini_state {
 	int rc;
 };
 
+/* inih reads a line in pieces of at most num - 1 bytes and parses each piece
+ * as a line of its own, so the end of a long `exclude = ...` would be read as
+ * another key: such a line is refused instead. */
 static char *config_reader(char *str, int num, void *stream)
 {
 	struct ini_state *st = stream;
 	char *r = fgets(str, num, st->f);
-	if (r)
-		st->line++;
+	if (!r)
+		return NULL;
+	st->line++;
+	size_t n = strlen(r);
+	if (n + 1 == (size_t)num && r[n - 1] != '\n') {
+		int c = getc(st->f);
+		if (c != '\n' && c != EOF) {
+			fprintf(stderr,
+				"cdnpipe: %s:%d: line longer than %d characters (a list may go "
+				"on several lines)\n",
+				st->file, st->line, num - 1);
+			st->rc = CP_ERR_USAGE;
+			return NULL;
+		}
+	}
 	return r;
 }
 
