@@ -12,6 +12,7 @@
 #include "sourcemap/sourcemap.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,10 @@ static int decode(cp_srcmap_in *in, const char *p, const char *end, char *why, s
 			src += f[1], sline += f[2], scol += f[3];
 		if (nf == 5)
 			name += f[4];
-		if (col < 0 || src < 0 || sline < 0 || scol < 0 || name < 0)
+		/* each field is kept in 32 bits; checked at every step, the sums
+		 * also never overflow a long (a VLQ is at most 2^60) */
+		if (col < 0 || src < 0 || sline < 0 || scol < 0 || name < 0 || col > UINT_MAX ||
+		    src >= CP_SRCMAP_GAP || sline > UINT_MAX || scol > UINT_MAX || name > UINT_MAX)
 			goto bad;
 		if (in->nsegs == cap)
 			in->segs = cp_xrealloc(in->segs, (cap *= 2) * sizeof *in->segs);
