@@ -16,6 +16,7 @@
  */
 #include "sourcemap/sourcemap.h"
 
+#include <limits.h>
 #include <string.h>
 
 static long shifted(const cp_map_edit *e, size_t n, unsigned line, long col)
@@ -48,7 +49,8 @@ static int shift_mappings(const char *s, const char *end, const cp_map_edit *e, 
 			s++, seg_start = 1;
 		} else if (seg_start) {
 			long d;
-			if (cp_vlq_decode(&s, end, &d))
+			/* a column is 32 bits: kept so, prev + d cannot overflow */
+			if (cp_vlq_decode(&s, end, &d) || prev + d < 0 || prev + d > UINT_MAX)
 				return -1;
 			long col = prev + d, ncol = shifted(e, n, line, col);
 			cp_vlq_encode(out, ncol - prev_new);
