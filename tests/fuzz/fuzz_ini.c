@@ -17,6 +17,7 @@
 
 #include "fuzzutil.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,6 +118,14 @@ static int expressible(const values *v)
 {
 	if (!one_line(v->str) || !one_line(v->choice))
 		return 0;
+	/* inih trims every isspace() byte, a list splits at ' ' and '\t' only:
+	 * an item ending in '\f' cannot be a line's whole value */
+	for (size_t i = 0; i < v->list.n; i++) {
+		size_t n = strlen(v->list.v[i]);
+		if (n && (isspace((unsigned char)v->list.v[i][0]) ||
+			  isspace((unsigned char)v->list.v[i][n - 1])))
+			return 0;
+	}
 	return 1;
 }
 
