@@ -7,8 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Classic backtracking matcher; "**" may cross '/', "*" and "?" may not. */
+/* Backtracking matcher; "**" may cross '/', "*" and "?" may not.  Every
+ * (pattern, text) position that failed is remembered once a star is met, so
+ * a pattern of many stars costs O(pattern * text^2), not exponential time
+ * ("*a*a*a*a*b" on a long name of a's). */
+typedef struct memo {
+	const char *p0, *s0;
+	size_t plen, slen;
+	unsigned char *failed; /* (plen + 1) * (slen + 1) bits, made at the first star */
+} memo;
+
+static int match_at(memo *m, const char *p, const char *s);
+
+static int star_try(memo *m, const char *p, const char *s)
+{
+	if (!m->failed)
+		m->failed = cp_xcalloc(((m->plen + 1) * (m->slen + 1) + 7) / 8, 1);
+	size_t i = (size_t)(p - m->p0) * (m->slen + 1) + (size_t)(s - m->s0);
+	if (m->failed[i / 8] & (1u << (i % 8)))
+		return 0;
+	if (match_at(m, p, s))
+		return 1;
+	m->failed[i / 8] |= (unsigned char)(1u << (i % 8));
+	return 0;
+}
+
 static int match(const char *p, const char *s)
+{
+	memo m = {p, s, strlen(p), strlen(s), NULL};
+	int r = match_at(&m, p, s);
+	free(m.failed);
+	return r;
+}
+
+static int match_at(memo *m, const char *p, const char *s)
 {
 	while (*p) {
 		if (p[0] == '*' && p[1] == '*') {
@@ -16,7 +48,7 @@ static int match(const char *p, const char *s)
 			if (*p == '/')
 				p++;
 			for (const char *t = s;; t++) {
-				if (match(p, t))
+				if (star_try(m, p, t))
 					return 1;
 				if (!*t)
 					return 0;
@@ -25,7 +57,7 @@ static int match(const char *p, const char *s)
 		if (*p == '*') {
 			p++;
 			for (const char *t = s;; t++) {
-				if (match(p, t))
+				if (star_try(m, p, t))
 					return 1;
 				if (!*t || *t == '/')
 					return 0;
