@@ -7,6 +7,7 @@
 #   make layers     the code's shape: no file cycles, no calls upward, cmd/ uses public headers
 #   make bench      side-by-side benchmarks against the peers (bench/)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each
+#   make fuzz-replay every saved fuzz seed and crash input, without libFuzzer (gcc, ASan, UBSan)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are picked up by folder: every .c under a stage folder (at any
@@ -41,7 +42,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 20000
 
-.PHONY: all deps deps-build check check-asan check-fresh unit integration layers fuzz fuzz-smoke demo bench install clean format
+.PHONY: all deps deps-build check check-asan check-fresh unit integration layers fuzz fuzz-smoke fuzz-replay demo bench install clean format
 
 all: $(B)/cdnpipe
 
@@ -75,19 +76,59 @@ $(B)/tests/cmd/test_opts: tests/unit/cmd/test_opts.c $(B)/cmd/opts.o $(B)/libcdn
 		$(B)/libcdnpipe.a $(LIBS) -lcmocka
 
 # libFuzzer targets: the library is compiled once more with clang and the
-# sanitizers (build/fuzz/obj), and each target links against those objects.
+# sanitizers (build/fuzz/obj, archived in build/fuzz/libcdnpipe.a), and each
+# target links what it uses from that archive: fewer coverage counters to
+# scan per run than the whole library's.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-sanitize-recover=undefined \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
-.SECONDARY: $(FUZZ_OBJ)
+FUZZ_HDR := $(wildcard tests/fuzz/*.h)
+.SECONDARY: $(FUZZ_OBJ) build/fuzz/obj/cmd/opts.o
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+build/fuzz/libcdnpipe.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# cdnpipe.ini is read by cmd/opts.c, which is not in the library: fuzz_ini
+# links its object, as test_opts does (FUZZ_EXTRA_<target>).
+FUZZ_EXTRA_fuzz_ini = build/fuzz/obj/cmd/opts.o
+FUZZ_REPLAY_EXTRA_fuzz_ini = build/fuzz/replay/obj/cmd/opts.o
+
+.SECONDEXPANSION:
+build/fuzz/%: tests/fuzz/%.c $$(FUZZ_EXTRA_$$*) build/fuzz/libcdnpipe.a $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_EXTRA_$*) \
+		build/fuzz/libcdnpipe.a $(LIBS)
+
+# The replay drivers: each target's LLVMFuzzerTestOneInput with
+# tests/fuzz/regression_driver.c for main(), built by plain gcc with ASan and
+# UBSan (build/fuzz/replay), no libFuzzer.  `make fuzz-replay` runs each on
+# every saved seed and crash input.
+REPLAY_CC ?= gcc
+REPLAY_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_REPLAY_OBJ := $(LIB_SRC:%.c=build/fuzz/replay/obj/%.o)
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/replay/%)
+.SECONDARY: $(FUZZ_REPLAY_OBJ) build/fuzz/replay/obj/cmd/opts.o
+
+build/fuzz/replay/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(REPLAY_CC) $(REPLAY_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/replay/libcdnpipe.a: $(FUZZ_REPLAY_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/replay/%: tests/fuzz/%.c tests/fuzz/regression_driver.c $$(FUZZ_REPLAY_EXTRA_$$*) \
+		build/fuzz/replay/libcdnpipe.a $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	$(REPLAY_CC) $(REPLAY_CFLAGS) -o $@ $< tests/fuzz/regression_driver.c \
+		$(FUZZ_REPLAY_EXTRA_$*) build/fuzz/replay/libcdnpipe.a $(LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -111,21 +152,37 @@ fuzz: $(FUZZ_BIN)
 
 # A fixed seed and a fixed number of runs: the same inputs on every machine,
 # so `make check` fails only when the code does, never by the luck of a draw.
+# A slow target runs fewer (FUZZ_SMOKE_RUNS_<target>), to stay near 15 s.
+FUZZ_SMOKE_RUNS_fuzz_fingerprint ?= 8000
+rparen := )
+FUZZ_RUNS_OF = runs_of() { case $$1 in $(foreach f,$(FUZZ_BIN),$(notdir $f)$(rparen) echo \
+	$(or $(FUZZ_SMOKE_RUNS_$(notdir $f)),$(FUZZ_SMOKE_RUNS));;) esac; }
+
 fuzz-smoke: $(FUZZ_BIN)
-	@set -e; $(FUZZ_FIXTURES); for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/smoke/$$n; \
-		echo "== fuzz $$n ($(FUZZ_SMOKE_RUNS) runs, seed 1)"; \
+	@set -e; $(FUZZ_FIXTURES); $(FUZZ_RUNS_OF); for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/smoke/$$n; \
+		r=$$(runs_of $$n); echo "== fuzz $$n ($$r runs, seed 1)"; \
 		rm -f build/fuzz/smoke/$$n/*; \
-		$$f -seed=1 -runs=$(FUZZ_SMOKE_RUNS) -max_total_time=120 -max_len=65536 \
+		$$f -seed=1 -runs=$$r -max_total_time=120 -max_len=65536 \
 			-print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
 			build/fuzz/smoke/$$n tests/fuzz/seeds/$$n $$(fuzz_fixtures $$n) \
 			>build/fuzz/$$n.log 2>&1 \
 			|| { tail -50 build/fuzz/$$n.log; exit 1; }; \
 		grep -E "stat::number_of_executed_units" build/fuzz/$$n.log || true; done
 
+# Every saved seed and crash input (tests/fuzz/crashes/<target>/: one per
+# bug the fuzzers found) through the gcc-built replay drivers.
+fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@set -e; $(FUZZ_FIXTURES); for f in $(FUZZ_REPLAY_BIN); do n=$$(basename $$f); \
+		d=tests/fuzz/crashes/$$n; [ -d $$d ] || d=; \
+		$$f tests/fuzz/seeds/$$n $$d $$(fuzz_fixtures $$n) >build/fuzz/replay/$$n.log 2>&1 \
+			|| { tail -50 build/fuzz/replay/$$n.log; exit 1; }; \
+		tail -1 build/fuzz/replay/$$n.log; done
+
 check: deps
 	$(MAKE) all $(UNIT_BIN)
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
+	$(MAKE) fuzz-replay
 	$(MAKE) integration
 	$(MAKE) layers
 
@@ -173,4 +230,4 @@ format:
 clean:
 	rm -rf build demo-out
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_REPLAY_OBJ:.o=.d)
