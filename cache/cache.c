@@ -40,11 +40,24 @@ char *cp_cache_default_dir(void)
 	return cp_xdg_cache_dir("build");
 }
 
+/* The Cache Directory Tagging convention (bford.info/cachedir): backup
+ * tools skip the folder. */
+#define CACHEDIR_TAG                                                                               \
+	"Signature: 8a477f597d28d172789f06886806bc55\n"                                            \
+	"# This file is a cache directory tag created by cdnpipe.\n"
+
 int cp_cache_open(const char *dir, uint64_t max_bytes, cp_cache **out, cp_error *err)
 {
 	*out = NULL;
-	if (cp_mkdirs(dir, err))
+	/* entries are published as they are: a folder another user can write
+	 * to would let them plant the bytes of any key (keys are not secret) */
+	if (cp_private_dir(dir, err))
 		return CP_ERR_BUILD;
+	char *tag = cp_xasprintf("%s/CACHEDIR.TAG", dir);
+	cp_error e = {0};
+	if (!cp_exists(tag))
+		cp_write_atomic(tag, CACHEDIR_TAG, sizeof CACHEDIR_TAG - 1, &e);
+	free(tag);
 	cp_cache *c = cp_xcalloc(1, sizeof *c);
 	c->dir = cp_xstrdup(dir);
 	c->max = max_bytes ? max_bytes : 1ull << 30;
@@ -363,12 +376,25 @@ void cp_cache_put_file(cp_cache *c, const cp_cache_key *k, const char *path)
 	cp_buf_free(&b);
 }
 
-/* ---- eviction ---- */
+/* ---- eviction ----
+ *
+ * Only names cdnpipe gives are ever looked at: <2 hex>/<62 hex>, or such a
+ * name with a temporary suffix.  Folders are opened without following
+ * links and files are examined relative to them, so neither a link planted
+ * in the cache nor a --cache-dir pointed at a folder of other files makes
+ * eviction delete anything but entries.  A blob is as recently used as the
+ * newest entry that points at it (its own times are the linked DIST files'
+ * and are never touched); a blob no entry points at goes first, and so
+ * does an entry whose blob is gone. */
 
 struct entry {
 	char *path;
+	char name[65]; /* the 64 hex digits: the key's, or the blob's */
 	uint64_t size;
 	int64_t mtime;
+	int blob;	       /* a blob, not an entry */
+	unsigned char ref[32]; /* an entry's blob, when it names one */
+	int has_ref;
 };
 
 static int by_age(const void *a, const void *b)
@@ -377,74 +403,138 @@ static int by_age(const void *a, const void *b)
 	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
 }
 
-/* Every entry file below base/<2 hex>/, into v; old temporary files go. */
-static void gather(const char *base, struct entry **v, size_t *n, size_t *cap, uint64_t *total)
+static int is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static DIR *open_dir_at(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/* The blob an entry file names (MAGIC_LINK), read relative to its folder. */
+static int entry_ref(int at, const char *name, const struct stat *st, unsigned char ref[32])
+{
+	if (st->st_size != HEADER + 8 + 32)
+		return 0;
+	int fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	unsigned char b[HEADER + 8 + 32];
+	int ok = fd >= 0 && read(fd, b, sizeof b) == (ssize_t)sizeof b &&
+		 !memcmp(b + HEADER, MAGIC_LINK, 8);
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		memcpy(ref, b + HEADER + 8, 32);
+	return ok;
+}
+
+struct gathered {
+	struct entry *v;
+	size_t n, cap;
+	uint64_t total;
+};
+
+static void gather(const char *base, int blobs, struct gathered *g)
 {
 	time_t now = time(NULL);
-	DIR *top = opendir(base);
+	DIR *top = open_dir_at(AT_FDCWD, base);
 	struct dirent *d;
 	while (top && (d = readdir(top))) {
-		if (strlen(d->d_name) != 2)
+		if (strlen(d->d_name) != 2 || !is_hex(d->d_name, 2))
 			continue;
-		char *sub = cp_xasprintf("%s/%s", base, d->d_name);
-		DIR *s = opendir(sub);
+		DIR *s = open_dir_at(dirfd(top), d->d_name);
 		struct dirent *f;
 		while (s && (f = readdir(s))) {
-			if (f->d_name[0] == '.')
-				continue;
-			char *p = cp_xasprintf("%s/%s", sub, f->d_name);
+			size_t len = strlen(f->d_name);
+			int tmp = len > 62 && !strncmp(f->d_name + 62, ".tmp.", 5);
 			struct stat st;
-			if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
-				free(p);
+			if (len < 62 || (len > 62 && !tmp) || !is_hex(f->d_name, 62) ||
+			    fstatat(dirfd(s), f->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(st.st_mode))
 				continue;
-			}
-			/* a temporary file an hour old is a killed build's */
-			if (strstr(f->d_name, ".tmp.")) {
+			if (tmp) { /* an hour old: a killed build's */
 				if (now - st.st_mtime > 3600)
-					unlink(p);
-				free(p);
+					unlinkat(dirfd(s), f->d_name, 0);
 				continue;
 			}
-			if (*n == *cap) {
-				*cap = *cap ? 2 * *cap : 1024;
-				*v = cp_xrealloc(*v, *cap * sizeof **v);
+			if (g->n == g->cap) {
+				g->cap = g->cap ? 2 * g->cap : 1024;
+				g->v = cp_xrealloc(g->v, g->cap * sizeof *g->v);
 			}
-			/* what it takes on disk: a 64-byte entry is a block */
-			uint64_t used = (uint64_t)st.st_blocks * 512;
-			(*v)[(*n)++] = (struct entry){p, used, (int64_t)st.st_mtime};
-			*total += used;
+			struct entry *e = &g->v[g->n++];
+			*e = (struct entry){
+			    .path = cp_xasprintf("%s/%s/%s", base, d->d_name, f->d_name),
+			    /* what it takes on disk: a 64-byte entry is a block */
+			    .size = (uint64_t)st.st_blocks * 512,
+			    .mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+			    .blob = blobs};
+			memcpy(e->name, d->d_name, 2);
+			memcpy(e->name + 2, f->d_name, 62);
+			e->name[64] = 0;
+			if (!blobs)
+				e->has_ref = entry_ref(dirfd(s), f->d_name, &st, e->ref);
+			g->total += e->size;
 		}
 		if (s)
 			closedir(s);
-		free(sub);
 	}
 	if (top)
 		closedir(top);
 }
 
-/* Least recently used first, entries and blobs alike (an entry whose blob
- * went is a miss; a blob whose entry went is old, and goes in its turn). */
+/* Each blob's age becomes its newest entry's; the unreferenced blob, and
+ * the entry whose blob is gone, the oldest of all. */
+static void age_blobs(struct gathered *g)
+{
+	cp_strmap blobs = {0};
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].blob) {
+			cp_strmap_put(&blobs, g->v[i].name, i);
+			g->v[i].mtime = INT64_MIN;
+		}
+	for (size_t i = 0; i < g->n; i++) {
+		struct entry *e = &g->v[i];
+		if (e->blob || !e->has_ref)
+			continue;
+		char hex[65];
+		size_t at;
+		cp_hex(e->ref, 32, hex);
+		if (!cp_strmap_get(&blobs, hex, &at))
+			e->mtime = INT64_MIN;
+		else if (g->v[at].mtime < e->mtime)
+			g->v[at].mtime = e->mtime;
+	}
+	cp_strmap_free(&blobs);
+}
+
 static void evict(cp_cache *c)
 {
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t total = 0;
+	struct gathered g = {0};
 	char *blobs = cp_xasprintf("%s/blobs", c->dir);
-	gather(c->dir, &v, &n, &cap, &total);
-	gather(blobs, &v, &n, &cap, &total);
+	gather(c->dir, 0, &g);
+	gather(blobs, 1, &g);
 	free(blobs);
-	if (total > c->max) {
-		qsort(v, n, sizeof *v, by_age);
+	if (g.total > c->max) {
+		age_blobs(&g);
+		qsort(g.v, g.n, sizeof *g.v, by_age);
 		uint64_t goal = c->max / 10 * 9;
-		for (size_t i = 0; i < n && total > goal; i++)
-			if (unlink(v[i].path) == 0) {
-				total -= v[i].size;
+		for (size_t i = 0; i < g.n && g.total > goal; i++)
+			if (unlink(g.v[i].path) == 0) {
+				g.total -= g.v[i].size;
 				atomic_fetch_add(&c->evicted, 1);
 			}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
+	for (size_t i = 0; i < g.n; i++)
+		free(g.v[i].path);
+	free(g.v);
 }
 
 void cp_cache_close(cp_cache *c, cp_cache_stats *final)

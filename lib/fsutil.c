@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <stdatomic.h>
@@ -275,12 +276,66 @@ int cp_stream_file(const char *path, uint64_t offset, uint64_t length, cp_chunk_
 char *cp_xdg_cache_dir(const char *sub)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *root = x && *x == '/'
-			 ? cp_xasprintf("%s/cdnpipe", x)
-			 : cp_xasprintf("%s/.cache/cdnpipe", home && *home ? home : "/tmp");
+	struct passwd *pw = NULL;
+	if (!home || *home != '/')
+		pw = getpwuid(geteuid());
+	if (pw && pw->pw_dir && *pw->pw_dir == '/')
+		home = pw->pw_dir;
+	char *root;
+	if (x && *x == '/')
+		root = cp_xasprintf("%s/cdnpipe", x);
+	else if (home && *home == '/')
+		root = cp_xasprintf("%s/.cache/cdnpipe", home);
+	else /* no home at all: one folder per user, checked by cp_private_dir */
+		root = cp_xasprintf("/tmp/cdnpipe-%u", (unsigned)geteuid());
 	if (!sub)
 		return root;
 	char *r = cp_xasprintf("%s/%s", root, sub);
 	free(root);
 	return r;
+}
+
+/* Whether another user could put files into dir or swap it: dir must be
+ * this user's and not writable by all; each folder above it must be this
+ * user's or root's, and writable by all only when sticky (/tmp).  Group
+ * write is allowed: with the common umask 002 every folder a user makes
+ * has it, and the group is the user's choice. */
+static const char *not_private(const char *dir)
+{
+	uid_t me = geteuid();
+	struct stat st;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return "is not a folder";
+	if (st.st_uid != me)
+		return "belongs to another user";
+	if (st.st_mode & S_IWOTH)
+		return "is writable by all users";
+	char *p = cp_xstrdup(dir);
+	const char *why = NULL;
+	for (char *slash; !why && (slash = strrchr(p, '/'));) {
+		*(slash == p ? slash + 1 : slash) = 0;
+		if (stat(p, &st) != 0)
+			why = "has a folder above it that cannot be read";
+		else if (st.st_uid != me && st.st_uid != 0)
+			why = "has a folder above it that belongs to another user";
+		else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+			why = "has a folder above it that all users can write to";
+		if (slash == p)
+			break;
+	}
+	free(p);
+	return why;
+}
+
+int cp_private_dir(const char *dir, cp_error *err)
+{
+	int rc = cp_mkdirs(dir, err);
+	if (rc)
+		return rc;
+	const char *why = not_private(dir);
+	if (why)
+		return cp_error_set(err, dir, 0, 0,
+				    "%s: not used (another user could plant or change its files)",
+				    why);
+	return 0;
 }

@@ -23,10 +23,16 @@ int cp_read_file(const char *path, cp_buf *out, cp_error *err);
 int cp_mkdirs_for(const char *path, cp_error *err);
 int cp_mkdirs(const char *dir, cp_error *err);
 /* cdnpipe's folder in the XDG cache: $XDG_CACHE_HOME/cdnpipe (an absolute
- * XDG_CACHE_HOME only, as the spec says), else $HOME/.cache/cdnpipe, else
- * /tmp/.cache/cdnpipe; with sub ("build", "targets") appended when given.
- * Newly allocated. */
+ * XDG_CACHE_HOME only, as the spec says), else ~/.cache/cdnpipe ($HOME, else
+ * the user's home in the password file), else /tmp/cdnpipe-UID; with sub
+ * ("build", "targets") appended when given.  Newly allocated. */
 char *cp_xdg_cache_dir(const char *sub);
+/* Creates dir (mkdir -p) and checks that it is this user's and that no
+ * other user outside its group can write into it or above it (a sticky /tmp
+ * excepted): what a
+ * folder whose files cdnpipe trusts - the build cache, upload and sync
+ * state - must be.  Else an error saying why, and dir is not to be used. */
+int cp_private_dir(const char *dir, cp_error *err);
 /* A unique temporary name beside path. Newly allocated. */
 char *cp_tmp_name(const char *path);
 /* 1 when rel ends like a cp_tmp_name ("x.tmp.PID.N"): what a killed run left

@@ -191,3 +191,27 @@ int cp_file_url(const char *url, const char **path, cp_error *err)
 	*path = p;
 	return 0;
 }
+
+char *cp_path_real_maybe(const char *path)
+{
+	char *abs = cp_path_absolute(path);
+	char real[PATH_MAX];
+	size_t n = strlen(abs);
+	for (;;) {
+		char save = abs[n];
+		abs[n] = 0;
+		int ok = realpath(n ? abs : "/", real) != NULL;
+		abs[n] = save;
+		if (ok) {
+			char *r = cp_path_join(real, abs[n] == '/' ? abs + n + 1 : abs + n);
+			free(abs);
+			return r;
+		}
+		while (n > 0 && abs[n - 1] != '/')
+			n--;
+		if (n == 0) {
+			return abs;
+		}
+		n--;
+	}
+}

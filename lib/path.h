@@ -31,6 +31,9 @@ void cp_path_ext(const char *p, char *out, size_t outsz);
 int cp_path_is_safe_rel(const char *rel);
 /* 1 when path equals dir or lies below it (both absolute and normalised). */
 int cp_path_is_within(const char *path, const char *dir);
+/* Real path of a folder that may not exist yet: the nearest existing
+ * ancestor resolved, the rest appended.  Newly allocated. */
+char *cp_path_real_maybe(const char *path);
 /* 1 when no folder on the way from real_root (a realpath()) to rel's parent
  * is a link (or a file): a write or delete of real_root/rel then lands at
  * that very path, inside real_root, and not at another path the same files

@@ -568,7 +568,27 @@ static void open_cache(const struct cp_build_config *c, struct settings *s,
 	char *dir =
 	    c->cache_dir && *c->cache_dir ? cp_xstrdup(c->cache_dir) : cp_cache_default_dir();
 	cp_error e = {0};
-	if (cp_cache_open(dir, c->cache_max, &s->emit.cache, &e))
+	/* inside a source root or DIST, its files would be collected or
+	 * uploaded, and published: other projects' outputs among them */
+	char *real = cp_path_real_maybe(dir);
+	const char *inside = NULL;
+	for (size_t i = 0; i < c->nroots && !inside; i++) {
+		char *root = cp_path_real_maybe(c->roots[i]);
+		if (cp_path_is_within(real, root))
+			inside = c->roots[i];
+		free(root);
+	}
+	char *out = c->out ? cp_path_real_maybe(c->out) : NULL;
+	if (!inside && out && cp_path_is_within(real, out))
+		inside = c->out;
+	free(out);
+	free(real);
+	if (inside)
+		cp_diags_add(&r->diags, CP_DIAG_WARN, dir, 0, 0,
+			     "no build cache: the folder is inside %s, where its files would be "
+			     "published",
+			     inside);
+	else if (cp_cache_open(dir, c->cache_max, &s->emit.cache, &e))
 		cp_diags_add(&r->diags, CP_DIAG_WARN, dir, 0, 0, "no build cache: %s", e.msg);
 	r->cached = s->emit.cache != NULL;
 	free(dir);

@@ -24,32 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Real path of a folder that may not exist yet: the nearest existing
- * ancestor resolved, the rest appended. */
-static char *real_maybe(const char *path)
-{
-	char *abs = cp_path_absolute(path);
-	char real[PATH_MAX];
-	size_t n = strlen(abs);
-	for (;;) {
-		char save = abs[n];
-		abs[n] = 0;
-		int ok = realpath(n ? abs : "/", real) != NULL;
-		abs[n] = save;
-		if (ok) {
-			char *r = cp_path_join(real, abs[n] == '/' ? abs + n + 1 : abs + n);
-			free(abs);
-			return r;
-		}
-		while (n > 0 && abs[n - 1] != '/')
-			n--;
-		if (n == 0) {
-			return abs;
-		}
-		n--;
-	}
-}
-
 struct merged {
 	cp_walk_entry *e;
 	size_t root;
@@ -101,7 +75,7 @@ static int check_roots(const cp_collect_opts *o, char **real, cp_error *err)
 	}
 	if (!o->dist)
 		return 0;
-	char *dist = real_maybe(o->dist);
+	char *dist = cp_path_real_maybe(o->dist);
 	int rc = 0;
 	for (size_t i = 0; i < o->nroots && !rc; i++) {
 		if (cp_path_is_within(dist, real[i]))

@@ -261,7 +261,12 @@ static int make_sibling(struct emit *e, enum cp_compress_method m, const char *d
 	char *place = final ? cp_xasprintf("%s%s", final, cp_compress_suffix(m)) : NULL;
 	char *sib = place ? cp_tmp_name(place) : cp_xasprintf("%s%s", dst, cp_compress_suffix(m));
 	int kept = 0;
-	if (reuse && cp_exists(sib)) {
+	struct stat st;
+	/* a sibling with other links may be the cache's blob, shared with other
+	 * DISTs: one written into in place anywhere is wrong everywhere, so it is
+	 * not kept unseen but taken from the cache again, which checks the blob */
+	if (reuse && lstat(sib, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_nlink == 1 || !e->o->cache)) {
 		kept = 1;
 	} else if (from) {
 		char *fsib = cp_xasprintf("%s%s", from, cp_compress_suffix(m));

@@ -8,6 +8,7 @@ cache under --cache-max.
 """
 import json
 import os
+import shutil
 import subprocess
 import threading
 
@@ -243,3 +244,106 @@ def test_source_maps_with_an_input_map_are_the_same_with_and_without_the_cache(c
     paths = dict(pairs)["paths"]
     names = [k for k, _ in paths]
     assert len(names) == len(set(names)) and "js/lib.js.map" in names
+
+
+def test_eviction_removes_only_entries_and_never_follows_a_link(cdnpipe, site, tmp_path):
+    """--cache-dir pointed at a folder of other files, and links planted in a
+    cache: eviction deletes what cdnpipe wrote, nothing else (review, issue 14)."""
+    cache = tmp_path / "cache"
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    hexname = "ab" * 31  # named like an entry, behind a link
+    (victim / hexname).write_text("thesis")
+    (cache / "js").mkdir(parents=True)
+    (cache / "js" / "app.js").write_text("mine")
+    (cache / "ab").mkdir()
+    (cache / "ab" / "notes.txt").write_text("mine too")
+    os.symlink(victim, cache / "cd")
+    (cache / "blobs").mkdir()
+    os.symlink(victim, cache / "blobs" / "ef")
+    r, _ = build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache, "--cache-max", "1K")
+    assert r["cache"]["evicted"] > 0
+    assert (cache / "js" / "app.js").read_text() == "mine"
+    assert (cache / "ab" / "notes.txt").read_text() == "mine too"
+    assert (victim / hexname).read_text() == "thesis"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith(
+        "Signature: 8a477f597d28d172789f06886806bc55")
+
+
+@pytest.mark.parametrize("how", ["world-writable", "another-owner"])
+def test_a_cache_another_user_can_write_is_not_used(cdnpipe, site, tmp_path, how):
+    """Keys are not secret: whoever can write into the cache could plant the
+    bytes of any output, which the build would publish."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if how == "world-writable":
+        os.chmod(cache, 0o777)
+        want = "writable by all users"
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give the folder to another user")
+        os.chown(cache, 65534, 65534)
+        want = "belongs to another user"
+    r, err = build(cdnpipe, site, tmp_path / "d1", "--cache-dir", cache)
+    assert "no build cache" in err and want in err and "cache" not in r
+    assert os.listdir(cache) == []
+
+
+def test_a_cache_inside_a_source_root_or_dist_is_not_used(cdnpipe, site, tmp_path):
+    ref = tmp_path / "ref"
+    build(cdnpipe, site, ref, "--no-cache")
+    for inside in (site / "build-cache", tmp_path / "dist" / ".cache"):
+        r, err = build(cdnpipe, site, tmp_path / "dist", "--cache-dir", inside)
+        assert "no build cache" in err and "would be published" in err, err
+        assert not inside.exists()
+        assert tree(tmp_path / "dist") == tree(ref)
+
+
+def test_a_sibling_written_in_place_in_one_dist_is_mended_in_the_others(cdnpipe, site, tmp_path):
+    """Compressed siblings are hard links to the cache's blobs: bytes written
+    into one DIST's file in place are every linked DIST's.  The next build of
+    another DIST takes such a file from the cache again, which checks it."""
+    cache = tmp_path / "cache"
+    ref = tmp_path / "ref"
+    build(cdnpipe, site, ref, "--no-cache")
+    for d in ("r1", "r2"):
+        build(cdnpipe, site, tmp_path / d, "--cache-dir", cache)
+    manifest = json.loads((tmp_path / "r1" / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["css/s0.css"] + ".br"
+    assert os.stat(tmp_path / "r1" / hashed).st_nlink > 1  # linked, not copied
+    with open(tmp_path / "r2" / hashed, "r+b") as f:  # in place, as `>` does
+        f.truncate(0)
+        f.write(b"oops")
+    assert (tmp_path / "r1" / hashed).read_bytes() == b"oops"  # what a link means
+    r, err = build(cdnpipe, site, tmp_path / "r1", "--cache-dir", cache, "-v")
+    assert r["cache"]["damaged"] >= 1 and "damaged" in err
+    assert tree(tmp_path / "r1") == tree(ref)
+
+
+def test_eviction_goes_by_use_for_compressed_files_too(cdnpipe, tmp_path):
+    """A compressed sibling's blob is as recent as the newest entry naming it:
+    a site built again a moment ago keeps its siblings when a third, newer site
+    pushes the cache over its limit; the one built longest ago loses them."""
+    cache = tmp_path / "cache"
+    sites = {}
+    for name in ("x", "y", "z"):
+        src = tmp_path / ("src-" + name)
+        src.mkdir()
+        (src / "big.css").write_text("".join(
+            f".{name}{i} {{ margin: {i}px; color: #{i:06x} }}\n" for i in range(3000)))
+        sites[name] = src
+
+    def run(name, *extra):
+        r, _ = build(cdnpipe, sites[name], tmp_path / ("d-" + name), "--cache-dir", cache,
+                     "--no-minify", *extra)
+        return r["cache"]
+
+    run("x"), run("y"), run("x")
+    used = sum(os.stat(f).st_blocks * 512 for f in cache_files(cache))  # as eviction counts
+    run("z", "--cache-max", str(int(used * 1.2)))
+    for d in ("d-x", "d-y"):  # fresh DISTs: every sibling from the cache or made again
+        shutil.rmtree(tmp_path / d)
+    x = run("x", "--cache-max", "1G")
+    y = run("y", "--cache-max", "1G")
+    assert x["compressed"] == 0, x  # built again most recently of the two: kept whole
+    assert y["compressed"] > 0, y  # the least recently used
