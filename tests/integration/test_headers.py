@@ -102,9 +102,12 @@ def test_rules_set_headers_and_a_change_is_a_metadata_copy(cdnpipe, s3, s3_bucke
                               if "static/" + k in keys])
     assert all(i["reason"] == "headers differ (metadata copy)" for i in r["items"]
                if i["action"] == "upload")
-    # no bytes: the new marker and the target's new generation only
+    # no bytes: the new marker and the run's bookkeeping only (its busy
+    # marker, the target's generation before and after)
     puts = sorted(r.key for r in s3.proxy.log(op="PutObject"))
-    assert len(puts) == 2 and puts[0] == "static/.cdnpipe/generation"
+    assert len(puts) == 4 and puts[0].startswith("static/.cdnpipe/busy/")
+    assert puts[1] == puts[2] == "static/.cdnpipe/generation"
+    puts = puts[2:]
     assert puts[1].startswith("static/.cdnpipe/headers/")
     assert s3.proxy.count(op="CopyObject") == len(changed)
     assert set(s3.list_keys(s3_bucket, "static/.cdnpipe/headers/")) == {puts[1]}  # old one gone

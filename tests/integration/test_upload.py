@@ -38,6 +38,17 @@ def check_bucket(s3, bucket, prefix, files, mode="siblings"):
         assert h.get("ContentEncoding") == enc, key
 
 
+def assert_run_bookkeeping(s3, prefix):
+    """A run that changed the target: its busy marker first, a new generation
+    before its first change and after its last, and the marker removed
+    (upload/publish/state.c)."""
+    puts = [r.key for r in s3.proxy.log(method="PUT")]
+    busy = puts[0]
+    assert busy.startswith(prefix + ".cdnpipe/busy/"), puts
+    assert puts[1] == puts[-1] == prefix + ".cdnpipe/generation", puts
+    assert [r.key for r in s3.proxy.log(op="DeleteObject")] == [busy]
+
+
 def upload(cdnpipe, env, *args, check=0):
     return cdnpipe("upload", *map(str, args), env=env, check=check)
 
@@ -48,9 +59,10 @@ def test_upload_then_no_change_makes_no_put(cdnpipe, s3, s3_bucket, cdnpipe_env,
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}/static")
     check_bucket(s3, s3_bucket, "static/", files)
     assert s3.proxy.count(status=403) == 0  # every signature verified
-    # the manifest came after every asset
+    # the manifest came after every asset; the run's bookkeeping around them
     puts = [r.key for r in s3.proxy.log(op="PutObject")]
-    assert puts[-1] == "static/staticfiles.json"
+    assert [k for k in puts if "/.cdnpipe/" not in k][-1] == "static/staticfiles.json"
+    assert_run_bookkeeping(s3, "static/")
     s3.reset()
     p = upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}/static/", "--json")
     rep = json.loads(p.stdout)
@@ -68,15 +80,18 @@ def test_changed_unhashed_file_is_resent(cdnpipe, s3, s3_bucket, cdnpipe_env, tm
     files["robots.txt"] = b"User-agent: *\nDisallow: /y\n"  # another size
     (dist / "robots.txt").write_bytes(files["robots.txt"])
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}")
-    # robots.txt, and the target's new generation (upload state, issue 14)
-    assert [r.key for r in s3.proxy.log(method="PUT")] == [".cdnpipe/generation", "robots.txt"]
+    # robots.txt, inside the run's busy marker and generations (issue 14)
+    assert [r.key for r in s3.proxy.log(method="PUT")][1:] == [
+        ".cdnpipe/generation", "robots.txt", ".cdnpipe/generation"]
+    assert_run_bookkeeping(s3, "")
     check_bucket(s3, s3_bucket, "", files)
     # same size, other bytes: only the ETag can tell
     s3.reset()
     files["robots.txt"] = files["robots.txt"].replace(b"/y", b"/z")
     (dist / "robots.txt").write_bytes(files["robots.txt"])
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}")
-    assert [r.key for r in s3.proxy.log(method="PUT")] == [".cdnpipe/generation", "robots.txt"]
+    assert [r.key for r in s3.proxy.log(method="PUT")][1:] == [
+        ".cdnpipe/generation", "robots.txt", ".cdnpipe/generation"]
     assert s3.get_bytes(s3_bucket, "robots.txt").endswith(b"/z\n")
 
 
@@ -241,7 +256,7 @@ def test_acl_only_when_asked(cdnpipe, s3, s3_bucket, cdnpipe_env, tmp_path):
     dist = tmp_path / "dist"
     make_dist(dist)
     upload(cdnpipe, cdnpipe_env, dist, f"s3://{s3_bucket}", "--acl", "public-read")
-    puts = [r for r in s3.proxy.log(method="PUT") if r.key != ".cdnpipe/generation"]
+    puts = [r for r in s3.proxy.log(method="PUT") if not r.key.startswith(".cdnpipe/")]
     assert puts and all(r.headers.get("x-amz-acl") == "public-read" for r in puts)
 
 

@@ -6,6 +6,7 @@ which counts every request.
 """
 import json
 import os
+import time
 
 import pytest
 
@@ -131,3 +132,53 @@ def test_trust_holds_across_changing_runs(cdnpipe, s3, s3_bucket, cdnpipe_env, s
         s3.reset()
         r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
         assert r["listed"] is False and [q.op for q in s3.proxy.log()] == ["HeadObject"]
+
+
+def test_a_listing_taken_while_another_run_writes_is_not_saved(cdnpipe, s3, s3_bucket,
+                                                               cdnpipe_env, site):
+    """Run B has begun (its busy marker and new generation are there) and goes
+    on writing after run A listed: a state A saved from that listing would be
+    believed, with B's generation, long after B changed what it describes.
+    Review finding, issue 14."""
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    c = s3.client(direct=True)
+    # B begins: its marker, a new generation, a first change of its own
+    c.put_object(Bucket=s3_bucket, Key="static/.cdnpipe/busy/%d-b0b0" % time.time(), Body=b"")
+    c.put_object(Bucket=s3_bucket, Key="static/.cdnpipe/generation", Body=b"B's")
+    c.put_object(Bucket=s3_bucket, Key="static/b-only.txt", Body=b"B")
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "-v")  # A: lists, changes nothing
+    assert r["listed"] is True and r["uploaded"] == 0
+    assert "no upload state saved" in err
+    # B's later write, then B is killed (no last generation)
+    c.put_object(Bucket=s3_bucket, Key="static/robots.txt", Body=b"B was here\n")
+    r, _ = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True
+    assert s3.get_bytes(s3_bucket, "static/robots.txt") == (site / "robots.txt").read_bytes()
+
+
+@pytest.mark.parametrize("where", ["at", "below", "above"])
+def test_a_sync_into_a_deploy_target_makes_its_states_stale(cdnpipe, s3, s3_bucket,
+                                                            cdnpipe_env, site, tmp_path, where):
+    """`sync` changes a deploy target's objects like a deploy does, at the
+    target's prefix, into a folder of it, or from the bucket's root: it
+    replaces the target's generation before and after, and the next
+    --trust-state deploy lists and puts the files back."""
+    target = f"s3://{s3_bucket}/static"
+    deploy(cdnpipe, cdnpipe_env, site, target)
+    gen = s3.client(direct=True).head_object(Bucket=s3_bucket,
+                                             Key="static/.cdnpipe/generation")["ETag"]
+    media = tmp_path / "media"
+    rel = {"at": "robots.txt", "below": "static/robots.txt", "above": "x.txt"}[where]
+    dest = {"at": target, "below": f"s3://{s3_bucket}/",
+            "above": f"s3://{s3_bucket}/static/img/"}[where]
+    (media / rel).parent.mkdir(parents=True, exist_ok=True)
+    (media / rel).write_text("Disallow: /\n")
+    p = cdnpipe("sync", media, dest, env=cdnpipe_env)
+    assert p.returncode == 0, p.stderr
+    now = s3.client(direct=True).head_object(Bucket=s3_bucket,
+                                             Key="static/.cdnpipe/generation")["ETag"]
+    assert now != gen
+    r, err = deploy(cdnpipe, cdnpipe_env, site, target, "--trust-state")
+    assert r["listed"] is True and "changed since" in err
+    assert s3.get_bytes(s3_bucket, "static/robots.txt") == (site / "robots.txt").read_bytes()

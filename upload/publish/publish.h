@@ -251,11 +251,20 @@ int cp_upload(const char *dist, const char *target, const cp_upload_opts *o, cp_
 
 /* ---- the upload state of a target (state.c) ---- */
 
-/* The key a target's generation lives under; see state.c. */
-#define CP_STATE_GENERATION ".cdnpipe/generation"
-/* Before a command changes t: a new generation (etag gets its ETag), so
- * every upload state that saw the old one is disbelieved. */
-int cp_upload_state_bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err);
+/* A command that changes a target (an upload that sends anything, prune,
+ * rollback) is a run: begin before its first change, end after its last.
+ * Begin puts the run's busy marker (CP_STATE_BUSY<time>-<random>) and a new
+ * generation, so every upload state that saw the old one is disbelieved; end
+ * puts a new generation again (what another run listed meanwhile is
+ * disbelieved too) and removes the marker.  run->gen is the generation's
+ * ETag after each step ("" when unknown). */
+#define CP_STATE_BUSY ".cdnpipe/busy/"
+typedef struct cp_state_run {
+	char busy[sizeof CP_STATE_BUSY + 64];
+	char gen[CP_ETAG_MAX];
+} cp_state_run;
+int cp_upload_state_begin(cp_target *t, cp_state_run *run, cp_error *err);
+void cp_upload_state_end(cp_target *t, cp_state_run *run);
 /* Loads the state of t into out: 1, or 0 when there is none (or it is not
  * t's, not whole, or t's generation is not the one it saw: one HEAD);
  * *when gets the time it was written. */

@@ -399,10 +399,10 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
 	/* every other manifest first, staticfiles.json last, as a deploy */
 	cp_put_headers hd = {.content_type = "application/json",
 			     .cache_control = CP_CACHE_MANIFEST};
+	cp_state_run run = {0};
 	if (!rc) { /* the live manifests change under every upload state */
-		char gen[CP_ETAG_MAX];
 		cp_upload_state_forget(h.t);
-		rc = cp_upload_state_bump(h.t, gen, err);
+		rc = cp_upload_state_begin(h.t, &run, err);
 	}
 	for (int last = 0; !rc && last < 2; last++)
 		for (size_t k = 0; !rc && k < x->nmanifests; k++)
@@ -411,6 +411,7 @@ int cp_rollback(const char *target, const cp_s3_settings *s3, const char *to,
 				rc = cp_target_put(h.t, x->manifests[k], local[k], &hd, NULL, err);
 				r->restored += !rc;
 			}
+	cp_upload_state_end(h.t, &run);
 	if (!rc && purge &&
 	    cp_purge(purge, (const char *const *)x->manifests, x->nmanifests, &r->purge))
 		rc = cp_error_set(err, NULL, 0, 0,
@@ -735,12 +736,13 @@ int cp_prune(const char *target, const cp_s3_settings *s3, const cp_prune_opts *
 				  r->n, o->max_delete);
 	if (!rc && !o->dry_run && r->n) {
 		/* before: a delete that fails half-way counts */
-		char gen[CP_ETAG_MAX];
+		cp_state_run run = {0};
 		cp_upload_state_forget(h.t);
-		rc = cp_upload_state_bump(h.t, gen, err);
+		rc = cp_upload_state_begin(h.t, &run, err);
 		if (!rc)
 			rc = cp_target_delete(h.t, (const char *const *)r->keys, r->n, o->diags,
 					      err);
+		cp_upload_state_end(h.t, &run);
 		r->deleted = rc ? 0 : r->n;
 	}
 	for (size_t i = 0; i < nowned; i++)

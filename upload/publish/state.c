@@ -15,8 +15,13 @@
  *
  * The target keeps a generation key (CP_STATE_GENERATION): every cdnpipe
  * command that changes the target - an upload that sends anything, prune,
- * rollback - first replaces it with new random bytes, and the state records
- * the ETag of the generation it saw.  `--trust-state` believes a state only
+ * rollback, a sync into it - replaces it with new random bytes before its
+ * first change and again after its last, and the state records the ETag of
+ * the generation it saw.  A run also leaves a busy marker while it writes:
+ * a listing taken while another run was writing may already be stale when
+ * the state is saved (that run's later changes came after it, and its last
+ * generation may never come, if it was killed), so no state is saved from a
+ * listing that shows another run's marker.  `--trust-state` believes a state only
  * when one HEAD finds that same generation, so a deploy from another
  * machine, through another spelling of the endpoint, or one that failed
  * half-way all make the next run list.  What it cannot know - an object
@@ -45,17 +50,69 @@ static char *state_path(const cp_target *t, char **identity)
 	return p;
 }
 
-int cp_upload_state_bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err)
+static int bump(cp_target *t, char etag[CP_ETAG_MAX], cp_error *err)
 {
 	unsigned char md5[16];
-	char text[80], hex[33];
-	cp_random_hex(16, hex);
-	int n = snprintf(text, sizeof text, "%s %lld\n", hex, (long long)time(NULL));
+	char text[80];
+	size_t n = cp_s3_generation_text(text);
 	cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
-	int rc = cp_target_put_bytes(t, CP_STATE_GENERATION, text, (size_t)n, &h, err);
-	cp_md5(text, (size_t)n, md5);
+	int rc = cp_target_put_bytes(t, CP_STATE_GENERATION, text, n, &h, err);
+	cp_md5(text, n, md5);
 	cp_hex(md5, 16, etag);
+	if (rc)
+		etag[0] = 0;
 	return rc;
+}
+
+int cp_upload_state_begin(cp_target *t, cp_state_run *run, cp_error *err)
+{
+	char hex[17];
+	cp_random_hex(8, hex);
+	snprintf(run->busy, sizeof run->busy, "%s%lld-%s", CP_STATE_BUSY, (long long)time(NULL),
+		 hex);
+	cp_put_headers h = {.content_type = "text/plain", .cache_control = "no-cache"};
+	int rc = cp_target_put_bytes(t, run->busy, "", 0, &h, err);
+	if (rc)
+		run->busy[0] = 0;
+	return rc ? rc : bump(t, run->gen, err);
+}
+
+void cp_upload_state_end(cp_target *t, cp_state_run *run)
+{
+	if (!run->busy[0])
+		return;
+	cp_error e = {0};
+	if (bump(t, run->gen, &e))
+		cp_log(CP_LOG_WARN, "the target's generation %s was not replaced: %s",
+		       CP_STATE_GENERATION, e.msg);
+	const char *keys[] = {run->busy};
+	cp_error e2 = {0};
+	cp_target_delete(t, keys, 1, NULL, &e2);
+	run->busy[0] = 0;
+}
+
+/* A busy marker of another run, younger than a day (an older one is a
+ * killed run's, whose changes a later listing sees). */
+static int other_run_busy(const cp_remote_list *listed)
+{
+	size_t n = strlen(CP_STATE_BUSY);
+	for (size_t i = 0; i < listed->n; i++)
+		if (!strncmp(listed->v[i].key, CP_STATE_BUSY, n) &&
+		    time(NULL) - strtoll(listed->v[i].key + n, NULL, 10) < 86400)
+			return 1;
+	return 0;
+}
+
+/* The states' folder, when no other user can plant a state in it. */
+static int state_dir_ok(void)
+{
+	char *dir = cp_xdg_cache_dir("targets");
+	cp_error e = {0};
+	int ok = cp_private_dir(dir, &e) == 0;
+	if (!ok)
+		cp_log(CP_LOG_WARN, "no upload state: %s", e.msg);
+	free(dir);
+	return ok;
 }
 
 int cp_upload_state_load(cp_target *t, cp_remote_list *out, int64_t *when)
@@ -64,7 +121,9 @@ int cp_upload_state_load(cp_target *t, cp_remote_list *out, int64_t *when)
 	cp_buf b = CP_BUF_INIT;
 	cp_error e = {0};
 	json_error_t je;
-	json_t *j = cp_read_file(path, &b, &e) ? NULL : json_loadb(b.data, b.len, 0, &je);
+	json_t *j = !state_dir_ok() || cp_read_file(path, &b, &e)
+			? NULL
+			: json_loadb(b.data, b.len, 0, &je);
 	json_t *keys = json_object_get(j, "keys");
 	int ok = json_is_string(json_object_get(j, "target")) &&
 		 !strcmp(json_string_value(json_object_get(j, "target")), id) &&
@@ -126,6 +185,11 @@ void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_p
 {
 	if (!generation || !*generation)
 		return; /* a target with no generation key: a state could not be checked */
+	if (other_run_busy(listed)) {
+		cp_log(CP_LOG_INFO, "another cdnpipe run was changing the target while it was "
+				    "listed: no upload state saved");
+		return;
+	}
 	cp_strmap sent = {0};
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->v[i].action == CP_PLAN_UPLOAD && plan->v[i].status == CP_ITEM_DONE &&
@@ -134,7 +198,8 @@ void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_p
 	json_t *keys = json_array();
 	for (size_t i = 0; i < listed->n; i++)
 		if (!cp_strmap_get(&sent, listed->v[i].key, NULL) &&
-		    strcmp(listed->v[i].key, CP_STATE_GENERATION))
+		    strcmp(listed->v[i].key, CP_STATE_GENERATION) &&
+		    strncmp(listed->v[i].key, CP_STATE_BUSY, strlen(CP_STATE_BUSY)))
 			json_array_append_new(keys, json_pack("[s, I, s]", listed->v[i].key,
 							      (json_int_t)listed->v[i].size,
 							      listed->v[i].etag));
@@ -156,7 +221,9 @@ void cp_upload_state_save(cp_target *t, const cp_remote_list *listed, const cp_p
 			      "generation", generation, "keys", keys);
 	char *text = json_dumps(j, JSON_COMPACT);
 	cp_error e = {0};
-	if (!text || cp_mkdirs_for(path, &e) || cp_write_atomic(path, text, strlen(text), &e))
+	if (!state_dir_ok())
+		; /* said why */
+	else if (!text || cp_write_atomic(path, text, strlen(text), &e))
 		cp_log(CP_LOG_INFO, "upload state %s not written: %s", path, e.msg);
 	free(text);
 	json_decref(j);

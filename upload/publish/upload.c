@@ -143,6 +143,7 @@ struct job {
 	char mark[sizeof CP_HEADERS_MARK + 64]; /* the headers marker of these settings */
 	int checked;				/* every covered key's headers compared */
 	char gen[CP_ETAG_MAX];			/* the target's generation */
+	cp_state_run run;			/* when this run changes the target */
 };
 
 /* After the plan, before the first change: the headers check, the target's
@@ -163,9 +164,11 @@ static int prepare(const cp_upload_opts *o, cp_upload_report *r, struct job *j)
 			snprintf(j->gen, sizeof j->gen, "%s", j->rl.v[i].etag);
 	if (o->dry_run)
 		return 0;
-	if ((r->plan.n_upload || other_marks(&j->rl, j->mark)) &&
-	    cp_upload_state_bump(j->t, j->gen, &r->err))
-		return CP_ERR_BUILD;
+	if (r->plan.n_upload || other_marks(&j->rl, j->mark)) {
+		if (cp_upload_state_begin(j->t, &j->run, &r->err))
+			return CP_ERR_BUILD;
+		memcpy(j->gen, j->run.gen, sizeof j->gen);
+	}
 	if (headers)
 		drop_marks(j->t, &j->rl, j->mark[0] ? j->mark : NULL, &r->diags);
 	return 0;
@@ -191,6 +194,10 @@ static int publish_job(const cp_upload_opts *o, cp_upload_report *r, struct job 
 				      .progress_ctx = o->progress_ctx};
 		r->published = 1;
 		rc = cp_publish(j->t, &r->plan, &po, &r->result, &r->err);
+		if (j->run.busy[0]) { /* after the last change, failed or not */
+			cp_upload_state_end(j->t, &j->run);
+			memcpy(j->gen, j->run.gen, sizeof j->gen);
+		}
 		if (rc) {
 			drop_release(j->t, &r->plan, &r->diags);
 			r->release[0] = 0;
@@ -208,6 +215,7 @@ static int publish_job(const cp_upload_opts *o, cp_upload_report *r, struct job 
 			rc = purge_changed(&o->purge, r);
 		}
 	}
+	cp_upload_state_end(j->t, &j->run); /* when the publish was never reached */
 	if (record)
 		unlink(record);
 	rmdir(tmp); /* empty once the record is gone */

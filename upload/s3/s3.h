@@ -195,6 +195,14 @@ typedef struct cp_s3_body {
 	const unsigned char *md5; /* optional known MD5 of the body (16 bytes): skips a hash */
 } cp_s3_body;
 
+/* The key under a deploy target's prefix that every cdnpipe command changing
+ * the target replaces (upload/publish/state.c): `upload --trust-state`
+ * believes a saved state only while it is unchanged.  A sync replaces those
+ * its changes fall under, too. */
+#define CP_STATE_GENERATION ".cdnpipe/generation"
+/* A new generation's body (random, and the time) into out; its length. */
+size_t cp_s3_generation_text(char out[80]);
+
 /* PutObject.  Always sends Content-MD5 and the SHA-256 payload hash. */
 int cp_s3_put(cp_s3 *s, const char *bucket, const char *key, const cp_s3_body *body,
 	      const cp_s3_put_headers *h, cp_s3_done_fn done, void *ctx, cp_s3_result *res);

@@ -626,3 +626,10 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 	cp_buf_free(&body);
 	return 0;
 }
+
+size_t cp_s3_generation_text(char out[80])
+{
+	char hex[33];
+	cp_random_hex(16, hex);
+	return (size_t)snprintf(out, 80, "%s %lld\n", hex, (long long)time(NULL));
+}

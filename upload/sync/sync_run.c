@@ -488,7 +488,10 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	if (!c->src.loc.is_s3 && !c->src.exists)
 		return cp_error_set(err, c->src.loc.root, 0, 0, "no such folder");
 	sync_side *local = !c->src.loc.is_s3 ? &c->src : !c->dst.loc.is_s3 ? &c->dst : NULL;
-	if (local) {
+	cp_error pe = {0};
+	if (local && cp_private_dir(c->cache_dir, &pe)) /* a planted MD5 would skip a copy */
+		cp_diags_add(diags, CP_DIAG_WARN, pe.path, 0, 0, "no sync state: %s", pe.msg);
+	else if (local) {
 		char *f = cp_sync_state_path(c->cache_dir, local->loc.root);
 		cp_sync_state_load(&c->state, f);
 		free(f);
@@ -527,9 +530,15 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 			return CP_ERR_BUILD;
 		if (!c->dst.loc.is_s3 && !c->dst.real && (rc = side_real(&c->dst, err)))
 			return rc; /* made just now */
+		int changes = c->plan.ncopy || c->plan.ndelete;
+		if (changes && (rc = sync_generations_bump(c, err)))
+			return rc;
 		run_copies(c);
 		if (!c->failed && c->plan.ndelete)
 			run_deletes(c);
+		cp_error e = {0};
+		if (changes && sync_generations_bump(c, &e))
+			cp_diags_add(diags, CP_DIAG_WARN, e.path, 0, 0, "%s", e.msg);
 	}
 	fill_report(c, r);
 	return 0;
@@ -580,6 +589,9 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 		cp_sync_list_free(&s->list);
 		cp_sync_loc_free(&s->loc);
 	}
+	for (size_t i = 0; i < c.ngenerations; i++)
+		free(c.generations[i]);
+	free(c.generations);
 	free(c.cache_dir);
 	free(c.dst.real);
 	for (size_t i = 0; i < c.src.ndangling; i++)

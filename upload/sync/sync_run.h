@@ -37,8 +37,15 @@ typedef struct sync_ctx {
 	uint64_t done_bytes;
 	size_t resumed_parts, hashed;
 	const char *tmp_dir; /* S3 -> S3 across endpoints: where bytes wait */
+	char **generations;  /* deploy targets' generation keys the changes fall under */
+	size_t ngenerations;
+	int generations_found;
 } sync_ctx;
 
+/* Replaces the generation key of every deploy target the destination's
+ * changes fall under (sync_generation.c): before the first change and after
+ * the last. */
+int sync_generations_bump(sync_ctx *c, cp_error *err);
 /* Copies plan item i (sync_copy.c).  Returns 0, or CP_ERR_BUILD with err. */
 int sync_copy_item(sync_ctx *c, size_t i, cp_error *err);
 /* A server-side copy of an object of any size (CopyObject's 5 GiB limit

@@ -201,8 +201,17 @@ static int s3t_del(cp_target *t, const char *const *keys, size_t n, cp_diags *di
 	for (size_t i = 0; i < n; i++)
 		full[i] = full_key(s, keys[i]);
 	struct del_ctx c = {diags, 0};
-	int rc =
-	    cp_s3_delete(s->client, s->bucket, (const char *const *)full, n, del_fail, &c, err);
+	int rc;
+	if (n == 1) { /* one DeleteObject: no XML body, and no store lacks it */
+		cp_s3_result r = {0};
+		rc = cp_s3_delete_one(s->client, s->bucket, full[0], NULL, NULL, &r);
+		if (rc)
+			del_fail(&c, full[0], r.code[0] ? r.code : NULL, r.err.msg), rc = 0;
+		cp_s3_result_free(&r);
+	} else {
+		rc = cp_s3_delete(s->client, s->bucket, (const char *const *)full, n, del_fail, &c,
+				  err);
+	}
 	for (size_t i = 0; i < n; i++)
 		free(full[i]);
 	free(full);
