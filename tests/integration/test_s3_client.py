@@ -573,6 +573,19 @@ def test_wrong_region_is_explained(driver):
     assert "b.s3.eu-west-1.amazonaws.com" in r["error"] and r["attempts"] == 1
 
 
+@pytest.mark.parametrize("code,word", [("ExpiredToken", "expired"), ("InvalidToken", "invalid")])
+def test_a_bad_session_token_is_named(driver, code, word):
+    body = (b"<Error><Code>" + code.encode() + b"</Code><Message>The provided token has "
+            b"expired.</Message></Error>")
+    srv = _Scripted([("PUT", "", 400, body)])
+    try:
+        r = drive(driver, _scripted_env(srv.url), "putmem", "b", "k", "v", expect=1)
+    finally:
+        srv.stop()
+    assert r["code"] == code and r["attempts"] == 1  # not retried: a new token is needed
+    assert f"the session token is {word}" in r["error"] and "AWS_SESSION_TOKEN" in r["error"]
+
+
 # ---------------------------------------------------------------- credentials from the machine
 
 def _no_keys_env(**extra):
