@@ -189,6 +189,7 @@ int cp_s3_copy(cp_s3 *s, const char *src_bucket, const char *src_key, const char
 	s3_req_add_header(r, "x-amz-metadata-directive", h ? "REPLACE" : "COPY");
 	apply_headers(r, h);
 	r->error_in_200 = 1;
+	r->expect_root = "CopyObjectResult"; /* a cut 200 proves no copy */
 	return s3_run(r, done, ctx, res);
 }
 
@@ -234,6 +235,8 @@ int cp_s3_mpu_create(cp_s3 *s, const char *bucket, const char *key, const cp_s3_
 	s3_req *r = s3_req_new(s, "POST", bucket, key);
 	r->query = cp_xstrdup("uploads=");
 	apply_headers(r, h);
+	r->error_in_200 = 1;
+	r->expect_root = "InitiateMultipartUploadResult"; /* a cut reply is retried */
 	r->finish = finish_create;
 	return s3_run(r, done, ctx, res);
 }
@@ -273,6 +276,7 @@ int cp_s3_mpu_part_copy(cp_s3 *s, const char *src_bucket, const char *src_key, u
 	free(src);
 	r->query = part_query(number, upload_id);
 	r->error_in_200 = 1;
+	r->expect_root = "CopyPartResult";
 	r->finish = finish_copy_etag;
 	return s3_run(r, done, ctx, res);
 }
@@ -317,6 +321,8 @@ int cp_s3_mpu_complete(cp_s3 *s, const char *bucket, const char *key, const char
 	r->query = cp_xasprintf("uploadId=%s", id);
 	free(id);
 	r->error_in_200 = 1;
+	/* a 200 whose body is cut may hide the <Error> S3 sends in a 200 */
+	r->expect_root = "CompleteMultipartUploadResult";
 	r->finish = finish_complete;
 	return s3_run(r, done, ctx, res);
 }
