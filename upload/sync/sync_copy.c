@@ -260,21 +260,34 @@ static int fetch_verified(sync_ctx *c, const cp_sync_obj *s, const char *key, co
 		return rc;
 	}
 	cp_s3_result r = {0};
-	int rc = cp_s3_get_fd(c->src.s3, c->src.loc.bucket, key, fd, 0, 0, NULL, NULL, &r);
-	if (close(fd) && !rc)
-		rc = cp_error_set(err, s->rel, 0, 0, "cannot write: %s", strerror(errno));
-	else if (rc)
-		rc = fail_from(err, &r, s->rel);
 	unsigned char md5[16];
 	struct stat sb;
-	if (!rc)
-		rc = check_size(tmp, &r, s, &sb, err);
-	if (!rc)
-		rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
 	cp_sync_meta m;
-	sync_meta_from_result(&r, &m);
-	if (!rc)
-		rc = check_md5(&r, &m, md5, s->rel, err);
+	int rc;
+	for (int tries = 0;; tries++) {
+		rc = cp_s3_get_fd(c->src.s3, c->src.loc.bucket, key, fd, 0, 0, NULL, NULL, &r);
+		if (rc) {
+			rc = fail_from(err, &r, s->rel);
+			break;
+		}
+		rc = check_size(tmp, &r, s, &sb, err);
+		if (!rc)
+			rc = cp_md5_file(tmp, 0, UINT64_MAX, md5, err);
+		sync_meta_from_result(&r, &m);
+		if (!rc)
+			rc = check_md5(&r, &m, md5, s->rel, err);
+		/* A 200 whose bytes are not the object listed (a body cut short
+		 * under a Content-Length that says so) is fetched again, as a
+		 * failed request is retried; an object really changed since the
+		 * listing fails the same way each time. */
+		if (!rc || tries >= c->o->retries || ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET))
+			break;
+		cp_s3_result_free(&r);
+		memset(&r, 0, sizeof(r));
+		memset(err, 0, sizeof(*err));
+	}
+	if (close(fd) && !rc)
+		rc = cp_error_set(err, s->rel, 0, 0, "cannot write: %s", strerror(errno));
 	if (!rc) {
 		int64_t ns = m.mtime_ns >= 0 ? m.mtime_ns : (int64_t)r.mtime * 1000000000;
 		struct timespec ts[2] = {{ns / 1000000000, ns % 1000000000},
