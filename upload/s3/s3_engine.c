@@ -257,6 +257,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after 100, redirect) */
 		cp_s3_result_free(&r->res);
 		r->res.etag[0] = 0;
+		r->headers_ended = 0;
+		return len;
+	}
+	if (len <= 2 && (len == 0 || p[0] == '\r' || p[0] == '\n')) {
+		r->headers_ended = 1;
 		return len;
 	}
 	const char *colon = memchr(p, ':', len);
@@ -437,6 +442,8 @@ static void prepare(cp_s3 *s, s3_req *r)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	r->curl_errbuf[0] = 0;
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->curl_errbuf);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -483,6 +490,7 @@ static int start(cp_s3 *s, s3_req *r)
 	r->nbody = 0;
 	r->curl_err = 0;
 	r->curl_msg[0] = 0;
+	r->headers_ended = 0;
 	r->res.status = 0;
 	r->res.code[0] = 0;
 	r->res.etag[0] = 0;
@@ -558,10 +566,20 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	curl_slist_free_all(r->slist);
 	r->slist = NULL;
 	s->running--;
+	if (cc == CURLE_OK && !r->headers_ended) {
+		/* curl takes an answer cut inside its headers for a whole one */
+		cc = CURLE_RECV_ERROR;
+		snprintf(r->curl_msg, sizeof(r->curl_msg),
+			 "connection closed inside the response headers");
+	}
 	r->res.status = cc == CURLE_OK ? (int)status : 0;
 	r->curl_err = cc;
+	/* curl's detail ("Recv failure: Connection reset by peer", "transfer
+	 * closed with 10 bytes remaining to read") names the fault; its code's
+	 * text ("Failure when receiving data from the peer") does not */
 	if (cc != CURLE_OK && !r->curl_msg[0])
-		snprintf(r->curl_msg, sizeof(r->curl_msg), "%s", curl_easy_strerror(cc));
+		snprintf(r->curl_msg, sizeof(r->curl_msg), "%s",
+			 r->curl_errbuf[0] ? r->curl_errbuf : curl_easy_strerror(cc));
 	char msg[512] = "";
 	const char *body = r->resp.data ? r->resp.data : "";
 	/* An <Error> in a 200 is told below, as for any error_in_200 request. */

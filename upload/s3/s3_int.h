@@ -55,6 +55,8 @@ struct s3_req {
 	uint64_t nbody;	  /* bytes of body received to fd this attempt */
 	int curl_err;	  /* CURLcode of the last attempt */
 	char curl_msg[256];
+	char curl_errbuf[CURL_ERROR_SIZE]; /* curl's own detail of the failure */
+	int headers_ended;		   /* the blank line after the response's headers came */
 
 	/* Called on the engine thread once the request is over (success or
 	 * final failure): turns the exchange into res and reports it. */
