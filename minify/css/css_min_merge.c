@@ -95,13 +95,33 @@ static void join_selectors(cssmin *m, struct css_rule *a, const struct css_rule 
 
 /* "A{X}A{Y}" -> "A{X;Y}": b, the last thing written, gives a its block's
  * contents. */
+/* 1 when the block text d[start, end) ends with a ';' or is empty, past
+ * any comments kept at its end ("x:1;/\*! legal *\/"): Y then follows
+ * without another ';', which a second pass would drop (the output would not
+ * be idempotent). */
+static int ends_closed(const char *d, size_t start, size_t end)
+{
+	while (end >= start + 4 && d[end - 1] == '/' && d[end - 2] == '*') {
+		size_t k = end - 2;
+		while (k >= start + 2 && !(d[k - 2] == '/' && d[k - 1] == '*'))
+			k--;
+		if (k < start + 2)
+			return 0;
+		end = k - 2;
+	}
+	return end == start || d[end - 1] == ';';
+}
+
 static void join_blocks(cssmin *m, struct css_rule *a, const struct css_rule *b)
 {
 	char *d = m->out->data;
 	size_t from = b->sel_end + 1; /* Y */
 	size_t shift = from - a->end;
-	d[a->end - 1] = ';';
-	memmove(d + a->end, d + from, b->end - from);
+	if (ends_closed(d, a->sel_end + 1, a->end - 1))
+		shift++; /* Y takes the place of a's '}' */
+	else
+		d[a->end - 1] = ';';
+	memmove(d + from - shift, d + from, b->end - from);
 	move_segments(m, b->start, from, shift, 0);
 	a->end = b->end - shift;
 	m->out->len = a->end;
