@@ -20,6 +20,12 @@ storage:
     BadDigest, InvalidDigest);
   * answers AbortMultipartUpload itself (s3rver lacks it: 204, recorded in
     `aborted`), and afterwards answers NoSuchUpload for that upload id;
+  * keeps the upload id of every CreateMultipartUpload s3rver answered
+    (`created`, with whether the client got the answer intact) and of every
+    CompleteMultipartUpload s3rver completed, so a test can list the uploads
+    left open (open_uploads(): s3rver has no ListMultipartUploads); a
+    completed upload id then gets NoSuchUpload too, as on S3 (s3rver answers
+    a second Complete with a 500 InternalError);
   * records every request (operation, method, bucket, key, query, status,
     body bytes in and out) so tests can count, e.g., "no PutObject";
   * injects faults set at run time (see FaultRule).
@@ -43,6 +49,15 @@ Design and trade-offs:
     stop.  The upload id is left out of the identity (it is random).
   * Path-style addressing is what the proxy understands (the endpoint is an
     IP address); "bucket.localhost" hosts are classified too.
+  * Response faults ("cut", "trickle", "length-long", "length-short",
+    "reset-after", "drop-after") forward first, so s3rver has made the
+    change when the client sees the fault; "reset-after-body", "stall" and
+    "error-200" read the whole request body and then never forward it, as a
+    front end that failed before storage would (a CompleteMultipartUpload
+    that S3 answers 200 + <Error> has not completed; a CopyObject with one
+    has not copied).  "length-long" and "length-short" close the connection
+    after their body, so the bytes a lie leaves over never reach the next
+    response on a kept-alive connection.
   * Aws-chunked streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are
     not verified: the proxy answers 501 for them (s3rver cannot store them).
 """
@@ -52,6 +67,8 @@ import binascii
 import hashlib
 import http.client
 import http.server
+import re
+import select
 import socket
 import socketserver
 import struct
@@ -71,6 +88,10 @@ from s3verify import S3Error, SigV4Checker, _HeaderView, canonical_path, parse_q
 SPOOL_MEMORY = 4 << 20  # bodies above this go to a temporary file
 BLOCK = 1 << 20  # forwarding block size
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+POST_BODY_FAULTS = {"reset-after-body", "stall", "error-200"}
+RESPONSE_FAULTS = {"drop-after", "reset-after", "cut", "trickle", "length-long",
+                   "length-short"}
+UPLOAD_OPS = {"CreateMultipartUpload", "CompleteMultipartUpload"}
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-connection", "te", "trailer",
     "transfer-encoding", "upgrade", "expect", "proxy-authorization",
@@ -108,9 +129,26 @@ class FaultRule:
       S3's SlowDown), "slowdown" (= 503 SlowDown), "drop" (close the
       connection without an answer, the request never reaches s3rver),
       "drop-after" (forward to s3rver, so the change happens, then close
-      without an answer), "reset" (TCP reset, not forwarded), "delay"
-      (sleep `delay` seconds, then forward normally).
+      without an answer), "reset" (TCP reset before the request body is
+      read, not forwarded), "reset-after-body" (read the whole body, then
+      a TCP reset instead of an answer; not forwarded), "reset-after"
+      (forward, then a TCP reset instead of the answer), "delay" (sleep
+      `delay` seconds, then forward normally), "stall" (read the body, never
+      forward, send nothing for `delay` seconds - default 3600 - or until
+      the client gives up, then close), "cut" (forward, send the headers
+      with the true Content-Length and half the body - or, for an empty
+      body, the status line and part of the headers - then close),
+      "trickle" (forward, send the whole answer, headers included, at
+      `bps` bytes per second, default 1024), "length-long" (forward, send
+      the body under a Content-Length larger than it, then close),
+      "length-short" (forward, send the body under a Content-Length of
+      half of it, then close), "error-200" (read the body, never forward,
+      answer 200 with S3's InternalError <Error> document, with whitespace
+      after its XML declaration, as S3 does for CompleteMultipartUpload and
+      CopyObject).
     rate: share of matching requests hit (deterministic with `seed`).
+    first: the first `first` matching requests are hit whatever the rate
+      (so a run with few matching requests sees the fault at all).
     match: predicate on Request (method/bucket/key/query/headers/op known);
       method/key/op/bucket are shortcuts for the common cases.
     times: stop after this many injections (None: never stop).
@@ -126,7 +164,10 @@ class FaultRule:
     times: int = None
     seed: int = 0
     delay: float = 0.0
+    bps: int = 1024
+    first: int = 0
     hits: int = 0
+    _matched: int = 0
     _seen: dict = field(default_factory=dict, repr=False)
 
     def matches(self, req):
@@ -146,7 +187,8 @@ class FaultRule:
             return False
         if not self.matches(req):
             return False
-        if self.rate < 1.0:
+        self._matched += 1
+        if self.rate < 1.0 and self._matched > self.first:
             q = "&".join(f"{k}={v}" for k, v in sorted(req.query.items())
                          if k != "uploadId")
             ident = f"{req.method} {req.bucket}/{req.key}?{q}"
@@ -212,6 +254,8 @@ class SigV4Proxy(SigV4Checker):
         self.requests = []
         self.aborted = []  # (bucket, key, upload_id) in order
         self.aborted_ids = set()  # NoSuchUpload from then on
+        self.created = {}  # upload id -> (bucket, key, answer reached the client intact)
+        self.completed = set()  # upload ids s3rver completed
         self.faults = []
         self._lock = threading.Lock()
         self._host = host
@@ -273,10 +317,12 @@ class SigV4Proxy(SigV4Checker):
 
     # ---- the request log
     def reset(self):
-        """Forget recorded requests and faults (aborted ids stay known)."""
+        """Forget recorded requests, created uploads and faults (aborted and
+        completed upload ids stay known)."""
         with self._lock:
             self.requests = []
             self.aborted = []
+            self.created = {}
             self.faults = []
             self.clock_skew = 0.0
             self.last_signature_error = None
@@ -308,6 +354,16 @@ class SigV4Proxy(SigV4Checker):
 
     def count(self, **kw):
         return len(self.log(**kw))
+
+    def open_uploads(self, known_only=True):
+        """[(bucket, key, upload_id)] of multipart uploads s3rver started and
+        nobody completed or aborted.  known_only: only those whose
+        CreateMultipartUpload answer reached the client intact (an upload
+        whose id the client never got cannot be aborted by it)."""
+        with self._lock:
+            return sorted((b, k, u) for u, (b, k, seen) in self.created.items()
+                          if u not in self.completed and u not in self.aborted_ids
+                          and (seen or not known_only))
 
     def _record(self, req):
         with self._lock:
@@ -428,11 +484,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self._read_body(req, length)
         if body is None:
             return
+        a = str(rule.action).lower() if rule is not None else ""
         try:
             self._check_digests(headers, body)
+            if a in POST_BODY_FAULTS:
+                if not isinstance(body, bytes):
+                    body.close()
+                return self._post_body_fault(req, a, rule)
             if "uploadId" in req.query:
                 up = req.query["uploadId"]
-                if up in p.aborted_ids:
+                if up in p.aborted_ids or up in p.completed:
                     raise S3Error(404, "NoSuchUpload", "The specified upload does not "
                                   "exist. The upload ID may be invalid, or the upload "
                                   "may have been aborted or completed.", UploadId=up)
@@ -444,7 +505,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except S3Error as e:
             return self._fail(req, e, body_unread=False)
         self._forward(req, raw_path, raw_query, headers, body,
-                      drop=(rule is not None and rule.action == "drop-after"))
+                      fault=a if a in RESPONSE_FAULTS else "", rule=rule)
 
     def _apply_fault(self, req, rule):
         """True when the fault answered (or ended) the request."""
@@ -452,17 +513,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if a == "delay":
             time.sleep(rule.delay)
             return False
-        if a == "drop-after":
-            return False
+        if a in POST_BODY_FAULTS or a in RESPONSE_FAULTS:
+            return False  # after the body (_post_body_fault) or in _forward
         if a in ("drop", "reset"):
-            if a == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._end_connection(reset=(a == "reset"))
             return True
         if a == "slowdown":
             a = "503"
@@ -476,6 +530,60 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                      }.get(status, ("InjectedFault", f"Injected status {status}."))
         self._fail(req, S3Error(status, code, msg), body_unread=True)
         return True
+
+    def _end_connection(self, reset=False):
+        """Close the client connection without (more of) an answer: a FIN,
+        or with reset a TCP RST (SO_LINGER 0 and an immediate close, with no
+        FIN before it, so the client reads ECONNRESET, not an end of file)."""
+        self.close_connection = True
+        self.wfile.flush()
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection._real_close()  # socketserver's shutdown after it is a no-op
+            return
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _post_body_fault(self, req, a, rule):
+        """The faults that come once the whole body was read (never forwarded)."""
+        if a == "reset-after-body":
+            return self._end_connection(reset=True)
+        if a == "stall":
+            req.status = 0
+            conn = self.connection
+            end = time.monotonic() + (rule.delay or 3600.0)
+            while time.monotonic() < end:
+                try:
+                    ready, _, _ = select.select([conn], [], [], 0.2)
+                    if ready and not conn.recv(65536):
+                        break  # the client gave up (or the proxy stopped)
+                except (OSError, ValueError):
+                    break
+            return self._end_connection()
+        # error-200: S3's answer to a CompleteMultipartUpload or CopyObject
+        # that failed after the 200 was sent: the XML declaration, the
+        # whitespace S3 sends to keep the connection open, then <Error>
+        err = S3Error(500, "InternalError", "We encountered an internal error. "
+                      "Please try again.")
+        decl, _, body = _error_body(err, req.path,
+                                    uuid.uuid4().hex[:16].upper()).partition(b"\n")
+        pieces = (decl + b"\n", b" " * 32, b"\n" + b" " * 31, body)
+        req.status, req.error, req.bytes_out = 200, err.code, sum(map(len, pieces))
+        self.send_response_only(200)
+        self.send_header("x-amz-request-id", uuid.uuid4().hex[:16].upper())
+        self.send_header("Date", formatdate(usegmt=True))
+        self.send_header("Server", "s3proxy")
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for chunk in pieces:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _fail(self, req, err, body_unread):
         req.error = err.code
@@ -615,7 +723,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     raise
         raise AssertionError("unreachable")
 
-    def _forward(self, req, raw_path, raw_query, headers, body, drop=False):
+    def _forward(self, req, raw_path, raw_query, headers, body, fault="", rule=None):
         target = canonical_path(raw_path)
         if raw_query:
             target += "?" + quote(raw_query.encode("utf-8", "surrogateescape"),
@@ -628,13 +736,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         finally:
             if not isinstance(body, bytes):
                 body.close()
-        if drop:
-            while resp.read(BLOCK):  # let s3rver finish, keep nothing
-                pass
-            req.status = 0
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
+        if fault:
+            return self._shaped(req, resp, fault, rule)
         chunked = resp.getheader("content-length") is None and req.method != "HEAD" \
             and resp.status not in (204, 304) and resp.status >= 200
         req.status = resp.status
@@ -651,11 +754,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         out = 0
+        keep = [] if req.op in UPLOAD_OPS else None
         while True:
             chunk = resp.read(BLOCK // 4)
             if not chunk:
                 break
             out += len(chunk)
+            if keep is not None and out <= 1 << 20:
+                keep.append(chunk)
             if chunked:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             else:
@@ -667,3 +773,67 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._upstream.close()
             self._upstream = None
         req.bytes_out = out
+        if keep is not None:
+            self._note_upload(req, resp.status, b"".join(keep), delivered=True)
+
+    def _note_upload(self, req, status, data, delivered):
+        """Keeps the upload ids s3rver created and completed (open_uploads)."""
+        if status != 200 or b"<Error>" in data:
+            return
+        with self.proxy._lock:
+            if req.op == "CreateMultipartUpload":
+                m = re.search(rb"<UploadId>([^<]+)</UploadId>", data)
+                if m:
+                    self.proxy.created[m.group(1).decode()] = (req.bucket, req.key, delivered)
+            elif req.op == "CompleteMultipartUpload":
+                self.proxy.completed.add(req.query.get("uploadId", ""))
+
+    def _shaped(self, req, resp, fault, rule):
+        """The answer s3rver gave, delivered wrongly (see FaultRule)."""
+        data = resp.read()
+        if resp.will_close:
+            self._upstream.close()
+            self._upstream = None
+        head = req.method == "HEAD" or resp.status in (204, 304)
+        self._note_upload(req, resp.status, data, delivered=(fault == "trickle"))
+        req.status = resp.status
+        req.bytes_out = 0 if head else len(data)
+        if fault in ("drop-after", "reset-after"):
+            req.status = 0  # s3rver made the change; the client hears nothing
+            return self._end_connection(reset=(fault == "reset-after"))
+        lines = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        length = None
+        for k, v in resp.getheaders():
+            if k.lower() in HOP_BY_HOP:
+                continue
+            if k.lower() == "content-length":
+                if head:
+                    lines.append(f"{k}: {v}")  # a HEAD's is the object's size
+                continue
+            lines.append(f"{k}: {v}")
+        if not head:
+            length = len(data)
+            if fault == "length-long":
+                length += max(16, len(data) // 2)
+            elif fault == "length-short":
+                length = len(data) // 2
+            lines.append(f"Content-Length: {length}")
+        raw_head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        out = raw_head + (b"" if head else data)
+        if fault == "cut":
+            if head or not data:  # no body to cut: cut the headers
+                self.wfile.write(raw_head[: max(len(lines[0]) + 2, len(raw_head) // 2)])
+            else:
+                self.wfile.write(raw_head + data[: len(data) // 2])
+            req.bytes_out = 0 if head else len(data) // 2
+            return self._end_connection()
+        if fault == "trickle":
+            bps = max(64, int(rule.bps if rule is not None else 1024))
+            step = max(1, bps // 8)
+            for i in range(0, len(out), step):
+                self.wfile.write(out[i:i + step])
+                self.wfile.flush()
+                time.sleep(step / bps)
+            return
+        self.wfile.write(out)  # length-long / length-short
+        return self._end_connection()
