@@ -121,6 +121,14 @@ void s3_explain(s3_req *r, const cp_s3_config *cfg)
 			 r->curl_msg + 7);
 		return;
 	}
+	if (r->curl_err == CURLE_WRITE_ERROR) {
+		/* the engine stops keeping an answer at RESP_MAX (s3_engine.c) */
+		snprintf(e->msg, sizeof(e->msg),
+			 "%s: the answer is over 16 MiB (no S3 answer to this request is that "
+			 "large): not read further",
+			 r->method);
+		return;
+	}
 	if (r->curl_err) {
 		snprintf(e->msg, sizeof(e->msg), "network error after %u attempt%s: %s",
 			 r->attempts, r->attempts == 1 ? "" : "s", r->curl_msg);
