@@ -69,7 +69,12 @@ int s3_xml_next(const char *xml, size_t len, size_t *pos, const char *tag, size_
 
 static void put_utf8(cp_buf *b, unsigned long cp)
 {
-	if (cp < 0x80) {
+	if (cp == 0) {
+		/* A NUL would cut the C string: "a&#0;b" would read as the key
+		 * "a".  The overlong form is no UTF-8, so the name is refused. */
+		cp_buf_putc(b, (char)0xc0);
+		cp_buf_putc(b, (char)0x80);
+	} else if (cp < 0x80) {
 		cp_buf_putc(b, (char)cp);
 	} else if (cp < 0x800) {
 		cp_buf_putc(b, (char)(0xc0 | (cp >> 6)));
@@ -180,11 +185,64 @@ static void unquote(char *s)
 	}
 }
 
+/* S3 documents nest 4 deep at most. */
+#define XML_MAX_DEPTH 32
+
+/* 1 when the bytes are UTF-8 (an XML document that is not is no document),
+ * declare no DOCTYPE or ENTITY (S3 sends none; this reader expands no entity,
+ * so a key would come out as the literal "&name;") and nest at most
+ * XML_MAX_DEPTH elements deep.  One pass, no recursion. */
+static int xml_sane(const char *xml, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)xml;
+	for (size_t i = 0; i < len;) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n = s[i] >= 0xc2 && s[i] <= 0xdf	  ? 2
+			   : s[i] >= 0xe0 && s[i] <= 0xef ? 3
+			   : s[i] >= 0xf0 && s[i] <= 0xf4 ? 4
+							  : 0;
+		if (!n || i + n > len)
+			return 0;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		if ((s[i] == 0xe0 && s[i + 1] < 0xa0) || (s[i] == 0xed && s[i + 1] > 0x9f) ||
+		    (s[i] == 0xf0 && s[i + 1] < 0x90) || (s[i] == 0xf4 && s[i + 1] > 0x8f))
+			return 0;
+		i += n;
+	}
+	size_t depth = 0;
+	for (const char *p = memchr(xml, '<', len); p;
+	     p = memchr(p, '<', len - (size_t)(p - xml))) {
+		size_t rest = len - (size_t)(p - xml);
+		if (rest > 1 && p[1] == '!') {
+			if ((rest >= 9 && !memcmp(p, "<!DOCTYPE", 9)) ||
+			    (rest >= 8 && !memcmp(p, "<!ENTITY", 8)))
+				return 0;
+		} else if (rest > 1 && p[1] == '/') {
+			if (depth)
+				depth--;
+		} else if (rest > 1 && p[1] != '?') {
+			const char *gt = memchr(p, '>', rest);
+			if (gt && gt[-1] != '/' && ++depth > XML_MAX_DEPTH)
+				return 0;
+		}
+		p++;
+	}
+	return 1;
+}
+
 int s3_xml_is_doc(const char *xml, size_t len, const char *root)
 {
 	size_t pos = 0, a, e;
-	return s3_xml_next(xml, len, &pos, root, &a, &e);
+	return s3_xml_next(xml, len, &pos, root, &a, &e) && xml_sane(xml, len);
 }
+
+/* The longest key S3 stores, in bytes of UTF-8. */
+#define S3_KEY_MAX 1024
 
 /* An incomplete listing taken as complete is how a sync deletes what it
  * should have kept, so a page is believed only when it says, in full, what
@@ -224,6 +282,11 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 		if (!key || !size)
 			rc = cp_error_set(err, "", 0, 0, "listing entry without %s",
 					  key ? "Size" : "Key");
+		else if (strlen(key) > S3_KEY_MAX)
+			rc = cp_error_set(err, "", 0, 0,
+					  "listing entry with a Key of %zu bytes (S3 keys are at "
+					  "most %d)",
+					  strlen(key), S3_KEY_MAX);
 		if (!rc) {
 			if (etag)
 				unquote(etag);
@@ -255,15 +318,28 @@ int s3_xml_list_page(const char *xml, size_t len, cp_s3_list_fn fn, void *ctx, c
 	return rc;
 }
 
+/* A server's text as it may be printed: a control character or a byte
+ * that is not ASCII becomes '?', a text longer than out is cut with "...". */
+static void shown(char *out, size_t outsz, const char *s)
+{
+	size_t n = 0;
+	for (; s && *s && n + 1 < outsz; s++, n++)
+		out[n] = (unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f ? '?' : *s;
+	if (outsz)
+		out[n] = 0;
+	if (s && *s && outsz > 4)
+		memcpy(out + outsz - 4, "...", 4);
+}
+
 int cp_xml_error(const char *xml, size_t len, char *code, size_t codesz, char *msg, size_t msgsz)
 {
 	size_t pos = 0, a, e;
-	if (!s3_xml_next(xml, len, &pos, "Error", &a, &e))
+	if (!s3_xml_next(xml, len, &pos, "Error", &a, &e) || !xml_sane(xml, len))
 		return 0;
 	char *c = cp_xml_get(xml + a, e - a, NULL, "Code");
 	char *m = cp_xml_get(xml + a, e - a, NULL, "Message");
-	snprintf(code, codesz, "%s", c ? c : "");
-	snprintf(msg, msgsz, "%s", m ? m : "");
+	shown(code, codesz, c);
+	shown(msg, msgsz, m);
 	free(c);
 	free(m);
 	return 1;
