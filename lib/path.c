@@ -125,6 +125,58 @@ int cp_path_is_safe_rel(const char *rel)
 	return 1;
 }
 
+/* Length of the UTF-8 sequence at s (shortest form, no surrogate, at most
+ * U+10FFFF), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xc2 && s[0] <= 0xdf	  ? 2
+		   : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+						  : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0; /* overlong, a surrogate, past U+10FFFF */
+	return n;
+}
+
+int cp_name_is_clean(const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (!n || *s < 0x20 || *s == 0x7f)
+			return 0;
+		s += n;
+	}
+	return 1;
+}
+
+char *cp_name_show(const char *name)
+{
+	cp_buf b = CP_BUF_INIT;
+	const unsigned char *s = (const unsigned char *)name;
+	while (*s && b.len < 200) {
+		size_t n = utf8_len(s);
+		if (*s == '\n')
+			cp_buf_puts(&b, "\\n");
+		else if (*s == '\t')
+			cp_buf_puts(&b, "\\t");
+		else if (!n || *s < 0x20 || *s == 0x7f)
+			cp_buf_printf(&b, "\\x%02x", *s);
+		else
+			cp_buf_append(&b, (const char *)s, n);
+		s += n ? n : 1;
+	}
+	if (*s)
+		cp_buf_printf(&b, "... (%zu bytes)", strlen(name));
+	return cp_buf_take(&b);
+}
+
 int cp_path_is_within(const char *path, const char *dir)
 {
 	size_t dl = strlen(dir);

@@ -29,6 +29,13 @@ void cp_path_ext(const char *p, char *out, size_t outsz);
 /* 1 when rel can name a file below a folder: not empty, not absolute, no
  * empty, "." or ".." segment, no trailing "/" (a bucket key that must not climb out). */
 int cp_path_is_safe_rel(const char *rel);
+/* 1 when name is UTF-8 without control characters (U+0000-U+001F, U+007F):
+ * a name a terminal, a log line, a manifest and an S3 key all hold as it is
+ * (README, sync: names that cannot travel are skipped). */
+int cp_name_is_clean(const char *name);
+/* name as it may be shown: control characters and bytes that are not UTF-8
+ * as \n, \t, \xNN, cut after about 200 bytes.  Newly allocated. */
+char *cp_name_show(const char *name);
 /* 1 when path equals dir or lies below it (both absolute and normalised). */
 int cp_path_is_within(const char *path, const char *dir);
 /* Real path of a folder that may not exist yet: the nearest existing

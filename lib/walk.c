@@ -132,6 +132,15 @@ static int walk_dir(struct walker *w, const char *dir, const char *rel)
 		if (name[0] == '.' && !w->o->dotfiles)
 			continue;
 		char *path = cp_path_join(dir, name);
+		if (!cp_name_is_clean(name)) { /* README, sync: names that cannot travel */
+			char *show = cp_name_show(path);
+			cp_diags_add(w->o->diags, CP_DIAG_WARN, show, 0, 0,
+				     "name has a control character (a newline...) or is not "
+				     "UTF-8: skipped");
+			free(show);
+			free(path);
+			continue;
+		}
 		char *crel = cp_path_join(rel, name);
 		int is_link = de->d_type == DT_LNK;
 		if (de->d_type == DT_UNKNOWN) {

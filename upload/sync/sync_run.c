@@ -94,9 +94,19 @@ static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *er
 
 struct list_ctx {
 	sync_side *side;
+	int to_local; /* the other side is a folder: every key must name a file in it */
 	cp_diags *diags;
 };
 
+/* A warning about a key, the key shown escaped (it may hold a newline). */
+static void key_warn(cp_diags *d, const char *key, const char *msg)
+{
+	char *show = cp_name_show(key);
+	cp_diags_add(d, CP_DIAG_WARN, show, 0, 0, "%s", msg);
+	free(show);
+}
+
+/* README, sync: names that cannot travel are skipped with a warning. */
 static int list_cb(void *ctx, const cp_s3_object *obj)
 {
 	struct list_ctx *lc = ctx;
@@ -106,28 +116,38 @@ static int list_cb(void *ctx, const cp_s3_object *obj)
 		/* Below the prefix but with a ".." segment: no local path can hold
 		 * it, and no sync should drop it unannounced. */
 		if (!strncmp(obj->key, side->loc.prefix, n) && obj->key[n])
-			cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0,
-				     "key has a '..' segment: skipped");
+			key_warn(lc->diags, obj->key, "key has a '..' segment: skipped");
 		return 0;
 	}
 	const char *rel = obj->key + strlen(side->loc.prefix);
+	if (!cp_name_is_clean(rel)) {
+		key_warn(lc->diags, obj->key,
+			 "key has a control character (a newline...) or is not UTF-8: skipped");
+		return 0;
+	}
 	if (cp_is_tmp_name(rel)) {
-		cp_diags_add(lc->diags, CP_DIAG_WARN, obj->key, 0, 0, CP_TMP_SKIPPED);
+		key_warn(lc->diags, obj->key, CP_TMP_SKIPPED);
 		return 0;
 	}
 	size_t n = strlen(rel);
 	if (n && rel[n - 1] == '/' && !obj->size)
 		return 0; /* a "folder" marker, not a file */
+	if (lc->to_local && !cp_path_is_safe_rel(rel)) {
+		key_warn(lc->diags, obj->key,
+			 "key cannot be a file name in a folder (a leading or trailing '/', or "
+			 "an empty segment): skipped");
+		return 0;
+	}
 	cp_sync_list_add(&side->list, rel, NULL, obj->size, (int64_t)obj->mtime * 1000000000, 0,
 			 obj->etag);
 	return 0;
 }
 
-static int list_side(sync_side *side, int is_dst, cp_diags *diags, cp_error *err)
+static int list_side(sync_side *side, int is_dst, int other_local, cp_diags *diags, cp_error *err)
 {
 	if (!side->loc.is_s3)
 		return list_local(side, is_dst, diags, err);
-	struct list_ctx lc = {side, diags};
+	struct list_ctx lc = {side, other_local, diags};
 	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, &lc, err);
 }
 
@@ -501,7 +521,8 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	 * written and deleted in by that real path only. */
 	if (!c->dst.loc.is_s3 && c->dst.exists && (rc = side_real(&c->dst, err)))
 		return rc;
-	if ((rc = list_side(&c->src, 0, diags, err)) || (rc = list_side(&c->dst, 1, diags, err)))
+	if ((rc = list_side(&c->src, 0, !c->dst.loc.is_s3, diags, err)) ||
+	    (rc = list_side(&c->dst, 1, !c->src.loc.is_s3, diags, err)))
 		return rc;
 	for (size_t i = 0; local && i < local->list.n; i++)
 		cp_sync_state_keep(&c->state, local->list.v[i].rel);
