@@ -363,17 +363,33 @@ static void run_copies(sync_ctx *c)
 static void del_fail(void *ctx, const char *key, const char *code, const char *msg)
 {
 	sync_ctx *c = ctx;
-	const char *rel = key + strlen(c->dst.loc.prefix);
-	for (size_t i = 0; i < c->plan.n; i++) {
+	size_t pl = strlen(c->dst.loc.prefix);
+	const char *rel = strncmp(key, c->dst.loc.prefix, pl) ? NULL : key + pl;
+	for (size_t i = 0; rel && i < c->plan.n; i++) {
 		cp_sync_result *r = &c->results[i];
 		if (r->action && !strcmp(r->action, "delete") && !strcmp(r->rel, rel)) {
 			r->failed = 1;
 			free(r->error);
 			r->error = cp_xasprintf("%s: %s", code ? code : "", msg ? msg : "");
 			c->failed++;
-			break;
+			return;
 		}
 	}
+	/* An answer that names a key no delete asked for is not about this
+	 * request: what it deleted is not known, so no delete counts as done. */
+	char *show = cp_name_show(key);
+	for (size_t i = 0; i < c->plan.n; i++) {
+		cp_sync_result *r = &c->results[i];
+		if (r->action && !strcmp(r->action, "delete") && !r->failed) {
+			r->failed = 1;
+			r->error = cp_xasprintf("DeleteObjects on s3://%s answered about key '%s', "
+						"which was not asked for: what was deleted is not "
+						"known",
+						c->dst.loc.bucket, show);
+			c->failed++;
+		}
+	}
+	free(show);
 }
 
 /* Removes the folders a delete emptied, up to (not including) the root; a
