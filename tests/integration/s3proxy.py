@@ -114,7 +114,8 @@ class Request:
     bytes_out: int = 0  # response body bytes
     fault: str = ""  # the injected fault, if any
     error: str = ""  # S3 error code the proxy itself answered, if any
-    time: float = 0.0
+    time: float = 0.0  # when its headers arrived
+    end: float = 0.0  # when its answer was written (or the connection given up)
 
     @property
     def agent(self):
@@ -451,6 +452,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._process(req, raw_path, raw_query, headers)
         except (ConnectionError, socket.timeout, BrokenPipeError):
             self.close_connection = True
+        finally:
+            req.end = time.time()
 
     def _process(self, req, raw_path, raw_query, headers):
         p = self.proxy

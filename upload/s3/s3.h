@@ -139,7 +139,9 @@ typedef struct cp_s3_stats {
 	uint64_t requests, retries;
 	uint64_t puts, gets, heads, lists, deletes, posts, copies;
 	uint64_t bytes_sent, bytes_received; /* bodies only */
-	uint64_t connects; /* new connections opened (the rest reused a kept-alive one) */
+	uint64_t connects;   /* new connections opened (the rest reused a kept-alive one) */
+	uint64_t throttled;  /* times a throttling answer halved the requests in flight */
+	uint64_t window_min; /* the fewest requests in flight it came to (0: never cut) */
 } cp_s3_stats;
 void cp_s3_get_stats(cp_s3 *s, cp_s3_stats *out);
 

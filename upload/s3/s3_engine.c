@@ -19,6 +19,16 @@
  * return at once).  Both digests come from one pass and stay in the request,
  * so a retry sends the same hashes without reading twice more.
  *
+ * Throttling.  How many requests are in flight is a window, not a constant:
+ * `concurrency` is its ceiling.  A throttling answer (503 SlowDown, 429)
+ * halves it, at most once per round (only an answer to a request sent after
+ * the last cut counts, so one burst of SlowDowns is one cut, not ten); each
+ * success grows it by 1/window, about one request more per window's worth of
+ * successes (additive increase, multiplicative decrease, as TCP does).  A
+ * store that throttles at 20% of requests then sees fewer requests at once,
+ * rather than the same rate of retries on top of the same load, and the
+ * window climbs back to the ceiling once it stops.
+ *
  * Retries.  A retry is the same request with a deadline: it goes to the
  * engine's private `delayed` list and is started again once the deadline
  * passes; the loop sleeps in curl_multi_poll() no longer than the nearest
@@ -70,6 +80,8 @@ struct cp_s3 {
 	s3_req *p_head, *p_tail; /* waiting to be hashed */
 	s3_req *delayed;	 /* engine only: retries waiting for their deadline */
 	int running;		 /* engine only */
+	double window;		 /* engine only: requests allowed in flight (see Throttling) */
+	uint64_t last_cut_ms;	 /* engine only: when the window was last halved */
 	int stop;
 	size_t ops;
 	cp_s3_stats stats;
@@ -550,6 +562,35 @@ static void count(cp_s3 *s, s3_req *r, uint64_t up, uint64_t down, long connects
 	pthread_mutex_unlock(&s->lock);
 }
 
+static int slots(const cp_s3 *s)
+{
+	return (int)s->window;
+}
+
+/* The window after one answer (see Throttling in the head comment). */
+static void adapt(cp_s3 *s, const s3_req *r)
+{
+	int throttled = r->res.status == 503 || r->res.status == 429 ||
+			!strcmp(r->res.code, "SlowDown") ||
+			!strcmp(r->res.code, "RequestLimitExceeded");
+	if (throttled && r->t_start >= s->last_cut_ms) {
+		s->window = s->window / 2 < 1 ? 1 : s->window / 2;
+		s->last_cut_ms = now_ms();
+		pthread_mutex_lock(&s->lock);
+		s->stats.throttled++;
+		if (!s->stats.window_min || (uint64_t)s->window < s->stats.window_min)
+			s->stats.window_min = (uint64_t)s->window;
+		pthread_mutex_unlock(&s->lock);
+		cp_log(CP_LOG_INFO, "s3: throttled (%s): at most %d requests in flight now",
+		       r->res.code[0] ? r->res.code : "HTTP", slots(s));
+	} else if (!throttled && r->res.status >= 200 && r->res.status < 300 &&
+		   s->window < s->concurrency) {
+		s->window += 1 / s->window;
+		if (s->window > s->concurrency)
+			s->window = s->concurrency;
+	}
+}
+
 static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 {
 	long status = 0, connects = 0;
@@ -603,6 +644,7 @@ static void end_transfer(cp_s3 *s, s3_req *r, CURLcode cc)
 	       r->query ? r->query : "", r->res.status, r->res.code[0] ? " " : "", r->res.code,
 	       (unsigned long long)r->sent, (unsigned long long)down,
 	       (unsigned long long)(now_ms() - r->t_start), cc ? " " : "", cc ? r->curl_msg : "");
+	adapt(s, r);
 	if (s3_should_retry(r) && r->attempts <= (unsigned)s->retries) {
 		uint64_t cap = BACKOFF_BASE_MS << (r->attempts < 16 ? r->attempts : 16);
 		if (cap > BACKOFF_CAP_MS)
@@ -663,7 +705,7 @@ static void *engine_main(void *arg)
 	for (;;) {
 		uint64_t now = now_ms();
 		/* deadlines that passed go first: they have waited longest */
-		for (s3_req **pp = &s->delayed; *pp && s->running < s->concurrency;) {
+		for (s3_req **pp = &s->delayed; *pp && s->running < slots(s);) {
 			s3_req *r = *pp;
 			if (r->not_before <= now) {
 				*pp = r->next;
@@ -679,7 +721,7 @@ static void *engine_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (quit)
 			break;
-		while (s->running < s->concurrency) {
+		while (s->running < slots(s)) {
 			pthread_mutex_lock(&s->lock);
 			s3_req *r = pop(&s->q_head, &s->q_tail);
 			pthread_mutex_unlock(&s->lock);
@@ -706,13 +748,13 @@ static void *engine_main(void *arg)
 		 * matters then. */
 		int timeout = 1000;
 		now = now_ms();
-		for (s3_req *r = s->running < s->concurrency ? s->delayed : NULL; r; r = r->next) {
+		for (s3_req *r = s->running < slots(s) ? s->delayed : NULL; r; r = r->next) {
 			int64_t d = (int64_t)r->not_before - (int64_t)now;
 			if (d < timeout)
 				timeout = d < 0 ? 0 : (int)d;
 		}
 		pthread_mutex_lock(&s->lock);
-		if (s->q_head && s->running < s->concurrency)
+		if (s->q_head && s->running < slots(s))
 			timeout = 0;
 		pthread_mutex_unlock(&s->lock);
 		curl_multi_poll(s->multi, NULL, 0, timeout, NULL);
@@ -750,6 +792,7 @@ cp_s3 *cp_s3_new(const cp_s3_config *cfg, int concurrency, int retries, cp_error
 	s->cfg.ca_bundle = dup_or_null(cfg->ca_bundle);
 	s->cfg.profile = dup_or_null(cfg->profile);
 	s->concurrency = concurrency > 0 ? concurrency : 16;
+	s->window = s->concurrency;
 	s->retries = retries >= 0 ? retries : 5;
 	const char *stall = getenv("CDNPIPE_STALL_TIMEOUT");
 	long st = stall && *stall ? strtol(stall, NULL, 10) : 0;
@@ -778,6 +821,11 @@ void cp_s3_free(cp_s3 *s)
 		return;
 	cp_s3_wait_idle(s);
 	pthread_mutex_lock(&s->lock);
+	if (s->stats.throttled)
+		cp_log(CP_LOG_INFO,
+		       "s3: throttled %llu times; requests in flight went down to %llu of %d",
+		       (unsigned long long)s->stats.throttled,
+		       (unsigned long long)s->stats.window_min, s->concurrency);
 	s->stop = 1;
 	pthread_cond_broadcast(&s->prep_cond);
 	pthread_mutex_unlock(&s->lock);
