@@ -194,7 +194,18 @@ int cp_s3_copy(cp_s3 *s, const char *src_bucket, const char *src_key, const char
 }
 
 /* CopyObjectResult / CopyPartResult carry the ETag in the body. */
-static void finish_copy_etag(s3_req *r)
+/* Printable ASCII only: what an ETag or an UploadId is made of, and what
+ * can go into a URL, a header and a journal line unescaped. */
+static int printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The ETag of an UploadPartCopy or CompleteMultipartUpload answer (op). */
+static void take_etag(s3_req *r, const char *op)
 {
 	if (r->res.ok && r->resp.data) {
 		char *etag = cp_xml_get(r->resp.data, r->resp.len, NULL, "ETag");
@@ -203,14 +214,28 @@ static void finish_copy_etag(s3_req *r)
 			const char *e = etag;
 			if (n >= 2 && e[0] == '"')
 				e++, n -= 2;
-			if (n < sizeof(r->res.etag)) {
+			if (n < sizeof(r->res.etag) && printable(e, n)) {
 				memcpy(r->res.etag, e, n);
 				r->res.etag[n] = 0;
 			}
 			free(etag);
 		}
+		/* no ETag that can be one: nothing proves the copy or the
+		 * Complete happened as asked */
+		if (!r->res.etag[0]) {
+			r->res.ok = 0;
+			char path[sizeof r->res.err.path];
+			memcpy(path, r->res.err.path, sizeof path);
+			cp_error_set(&r->res.err, path, 0, 0,
+				     "%s answered without a usable ETag: not taken as done", op);
+		}
 	}
 	finish_simple(r);
+}
+
+static void finish_copy_etag(s3_req *r)
+{
+	take_etag(r, "UploadPartCopy");
 }
 
 /* ------------------------------------------------------------------ multipart steps */
@@ -220,10 +245,16 @@ static void finish_create(s3_req *r)
 	if (r->res.ok) {
 		r->res.upload_id =
 		    r->resp.data ? cp_xml_get(r->resp.data, r->resp.len, NULL, "UploadId") : NULL;
-		if (!r->res.upload_id) {
+		const char *id = r->res.upload_id;
+		if (!id || !*id || strlen(id) > 1024 || !printable(id, strlen(id))) {
+			char path[sizeof r->res.err.path];
+			memcpy(path, r->res.err.path, sizeof path);
+			cp_error_set(&r->res.err, path, 0, 0,
+				     "%s: CreateMultipartUpload: %s UploadId in the reply", path,
+				     id ? "an unusable" : "no");
+			free(r->res.upload_id);
+			r->res.upload_id = NULL;
 			r->res.ok = 0;
-			cp_error_set(&r->res.err, r->res.err.path, 0, 0,
-				     "CreateMultipartUpload: no UploadId in the reply");
 		}
 	}
 	finish_simple(r);
@@ -288,7 +319,7 @@ static int cmp_part(const void *a, const void *b)
 
 static void finish_complete(s3_req *r)
 {
-	finish_copy_etag(r); /* CompleteMultipartUploadResult has <ETag> too */
+	take_etag(r, "CompleteMultipartUpload");
 }
 
 int cp_s3_mpu_complete(cp_s3 *s, const char *bucket, const char *key, const char *upload_id,
@@ -590,6 +621,8 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 		cp_buf_puts(&xml, "</Delete>");
 		s3_req *r = s3_req_new(s, "POST", bucket, NULL);
 		r->query = cp_xstrdup("delete=");
+		r->expect_root =
+		    "DeleteResult"; /* a cut answer is retried (deletes repeat safely) */
 		cp_s3_body b = {0};
 		b.data = xml.data;
 		b.len = xml.len;
@@ -611,7 +644,7 @@ int cp_s3_delete(cp_s3 *s, const char *bucket, const char *const *keys, size_t n
 		const char *x = body.data ? body.data : "";
 		/* an answer that is not a DeleteResult (a proxy's HTML page) says
 		 * nothing about what was deleted */
-		if (!memmem(x, body.len, "<DeleteResult", 13)) {
+		if (!s3_xml_is_doc(x, body.len, "DeleteResult")) { /* whole, not cut short */
 			cp_buf_free(&body);
 			return cp_error_set(err, bucket, 0, 0,
 					    "DeleteObjects answered without a DeleteResult: what "
