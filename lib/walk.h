@@ -14,8 +14,11 @@
  *   - a dangling link: skipped with a warning (as rsync does), because one
  *     stale link should not stop the deploy of everything else; its path is
  *     listed so that a sync deletes nothing at or below it.
- * Dotfiles are skipped unless asked for.  Entries come back sorted by
- * relative path (bytewise), so everything downstream is deterministic.
+ * Dotfiles are skipped unless asked for.  Entries come in the byte order of
+ * their relative path (UTF-8 byte order, the order S3 lists keys in: "a-b"
+ * before "a/b" before "a0"), so everything downstream is deterministic and a
+ * walk can be merged with a listing as it goes (cp_walk_each: memory is one
+ * folder's names per level, not the tree).
  */
 #ifndef CP_WALK_H
 #define CP_WALK_H
@@ -32,6 +35,7 @@ typedef struct cp_walk_entry {
 	uint64_t size;
 	int64_t mtime_ns;
 	uint64_t ino, dev;
+	int dangling; /* cp_walk_each only: a dangling link (rel, path; no stat) */
 } cp_walk_entry;
 
 typedef struct cp_walk_list {
@@ -62,6 +66,14 @@ typedef struct cp_walk_opts {
 
 /* Appends the files below root to out, sorted by rel. */
 int cp_walk(const char *root, const cp_walk_opts *opts, cp_walk_list *out, cp_error *err);
+
+/* The entry's strings are the walk's, valid during the call only.  Return
+ * nonzero to stop the walk (cp_walk_each then returns that value). */
+typedef int (*cp_walk_fn)(void *ctx, const cp_walk_entry *e);
+/* Calls fn for every file below root in rel's byte order, and for every
+ * dangling link (e->dangling) at its place in that order. */
+int cp_walk_each(const char *root, const cp_walk_opts *opts, cp_walk_fn fn, void *ctx,
+		 cp_error *err);
 void cp_walk_list_free(cp_walk_list *l);
 
 #endif

@@ -127,6 +127,64 @@ static void test_walk_sorted_dotfiles_links(void **s)
 	rmtree(d);
 }
 
+/* The walk's order is S3's: the byte order of the full key, a folder's keys
+ * sorting after "a-b" and before "a0" ('-' < '/' < '0'), case and UTF-8 by
+ * their bytes; and a link to a folder sorts as the folder it leads to. */
+static void test_walk_s3_key_order(void **s)
+{
+	static const char *rels[] = {
+	    "a-b",
+	    "a.b",
+	    "a/b-c",
+	    "a/b.c",
+	    "a/b/c",
+	    "a/b0",
+	    "a0",
+	    "a b",
+	    "a!",
+	    "A",
+	    "Z",
+	    "a~",
+	    "ab",
+	    "e\xcc\x81",
+	    "\xc3\xa9.txt",
+	    "\xe6\x97\xa5/x",
+	    "\xe6\x97\xa5-y",
+	    "\xef\xbc\x81",
+	    "b/a-b/x",
+	    "b/a/x",
+	    "b/a.b",
+	    "b/a0/x",
+	    "c-/x",
+	    "c/x",
+	    "c.",
+	};
+	size_t n = sizeof rels / sizeof *rels;
+	char *d = mktree();
+	for (size_t i = 0; i < n; i++) {
+		char *p = cp_path_join(d, rels[i]);
+		*strrchr(p, '/') = 0;
+		cp_error e = {0};
+		assert_int_equal(cp_mkdirs(p, &e), 0);
+		free(p);
+		put(d, rels[i], "x");
+	}
+	char *link = cp_path_join(d, "l"), *target = cp_path_join(d, "b");
+	assert_int_equal(symlink(target, link), 0); /* l/a-b/x < l/a.b < l/a/x */
+	char *link2 = cp_path_join(d, "l-");
+	assert_int_equal(symlink(target, link2), 0); /* before "l/...": '-' < '/' */
+	cp_walk_list l = {0};
+	cp_error err = {0};
+	cp_walk_opts o = {0};
+	assert_int_equal(cp_walk(d, &o, &l, &err), 0);
+	assert_int_equal(l.n, n + 8);
+	for (size_t i = 1; i < l.n; i++)
+		assert_true(strcmp(l.v[i - 1].rel, l.v[i].rel) < 0);
+	cp_walk_list_free(&l);
+	free(link), free(target), free(link2);
+	rmtree(d);
+}
+
 static void test_walk_loop_and_escape(void **s)
 {
 	char *d = mktree();
@@ -361,6 +419,7 @@ int main(void)
 	    cmocka_unit_test(test_path_within_and_join),
 	    cmocka_unit_test(test_glob),
 	    cmocka_unit_test(test_walk_sorted_dotfiles_links),
+	    cmocka_unit_test(test_walk_s3_key_order),
 	    cmocka_unit_test(test_walk_loop_and_escape),
 	    cmocka_unit_test(test_no_link_below),
 	    cmocka_unit_test(test_tmp_names),
