@@ -18,7 +18,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libcurl libcrypto zlib libbrotlienc libbrotlidec jansson inih
+PKGS := libcurl libcrypto zlib libbrotlienc libbrotlidec jansson inih sqlite3
 PYTHON := /usr/bin/python3
 
 OPT ?= -O2 -g

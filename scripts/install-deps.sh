@@ -9,7 +9,7 @@ set -eu
 level=${1:-check}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-build_pkgs="gcc make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev libjansson-dev libinih-dev"
+build_pkgs="gcc make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev libjansson-dev libinih-dev libsqlite3-dev"
 # check: every package a test imports or runs (openssl: test_s3_client makes a
 # certificate; ca-certificates: npm over TLS, Debian's Node trusting the system store).
 # ruby-rails, ruby-sprockets-rails, php-cli, php-symfony-asset: the framework readers

@@ -1,18 +1,20 @@
 /*
- * fuzz_sync_state.c - the sync state file (cp_sync_state_load) and its line
- * escaping (cp_sync_unescape), on arbitrary bytes.
+ * fuzz_sync_state.c - the sync state database (cp_sync_state_open) and the
+ * line escaping of the journals (cp_sync_unescape), on arbitrary bytes.
  *
- * The state file lives in the user's cache folder, where a crash mid-write,
- * a full disk, another version of cdnpipe or a hand edit can leave anything.
- * It is only a cache, so any file must load (as empty, at worst) without a
- * crash.  Asserted beyond that:
- *  - round trip: the loaded entries saved (every one marked used) and loaded
- *    again are the same entries, field by field, in the same order;
- *  - cp_sync_state_lookup finds an entry by its own (size, mtime, inode);
+ * The state database lives in the user's cache folder, where a crash
+ * mid-write, a full disk, another version of cdnpipe or a hand edit can leave
+ * anything.  It is only a cache, so any file must open (rebuilt empty, at
+ * worst) without a crash.  Asserted beyond that:
+ *  - what a lookup returns is well-formed (an MPU ETag that fits);
+ *  - an entry set is found again by its own (size, mtime, inode), and by
+ *    nothing else;
+ *  - after our own writes the file opens again with nothing to report (a
+ *    database we rebuilt or wrote is sound);
  *  - cp_sync_unescape of the whole input never grows it, and
  *    unescape(escape(s)) == s.
- * The input is handed over as a file (a memfd, see fuzzutil.h); the save
- * goes to a scratch folder, since it renames a temporary file into place.
+ * The input is written as the database file in a scratch folder (SQLite
+ * makes its -wal and -shm beside it).
  */
 #include "upload/sync/sync_int.h"
 
@@ -20,20 +22,9 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-
-static void same(const cp_sync_state *a, const cp_sync_state *b)
-{
-	if (a->n != b->n)
-		abort();
-	for (size_t i = 0; i < a->n; i++) {
-		const cp_state_ent *x = &a->v[i], *y = &b->v[i];
-		if (strcmp(x->rel, y->rel) || x->size != y->size || x->mtime_ns != y->mtime_ns ||
-		    x->ino != y->ino || memcmp(x->md5, y->md5, 16) || x->mp_part != y->mp_part ||
-		    strcmp(x->mpetag, y->mpetag))
-			abort();
-	}
-}
+#include <unistd.h>
 
 static void escaping(const char *data, size_t size)
 {
@@ -55,31 +46,48 @@ static void escaping(const char *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	escaping((const char *)data, size);
-	cp_sync_state s;
-	cp_sync_state_load(&s, fuzz_file(0, data, size));
-	for (size_t i = 0; i < s.n; i++) {
-		const cp_state_ent *e = &s.v[i];
-		if (!e->rel || strlen(e->mpetag) >= sizeof e->mpetag)
-			abort();
-		cp_state_ent *f = cp_sync_state_lookup(&s, e->rel, e->size, e->mtime_ns, e->ino);
-		/* a later line for the same path may win the map, but only with the
-		 * same path, size, mtime and inode */
-		if (f && (strcmp(f->rel, e->rel) || f->size != e->size ||
-			  f->mtime_ns != e->mtime_ns || f->ino != e->ino))
-			abort();
-		s.v[i].used = 1;
+	char *file = cp_path_join(fuzz_dir(), "state.db");
+	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (int i = 0; i < 4; i++) {
+		char *f = cp_xasprintf("%s%s", file, suffix[i]);
+		unlink(f);
+		free(f);
 	}
-	/* save it elsewhere, then read the saved file back */
-	char *file = cp_path_join(fuzz_dir(), "state");
-	free(s.file);
-	s.file = file;
-	cp_error err = {0};
-	if (cp_sync_state_save(&s, &err))
+	FILE *f = fopen(file, "wb");
+	if (!f || fwrite(data, 1, size, f) != size)
 		abort();
-	cp_sync_state t;
-	cp_sync_state_load(&t, file);
-	same(&s, &t);
-	cp_sync_state_free(&t);
+	fclose(f);
+	cp_diags dg;
+	cp_diags_init(&dg);
+	cp_sync_state s;
+	if (cp_sync_state_open(&s, file, &dg)) {
+		cp_sync_state_free(&s);
+		cp_diags_free(&dg);
+		free(file);
+		return 0; /* no state at all: allowed, said in dg */
+	}
+	cp_state_ent e;
+	const char *names[] = {"", "a", "good", "f.txt", "a b/\xc3\xbc.jpg"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		memset(&e, 0, sizeof e);
+		cp_sync_state_lookup(&s, names[i], 5, 1, 2, &e);
+		if (strnlen(e.mpetag, sizeof e.mpetag) >= sizeof e.mpetag)
+			abort();
+	}
+	unsigned char md5[16] = {1, 2, 3};
+	cp_sync_state_set(&s, "fuzz/new", 7, 8, 9, md5);
+	cp_sync_state_keep(&s, "good");
+	if (!cp_sync_state_lookup(&s, "fuzz/new", 7, 8, 9, &e) || memcmp(e.md5, md5, 16) ||
+	    cp_sync_state_lookup(&s, "fuzz/new", 7, 8, 10, &e))
+		abort();
+	cp_sync_state_prune(&s);
 	cp_sync_state_free(&s);
+	size_t before = dg.n;
+	if (cp_sync_state_open(&s, file, &dg) || dg.n != before ||
+	    !cp_sync_state_lookup(&s, "fuzz/new", 7, 8, 9, &e))
+		abort();
+	cp_sync_state_free(&s);
+	cp_diags_free(&dg);
+	free(file);
 	return 0;
 }

@@ -118,3 +118,38 @@ def test_local_walk_and_s3_listing_agree_on_order(tmp_path):
         assert [i["key"] for i in json.loads(down.stdout)["items"]] == want
     finally:
         fake.stop()
+
+
+def test_state_database_cached_then_corrupt_rebuilt(tmp_path):
+    """The MD5 cache (SQLite): a second run hashes nothing; a damaged database
+    is named, rebuilt and the files hashed again, never trusted."""
+    import glob
+    from fakes3 import FakeS3
+    fake = FakeS3().start()
+    try:
+        src = tmp_path / "src"
+        for i in range(50):
+            p = src / ("d%d" % (i % 5)) / ("f%02d.txt" % i)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(b"x%d" % i)
+        env = fake.env(tmp_path)
+        args = ("sync", src, "s3://bkt/m/", "--json", "--no-progress")
+        first = run(env, *args)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["copied"] == 50
+        again = json.loads(run(env, *args).stdout)
+        assert again["skipped"] == 50 and again["hashed"] == 0
+        dbs = glob.glob(str(tmp_path / "cdnpipe" / "sync-*.db"))
+        assert len(dbs) == 1
+        with open(dbs[0], "r+b") as f:
+            f.seek(0)
+            f.write(b"garbage, not a database" * 200)
+        p = run(env, *args)
+        assert p.returncode == 0, p.stderr
+        assert "rebuilt" in p.stderr and dbs[0] in p.stderr
+        rep = json.loads(p.stdout)
+        assert rep["skipped"] == 50 and rep["hashed"] == 50
+        rep = json.loads(run(env, *args).stdout)
+        assert rep["skipped"] == 50 and rep["hashed"] == 0
+    finally:
+        fake.stop()

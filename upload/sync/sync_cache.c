@@ -43,7 +43,7 @@ char *cp_sync_state_path(const char *cache_dir, const char *abs_root)
 {
 	char h[25];
 	short_hash(abs_root, h);
-	return cp_xasprintf("%s/sync-%s.state", cache_dir, h);
+	return cp_xasprintf("%s/sync-%s.db", cache_dir, h);
 }
 
 char *cp_journal_path(const char *cache_dir, const char *dest)

@@ -3,8 +3,8 @@
  * unit tests; cmd/ includes only sync.h.
  *
  *   sync_state.c  what a previous run learnt about a local tree (size, mtime,
- *                 inode, MD5 of every file) so an unchanged file is never
- *                 hashed twice;
+ *                 inode, MD5 of every file, in SQLite) so an unchanged file
+ *                 is never hashed twice;
  *   sync_journal.c the journal of in-flight multipart uploads, so an
  *                 interrupted upload resumes without ListParts;
  *   sync_cache.c  where both files live (XDG cache) and their line escaping;
@@ -30,10 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- local state file and multipart journal (sync_state.c) ------------- */
+/* ---- local state (sync_state.c) and multipart journal ------------------- */
 
+/* What the state knows of one file. */
 typedef struct cp_state_ent {
-	char *rel;
 	uint64_t size;
 	int64_t mtime_ns;
 	uint64_t ino;
@@ -42,16 +42,20 @@ typedef struct cp_state_ent {
 	 * part size used: saves re-hashing when the remote ETag is "x-N". */
 	char mpetag[48];
 	uint64_t mp_part;
-	int used; /* seen in this run: only used entries are saved */
 } cp_state_ent;
 
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* The local MD5 cache of one tree, an SQLite database (see sync_state.c). */
 typedef struct cp_sync_state {
-	char *file; /* where it is saved */
-	cp_state_ent *v;
-	size_t n, cap;
-	cp_strmap map;
-	int dirty;
-	pthread_mutex_t lock; /* taken by the cp_sync_local_* helpers */
+	char *file;
+	struct sqlite3 *db; /* NULL: no state (every lookup misses) */
+	struct sqlite3_stmt *q[5];
+	size_t pending;	      /* writes in the open batch transaction */
+	int64_t batch_t0;     /* when it began (ns) */
+	int64_t stamp;	      /* this run's start (ns): what "seen" rows carry */
+	pthread_mutex_t lock; /* taken by the callers around every call */
 } cp_sync_state;
 
 /* The cache folder: $XDG_CACHE_HOME/cdnpipe or ~/.cache/cdnpipe. Newly allocated. */
@@ -60,25 +64,30 @@ char *cp_sync_cache_dir(void);
  * and LF become %XX; cp_sync_unescape reads n bytes back (newly allocated). */
 void cp_sync_escape(cp_buf *b, const char *s);
 char *cp_sync_unescape(const char *s, size_t n);
-/* The state file of an absolute root ("<cache>/sync-<sha256(root)[:24]>.state"). */
+/* The state database of an absolute root ("<cache>/sync-<sha256(root)[:24]>.db"). */
 char *cp_sync_state_path(const char *cache_dir, const char *abs_root);
-/* Loads (a missing or corrupt file gives an empty state: it is only a cache). */
-void cp_sync_state_load(cp_sync_state *s, const char *file);
-/* Keeps rel's entry (if any) in the next save without trusting it: every
- * file still on disk is kept, also those a filter or shard left out. */
+/* Opens (or creates) the database; a corrupt or foreign file is reported in
+ * diags, removed and created anew.  -1 (with a warning) when there can be
+ * no state at all; cp_sync_state_free is needed either way. */
+int cp_sync_state_open(cp_sync_state *s, const char *file, cp_diags *diags);
+/* 1 and *out when rel's entry has this size, mtime and inode, else 0. */
+int cp_sync_state_lookup(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+			 uint64_t ino, cp_state_ent *out);
+/* Records (or replaces) what is known of rel; its multipart ETag is kept
+ * only when the content is the same. */
+void cp_sync_state_set(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+		       uint64_t ino, const unsigned char md5[16]);
+/* Records the multipart ETag of rel's content, if its entry still matches. */
+void cp_sync_state_set_mp(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+			  uint64_t ino, const char *mpetag, uint64_t mp_part);
+/* rel is still on disk (also when a filter or shard left it out): its
+ * entry survives cp_sync_state_prune. */
 void cp_sync_state_keep(cp_sync_state *s, const char *rel);
-/* 1 when saving would change the file (new entries, or entries to drop). */
-int cp_sync_state_changed(const cp_sync_state *s);
-/* Saves the used entries atomically. */
-int cp_sync_state_save(cp_sync_state *s, cp_error *err);
+/* After a complete listing of the tree: drops the entries no run since this
+ * one's start has seen (deleted files). */
+void cp_sync_state_prune(cp_sync_state *s);
+/* Commits what is pending and closes. */
 void cp_sync_state_free(cp_sync_state *s);
-/* The entry for rel when size, mtime and inode all still match, else NULL.
- * Marks it used. */
-cp_state_ent *cp_sync_state_lookup(cp_sync_state *s, const char *rel, uint64_t size,
-				   int64_t mtime_ns, uint64_t ino);
-/* Records (or replaces) what is known of rel; thread-unsafe, call under a lock. */
-cp_state_ent *cp_sync_state_set(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
-				uint64_t ino, const unsigned char md5[16]);
 
 /* A multipart upload in flight.  One small append-only file per upload
  * (beside the state file), one line per finished part: appending a line is

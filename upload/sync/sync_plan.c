@@ -151,13 +151,14 @@ int cp_sync_local_md5(cp_sync_state *st, const cp_sync_obj *o, int force, unsign
 		      size_t *hashed, cp_error *err)
 {
 	if (st && !force) {
+		cp_state_ent e;
 		pthread_mutex_lock(&st->lock);
-		cp_state_ent *e = cp_sync_state_lookup(st, o->rel, o->size, o->mtime_ns, o->ino);
-		if (e)
-			memcpy(md5, e->md5, 16);
+		int found = cp_sync_state_lookup(st, o->rel, o->size, o->mtime_ns, o->ino, &e);
 		pthread_mutex_unlock(&st->lock);
-		if (e)
+		if (found) {
+			memcpy(md5, e.md5, 16);
 			return 0;
+		}
 	}
 	if (cp_md5_file(o->path, 0, UINT64_MAX, md5, err))
 		return CP_ERR_BUILD;
@@ -182,14 +183,12 @@ int cp_sync_local_mp_match(cp_sync_state *st, const cp_sync_obj *o, const char *
 	unsigned n = 0;
 	if (cp_etag_form(etag, &n) != CP_ETAG_MULTIPART)
 		return 0;
-	char cached[48] = "";
 	if (st) {
+		cp_state_ent e;
 		pthread_mutex_lock(&st->lock);
-		cp_state_ent *e = cp_sync_state_lookup(st, o->rel, o->size, o->mtime_ns, o->ino);
-		if (e)
-			memcpy(cached, e->mpetag, sizeof cached);
+		int found = cp_sync_state_lookup(st, o->rel, o->size, o->mtime_ns, o->ino, &e);
 		pthread_mutex_unlock(&st->lock);
-		if (cached[0] && same_etag(cached, etag))
+		if (found && e.mpetag[0] && same_etag(e.mpetag, etag))
 			return 1;
 	}
 	uint64_t part = 0;
@@ -197,15 +196,7 @@ int cp_sync_local_mp_match(cp_sync_state *st, const cp_sync_obj *o, const char *
 					  cp_sync_part_size(o->size, our_part), &part, hashed, err);
 	if (m == 1 && st) {
 		pthread_mutex_lock(&st->lock);
-		size_t k;
-		if (cp_strmap_get(&st->map, o->rel, &k)) {
-			cp_state_ent *e = &st->v[k];
-			if (e->size == o->size && e->mtime_ns == o->mtime_ns && e->ino == o->ino) {
-				snprintf(e->mpetag, sizeof e->mpetag, "%s", etag);
-				e->mp_part = part;
-				st->dirty = 1;
-			}
-		}
+		cp_sync_state_set_mp(st, o->rel, o->size, o->mtime_ns, o->ino, etag, part);
 		pthread_mutex_unlock(&st->lock);
 	}
 	return m;

@@ -529,9 +529,11 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 		cp_diags_add(diags, CP_DIAG_WARN, pe.path, 0, 0, "no sync state: %s", pe.msg);
 	else if (local) {
 		char *f = cp_sync_state_path(c->cache_dir, local->loc.root);
-		cp_sync_state_load(&c->state, f);
+		if (!cp_sync_state_open(&c->state, f, diags))
+			c->have_state = 1;
+		else
+			cp_sync_state_free(&c->state);
 		free(f);
-		c->have_state = 1;
 	}
 	/* A local destination is resolved once, before it is listed, and walked,
 	 * written and deleted in by that real path only. */
@@ -540,7 +542,7 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	if ((rc = list_side(&c->src, 0, !c->dst.loc.is_s3, diags, err)) ||
 	    (rc = list_side(&c->dst, 1, !c->src.loc.is_s3, diags, err)))
 		return rc;
-	for (size_t i = 0; local && i < local->list.n; i++)
+	for (size_t i = 0; c->have_state && i < local->list.n; i++)
 		cp_sync_state_keep(&c->state, local->list.v[i].rel);
 	c->listed = 1;
 	if (o->abort_incomplete && c->dst.loc.is_s3 && !o->dry_run)
@@ -602,9 +604,8 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 	if (!rc)
 		rc = run_inner(&c, r, diags, err);
 	if (c.have_state) {
-		cp_error e2 = {0};
-		if (c.listed && cp_sync_state_changed(&c.state))
-			cp_sync_state_save(&c.state, &e2);
+		if (c.listed) /* the whole tree was walked: what it lacks is gone */
+			cp_sync_state_prune(&c.state);
 		cp_sync_state_free(&c.state);
 	}
 	if (!rc && c.failed)

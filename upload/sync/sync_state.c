@@ -1,219 +1,309 @@
 /*
- * sync_state.c - what sync remembers between runs: the local state file and
- * the multipart journals.
+ * sync_state.c - what sync remembers between runs about a local tree: the
+ * MD5 of every file, in an SQLite database.
  *
- * State file.  A no-change sync of 100,000 files must cost the listing plus a
- * stat per file, so a file's MD5 is kept with the (size, mtime in ns, inode)
- * it was computed for; when all three still match, the MD5 is trusted.  The
- * file lives in the XDG cache folder ($XDG_CACHE_HOME or ~/.cache, then
+ * A no-change sync of 100,000 files must cost the listing plus a stat per
+ * file, so a file's MD5 is kept with the (size, mtime in ns, inode) it was
+ * computed for; when all three still match, the MD5 is trusted.  The
+ * database lives in the XDG cache folder ($XDG_CACHE_HOME or ~/.cache, then
  * cdnpipe/), one per absolute root, named by a hash of the root so two trees
- * never share entries.  It is a cache: a missing, foreign or corrupt file
- * reads as empty and the next run simply hashes again.
+ * never share entries.  It is a cache: anything wrong with it costs hashing
+ * again, never a wrong MD5.
  *
- * Format: a text header line, then one line per file
- *     size mtime_ns ino md5hex mp_part mpetag|- rel
- * with the relative path last and %-escaped only for '%', CR and LF, so any
- * other byte (spaces, UTF-8) is stored as is.  A line format loads at a few
- * hundred MB/s with strtoull, is diffable when debugging, and 100,000
- * entries are about 10 MB.  It is rewritten whole, atomically (lib/fsutil.h),
- * only when something changed, and only with the entries of files still on
- * disk (looked up or merely listed: a --shard or --exclude run keeps the
- * others' entries), so deleted files drop out.
+ * Why SQLite, not the text file this replaced: the text file was loaded
+ * whole into a hash map and rewritten whole (about 100 bytes a file on disk
+ * and as much again in memory), so its cost grew with the tree whatever a
+ * run touched, and two runs on one tree (shards) rewrote it over each other.
+ * Here a key is looked up when the planner needs it (one indexed read),
+ * changes are written in batched transactions (BATCH rows or one second, so
+ * a killed run keeps most of its hashing and a 100,000-file first run is
+ * not 100,000 fsyncs), and WAL mode with a busy timeout lets concurrent runs
+ * and shards of one tree share the database.
  *
+ * Table state(rel BLOB PRIMARY KEY, size, mtime, ino, md5 BLOB(16), mp_part,
+ * mpetag, seen), WITHOUT ROWID (the key is the row).  rel is a BLOB so any
+ * byte sequence of a path round-trips and sorts by memcmp.  seen is the
+ * start time (ns) of the newest run that found the file on disk: a run that
+ * listed its whole tree drops the rows no run since its start has seen
+ * (cp_sync_state_prune), so deleted files leave, and a concurrent run's
+ * rows (seen by it, hence at least as new) stay.  `seen = max(seen, ?)`
+ * keeps that true whatever order the runs write in.
+ *
+ * Corruption: on open the file must be an SQLite database whose
+ * application_id and user_version are ours and whose quick_check says "ok";
+ * a row must have a 16-byte MD5.  Otherwise the file is reported (a warning
+ * naming it), removed with its -wal and -shm, and created empty: the run
+ * hashes again.  An error from a query later counts as a miss.
+ *
+ * Locking: callers hold s->lock around every call (the planner hashes on
+ * several threads); SQLite's own mutexes are not relied upon.
  */
 #include "upload/s3/s3.h"
 #include "upload/sync/sync_int.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define STATE_MAGIC "cdnpipe-sync-state 1\n"
+#define STATE_APP_ID  0x63647073 /* "cdps" */
+#define STATE_VERSION 1
+#define BATCH	      2000
 
-/* ---- state file ----------------------------------------------------------- */
+static const char *const SCHEMA =
+    "CREATE TABLE IF NOT EXISTS state(rel BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+    "mtime INTEGER NOT NULL, ino INTEGER NOT NULL, md5 BLOB NOT NULL, "
+    "mp_part INTEGER NOT NULL DEFAULT 0, mpetag TEXT NOT NULL DEFAULT '', "
+    "seen INTEGER NOT NULL) WITHOUT ROWID";
 
-static cp_state_ent *state_push(cp_sync_state *s)
+enum { Q_GET, Q_PUT, Q_MP, Q_SEEN, Q_PRUNE, Q_N };
+static const char *const QUERIES[Q_N] = {
+    [Q_GET] = "SELECT size, mtime, ino, md5, mp_part, mpetag FROM state WHERE rel = ?1",
+    [Q_PUT] = "INSERT INTO state(rel, size, mtime, ino, md5, mp_part, mpetag, seen) "
+	      "VALUES(?1, ?2, ?3, ?4, ?5, 0, '', ?6) ON CONFLICT(rel) DO UPDATE SET "
+	      "mp_part = CASE WHEN size = ?2 AND mtime = ?3 AND ino = ?4 AND md5 = ?5 "
+	      "THEN mp_part ELSE 0 END, "
+	      "mpetag = CASE WHEN size = ?2 AND mtime = ?3 AND ino = ?4 AND md5 = ?5 "
+	      "THEN mpetag ELSE '' END, "
+	      "size = ?2, mtime = ?3, ino = ?4, md5 = ?5, seen = max(seen, ?6)",
+    [Q_MP] = "UPDATE state SET mpetag = ?5, mp_part = ?6 "
+	     "WHERE rel = ?1 AND size = ?2 AND mtime = ?3 AND ino = ?4",
+    [Q_SEEN] = "UPDATE state SET seen = max(seen, ?2) WHERE rel = ?1",
+    [Q_PRUNE] = "DELETE FROM state WHERE seen < ?1",
+};
+
+_Static_assert(Q_N == sizeof((cp_sync_state *)0)->q / sizeof(((cp_sync_state *)0)->q[0]),
+	       "cp_sync_state.q holds every query");
+
+static int64_t now_ns(void)
 {
-	if (s->n == s->cap) {
-		/* The map borrows rel pointers, which survive a realloc of v. */
-		s->cap = s->cap ? s->cap * 2 : 256;
-		s->v = cp_xrealloc(s->v, s->cap * sizeof *s->v);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void db_close(cp_sync_state *s)
+{
+	for (int i = 0; i < Q_N; i++)
+		sqlite3_finalize(s->q[i]);
+	memset(s->q, 0, sizeof s->q);
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* One PRAGMA's integer answer, or -1. */
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* quick_check's first row is "ok" for a sound file. */
+static int sound(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int ok = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		ok = t && !strcmp((const char *)t, "ok");
 	}
-	cp_state_ent *e = &s->v[s->n++];
-	memset(e, 0, sizeof *e);
-	return e;
+	sqlite3_finalize(st);
+	return ok;
 }
 
-/* A number starts here: strtoull alone would skip white space, a line
- * break included, and read the next line's fields as this one's. */
-static int number_at(const char *s, int sign)
+/* Opens file as our database; "" or a reason why it is not one. */
+static const char *db_open(cp_sync_state *s, const char *file)
 {
-	if (sign && *s == '-')
-		s++;
-	return *s >= '0' && *s <= '9';
+	if (sqlite3_open_v2(file, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		return s->db ? sqlite3_errmsg(s->db) : "cannot open";
+	sqlite3_busy_timeout(s->db, 10000);
+	/* The header is read here first: a file that is no database fails. */
+	int64_t app = pragma_int(s->db, "PRAGMA application_id");
+	int64_t ver = pragma_int(s->db, "PRAGMA user_version");
+	if (app < 0 || ver < 0)
+		return "not an SQLite database";
+	if (app == 0 && ver == 0 && pragma_int(s->db, "SELECT count(*) FROM sqlite_master") > 0)
+		return "not cdnpipe's sync state";
+	if ((app || ver) && (app != STATE_APP_ID || ver != STATE_VERSION))
+		return "not cdnpipe's sync state (or another version of it)";
+	if (!sound(s->db))
+		return "failed SQLite's quick_check";
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return "cannot set up its table";
+	}
+	if (!app) {
+		char sql[96];
+		snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
+			 STATE_APP_ID, STATE_VERSION);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return "cannot mark it as ours";
+	}
+	for (int i = 0; i < Q_N; i++)
+		if (sqlite3_prepare_v2(s->db, QUERIES[i], -1, &s->q[i], NULL) != SQLITE_OK)
+			return "cannot prepare its queries";
+	return "";
 }
 
-/* Parses one line; returns 0 when well-formed. */
-static int parse_line(const char *p, const char *end, cp_state_ent *e)
+static void remove_db(const char *file)
 {
-	char *q;
-	/* a NUL would cut the path short: the entry would name another file */
-	if (memchr(p, 0, (size_t)(end - p)))
-		return -1;
-	errno = 0;
-	if (!number_at(p, 0))
-		return -1;
-	e->size = strtoull(p, &q, 10);
-	if (*q != ' ' || !number_at(q + 1, 1))
-		return -1;
-	e->mtime_ns = strtoll(q + 1, &q, 10);
-	if (*q != ' ' || !number_at(q + 1, 0))
-		return -1;
-	e->ino = strtoull(q + 1, &q, 10);
-	if (*q != ' ' || end - q < 34 || cp_unhex(q + 1, e->md5, 16) || q[33] != ' ' ||
-	    !number_at(q + 34, 0))
-		return -1;
-	e->mp_part = strtoull(q + 34, &q, 10);
-	if (*q != ' ')
-		return -1;
-	const char *t = q + 1, *sp = memchr(t, ' ', (size_t)(end - t));
-	if (!sp || (size_t)(sp - t) >= sizeof e->mpetag || errno)
-		return -1;
-	if (!(sp - t == 1 && *t == '-'))
-		memcpy(e->mpetag, t, (size_t)(sp - t));
-	if (sp + 1 >= end)
-		return -1;
-	e->rel = cp_sync_unescape(sp + 1, (size_t)(end - sp - 1));
-	return 0;
+	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (int i = 0; i < 4; i++) {
+		char *f = cp_xasprintf("%s%s", file, suffix[i]);
+		unlink(f);
+		free(f);
+	}
 }
 
-void cp_sync_state_load(cp_sync_state *s, const char *file)
+int cp_sync_state_open(cp_sync_state *s, const char *file, cp_diags *diags)
 {
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->lock, NULL);
 	s->file = cp_xstrdup(file);
-	cp_buf b = CP_BUF_INIT;
-	cp_error err = {0};
-	if (cp_read_file(file, &b, &err) || b.len < strlen(STATE_MAGIC) ||
-	    memcmp(b.data, STATE_MAGIC, strlen(STATE_MAGIC))) {
-		cp_buf_free(&b);
-		return;
+	s->stamp = now_ns();
+	cp_error e = {0};
+	if (cp_mkdirs_for(file, &e)) {
+		cp_diags_add(diags, CP_DIAG_WARN, e.path, 0, 0, "no sync state: %s", e.msg);
+		return -1;
 	}
-	const char *p = b.data + strlen(STATE_MAGIC), *end = b.data + b.len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break; /* torn last line */
-		cp_state_ent tmp;
-		memset(&tmp, 0, sizeof tmp);
-		if (!parse_line(p, nl, &tmp)) {
-			cp_state_ent *e = state_push(s);
-			*e = tmp;
-		} else {
-			free(tmp.rel);
+	const char *why = db_open(s, file);
+	if (*why) {
+		cp_diags_add(diags, CP_DIAG_WARN, file, 0, 0,
+			     "sync state %s: removed and rebuilt (local files are hashed again)",
+			     why);
+		db_close(s);
+		remove_db(file);
+		why = db_open(s, file);
+	}
+	if (*why) {
+		cp_diags_add(diags, CP_DIAG_WARN, file, 0, 0, "no sync state: %s", why);
+		db_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commits the open batch, if any. */
+static void batch_end(cp_sync_state *s)
+{
+	if (s->pending && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->pending = 0;
+}
+
+/* Runs a write inside the current batch (started on the first write, ended
+ * after BATCH writes or a second). */
+static void batch_step(cp_sync_state *s, sqlite3_stmt *st)
+{
+	if (!s->pending) {
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			sqlite3_reset(st);
+			return; /* busy past the timeout: this change is not cached */
 		}
-		p = nl + 1;
+		s->batch_t0 = now_ns();
 	}
-	cp_buf_free(&b);
-	for (size_t i = 0; i < s->n; i++)
-		cp_strmap_put(&s->map, s->v[i].rel, i);
+	s->pending++;
+	sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s->pending >= BATCH || now_ns() - s->batch_t0 > 1000000000)
+		batch_end(s);
 }
 
-int cp_sync_state_save(cp_sync_state *s, cp_error *err)
+static void bind_key(sqlite3_stmt *st, const char *rel, uint64_t size, int64_t mtime_ns,
+		     uint64_t ino)
 {
-	cp_buf b = CP_BUF_INIT;
-	cp_buf_reserve(&b, 64 + s->n * 100);
-	cp_buf_puts(&b, STATE_MAGIC);
-	char hex[33];
-	for (size_t i = 0; i < s->n; i++) {
-		const cp_state_ent *e = &s->v[i];
-		if (!e->used)
-			continue;
-		cp_hex(e->md5, 16, hex);
-		cp_buf_printf(&b, "%" PRIu64 " %" PRId64 " %" PRIu64 " %s %" PRIu64 " %s ", e->size,
-			      e->mtime_ns, e->ino, hex, e->mp_part, e->mpetag[0] ? e->mpetag : "-");
-		cp_sync_escape(&b, e->rel);
-		cp_buf_putc(&b, '\n');
-	}
-	int rc = cp_mkdirs_for(s->file, err);
-	if (!rc)
-		rc = cp_write_atomic(s->file, b.data, b.len, err);
-	cp_buf_free(&b);
-	if (!rc)
-		s->dirty = 0;
-	return rc;
+	sqlite3_bind_blob(st, 1, rel, (int)strlen(rel), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 3, mtime_ns);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ino);
 }
 
-void cp_sync_state_free(cp_sync_state *s)
+int cp_sync_state_lookup(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+			 uint64_t ino, cp_state_ent *out)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i].rel);
-	free(s->v);
-	free(s->file);
-	cp_strmap_free(&s->map);
-	pthread_mutex_destroy(&s->lock);
-	memset(s, 0, sizeof *s);
+	if (!s->db)
+		return 0;
+	sqlite3_stmt *st = s->q[Q_GET];
+	sqlite3_bind_blob(st, 1, rel, (int)strlen(rel), SQLITE_TRANSIENT);
+	int found = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 3) == 16) {
+		memset(out, 0, sizeof *out);
+		out->size = (uint64_t)sqlite3_column_int64(st, 0);
+		out->mtime_ns = sqlite3_column_int64(st, 1);
+		out->ino = (uint64_t)sqlite3_column_int64(st, 2);
+		memcpy(out->md5, sqlite3_column_blob(st, 3), 16);
+		out->mp_part = (uint64_t)sqlite3_column_int64(st, 4);
+		const unsigned char *t = sqlite3_column_text(st, 5);
+		if (t && strlen((const char *)t) < sizeof out->mpetag)
+			strcpy(out->mpetag, (const char *)t);
+		found = out->size == size && out->mtime_ns == mtime_ns && out->ino == ino;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+void cp_sync_state_set(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+		       uint64_t ino, const unsigned char md5[16])
+{
+	if (!s->db)
+		return;
+	sqlite3_stmt *st = s->q[Q_PUT];
+	bind_key(st, rel, size, mtime_ns, ino);
+	sqlite3_bind_blob(st, 5, md5, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, s->stamp);
+	batch_step(s, st);
+}
+
+void cp_sync_state_set_mp(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
+			  uint64_t ino, const char *mpetag, uint64_t mp_part)
+{
+	if (!s->db || strlen(mpetag) >= sizeof((cp_state_ent *)0)->mpetag)
+		return;
+	sqlite3_stmt *st = s->q[Q_MP];
+	bind_key(st, rel, size, mtime_ns, ino);
+	sqlite3_bind_text(st, 5, mpetag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)mp_part);
+	batch_step(s, st);
 }
 
 void cp_sync_state_keep(cp_sync_state *s, const char *rel)
 {
-	size_t i;
-	if (cp_strmap_get(&s->map, rel, &i))
-		s->v[i].used = 1;
+	if (!s->db)
+		return;
+	sqlite3_stmt *st = s->q[Q_SEEN];
+	sqlite3_bind_blob(st, 1, rel, (int)strlen(rel), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, s->stamp);
+	batch_step(s, st);
 }
 
-int cp_sync_state_changed(const cp_sync_state *s)
+void cp_sync_state_prune(cp_sync_state *s)
 {
-	if (s->dirty)
-		return 1;
-	for (size_t i = 0; i < s->n; i++)
-		if (!s->v[i].used)
-			return 1;
-	return 0;
+	if (!s->db)
+		return;
+	sqlite3_stmt *st = s->q[Q_PRUNE];
+	sqlite3_bind_int64(st, 1, s->stamp);
+	batch_step(s, st);
 }
 
-cp_state_ent *cp_sync_state_lookup(cp_sync_state *s, const char *rel, uint64_t size,
-				   int64_t mtime_ns, uint64_t ino)
+void cp_sync_state_free(cp_sync_state *s)
 {
-	size_t i;
-	if (!cp_strmap_get(&s->map, rel, &i))
-		return NULL;
-	cp_state_ent *e = &s->v[i];
-	if (e->size != size || e->mtime_ns != mtime_ns || e->ino != ino)
-		return NULL;
-	e->used = 1;
-	return e;
-}
-
-cp_state_ent *cp_sync_state_set(cp_sync_state *s, const char *rel, uint64_t size, int64_t mtime_ns,
-				uint64_t ino, const unsigned char md5[16])
-{
-	size_t i;
-	cp_state_ent *e;
-	if (cp_strmap_get(&s->map, rel, &i)) {
-		e = &s->v[i];
-	} else {
-		/* Growing v moves entries but not the rel strings the map points to. */
-		e = state_push(s);
-		e->rel = cp_xstrdup(rel);
-		cp_strmap_put(&s->map, e->rel, s->n - 1);
-	}
-	if (e->size != size || e->mtime_ns != mtime_ns || e->ino != ino ||
-	    memcmp(e->md5, md5, 16)) {
-		e->mpetag[0] = 0;
-		e->mp_part = 0;
-	}
-	e->size = size;
-	e->mtime_ns = mtime_ns;
-	e->ino = ino;
-	memcpy(e->md5, md5, 16);
-	e->used = 1;
-	s->dirty = 1;
-	return e;
+	if (s->db)
+		batch_end(s);
+	db_close(s);
+	free(s->file);
+	pthread_mutex_destroy(&s->lock);
+	memset(s, 0, sizeof *s);
 }

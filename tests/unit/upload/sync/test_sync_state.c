@@ -1,7 +1,7 @@
 /*
- * test_sync_state.c - the sync state file and multipart journals: what is
- * saved comes back, a changed file is not trusted, a torn file is not fatal,
- * and the part-size / ETag arithmetic.
+ * test_sync_state.c - the sync state database and multipart journals: what
+ * is saved comes back, a changed file is not trusted, a corrupt database is
+ * reported and rebuilt, and the part-size / ETag arithmetic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,85 +43,98 @@ static void write_file(const char *path, const char *data, size_t n)
 static void test_round_trip(void **st)
 {
 	(void)st;
-	char *file = cp_xasprintf("%s/a.state", tmpdir);
+	char *file = cp_xasprintf("%s/a.db", tmpdir);
 	cp_sync_state s;
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 0);
+	cp_diags dg;
+	cp_diags_init(&dg);
+	assert_int_equal(cp_sync_state_open(&s, file, &dg), 0);
+	assert_int_equal(dg.n, 0);
 	unsigned char m1[16], m2[16];
 	for (int i = 0; i < 16; i++) {
-		m1[i] = (unsigned char)i;
+		m1[i] = (unsigned char)(i + 1);
 		m2[i] = (unsigned char)(255 - i);
 	}
 	/* Names with spaces, UTF-8, '%' and a newline must survive. */
 	cp_sync_state_set(&s, "a b/ünï.jpg", 10, 1700000000123456789LL, 42, m1);
 	cp_sync_state_set(&s, "odd%25\nname", 0, -5, 7, m2);
-	cp_state_ent *e = cp_sync_state_set(&s, "big.bin", 1ull << 40, 1, 99, m1);
-	strcpy(e->mpetag, "0123456789abcdef0123456789abcdef-3");
-	e->mp_part = 8 << 20;
-	cp_error err = {0};
-	assert_int_equal(cp_sync_state_save(&s, &err), 0);
+	cp_sync_state_set(&s, "big.bin", 1ull << 40, 1, 99, m1);
+	cp_sync_state_set_mp(&s, "big.bin", 1ull << 40, 1, 99, "0123456789abcdef0123456789abcdef-3",
+			     8 << 20);
 	cp_sync_state_free(&s);
 
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 3);
-	e = cp_sync_state_lookup(&s, "a b/ünï.jpg", 10, 1700000000123456789LL, 42);
-	assert_non_null(e);
-	assert_memory_equal(e->md5, m1, 16);
-	e = cp_sync_state_lookup(&s, "odd%25\nname", 0, -5, 7);
-	assert_non_null(e);
-	assert_memory_equal(e->md5, m2, 16);
-	e = cp_sync_state_lookup(&s, "big.bin", 1ull << 40, 1, 99);
-	assert_non_null(e);
-	assert_string_equal(e->mpetag, "0123456789abcdef0123456789abcdef-3");
-	assert_int_equal(e->mp_part, 8 << 20);
+	assert_int_equal(cp_sync_state_open(&s, file, &dg), 0);
+	cp_state_ent e;
+	assert_true(cp_sync_state_lookup(&s, "a b/ünï.jpg", 10, 1700000000123456789LL, 42, &e));
+	assert_memory_equal(e.md5, m1, 16);
+	assert_true(cp_sync_state_lookup(&s, "odd%25\nname", 0, -5, 7, &e));
+	assert_memory_equal(e.md5, m2, 16);
+	assert_true(cp_sync_state_lookup(&s, "big.bin", 1ull << 40, 1, 99, &e));
+	assert_string_equal(e.mpetag, "0123456789abcdef0123456789abcdef-3");
+	assert_int_equal(e.mp_part, 8 << 20);
+	/* The same content again keeps the multipart ETag; another drops it. */
+	cp_sync_state_set(&s, "big.bin", 1ull << 40, 1, 99, m1);
+	assert_true(cp_sync_state_lookup(&s, "big.bin", 1ull << 40, 1, 99, &e));
+	assert_string_equal(e.mpetag, "0123456789abcdef0123456789abcdef-3");
+	cp_sync_state_set(&s, "big.bin", 1ull << 40, 2, 99, m1);
+	assert_true(cp_sync_state_lookup(&s, "big.bin", 1ull << 40, 2, 99, &e));
+	assert_string_equal(e.mpetag, "");
+	assert_int_equal(e.mp_part, 0);
 	cp_sync_state_free(&s);
+	assert_int_equal(dg.n, 0);
+	cp_diags_free(&dg);
 	free(file);
 }
 
 static void test_change_detection(void **st)
 {
 	(void)st;
-	char *file = cp_xasprintf("%s/b.state", tmpdir);
+	char *file = cp_xasprintf("%s/b.db", tmpdir);
 	cp_sync_state s;
-	cp_sync_state_load(&s, file);
+	cp_diags dg;
+	cp_diags_init(&dg);
+	cp_sync_state_open(&s, file, &dg);
 	unsigned char m[16] = {1};
+	cp_state_ent e;
 	cp_sync_state_set(&s, "x", 100, 5000, 9, m);
 	/* Any of size, mtime, inode changed: not trusted. */
-	assert_null(cp_sync_state_lookup(&s, "x", 101, 5000, 9));
-	assert_null(cp_sync_state_lookup(&s, "x", 100, 5001, 9));
-	assert_null(cp_sync_state_lookup(&s, "x", 100, 5000, 10));
-	assert_null(cp_sync_state_lookup(&s, "y", 100, 5000, 9));
-	assert_non_null(cp_sync_state_lookup(&s, "x", 100, 5000, 9));
+	assert_false(cp_sync_state_lookup(&s, "x", 101, 5000, 9, &e));
+	assert_false(cp_sync_state_lookup(&s, "x", 100, 5001, 9, &e));
+	assert_false(cp_sync_state_lookup(&s, "x", 100, 5000, 10, &e));
+	assert_false(cp_sync_state_lookup(&s, "y", 100, 5000, 9, &e));
+	assert_true(cp_sync_state_lookup(&s, "x", 100, 5000, 9, &e));
 	cp_sync_state_free(&s);
 
-	/* Entries not seen in a run are dropped when it saves. */
-	cp_sync_state_load(&s, file);
+	/* Entries no run has seen since this one started are dropped by its
+	 * prune; keep() holds an entry a filtered run did not look at. */
+	cp_sync_state_open(&s, file, &dg);
 	cp_sync_state_set(&s, "kept", 1, 1, 1, m);
 	cp_sync_state_set(&s, "gone", 1, 1, 1, m);
-	cp_error err = {0};
-	assert_int_equal(cp_sync_state_save(&s, &err), 0);
 	cp_sync_state_free(&s);
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 2);
-	assert_non_null(cp_sync_state_lookup(&s, "kept", 1, 1, 1));
-	assert_int_equal(cp_sync_state_save(&s, &err), 0);
-	cp_sync_state_free(&s);
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 1);
-	assert_non_null(cp_sync_state_lookup(&s, "kept", 1, 1, 1));
-	/* Nothing new, nothing to drop: no need to write the file. */
-	assert_false(cp_sync_state_changed(&s));
-	cp_sync_state_free(&s);
-	/* keep() holds an entry a filtered run did not look at. */
-	cp_sync_state_load(&s, file);
-	assert_true(cp_sync_state_changed(&s));
+	usleep(1000);
+	cp_sync_state_open(&s, file, &dg);
 	cp_sync_state_keep(&s, "kept");
-	assert_false(cp_sync_state_changed(&s));
-	assert_int_equal(cp_sync_state_save(&s, &err), 0);
+	cp_sync_state_prune(&s);
 	cp_sync_state_free(&s);
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 1);
+	cp_sync_state_open(&s, file, &dg);
+	assert_true(cp_sync_state_lookup(&s, "kept", 1, 1, 1, &e));
+	assert_false(cp_sync_state_lookup(&s, "gone", 1, 1, 1, &e));
+	assert_false(cp_sync_state_lookup(&s, "x", 100, 5000, 9, &e));
 	cp_sync_state_free(&s);
+	/* A run that started earlier but is still going (a shard) keeps what a
+	 * later run has seen: rows only move forward. */
+	cp_sync_state a, b;
+	cp_sync_state_open(&a, file, &dg);
+	usleep(1000);
+	cp_sync_state_open(&b, file, &dg);
+	cp_sync_state_keep(&b, "kept");
+	cp_sync_state_free(&b);
+	cp_sync_state_prune(&a);
+	cp_sync_state_free(&a);
+	cp_sync_state_open(&s, file, &dg);
+	assert_true(cp_sync_state_lookup(&s, "kept", 1, 1, 1, &e));
+	cp_sync_state_free(&s);
+	assert_int_equal(dg.n, 0);
+	cp_diags_free(&dg);
 	free(file);
 }
 
@@ -135,9 +148,11 @@ static void test_md5_cached(void **st)
 	cp_sync_obj o = {"f.txt",   path,
 			 5,	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
 			 sb.st_ino, NULL};
-	char *file = cp_xasprintf("%s/c.state", tmpdir);
+	char *file = cp_xasprintf("%s/c.db", tmpdir);
 	cp_sync_state s;
-	cp_sync_state_load(&s, file);
+	cp_diags dg;
+	cp_diags_init(&dg);
+	cp_sync_state_open(&s, file, &dg);
 	unsigned char md5[16];
 	char hex[33];
 	size_t hashed = 0;
@@ -160,29 +175,53 @@ static void test_md5_cached(void **st)
 	cp_hex(md5, 16, hex);
 	assert_string_not_equal(hex, "5d41402abc4b2a76b9719d911017c592");
 	cp_sync_state_free(&s);
+	cp_diags_free(&dg);
 	free(file);
 	free(path);
 }
 
+/* A file that is no database, a database that is not ours, and a database
+ * with a damaged page: each is reported, removed and rebuilt empty, never
+ * trusted. */
 static void test_corrupt_state(void **st)
 {
 	(void)st;
-	char *file = cp_xasprintf("%s/d.state", tmpdir);
+	char *file = cp_xasprintf("%s/d.db", tmpdir);
 	const char txt[] = "cdnpipe-sync-state 1\n"
-			   "5 1 2 5d41402abc4b2a76b9719d911017c592 0 - good\n"
-			   "garbage line\n"
-			   "5 1 2 zz41402abc4b2a76b9719d911017c592 0 - badhex\n"
-			   "5 1 2 5d41402abc4b2a76b9719d911017c592 0 - torn";
+			   "5 1 2 5d41402abc4b2a76b9719d911017c592 0 - good\n";
 	write_file(file, txt, sizeof txt - 1);
 	cp_sync_state s;
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 1);
-	assert_non_null(cp_sync_state_lookup(&s, "good", 5, 1, 2));
+	cp_diags dg;
+	cp_diags_init(&dg);
+	cp_state_ent e;
+	assert_int_equal(cp_sync_state_open(&s, file, &dg), 0);
+	assert_int_equal(dg.n, 1);
+	assert_non_null(strstr(dg.v[0].msg, "rebuilt"));
+	assert_false(cp_sync_state_lookup(&s, "good", 5, 1, 2, &e));
+	unsigned char m[16] = {7};
+	for (int i = 0; i < 3000; i++) {
+		char rel[32];
+		snprintf(rel, sizeof rel, "f%05d", i);
+		cp_sync_state_set(&s, rel, 5, 1, 2, m);
+	}
 	cp_sync_state_free(&s);
-	write_file(file, "something else\n", 15);
-	cp_sync_state_load(&s, file);
-	assert_int_equal(s.n, 0);
+	/* pages of the table overwritten with garbage */
+	FILE *f = fopen(file, "r+b");
+	assert_non_null(f);
+	fseek(f, 4096 * 2, SEEK_SET);
+	for (int i = 0; i < 4096 * 3; i++)
+		fputc(0x5a, f);
+	fclose(f);
+	assert_int_equal(cp_sync_state_open(&s, file, &dg), 0);
+	assert_int_equal(dg.n, 2);
+	assert_non_null(strstr(dg.v[1].msg, "rebuilt"));
+	assert_false(cp_sync_state_lookup(&s, "f00001", 5, 1, 2, &e));
+	assert_false(cp_sync_state_lookup(&s, "f02999", 5, 1, 2, &e));
 	cp_sync_state_free(&s);
+	assert_int_equal(cp_sync_state_open(&s, file, &dg), 0);
+	assert_int_equal(dg.n, 2); /* rebuilt: sound now */
+	cp_sync_state_free(&s);
+	cp_diags_free(&dg);
 	free(file);
 }
 
