@@ -195,7 +195,8 @@ static int read_dir(struct walker *w, const char *dir, struct dent **out, size_t
 		v[(*n)++] = (struct dent){cp_xstrdup(name), strlen(name), is_link, is_dir};
 	}
 	closedir(d);
-	qsort(v, *n, sizeof *v, dent_cmp);
+	if (*n > 1) /* an empty folder has no array to sort */
+		qsort(v, *n, sizeof *v, dent_cmp);
 	*out = v;
 	return 0;
 }
