@@ -41,7 +41,9 @@ static const cp_opt sync_opts[] = {
     {"exclude", 0, CP_OPT_LIST, &o.exclude, "GLOB", "leave keys matching GLOB alone (repeatable)",
      0},
     {"dry-run", 'n', CP_OPT_FLAG, &o.dry_run, NULL, "print the plan, change nothing", 0},
-    {"shard", 0, CP_OPT_STR, &o.shard, "I/N", "handle only shard I of N (1-based) of the key space",
+    {"shard", 0, CP_OPT_STR, &o.shard, "I/N",
+     "handle only shard I of N (1-based) of the key space; auto or auto/N: from "
+     "JOB_COMPLETION_INDEX or CDNPIPE_SHARD_INDEX (0-based) and CDNPIPE_SHARDS",
      0},
     {"multipart-threshold", 0, CP_OPT_SIZE, &o.threshold, "SIZE",
      "multipart upload at or above SIZE (default 64M)", 0},
@@ -172,6 +174,23 @@ static int run_and_report(const cp_sync_opts *so, const cp_common *common)
 	return rc;
 }
 
+/* --shard: I/N, or auto[/N] from the engine's environment; -v says which. */
+static int resolve_shard(const char *spec, cp_sync_rules *rules, char *from, size_t fromsz,
+			 cp_error *err)
+{
+	const cp_sync_shard_env env = {
+	    .job_completion_index = getenv("JOB_COMPLETION_INDEX"),
+	    .shard_index = getenv("CDNPIPE_SHARD_INDEX"),
+	    .shards = getenv("CDNPIPE_SHARDS"),
+	};
+	int rc =
+	    cp_sync_shard_resolve(spec, &env, &rules->shard_i, &rules->shard_n, from, fromsz, err);
+	if (!rc)
+		cp_log(CP_LOG_INFO, "sync: shard %u of %u (%s)", rules->shard_i, rules->shard_n,
+		       from);
+	return rc;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	o.max_delete = 1000;
@@ -214,9 +233,11 @@ int cmd_sync(int argc, char **argv)
 	so.plan.force = o.force;
 	so.plan.max_delete = o.max_delete < 0 ? 0 : (uint64_t)o.max_delete;
 	so.plan.filter = &filter;
-	if (o.shard && cp_sync_parse_shard(o.shard, &so.plan.shard_i, &so.plan.shard_n)) {
-		fprintf(stderr, "cdnpipe sync: --shard wants I/N with 1 <= I <= N, not '%s'\n",
-			o.shard);
+	cp_error shard_err = {0};
+	char shard_from[256];
+	if (o.shard &&
+	    resolve_shard(o.shard, &so.plan, shard_from, sizeof shard_from, &shard_err)) {
+		fprintf(stderr, "cdnpipe sync: %s\n", shard_err.msg);
 		rc = CP_ERR_USAGE;
 	} else if (o.concurrency < 1 || o.concurrency > 1024 || o.retries < 0) {
 		fprintf(stderr, "cdnpipe sync: --concurrency wants 1..1024, --retries >= 0\n");

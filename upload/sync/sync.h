@@ -56,6 +56,25 @@ typedef struct cp_sync_rules {
 /* Parses "I/N" (1 <= I <= N). */
 int cp_sync_parse_shard(const char *s, unsigned *i, unsigned *n);
 
+/* What `--shard auto` reads from the engine running it; each NULL when
+ * unset.  cmd/ reads the environment, the stage only judges the values. */
+typedef struct cp_sync_shard_env {
+	const char
+	    *job_completion_index; /* JOB_COMPLETION_INDEX: Kubernetes Indexed Job, 0-based */
+	const char *shard_index;   /* CDNPIPE_SHARD_INDEX, 0-based (strategy.job-index) */
+	const char *shards;	   /* CDNPIPE_SHARDS (strategy.job-total) */
+} cp_sync_shard_env;
+
+/* Turns a --shard value into the 1-based shard i of n: "I/N" as it is;
+ * "auto" or "auto/N" takes the 0-based index K from JOB_COMPLETION_INDEX or
+ * CDNPIPE_SHARD_INDEX (both set: they must agree) and runs shard K + 1, of N
+ * or else of CDNPIPE_SHARDS (both given: they must agree).  On success
+ * `from` says where the shard came from (for -v).  An index or count that is
+ * missing, not a plain decimal number, or an index not below the count:
+ * CP_ERR_USAGE with err->msg saying which variable and why. */
+int cp_sync_shard_resolve(const char *spec, const cp_sync_shard_env *env, unsigned *i, unsigned *n,
+			  char *from, size_t fromsz, cp_error *err);
+
 typedef struct cp_sync_side {
 	const char *profile, *endpoint, *region;
 } cp_sync_side;

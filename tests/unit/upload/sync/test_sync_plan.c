@@ -377,6 +377,71 @@ static void test_guard_edges(void **st)
 	assert_true(cp_sync_key_within("media/..x", "media/"));
 }
 
+/* --shard auto: the 0-based index of the engine becomes shard index + 1. */
+static void test_shard_resolve(void **st)
+{
+	(void)st;
+	unsigned i = 0, n = 0;
+	char from[256];
+	cp_error err = {0};
+	cp_sync_shard_env none = {0};
+#define RESOLVE(spec, ...)                                                                         \
+	(memset(&err, 0, sizeof err),                                                              \
+	 cp_sync_shard_resolve(spec, &(cp_sync_shard_env){__VA_ARGS__}, &i, &n, from, sizeof from, \
+			       &err))
+	assert_int_equal(cp_sync_shard_resolve("2/4", &none, &i, &n, from, sizeof from, &err), 0);
+	assert_true(i == 2 && n == 4);
+	assert_int_equal(RESOLVE("auto/4", .job_completion_index = "0"), 0);
+	assert_true(i == 1 && n == 4);
+	assert_non_null(strstr(from, "JOB_COMPLETION_INDEX=0"));
+	assert_int_equal(RESOLVE("auto/4", .job_completion_index = "3"), 0);
+	assert_true(i == 4 && n == 4);
+	assert_int_equal(RESOLVE("auto", .shard_index = "2", .shards = "3"), 0);
+	assert_true(i == 3 && n == 3);
+	assert_non_null(strstr(from, "CDNPIPE_SHARD_INDEX=2"));
+	assert_non_null(strstr(from, "from CDNPIPE_SHARDS"));
+	assert_int_equal(
+	    RESOLVE("auto/3", .job_completion_index = "1", .shard_index = "1", .shards = "3"), 0);
+	assert_true(i == 2 && n == 3);
+	assert_int_equal(RESOLVE("auto/1", .job_completion_index = "0"), 0);
+	assert_true(i == 1 && n == 1);
+	/* Usage errors, each naming what is wrong. */
+	struct {
+		const char *spec;
+		cp_sync_shard_env env;
+		const char *says;
+	} bad[] = {
+	    {"auto/4", {0}, "no shard index"},
+	    {"auto", {.job_completion_index = "1"}, "no shard count"},
+	    {"auto/4", {.job_completion_index = "4"}, "not below"},
+	    {"auto", {.shard_index = "3", .shards = "3"}, "not below"},
+	    {"auto/4", {.job_completion_index = "x"}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = ""}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = "-1"}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = " 1"}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = "1.0"}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = "99999999999999999999999"}, "not a shard index"},
+	    {"auto/4", {.job_completion_index = "1", .shards = "3"}, "disagree"},
+	    {"auto/4", {.job_completion_index = "1", .shard_index = "2"}, "disagree"},
+	    {"auto", {.job_completion_index = "1", .shards = "zero"}, "CDNPIPE_SHARDS"},
+	    {"auto", {.job_completion_index = "0", .shards = "0"}, "CDNPIPE_SHARDS"},
+	    {"auto/0", {.job_completion_index = "0"}, "auto/N"},
+	    {"auto/x", {.job_completion_index = "0"}, "auto/N"},
+	    {"auto/", {.job_completion_index = "0"}, "auto/N"},
+	    {"autox", {.job_completion_index = "0"}, "--shard wants"},
+	    {"0/4", {0}, "--shard wants"},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		memset(&err, 0, sizeof err);
+		assert_int_equal(cp_sync_shard_resolve(bad[k].spec, &bad[k].env, &i, &n, from,
+						       sizeof from, &err),
+				 CP_ERR_USAGE);
+		if (!strstr(err.msg, bad[k].says))
+			fail_msg("%s: '%s' lacks '%s'", bad[k].spec, err.msg, bad[k].says);
+	}
+#undef RESOLVE
+}
+
 static void test_shards(void **st)
 {
 	(void)st;
@@ -600,6 +665,7 @@ int main(void)
 	    cmocka_unit_test(test_guard_scope),
 	    cmocka_unit_test(test_kept_paths_and_kms_s3),
 	    cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_shard_resolve),
 	    cmocka_unit_test(test_strmap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
