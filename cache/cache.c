@@ -185,13 +185,14 @@ static char *entry_path(const cp_cache *c, const cp_cache_key *k)
  * when it is there but not a whole, matching entry. */
 static int read_entry(const char *path, cp_buf *out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct stat st;
 	unsigned char h[HEADER];
-	int ok = fstat(fd, &st) == 0 && st.st_size >= HEADER && read(fd, h, HEADER) == HEADER &&
-		 !memcmp(h, MAGIC, 8);
+	/* an entry another user wrote (while the folder let them) is not used */
+	int ok = fstat(fd, &st) == 0 && st.st_uid == geteuid() && st.st_size >= HEADER &&
+		 read(fd, h, HEADER) == HEADER && !memcmp(h, MAGIC, 8);
 	uint64_t len = 0;
 	for (int i = 0; ok && i < 8; i++)
 		len |= (uint64_t)h[8 + i] << (8 * i);
@@ -274,7 +275,7 @@ int cp_cache_get_file(cp_cache *c, const cp_cache_key *k, const char *path)
 	cp_error e = {0};
 	if (hit) {
 		unsigned char d[32];
-		hit = cp_read_file(bp, &blob, &e) == 0;
+		hit = cp_file_is_mine(bp) && cp_read_file(bp, &blob, &e) == 0;
 		if (hit)
 			cp_sha256(blob.data ? blob.data : "", blob.len, d);
 		if (hit && memcmp(d, ptr.data + 8, 32)) {

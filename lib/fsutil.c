@@ -296,10 +296,11 @@ char *cp_xdg_cache_dir(const char *sub)
 }
 
 /* Whether another user could put files into dir or swap it: dir must be
- * this user's and not writable by all; each folder above it must be this
- * user's or root's, and writable by all only when sticky (/tmp).  Group
- * write is allowed: with the common umask 002 every folder a user makes
- * has it, and the group is the user's choice. */
+ * this user's and not writable by all (its group write bit is removed); each folder
+ * above it must be this user's or root's, and writable by all only when
+ * sticky (/tmp).  Group write above it is allowed: with the common umask
+ * 002 every folder a user makes has it, and the group is the user's
+ * choice. */
 static const char *not_private(const char *dir)
 {
 	uid_t me = geteuid();
@@ -310,6 +311,10 @@ static const char *not_private(const char *dir)
 		return "belongs to another user";
 	if (st.st_mode & S_IWOTH)
 		return "is writable by all users";
+	/* this user's own folder: group members are not to create, replace or
+	 * remove files in it either (umask 002 gives them write) */
+	if ((st.st_mode & S_IWGRP) && chmod(dir, st.st_mode & 07755) != 0)
+		return "is writable by its group, and its mode cannot be changed";
 	char *p = cp_xstrdup(dir);
 	const char *why = NULL;
 	for (char *slash; !why && (slash = strrchr(p, '/'));) {
@@ -338,4 +343,16 @@ int cp_private_dir(const char *dir, cp_error *err)
 				    "%s: not used (another user could plant or change its files)",
 				    why);
 	return 0;
+}
+
+int cp_file_is_mine(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 1 : 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return 0;
+	if ((st.st_mode & 022) && chmod(path, st.st_mode & 0755) != 0)
+		return 0;
+	return 1;
 }

@@ -27,12 +27,16 @@ int cp_mkdirs(const char *dir, cp_error *err);
  * the user's home in the password file), else /tmp/cdnpipe-UID; with sub
  * ("build", "targets") appended when given.  Newly allocated. */
 char *cp_xdg_cache_dir(const char *sub);
-/* Creates dir (mkdir -p) and checks that it is this user's and that no
- * other user outside its group can write into it or above it (a sticky /tmp
- * excepted): what a
+/* Creates dir (mkdir -p), checks that it is this user's and not writable by
+ * all, removes its group write bit, and checks that no other user outside its group can
+ * write above it (a sticky /tmp excepted): what a
  * folder whose files cdnpipe trusts - the build cache, upload and sync
  * state - must be.  Else an error saying why, and dir is not to be used. */
 int cp_private_dir(const char *dir, cp_error *err);
+/* 1 when path is absent, or a regular file of this user's (group and other
+ * write removed); 0 for a link, another user's file, or anything else: what
+ * a file in such a folder must be before it is trusted. */
+int cp_file_is_mine(const char *path);
 /* A unique temporary name beside path. Newly allocated. */
 char *cp_tmp_name(const char *path);
 /* 1 when rel ends like a cp_tmp_name ("x.tmp.PID.N"): what a killed run left

@@ -5,6 +5,7 @@ The server is checked against a brute-force listing of the same key space
 first: a benchmark against a wrong server would measure nothing.
 """
 import json
+import os
 import subprocess
 
 import pytest
@@ -151,5 +152,106 @@ def test_state_database_cached_then_corrupt_rebuilt(tmp_path):
         assert rep["skipped"] == 50 and rep["hashed"] == 50
         rep = json.loads(run(env, *args).stdout)
         assert rep["skipped"] == 50 and rep["hashed"] == 0
+    finally:
+        fake.stop()
+
+
+def test_a_state_database_another_user_planted_is_not_trusted(tmp_path):
+    """A database (or its -wal, which SQLite replays) that is not this user's,
+    planted while the folder let a group member write: rows claiming an old
+    MD5 for a changed file would make sync skip it.  Review finding, issue 15."""
+    import glob
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a file to another user")
+    from fakes3 import FakeS3
+    fake = FakeS3().start()
+    try:
+        src = tmp_path / "src"
+        src.mkdir()
+        (src / "a.txt").write_bytes(b"BBBB")
+        env = fake.env(tmp_path)
+        args = ("sync", src, "s3://bkt/m/", "--json", "--no-progress")
+        assert run(env, *args).returncode == 0
+        db = glob.glob(str(tmp_path / "cdnpipe" / "sync-*.db"))[0]
+        os.chmod(tmp_path / "cdnpipe", 0o775)  # as umask 002 leaves it
+        os.chown(db, 65534, 65534)
+        (src / "a.txt").write_bytes(b"CCCC")
+        p = run(env, *args)
+        assert p.returncode == 0, p.stderr
+        assert "not this user's file" in p.stderr and "rebuilt" in p.stderr
+        assert json.loads(p.stdout)["copied"] == 1
+        assert fake.objects("bkt")["m/a.txt"].body == b"CCCC"
+        assert os.stat(tmp_path / "cdnpipe").st_mode & 0o020 == 0  # group write removed
+    finally:
+        fake.stop()
+
+
+def test_shards_opening_a_new_state_at_once_keep_it(tmp_path):
+    """Four shards starting together on a new state database: none finds it
+    half set up and removes it under the others (review finding, issue 15)."""
+    import subprocess as sp
+    from fakes3 import FakeS3
+    fake = FakeS3().start()
+    try:
+        src = tmp_path / "src"
+        for i in range(40):
+            p = src / ("f%02d.txt" % i)
+            src.mkdir(exist_ok=True)
+            p.write_bytes(b"x%d" % i)
+        for trial in range(6):
+            (tmp_path / ("t%d" % trial)).mkdir()
+            env = fake.env(tmp_path / ("t%d" % trial))
+            procs = [sp.Popen([BINARY, "sync", str(src), "s3://bkt/m/", "--dry-run",
+                               "--no-progress", "--shard", "%d/4" % k], env=env,
+                              stdout=sp.PIPE, stderr=sp.PIPE, text=True)
+                     for k in range(1, 5)]
+            for pr in procs:
+                out, err = pr.communicate(timeout=120)
+                assert pr.returncode == 0, err
+                assert "removed and rebuilt" not in err, err
+    finally:
+        fake.stop()
+
+
+def test_a_planted_upload_note_aborts_nothing(tmp_path):
+    """The notes of in-flight multipart uploads (cache folder, uploads/) make
+    the next upload abort what a killed run left.  A note another user wrote,
+    or a note copied under another name (its lock not held), must abort
+    nothing: it would have this user's credentials abort a live upload."""
+    import hashlib
+    from fakes3 import FakeS3
+    fake = FakeS3().start()
+    try:
+        env = fake.env(tmp_path)
+        notes = tmp_path / "cdnpipe" / "uploads"
+        notes.mkdir(parents=True)
+        ep = env["AWS_ENDPOINT_URL"]
+
+        def note(name, key, uid, owner=None):
+            text = "cdnpipe-upload 1\n" + "".join(
+                "%s %s\n" % (k, v.encode().hex())
+                for k, v in (("endpoint", ep), ("bucket", "bkt"), ("key", key), ("upload", uid)))
+            p = notes / name
+            p.write_text(text)
+            if owner is not None:
+                os.chown(p, owner, owner)
+            return p
+
+        def proper(key, uid):
+            return hashlib.sha256(("%s\n%s\n%s\n%s" % (ep, "bkt", key, uid)).encode()) \
+                .hexdigest()[:32] + ".mpu"
+
+        note("0" * 32 + ".mpu", "live/a.bin", "LIVE-1")  # a copy under another name
+        if os.geteuid() == 0:
+            note(proper("live/b.bin", "LIVE-2"), "live/b.bin", "LIVE-2", owner=65534)
+        dead = note(proper("dead/c.bin", "DEAD-3"), "dead/c.bin", "DEAD-3")  # a killed run's
+        dist = tmp_path / "dist"
+        dist.mkdir()
+        (dist / "robots.txt").write_text("User-agent: *\n")
+        p = run(env, "upload", dist, "s3://bkt/site", "-v")
+        assert p.returncode == 0, p.stderr
+        aborted = [e for e in fake.log if e[0] == "AbortMultipartUpload"]
+        assert [e[3] for e in aborted] == ["dead/c.bin"], aborted
+        assert not dead.exists()
     finally:
         fake.stop()

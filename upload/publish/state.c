@@ -121,7 +121,7 @@ int cp_upload_state_load(cp_target *t, cp_remote_list *out, int64_t *when)
 	cp_buf b = CP_BUF_INIT;
 	cp_error e = {0};
 	json_error_t je;
-	json_t *j = !state_dir_ok() || cp_read_file(path, &b, &e)
+	json_t *j = !state_dir_ok() || !cp_file_is_mine(path) || cp_read_file(path, &b, &e)
 			? NULL
 			: json_loadb(b.data, b.len, 0, &je);
 	json_t *keys = json_object_get(j, "keys");

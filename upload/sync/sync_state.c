@@ -120,49 +120,83 @@ static int sound(sqlite3 *db)
 	return ok;
 }
 
-/* Opens file as our database; "" or a reason why it is not one. */
-static const char *db_open(cp_sync_state *s, const char *file)
+/* Opens file as our database; "" or a reason why it is not one.  *busy is
+ * set when another run held it past the busy timeout: that is no reason to
+ * remove it.  The checks and the set-up of a new file are one exclusive
+ * transaction, so a second run that opens the file meanwhile (shards
+ * starting at once) waits for it rather than finding a table that is not
+ * marked as ours yet. */
+static const char *db_open(cp_sync_state *s, const char *file, int *busy)
 {
+	*busy = 0;
 	if (sqlite3_open_v2(file, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
 		return s->db ? sqlite3_errmsg(s->db) : "cannot open";
 	sqlite3_busy_timeout(s->db, 10000);
+	int rc = sqlite3_exec(s->db, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		*busy = 1;
+		return "held by another run";
+	}
+	if (rc != SQLITE_OK)
+		return "not an SQLite database";
+	const char *why = "";
 	/* The header is read here first: a file that is no database fails. */
 	int64_t app = pragma_int(s->db, "PRAGMA application_id");
 	int64_t ver = pragma_int(s->db, "PRAGMA user_version");
-	if (app < 0 || ver < 0)
-		return "not an SQLite database";
-	if (app == 0 && ver == 0 && pragma_int(s->db, "SELECT count(*) FROM sqlite_master") > 0)
-		return "not cdnpipe's sync state";
-	if ((app || ver) && (app != STATE_APP_ID || ver != STATE_VERSION))
-		return "not cdnpipe's sync state (or another version of it)";
-	if (!sound(s->db))
-		return "failed SQLite's quick_check";
 	char *msg = NULL;
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL,
-			 NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
-		sqlite3_free(msg);
-		return "cannot set up its table";
-	}
-	if (!app) {
+	if (app < 0 || ver < 0)
+		why = "not an SQLite database";
+	else if (app == 0 && ver == 0 &&
+		 pragma_int(s->db, "SELECT count(*) FROM sqlite_master") > 0)
+		why = "not cdnpipe's sync state";
+	else if ((app || ver) && (app != STATE_APP_ID || ver != STATE_VERSION))
+		why = "not cdnpipe's sync state (or another version of it)";
+	else if (!sound(s->db))
+		why = "failed SQLite's quick_check";
+	else if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK)
+		why = "cannot set up its table";
+	sqlite3_free(msg);
+	if (!*why && !app) {
 		char sql[96];
 		snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
 			 STATE_APP_ID, STATE_VERSION);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-			return "cannot mark it as ours";
+			why = "cannot mark it as ours";
 	}
+	if (sqlite3_exec(s->db, *why ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+	    !*why)
+		why = "cannot set up its table";
+	if (*why)
+		return why;
+	/* WAL only outside a transaction; a run that cannot switch (another
+	 * holds the file) still works, in the mode the file has */
+	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	for (int i = 0; i < Q_N; i++)
 		if (sqlite3_prepare_v2(s->db, QUERIES[i], -1, &s->q[i], NULL) != SQLITE_OK)
 			return "cannot prepare its queries";
 	return "";
 }
 
+static const char *const DB_SUFFIX[] = {"", "-wal", "-shm", "-journal"};
+
+/* The database and its side files are this user's (a file another user
+ * planted - a -wal replays into the database - is not). */
+static int db_files_mine(const char *file)
+{
+	int mine = 1;
+	for (int i = 0; i < 4; i++) {
+		char *f = cp_xasprintf("%s%s", file, DB_SUFFIX[i]);
+		mine &= cp_file_is_mine(f);
+		free(f);
+	}
+	return mine;
+}
+
 static void remove_db(const char *file)
 {
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
 	for (int i = 0; i < 4; i++) {
-		char *f = cp_xasprintf("%s%s", file, suffix[i]);
+		char *f = cp_xasprintf("%s%s", file, DB_SUFFIX[i]);
 		unlink(f);
 		free(f);
 	}
@@ -179,15 +213,19 @@ int cp_sync_state_open(cp_sync_state *s, const char *file, cp_diags *diags)
 		cp_diags_add(diags, CP_DIAG_WARN, e.path, 0, 0, "no sync state: %s", e.msg);
 		return -1;
 	}
-	const char *why = db_open(s, file);
-	if (*why) {
+	int busy = 0;
+	const char *why =
+	    db_files_mine(file) ? db_open(s, file, &busy) : "not this user's file (or a link)";
+	if (*why && !busy) {
 		cp_diags_add(diags, CP_DIAG_WARN, file, 0, 0,
 			     "sync state %s: removed and rebuilt (local files are hashed again)",
 			     why);
 		db_close(s);
 		remove_db(file);
-		why = db_open(s, file);
+		why = db_open(s, file, &busy);
 	}
+	if (!*why)
+		db_files_mine(file); /* SQLite made them with the umask's mode: 0644 at most */
 	if (*why) {
 		cp_diags_add(diags, CP_DIAG_WARN, file, 0, 0, "no sync state: %s", why);
 		db_close(s);

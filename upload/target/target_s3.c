@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -290,18 +291,26 @@ static char *note_get(const char *text, const char *name)
 
 /* on_create, on the engine thread: the note, written under a temporary name,
  * locked, then renamed to its place (so a sweeper never sees it unlocked). */
+/* A note's file name: the hash of what it names, so a note copied under
+ * another name (its lock then not held) names nothing a sweep acts on. */
+static void note_name(const char *endpoint, const char *bucket, const char *key, const char *id,
+		      char hex[33])
+{
+	unsigned char d[32];
+	char *all = cp_xasprintf("%s\n%s\n%s\n%s", endpoint, bucket, key, id);
+	cp_sha256(all, strlen(all), d);
+	cp_hex(d, 16, hex);
+	free(all);
+}
+
 static void note_create(void *ctx, const char *upload_id, uint64_t part_size)
 {
 	(void)part_size;
 	struct note *n = ctx;
 	char *dir = cp_xdg_cache_dir("uploads");
 	cp_error err = {0};
-	unsigned char d[32];
-	char *id =
-	    cp_xasprintf("%s\n%s\n%s\n%s", n->s->cfg.endpoint, n->s->bucket, n->key, upload_id);
-	cp_sha256(id, strlen(id), d);
-	char hex[65];
-	cp_hex(d, 16, hex);
+	char hex[33];
+	note_name(n->s->cfg.endpoint, n->s->bucket, n->key, upload_id, hex);
 	n->file = cp_xasprintf("%s/%s.mpu", dir, hex);
 	cp_buf b = CP_BUF_INIT;
 	cp_buf_puts(&b, NOTE_MAGIC);
@@ -310,9 +319,11 @@ static void note_create(void *ctx, const char *upload_id, uint64_t part_size)
 	hex_line(&b, "key", n->key);
 	hex_line(&b, "upload", upload_id);
 	char *tmp = NULL;
-	int fd = cp_mkdirs(dir, &err) ? -1 : cp_create_tmp(n->file, &tmp, &err);
-	if (fd >= 0 &&
-	    (flock(fd, LOCK_EX) || cp_write_all(fd, b.data, b.len) || rename(tmp, n->file))) {
+	/* private: a note another user could write would have this user's
+	 * credentials abort the upload it names */
+	int fd = cp_private_dir(dir, &err) ? -1 : cp_create_tmp(n->file, &tmp, &err);
+	if (fd >= 0 && (fchmod(fd, 0600) || flock(fd, LOCK_EX) || cp_write_all(fd, b.data, b.len) ||
+			rename(tmp, n->file))) {
 		close(fd);
 		unlink(tmp);
 		fd = -1;
@@ -321,7 +332,6 @@ static void note_create(void *ctx, const char *upload_id, uint64_t part_size)
 		cp_log(CP_LOG_INFO, "cannot note the multipart upload of %s in %s", n->key, dir);
 	n->fd = fd;
 	free(tmp);
-	free(id);
 	free(dir);
 	cp_buf_free(&b);
 }
@@ -362,17 +372,20 @@ static void sweep_notes(struct s3_target *s)
 		return;
 	}
 	char *dir = cp_xdg_cache_dir("uploads");
-	DIR *d = opendir(dir);
+	cp_error pe = {0};
+	DIR *d = cp_private_dir(dir, &pe) ? NULL : opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l < 5 || strcmp(de->d_name + l - 4, ".mpu"))
 			continue;
 		char *file = cp_path_join(dir, de->d_name);
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		cp_buf b = CP_BUF_INIT;
 		cp_error err = {0};
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) || cp_read_file(file, &b, &err)) {
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) || st.st_uid != geteuid() ||
+		    flock(fd, LOCK_EX | LOCK_NB) || cp_read_file(file, &b, &err)) {
 			if (fd >= 0)
 				close(fd);
 			cp_buf_free(&b);
@@ -385,6 +398,12 @@ static void sweep_notes(struct s3_target *s)
 			ep = note_get(b.data, "endpoint"), bucket = note_get(b.data, "bucket");
 			key = note_get(b.data, "key"), id = note_get(b.data, "upload");
 			bad = !ep || !bucket || !key || !id;
+			char hex[33];
+			if (!bad) {
+				note_name(ep, bucket, key, id, hex);
+				bad =
+				    strncmp(de->d_name, hex, 32) || strcmp(de->d_name + 32, ".mpu");
+			}
 			ours = !bad && !strcmp(ep, s->cfg.endpoint) && !strcmp(bucket, s->bucket);
 		}
 		cp_s3_result r = {0};
