@@ -58,6 +58,8 @@ from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+import pytest
+
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
@@ -496,3 +498,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def _xml_unescape(s):
     return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
             .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+@pytest.fixture
+def fake():
+    """start(scenario=None) -> a running FakeS3, stopped after the test.  A
+    test module uses it with `from fakes3 import fake`."""
+    servers = []
+
+    def start(scenario=None):
+        f = FakeS3(scenario).start()
+        servers.append(f)
+        return f
+
+    yield start
+    for f in servers:
+        f.stop()

@@ -36,6 +36,7 @@ import pytest
 
 pytest_plugins = ["s3fixtures"]
 from conftest import BINARY  # noqa: E402
+from filetree import tree as local_files  # noqa: E402
 from upload_dist import make_dist  # noqa: E402
 
 SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "upload",
@@ -117,15 +118,6 @@ def inject(s3, mode, rate, **kw):
 
 def fault_env(cdnpipe_env):
     return dict(cdnpipe_env, CDNPIPE_STALL_TIMEOUT=str(STALL))
-
-
-def local_files(root):
-    out = {}
-    for d, _, names in os.walk(str(root)):
-        for n in names:
-            p = os.path.join(d, n)
-            out[os.path.relpath(p, str(root))] = open(p, "rb").read()
-    return out
 
 
 def check_keys(s3, bucket, prefix, want, exact=True):

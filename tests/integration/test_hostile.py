@@ -22,7 +22,7 @@ import time
 import pytest
 
 from conftest import BINARY, BUILD
-from fakes3 import HOSTILE, FakeS3
+from fakes3 import HOSTILE, fake  # noqa: F401 (the fixture)
 
 TIMEOUT = 30
 # Peak RSS of one run facing a 20 MiB answer.  The sanitizers' shadow memory
@@ -75,20 +75,6 @@ def tree(root):
             if not os.path.islink(p):
                 out[os.path.relpath(p, root)] = open(p, "rb").read()
     return out
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(scenario=None):
-        f = FakeS3(scenario).start()
-        servers.append(f)
-        return f
-
-    yield start
-    for f in servers:
-        f.stop()
 
 
 # ---- 1. hostile answers

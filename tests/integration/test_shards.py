@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from conftest import BINARY
-from fakes3 import FakeS3
+from fakes3 import fake  # noqa: F401 (the fixture)
 
 SHARD_VARS = ("JOB_COMPLETION_INDEX", "CDNPIPE_SHARD_INDEX", "CDNPIPE_SHARDS")
 NKEYS = 10000
@@ -50,20 +50,6 @@ def tree(tmp_path_factory):
         p.write_bytes(body)
         files[k] = body
     return root, files
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(scenario=None):
-        f = FakeS3(scenario).start()
-        servers.append(f)
-        return f
-
-    yield start
-    for f in servers:
-        f.stop()
 
 
 def fill_destination(f, files):

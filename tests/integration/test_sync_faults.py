@@ -12,7 +12,8 @@ import time
 import pytest
 
 from conftest import BINARY
-from fakes3 import FakeS3
+from filetree import tree as files
+from fakes3 import fake  # noqa: F401 (the fixture)
 
 
 def run(env, *args, timeout=60):
@@ -28,29 +29,6 @@ def write(root, rel, data, mtime=None):
     if mtime is not None:
         os.utime(p, (mtime, mtime))
     return p
-
-
-def files(root):
-    out = {}
-    for d, _, names in os.walk(str(root)):
-        for n in names:
-            p = os.path.join(d, n)
-            out[os.path.relpath(p, str(root))] = open(p, "rb").read()
-    return out
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(scenario=None):
-        f = FakeS3(scenario).start()
-        servers.append(f)
-        return f
-
-    yield start
-    for f in servers:
-        f.stop()
 
 
 def both(fake_s3, root, rel, body, prefix="m/"):
