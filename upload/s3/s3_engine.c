@@ -60,7 +60,6 @@
 #include <unistd.h>
 
 #define NPREP		2
-#define RESP_MAX	(16u << 20)
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS	20000
 
@@ -342,7 +341,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 		r->nbody += len;
 		return len;
 	}
-	if (r->resp.len + len > RESP_MAX)
+	if (r->resp.len + len > S3_RESP_MAX)
 		return 0; /* an S3 reply this large is not one we asked for */
 	cp_buf_append(&r->resp, p, len);
 	return len;

@@ -122,11 +122,11 @@ void s3_explain(s3_req *r, const cp_s3_config *cfg)
 		return;
 	}
 	if (r->curl_err == CURLE_WRITE_ERROR) {
-		/* the engine stops keeping an answer at RESP_MAX (s3_engine.c) */
+		/* the engine stops keeping an answer at S3_RESP_MAX */
 		snprintf(e->msg, sizeof(e->msg),
-			 "%s: the answer is over 16 MiB (no S3 answer to this request is that "
+			 "%s: the answer is over %u MiB (no S3 answer to this request is that "
 			 "large): not read further",
-			 r->method);
+			 r->method, S3_RESP_MAX >> 20);
 		return;
 	}
 	if (r->curl_err) {

@@ -21,6 +21,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The largest answer body kept in memory (lists, errors, results): no S3
+ * answer to a request cdnpipe makes comes near it. */
+#define S3_RESP_MAX (16u << 20)
+
 enum s3_body_kind { S3_BODY_NONE, S3_BODY_MEM, S3_BODY_FILE };
 
 typedef struct s3_req s3_req;
