@@ -60,6 +60,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+import loopback
+
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
@@ -85,17 +87,12 @@ class FakeS3:
     # ---- set-up and reading back (no HTTP: the store itself)
     def start(self):
         handler = type("H", (_Handler,), {"fake": self})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.server, self.url = loopback.serve(handler)
         return self
 
     def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        loopback.shutdown(self.server)
+        self.server = None
 
     def put(self, bucket, key, body, **kw):
         with self.lock:
@@ -111,14 +108,7 @@ class FakeS3:
 
     def env(self, cache_dir, base=None):
         """Environment for cdnpipe against this server, no host AWS_* leaking in."""
-        env = {k: v for k, v in (base or os.environ).items() if not k.startswith("AWS_")}
-        empty = os.path.join(str(cache_dir), "aws-empty")
-        open(empty, "a").close()
-        env.update({"AWS_ACCESS_KEY_ID": "FAKE", "AWS_SECRET_ACCESS_KEY": "FAKESECRET",
-                    "AWS_ENDPOINT_URL": self.url, "AWS_REGION": "us-east-1",
-                    "AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
-                    "AWS_EC2_METADATA_DISABLED": "true", "XDG_CACHE_HOME": str(cache_dir)})
-        return env
+        return loopback.env(self.url, cache_dir, "FAKE", "FAKESECRET", base)
 
 
 def _list_xml(bucket, prefix, keys, objs, token, more, fault):

@@ -37,12 +37,13 @@ Run alone:  synthlist.py --count N [--seed S] [--flat] [--port P]
 """
 import argparse
 import http.server
-import os
 import sys
 import threading
 import time
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+import loopback
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 WORDS = ["sunset", "beach", "Équipe", "naïve", "café", "München", "東京", "фото", "a-b",
@@ -177,17 +178,12 @@ class SynthList:
     # ---- serving
     def start(self, port=0):
         handler = type("H", (_Handler,), {"synth": self})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.server, self.url = loopback.serve(handler, port)
         return self
 
     def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        loopback.shutdown(self.server)
+        self.server = None
 
     def count(self, op=None):
         with self.lock:
@@ -199,14 +195,7 @@ class SynthList:
 
 def synth_env(url, cache_dir, base=None):
     """Environment for cdnpipe against url, no host AWS_* leaking in."""
-    env = {k: v for k, v in (base or os.environ).items() if not k.startswith("AWS_")}
-    empty = os.path.join(str(cache_dir), "aws-empty")
-    open(empty, "a").close()
-    env.update({"AWS_ACCESS_KEY_ID": "SYNTH", "AWS_SECRET_ACCESS_KEY": "SYNTHSECRET",
-                "AWS_ENDPOINT_URL": url, "AWS_REGION": "us-east-1",
-                "AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
-                "AWS_EC2_METADATA_DISABLED": "true", "XDG_CACHE_HOME": str(cache_dir)})
-    return env
+    return loopback.env(url, cache_dir, "SYNTH", "SYNTHSECRET", base)
 
 
 _ISO = {}
