@@ -102,41 +102,58 @@ static void draw_progress(void *ctx, const cp_sync_progress *p)
 						   .seconds = p->seconds});
 }
 
-static void print_json(const cp_sync_report *r, int dry_run)
+/* Results are printed as the stage hands them over (a sync of ten million
+ * keys is never held): text lines, or the JSON report's "items" array,
+ * opened before the first and closed, with the counts, after the run. */
+struct out {
+	int json, dry_run;
+	size_t n; /* results printed */
+};
+
+static void on_result(void *ctx, const cp_sync_result *x)
 {
-	json_t *items = json_array();
-	for (size_t i = 0; i < r->n; i++) {
-		const cp_sync_result *x = &r->v[i];
+	struct out *w = ctx;
+	if (w->json) {
 		json_t *it = json_pack("{s:s, s:s, s:s, s:I, s:b}", "key", x->rel, "action",
 				       x->action, "why", x->why ? x->why : "", "size",
 				       (json_int_t)x->size, "failed", x->failed);
 		if (x->error)
 			json_object_set_new(it, "error", json_string(x->error));
-		json_array_append_new(items, it);
+		char *s = json_dumps(it, JSON_COMPACT);
+		printf("%s\n    %s", w->n ? "," : "", s);
+		free(s);
+		json_decref(it);
+		if (x->failed) /* failures named on stderr too */
+			cp_log(CP_LOG_ERROR, "failed: %s: %s", x->rel, x->error ? x->error : "");
+	} else if (x->failed) {
+		cp_log(CP_LOG_ERROR, "failed: %s: %s", x->rel, x->error ? x->error : "");
+	} else if (w->dry_run) {
+		printf("%s %s (%s)\n", x->action, x->rel, x->why ? x->why : "");
+	} else if (!strcmp(x->action, "keep")) {
+		cp_log(CP_LOG_WARN, "%s: %s", x->why, x->rel);
+	} else {
+		cp_log(CP_LOG_INFO, "%s %s (%s)", x->action, x->rel, x->why ? x->why : "");
 	}
-	json_t *root =
-	    json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "dry_run", dry_run,
-		      "copied", (json_int_t)r->ncopied, "skipped", (json_int_t)r->nskipped,
-		      "deleted", (json_int_t)r->ndeleted, "failed", (json_int_t)r->nfailed, "bytes",
-		      (json_int_t)r->bytes, "hashed", (json_int_t)r->hashed, "resumed_parts",
-		      (json_int_t)r->resumed_parts, "aborted_uploads", (json_int_t)r->aborted,
-		      "seconds", r->seconds, "items", items);
-	cp_print_json(root);
+	w->n++;
 }
 
-static void print_text(const cp_sync_report *r, int dry_run)
+static void print_json_end(const cp_sync_report *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const cp_sync_result *x = &r->v[i];
-		if (x->failed)
-			cp_log(CP_LOG_ERROR, "failed: %s: %s", x->rel, x->error ? x->error : "");
-		else if (dry_run)
-			printf("%s %s (%s)\n", x->action, x->rel, x->why ? x->why : "");
-		else if (!strcmp(x->action, "keep"))
-			cp_log(CP_LOG_WARN, "not deleted (a copy failed): %s", x->rel);
-		else
-			cp_log(CP_LOG_INFO, "%s %s (%s)", x->action, x->rel, x->why ? x->why : "");
-	}
+	json_t *counts = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "copied", (json_int_t)r->ncopied,
+	    "skipped", (json_int_t)r->nskipped, "deleted", (json_int_t)r->ndeleted, "failed",
+	    (json_int_t)r->nfailed, "bytes", (json_int_t)r->bytes, "hashed", (json_int_t)r->hashed,
+	    "resumed_parts", (json_int_t)r->resumed_parts, "aborted_uploads",
+	    (json_int_t)r->aborted, "seconds", r->seconds);
+	char *s = json_dumps(counts, JSON_COMPACT);
+	/* the counts object's members, after the items */
+	printf("\n  ],\n  %.*s\n}\n", (int)strlen(s) - 2, s + 1);
+	free(s);
+	json_decref(counts);
+}
+
+static void print_summary(const cp_sync_report *r, int dry_run)
+{
 	cp_log(CP_LOG_WARN,
 	       "sync: %s%zu copied (%.1f MiB), %zu unchanged, %zu deleted, %zu failed "
 	       "in %.2fs",
@@ -145,28 +162,28 @@ static void print_text(const cp_sync_report *r, int dry_run)
 }
 
 /* Runs the stage and reports; returns the exit status. */
-static int run_and_report(const cp_sync_opts *so, const cp_common *common)
+static int run_and_report(cp_sync_opts *so, const cp_common *common)
 {
 	cp_sync_report rep;
 	cp_diags diags;
 	cp_error err = {0};
 	cp_diags_init(&diags);
+	struct out w = {common->json, so->dry_run, 0};
+	so->on_result = on_result;
+	so->result_ctx = &w;
+	if (w.json)
+		printf("{\n  \"dry_run\": %s,\n  \"items\": [", so->dry_run ? "true" : "false");
 	int rc = cp_sync_run(so, &rep, &diags, &err);
 	if (so->progress)
 		cp_progress_done();
+	if (w.json)
+		print_json_end(&rep);
+	fflush(stdout);
 	cp_report_diags(&diags);
 	/* A run that stopped before planning (bad credentials, refused
 	 * deletes) has only its error to tell. */
-	int planned = !rc || rep.n || rep.nskipped;
-	if (common->json) {
-		print_json(&rep, so->dry_run);
-		for (size_t i = 0; i < rep.n; i++) /* failures named on stderr too */
-			if (rep.v[i].failed)
-				cp_log(CP_LOG_ERROR, "failed: %s: %s", rep.v[i].rel,
-				       rep.v[i].error ? rep.v[i].error : "");
-	} else if (planned) {
-		print_text(&rep, so->dry_run);
-	}
+	if (!w.json && (!rc || w.n || rep.nskipped))
+		print_summary(&rep, so->dry_run);
 	if (rc)
 		cp_report_error(&err);
 	cp_sync_report_free(&rep);

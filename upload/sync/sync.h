@@ -87,6 +87,15 @@ typedef struct cp_sync_progress {
 	double seconds;
 } cp_sync_progress;
 
+typedef struct cp_sync_result {
+	char *rel;
+	const char *action; /* "copy", "skip", "delete", "keep" (a delete withheld) */
+	const char *why;
+	uint64_t size;
+	int failed;
+	char *error;
+} cp_sync_result;
+
 typedef struct cp_sync_opts {
 	const char *src, *dst;
 	cp_sync_side src_side, dst_side;
@@ -104,16 +113,12 @@ typedef struct cp_sync_opts {
 	void (*progress)(void *ctx, const cp_sync_progress *p); /* NULL: none */
 	void *progress_ctx;
 	const char *state_dir; /* override of the cache folder (tests) */
+	/* Each result as it is known, in place of cp_sync_report.v (which then
+	 * stays empty): a sync of ten million keys reports without holding
+	 * them.  Called on the caller's thread, inside cp_sync_run. */
+	void (*on_result)(void *ctx, const cp_sync_result *res);
+	void *result_ctx;
 } cp_sync_opts;
-
-typedef struct cp_sync_result {
-	char *rel;
-	const char *action; /* "copy", "skip", "delete" */
-	const char *why;
-	uint64_t size;
-	int failed;
-	char *error;
-} cp_sync_result;
 
 typedef struct cp_sync_report {
 	cp_sync_result *v;
@@ -121,6 +126,7 @@ typedef struct cp_sync_report {
 	size_t ncopied, nskipped, ndeleted, nfailed;
 	uint64_t bytes;
 	size_t hashed, resumed_parts, aborted;
+	size_t listed; /* entries both listings produced: 0 when the run stopped before */
 	double seconds;
 } cp_sync_report;
 

@@ -13,6 +13,17 @@
  * of the destination shows (at or below the prefix, no request) and those
  * at each prefix above it (a HEAD each: as many as the prefix has folders).
  *
+ * The listing is a stream (sync_run.c): a generation key below the prefix
+ * is known once the merge has read it, so before each window's changes the
+ * keys not yet replaced are, and after the last change all are.  A deploy
+ * target's files that sort before its generation key (names beginning with
+ * one of " !\"#$%&'()*+,-", below '.') and change in an earlier window are
+ * covered by the replacement after the last change only: a crash between
+ * the two leaves that target's state trusted.  The window holds thousands of
+ * keys, so this needs a target whose key sorts thousands of keys after
+ * such names; listing the whole destination first would cost the memory the
+ * stream saves.
+ *
  * Trade-off: a few requests per sync that changes anything, against a deploy
  * that would otherwise skip files a sync replaced, for as long as nobody
  * lists.  A key that cannot be replaced fails the sync before it changes
@@ -37,12 +48,16 @@ static void add(sync_ctx *c, char *key)
 	c->generations[c->ngenerations++] = key;
 }
 
+void sync_generation_seen(sync_ctx *c, const char *rel)
+{
+	if (c->dst.loc.is_s3 && is_generation(rel))
+		add(c, cp_xasprintf("%s%s", c->dst.loc.prefix, rel));
+}
+
+/* The keys above the prefix, asked for once. */
 static void find(sync_ctx *c)
 {
 	sync_side *d = &c->dst;
-	for (size_t i = 0; i < d->list.n; i++)
-		if (is_generation(d->list.v[i].rel))
-			add(c, cp_xasprintf("%s%s", d->loc.prefix, d->list.v[i].rel));
 	/* above: "a/b/" asks for "a/.cdnpipe/generation" and ".cdnpipe/generation" */
 	const char *p = d->loc.prefix;
 	for (size_t k = strlen(p); k > 0;) {
@@ -61,14 +76,14 @@ static void find(sync_ctx *c)
 	c->generations_found = 1;
 }
 
-int sync_generations_bump(sync_ctx *c, cp_error *err)
+int sync_generations_bump(sync_ctx *c, int all, cp_error *err)
 {
 	if (!c->dst.loc.is_s3)
 		return 0;
 	if (!c->generations_found)
 		find(c);
 	int rc = 0;
-	for (size_t i = 0; i < c->ngenerations; i++) {
+	for (size_t i = all ? 0 : c->nbumped; i < c->ngenerations; i++) {
 		char text[80];
 		size_t n = cp_s3_generation_text(text);
 		cp_s3_body b = {.data = text, .len = n};
@@ -84,5 +99,7 @@ int sync_generations_bump(sync_ctx *c, cp_error *err)
 					  r.err.msg);
 		cp_s3_result_free(&r);
 	}
+	if (!rc)
+		c->nbumped = c->ngenerations;
 	return rc ? CP_ERR_BUILD : 0;
 }

@@ -14,12 +14,16 @@
  *                 copied, skipped or deleted, and why (filters, shards, delete
  *                 guards).  No I/O except through callbacks, so every rule is
  *                 unit-tested without a server;
- *   sync_run.c    one sync start to end: open and list both sides, plan,
- *                 run the copies and deletes, save the state, report;
+ *   sync_shard.c  which shard a run is (--shard I/N, auto from the engine);
+ *   sync_run.c    one sync start to end: open both sides, merge their
+ *                 streams a window at a time, the deferred deletes, report;
+ *   sync_stream.c one side (walk or listing) as a stream on its own thread;
+ *   sync_apply.c  a window's copies and deletes, the progress thread;
  *   sync_copy.c   moving one key's bytes (streamed PUT/GET, multipart,
- *                 server-side copy) on the S3 client of upload/s3/s3.h.
+ *                 server-side copy) on the S3 client of upload/s3/s3.h;
+ *   sync_generation.c  deploy targets' generation keys around changes.
  *
- * sync_run.h holds what only sync_run.c and sync_copy.c share.
+ * sync_run.h holds what only the run's files share.
  */
 #ifndef CP_UPLOAD_SYNC_INT_H
 #define CP_UPLOAD_SYNC_INT_H
@@ -163,9 +167,8 @@ typedef struct cp_sync_list {
 
 void cp_sync_list_add(cp_sync_list *l, const char *rel, const char *path, uint64_t size,
 		      int64_t mtime_ns, uint64_t ino, const char *etag);
-/* Same, taking ownership of rel and path (allocated with malloc). */
-void cp_sync_list_take(cp_sync_list *l, char *rel, char *path, uint64_t size, int64_t mtime_ns,
-		       uint64_t ino);
+/* Appends o, taking ownership of its strings (allocated with malloc). */
+void cp_sync_list_take(cp_sync_list *l, cp_sync_obj *o);
 void cp_sync_list_free(cp_sync_list *l);
 
 enum cp_sync_action { CP_SYNC_SKIP, CP_SYNC_COPY, CP_SYNC_DELETE };
@@ -211,8 +214,25 @@ typedef struct cp_sync_plan {
 
 /* 1 when key belongs to shard i of n (1-based); every key is in exactly one. */
 int cp_sync_in_shard(const char *key, unsigned i, unsigned n);
-/* Builds the plan.  src_local/dst_local say which side is a folder.  Fails
- * (with a message) only when a delete guard refuses or a file cannot be read. */
+
+/* What the delete guards count, summed over the windows of a run. */
+typedef struct cp_sync_tally {
+	size_t job_del, job_scope; /* over all shards */
+	size_t shard_del, shard_scope;
+} cp_sync_tally;
+
+/* Plans one window: src and dst hold every key of one key range (equal keys
+ * in the same window), in any order inside it.  Adds to the tally what the
+ * guards count; plans deletes without judging them (cp_sync_plan_guard does,
+ * once every window was planned). */
+void cp_sync_plan_window(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
+			 int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
+			 cp_sync_tally *tally, cp_diags *diags);
+/* 0, or CP_ERR_BUILD with a message when a delete guard refuses the tally. */
+int cp_sync_plan_guard(const cp_sync_tally *t, const cp_sync_rules *r, cp_error *err);
+/* One window holding everything (the unit tests' planner): window + guard.
+ * src_local/dst_local say which side is a folder.  Fails (with a message)
+ * only when a delete guard refuses. */
 int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
 		       int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
 		       cp_diags *diags, cp_error *err);

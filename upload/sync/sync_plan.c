@@ -61,14 +61,13 @@ void cp_sync_list_add(cp_sync_list *l, const char *rel, const char *path, uint64
 	o->etag = etag ? cp_xstrdup(etag) : NULL;
 }
 
-void cp_sync_list_take(cp_sync_list *l, char *rel, char *path, uint64_t size, int64_t mtime_ns,
-		       uint64_t ino)
+void cp_sync_list_take(cp_sync_list *l, cp_sync_obj *o)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 256;
 		l->v = cp_xrealloc(l->v, l->cap * sizeof *l->v);
 	}
-	l->v[l->n++] = (cp_sync_obj){rel, path, size, mtime_ns, ino, NULL};
+	l->v[l->n++] = *o;
 }
 
 void cp_sync_list_free(cp_sync_list *l)
@@ -89,132 +88,6 @@ int cp_sync_in_shard(const char *key, unsigned i, unsigned n)
 	if (n <= 1)
 		return 1;
 	return cp_str_hash(key) % n == (uint64_t)(i - 1);
-}
-
-int cp_sync_parse_shard(const char *s, unsigned *i, unsigned *n)
-{
-	char *end;
-	errno = 0;
-	unsigned long a = strtoul(s, &end, 10);
-	if (end == s || *end != '/')
-		return -1;
-	const char *t = end + 1;
-	unsigned long b = strtoul(t, &end, 10);
-	if (end == t || *end || errno || b < 1 || b > 1000000 || a < 1 || a > b)
-		return -1;
-	*i = (unsigned)a;
-	*n = (unsigned)b;
-	return 0;
-}
-
-/* A plain decimal number (digits only, no sign or space) up to max. */
-static int parse_count(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-#define SHARDS_MAX 1000000ul
-
-int cp_sync_shard_resolve(const char *spec, const cp_sync_shard_env *env, unsigned *i, unsigned *n,
-			  char *from, size_t fromsz, cp_error *err)
-{
-	if (strncmp(spec, "auto", 4) || (spec[4] && spec[4] != '/')) {
-		if (cp_sync_parse_shard(spec, i, n)) {
-			cp_error_set(err, "", 0, 0,
-				     "--shard wants I/N with 1 <= I <= N, auto or auto/N, not '%s'",
-				     spec);
-			return CP_ERR_USAGE;
-		}
-		snprintf(from, fromsz, "from --shard %s", spec);
-		return 0;
-	}
-	/* The count: N of auto/N, else CDNPIPE_SHARDS; both must agree. */
-	unsigned long count = 0, envcount = 0;
-	if (spec[4] == '/' && (parse_count(spec + 5, SHARDS_MAX, &count) || !count)) {
-		cp_error_set(err, "", 0, 0, "--shard auto/N wants N in 1..%lu, not '%s'",
-			     SHARDS_MAX, spec + 5);
-		return CP_ERR_USAGE;
-	}
-	if (env->shards && (parse_count(env->shards, SHARDS_MAX, &envcount) || !envcount)) {
-		cp_error_set(err, "", 0, 0,
-			     "--shard %s: CDNPIPE_SHARDS is '%s', not a shard count in 1..%lu",
-			     spec, env->shards, SHARDS_MAX);
-		return CP_ERR_USAGE;
-	}
-	if (count && env->shards && count != envcount) {
-		cp_error_set(err, "", 0, 0,
-			     "--shard %s and CDNPIPE_SHARDS=%s disagree on the number of shards",
-			     spec, env->shards);
-		return CP_ERR_USAGE;
-	}
-	char count_from[64];
-	snprintf(count_from, sizeof count_from, "%s%s", count ? "--shard " : "",
-		 count ? spec : "CDNPIPE_SHARDS");
-	if (!count)
-		count = envcount;
-	if (!count) {
-		cp_error_set(err, "", 0, 0,
-			     "--shard auto: no shard count: give --shard auto/N or set "
-			     "CDNPIPE_SHARDS (GitHub Actions: from ${{ strategy.job-total }})");
-		return CP_ERR_USAGE;
-	}
-	/* The index, 0-based: JOB_COMPLETION_INDEX, else CDNPIPE_SHARD_INDEX. */
-	static const char *const names[] = {"JOB_COMPLETION_INDEX", "CDNPIPE_SHARD_INDEX"};
-	const char *vals[] = {env->job_completion_index, env->shard_index};
-	unsigned long index = 0;
-	int which = -1;
-	for (int k = 0; k < 2; k++) {
-		if (!vals[k])
-			continue;
-		unsigned long v;
-		if (parse_count(vals[k], SHARDS_MAX, &v)) {
-			cp_error_set(err, "", 0, 0,
-				     "--shard %s: %s is '%s', not a shard index (0-based: 0, 1, "
-				     "2...)",
-				     spec, names[k], vals[k]);
-			return CP_ERR_USAGE;
-		}
-		if (which >= 0 && v != index) {
-			cp_error_set(err, "", 0, 0, "--shard %s: %s=%s and %s=%s disagree", spec,
-				     names[which], vals[which], names[k], vals[k]);
-			return CP_ERR_USAGE;
-		}
-		if (which < 0) {
-			which = k;
-			index = v;
-		}
-	}
-	if (which < 0) {
-		cp_error_set(err, "", 0, 0,
-			     "--shard %s: no shard index: neither JOB_COMPLETION_INDEX (set by "
-			     "a Kubernetes Indexed Job) nor CDNPIPE_SHARD_INDEX (0-based; GitHub "
-			     "Actions: from ${{ strategy.job-index }}) is set",
-			     spec);
-		return CP_ERR_USAGE;
-	}
-	if (index >= count) {
-		cp_error_set(err, "", 0, 0,
-			     "--shard %s: %s=%s is not below the %lu shards (from %s); the index "
-			     "is 0-based, 0..%lu",
-			     spec, names[which], vals[which], count, count_from, count - 1);
-		return CP_ERR_USAGE;
-	}
-	*i = (unsigned)index + 1;
-	*n = (unsigned)count;
-	snprintf(from, fromsz, "%s=%s (0-based), %lu shards from %s", names[which], vals[which],
-		 count, count_from);
-	return 0;
 }
 
 int cp_sync_delete_guard(size_t ndelete, size_t nscope, uint64_t max_delete, int force,
@@ -482,9 +355,9 @@ static int wanted(const cp_sync_plan_opts *o, const char *rel)
 	return cp_sync_in_shard(rel, o->rules.shard_i, o->rules.shard_n);
 }
 
-int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
-		       int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
-		       cp_diags *diags, cp_error *err)
+void cp_sync_plan_window(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
+			 int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
+			 cp_sync_tally *tally, cp_diags *diags)
 {
 	memset(plan, 0, sizeof *plan);
 	struct planner p = {src, dst, src_local, dst_local, o, plan, NULL, 0, diags, 0};
@@ -521,11 +394,10 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 	free(p.todo);
 
 	/* The guards count what is in scope: the destination objects the filters
-	 * let through.  They judge the whole job first (every shard sees both full
+	 * let through.  They judge the whole job (every shard sees both full
 	 * listings, so all n shards count the same deletes against the same scope
 	 * and refuse together, whenever one unsharded run would), then this
 	 * shard's part alone. */
-	size_t job_del = 0, job_scope = 0, shard_scope = 0;
 	if (o->rules.do_delete) {
 		for (size_t i = 0; i < dst->n; i++) {
 			const char *rel = dst->v[i].rel;
@@ -533,14 +405,15 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 			    kept(o, rel))
 				continue;
 			int mine = cp_sync_in_shard(rel, o->rules.shard_i, o->rules.shard_n);
-			job_scope++;
-			shard_scope += mine;
+			tally->job_scope++;
+			tally->shard_scope += mine;
 			size_t k;
 			if (cp_strmap_get(&smap, rel, &k))
 				continue;
-			job_del++;
+			tally->job_del++;
 			if (!mine)
 				continue;
+			tally->shard_del++;
 			cp_sync_item *it = plan_push(plan);
 			it->action = CP_SYNC_DELETE;
 			it->dst = i;
@@ -560,20 +433,33 @@ int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_lis
 			plan->ndelete++;
 		}
 	}
-	if (o->rules.do_delete &&
-	    cp_sync_delete_guard(job_del, job_scope, o->rules.max_delete, o->rules.force, err)) {
+}
+
+int cp_sync_plan_guard(const cp_sync_tally *t, const cp_sync_rules *r, cp_error *err)
+{
+	if (!r->do_delete)
+		return 0;
+	if (cp_sync_delete_guard(t->job_del, t->job_scope, r->max_delete, r->force, err)) {
 		size_t len = strlen(err->msg);
-		if (o->rules.shard_n > 1 && len < sizeof err->msg)
+		if (r->shard_n > 1 && len < sizeof err->msg)
 			snprintf(err->msg + len, sizeof err->msg - len,
 				 " (counted over all %u shards; this shard's part: %zu)",
-				 o->rules.shard_n, plan->ndelete);
+				 r->shard_n, t->shard_del);
 		return CP_ERR_BUILD;
 	}
 	/* And this shard's own part, so no run deletes most of what it covers. */
-	if (o->rules.do_delete && o->rules.shard_n > 1 &&
-	    cp_sync_delete_guard(plan->ndelete, shard_scope, 0, o->rules.force, err))
+	if (r->shard_n > 1 && cp_sync_delete_guard(t->shard_del, t->shard_scope, 0, r->force, err))
 		return CP_ERR_BUILD;
 	return 0;
+}
+
+int cp_sync_plan_build(const cp_sync_list *src, int src_local, const cp_sync_list *dst,
+		       int dst_local, const cp_sync_plan_opts *o, cp_sync_plan *plan,
+		       cp_diags *diags, cp_error *err)
+{
+	cp_sync_tally t = {0};
+	cp_sync_plan_window(src, src_local, dst, dst_local, o, plan, &t, diags);
+	return cp_sync_plan_guard(&t, &o->rules, err);
 }
 
 void cp_sync_plan_free(cp_sync_plan *p)

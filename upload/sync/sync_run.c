@@ -1,25 +1,34 @@
 /*
- * sync_run.c - one sync, start to end: open both sides, list them, plan,
- * copy, delete, save the state, report.
+ * sync_run.c - one sync, start to end: open both sides, read them as two
+ * streams in key order (sync_stream.c) and merge them a window at a time,
+ * then the deletes, the state, the report.
  *
- * Order matters for safety: deletes run only after every copy succeeded
- * (a failed copy leaves the destination holding more, never less), and only
- * for keys inside the destination prefix, re-checked just before the
- * DeleteObjects request whatever the planner said.  The state file is saved
- * at the end, also after failures, so the hashing a failed run did is kept.
+ * Memory is bounded by the window, not by the number of keys: the merge
+ * gathers the entries of both sides up to CDNPIPE_SYNC_WINDOW of them
+ * (default 10,000; 0: one window), cut only between distinct keys, so a key
+ * present on both sides is always judged in one window; the window is
+ * planned (sync_plan.c), its copies run (sync_apply.c) while the listings
+ * go on into their rings, its results go out to the caller, and it is
+ * freed.  Both listings come in UTF-8 byte order (S3's order, and the
+ * walk's); a key that comes after a window it sorts into was judged
+ * without it, so the deletes are then withheld and the run fails, naming
+ * the key.  Disorder inside a window (s3rver lists in file-system order) is
+ * harmless.
  *
- * Concurrency: the copies run on 2 x `--concurrency` worker threads, each
- * doing one key with the client's blocking calls; twice as many workers as
- * requests in flight, so that while some hash a file (for Content-MD5 and
- * x-amz-meta-md5) the others keep every connection busy.  A multipart upload fans its
- * parts out on the client's network thread, so one 200 MiB file and many
- * small ones keep the connection pool equally busy; the client streams every
- * body from disk, so memory is bounded by the number of requests in flight
- * times the client's small buffers, never by file sizes.
+ * Order matters for safety: the deletes are only collected while the
+ * windows go by (in a nameless file, never a list in memory), and run only
+ * when both listings completed, came in order, every copy succeeded (a
+ * failed copy leaves the destination holding more, never less) and the
+ * guards allow the whole tally; each is re-checked to lie inside the
+ * destination just before it is sent.  --max-delete refuses as soon as the
+ * count passes it; the share of the scope is known only at the end, so a
+ * run of several windows may have copied before that guard refuses (one
+ * window, every run below 10,000 keys, is judged before its copies).  The
+ * state is saved at the end, also after failures, so the hashing a failed
+ * run did is kept, and pruned only after complete listings.
  *
- * Progress is reported to cmd/'s callback by a small thread, from the
- * clients' byte counters (bytes move inside parts, long before a file
- * completes).
+ * The window is a barrier: its copies finish before the next is planned,
+ * so a big file at a window's end delays the next one by its own time.
  */
 #include "upload/sync/sync_run.h"
 
@@ -54,11 +63,6 @@ static int open_side(const cp_sync_opts *o, const cp_sync_side *sd, sync_side *s
 	return side->s3 ? 0 : CP_ERR_BUILD;
 }
 
-/* Names a killed download leaves behind ("x.tmp.PID.N") are skipped on both
- * sides (the walk's CP_WALK_TMP_WARN; list_cb for a bucket), so a user's
- * file named like one is neither copied nor ever deleted; said, so that
- * nobody believes it synced. */
-
 static int side_real(sync_side *side, cp_error *err)
 {
 	char real[PATH_MAX];
@@ -66,89 +70,6 @@ static int side_real(sync_side *side, cp_error *err)
 		return cp_error_set(err, side->loc.root, 0, 0, "%s", strerror(errno));
 	side->real = cp_xstrdup(real);
 	return 0;
-}
-
-/* A local side: links are followed in a source (confined to it), never in a
- * destination (see cp_walk_opts.no_links). */
-static int list_local(sync_side *side, int is_dst, cp_diags *diags, cp_error *err)
-{
-	if (!side->exists)
-		return 0;
-	cp_walk_list wl = {0};
-	cp_walk_opts wo = {
-	    .dotfiles = 1, .diags = diags, .no_links = is_dst, .tmp = CP_WALK_TMP_WARN};
-	int rc = cp_walk(side->real ? side->real : side->loc.root, &wo, &wl, err);
-	side->dangling = wl.dangling;
-	side->ndangling = wl.ndangling;
-	wl.dangling = NULL;
-	wl.ndangling = 0;
-	/* The strings move over: a tree of 100,000 files is not held twice. */
-	for (size_t i = 0; !rc && i < wl.n; i++) {
-		cp_walk_entry *e = &wl.v[i];
-		cp_sync_list_take(&side->list, e->rel, e->path, e->size, e->mtime_ns, e->ino);
-		e->rel = e->path = NULL;
-	}
-	cp_walk_list_free(&wl);
-	return rc;
-}
-
-struct list_ctx {
-	sync_side *side;
-	int to_local; /* the other side is a folder: every key must name a file in it */
-	cp_diags *diags;
-};
-
-/* A warning about a key, the key shown escaped (it may hold a newline). */
-static void key_warn(cp_diags *d, const char *key, const char *msg)
-{
-	char *show = cp_name_show(key);
-	cp_diags_add(d, CP_DIAG_WARN, show, 0, 0, "%s", msg);
-	free(show);
-}
-
-/* README, sync: names that cannot travel are skipped with a warning. */
-static int list_cb(void *ctx, const cp_s3_object *obj)
-{
-	struct list_ctx *lc = ctx;
-	sync_side *side = lc->side;
-	if (!cp_sync_key_within(obj->key, side->loc.prefix)) {
-		size_t n = strlen(side->loc.prefix);
-		/* Below the prefix but with a ".." segment: no local path can hold
-		 * it, and no sync should drop it unannounced. */
-		if (!strncmp(obj->key, side->loc.prefix, n) && obj->key[n])
-			key_warn(lc->diags, obj->key, "key has a '..' segment: skipped");
-		return 0;
-	}
-	const char *rel = obj->key + strlen(side->loc.prefix);
-	if (!cp_name_is_clean(rel)) {
-		key_warn(lc->diags, obj->key,
-			 "key has a control character (a newline...) or is not UTF-8: skipped");
-		return 0;
-	}
-	if (cp_is_tmp_name(rel)) {
-		key_warn(lc->diags, obj->key, CP_TMP_SKIPPED);
-		return 0;
-	}
-	size_t n = strlen(rel);
-	if (n && rel[n - 1] == '/' && !obj->size)
-		return 0; /* a "folder" marker, not a file */
-	if (lc->to_local && !cp_path_is_safe_rel(rel)) {
-		key_warn(lc->diags, obj->key,
-			 "key cannot be a file name in a folder (a leading or trailing '/', or "
-			 "an empty segment): skipped");
-		return 0;
-	}
-	cp_sync_list_add(&side->list, rel, NULL, obj->size, (int64_t)obj->mtime * 1000000000, 0,
-			 obj->etag);
-	return 0;
-}
-
-static int list_side(sync_side *side, int is_dst, int other_local, cp_diags *diags, cp_error *err)
-{
-	if (!side->loc.is_s3)
-		return list_local(side, is_dst, diags, err);
-	struct list_ctx lc = {side, other_local, diags};
-	return cp_s3_list(side->s3, side->loc.bucket, side->loc.prefix, list_cb, &lc, err);
 }
 
 static int head_cb(void *ctx, int which, const cp_sync_obj *o, cp_sync_meta *out)
@@ -214,300 +135,362 @@ static size_t abort_incomplete(sync_ctx *c)
 	return a.n;
 }
 
-/* ---- copying ------------------------------------------------------------------------ */
+/* ---- reporting ------------------------------------------------------------------------ */
 
-struct work {
-	sync_ctx *c;
-	size_t *idx; /* plan items to copy */
-};
-
-static void result_set(sync_ctx *c, size_t i, const char *action, const char *why, int failed,
-		       const char *msg)
+/* Counts result x and hands it on (cmd's callback, or the report's list);
+ * x is left empty. */
+static void emit(sync_ctx *c, cp_sync_report *r, cp_sync_result *x)
 {
-	const cp_sync_item *it = &c->plan.items[i];
-	const cp_sync_obj *o =
-	    it->action == CP_SYNC_DELETE ? &c->dst.list.v[it->dst] : &c->src.list.v[it->src];
-	cp_sync_result *r = &c->results[i];
-	r->rel = cp_xstrdup(o->rel);
-	r->action = action;
-	r->why = why;
-	r->size = o->size;
-	r->failed = failed;
-	r->error = msg ? cp_xstrdup(msg) : NULL;
-}
-
-static void copy_one(void *vctx, size_t k)
-{
-	struct work *w = vctx;
-	sync_ctx *c = w->c;
-	size_t i = w->idx[k];
-	cp_error err = {0};
-	int rc = sync_copy_item(c, i, &err);
-	char msg[2200];
-	const cp_sync_item *it = &c->plan.items[i];
-	const char *rel = c->src.list.v[it->src].rel;
-	if (rc && !strcmp(err.path, rel)) /* the report names the key already */
-		snprintf(msg, sizeof msg, "%s", err.msg);
-	else if (rc)
-		cp_error_format(&err, msg, sizeof msg);
-	result_set(c, i, "copy", it->why, rc != 0, rc ? msg : NULL);
-	pthread_mutex_lock(&c->lock);
-	c->done_files++;
-	if (rc)
-		c->failed++;
-	else
-		c->done_bytes += c->results[i].size;
-	pthread_mutex_unlock(&c->lock);
-}
-
-struct progress {
-	sync_ctx *c;
-	pthread_t th;
-	int stop;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	size_t total_files;
-	uint64_t total_bytes;
-	double t0;
-};
-
-static void *progress_main(void *arg)
-{
-	struct progress *p = arg;
-	pthread_mutex_lock(&p->lock);
-	while (!p->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		if (p->stop)
-			break;
-		/* Bytes move inside parts long before a file completes: count
-		 * them from the clients (server-side copies only by file). */
-		sync_ctx *c = p->c;
-		cp_s3_stats st = {0}, st2 = {0};
-		if (c->dst.s3)
-			cp_s3_get_stats(c->dst.s3, &st);
-		if (c->src.s3 && c->src.s3 != c->dst.s3)
-			cp_s3_get_stats(c->src.s3, &st2);
-		cp_sync_progress pr = {.files_total = p->total_files,
-				       .bytes_total = p->total_bytes,
-				       .seconds = cp_clock() - p->t0};
-		pthread_mutex_lock(&c->lock);
-		pr.files_done = c->done_files;
-		pr.bytes_done = c->done_bytes;
-		pthread_mutex_unlock(&c->lock);
-		if (!c->same_endpoint) {
-			uint64_t moved = c->dst.loc.is_s3 ? st.bytes_sent : st2.bytes_received;
-			pr.bytes_done = moved < p->total_bytes ? moved : p->total_bytes;
-		}
-		c->o->progress(c->o->progress_ctx, &pr);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
-static int by_size_desc(const void *a, const void *b, void *ctx)
-{
-	sync_ctx *c = ctx;
-	uint64_t x = c->src.list.v[c->plan.items[*(const size_t *)a].src].size;
-	uint64_t y = c->src.list.v[c->plan.items[*(const size_t *)b].src].size;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-static void run_copies(sync_ctx *c)
-{
-	const cp_sync_opts *o = c->o;
-	size_t *idx = cp_xmalloc((c->plan.n + 1) * sizeof *idx), n = 0;
-	for (size_t i = 0; i < c->plan.n; i++)
-		if (c->plan.items[i].action == CP_SYNC_COPY)
-			idx[n++] = i;
-	/* Big files first (largest first): their parts then overlap with the
-	 * many small files instead of trailing at the end. */
-	size_t nbig = 0;
-	for (size_t i = 0; i < n; i++)
-		if (c->src.list.v[c->plan.items[idx[i]].src].size >= (8u << 20)) {
-			size_t t = idx[nbig];
-			idx[nbig++] = idx[i];
-			idx[i] = t;
-		}
-	qsort_r(idx, nbig, sizeof *idx, by_size_desc, c);
-	struct progress p = {
-	    .c = c, .total_files = n, .total_bytes = c->plan.copy_bytes, .t0 = cp_clock()};
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.cond, NULL);
-	int prog = o->progress && n;
-	if (prog)
-		pthread_create(&p.th, NULL, progress_main, &p);
-	struct work w = {c, idx};
-	int workers = 2 * (o->concurrency > 0 ? o->concurrency : 16);
-	cp_parallel_for(workers, n, copy_one, &w);
-	if (prog) {
-		pthread_mutex_lock(&p.lock);
-		p.stop = 1;
-		pthread_cond_signal(&p.cond);
-		pthread_mutex_unlock(&p.lock);
-		pthread_join(p.th, NULL);
-	}
-	pthread_mutex_destroy(&p.lock);
-	pthread_cond_destroy(&p.cond);
-	free(idx);
-}
-
-/* ---- deleting ------------------------------------------------------------------------ */
-
-static void del_fail(void *ctx, const char *key, const char *code, const char *msg)
-{
-	sync_ctx *c = ctx;
-	size_t pl = strlen(c->dst.loc.prefix);
-	const char *rel = strncmp(key, c->dst.loc.prefix, pl) ? NULL : key + pl;
-	for (size_t i = 0; rel && i < c->plan.n; i++) {
-		cp_sync_result *r = &c->results[i];
-		if (r->action && !strcmp(r->action, "delete") && !strcmp(r->rel, rel)) {
-			r->failed = 1;
-			free(r->error);
-			r->error = cp_xasprintf("%s: %s", code ? code : "", msg ? msg : "");
-			c->failed++;
-			return;
-		}
-	}
-	/* An answer that names a key no delete asked for is not about this
-	 * request: what it deleted is not known, so no delete counts as done. */
-	char *show = cp_name_show(key);
-	for (size_t i = 0; i < c->plan.n; i++) {
-		cp_sync_result *r = &c->results[i];
-		if (r->action && !strcmp(r->action, "delete") && !r->failed) {
-			r->failed = 1;
-			r->error = cp_xasprintf("DeleteObjects on s3://%s answered about key '%s', "
-						"which was not asked for: what was deleted is not "
-						"known",
-						c->dst.loc.bucket, show);
-			c->failed++;
-		}
-	}
-	free(show);
-}
-
-/* Removes the folders a delete emptied, up to (not including) the root; a
- * link on the way is never removed (rmdir refuses one). */
-static void rmdir_up(const char *real_root, const char *path)
-{
-	char *d = cp_xstrdup(path);
-	for (;;) {
-		char *slash = strrchr(d, '/');
-		if (!slash)
-			break;
-		*slash = 0;
-		if (!cp_path_is_within(d, real_root) || !strcmp(d, real_root) || rmdir(d))
-			break;
-	}
-	free(d);
-}
-
-static void run_deletes(sync_ctx *c)
-{
-	const char **keys = cp_xmalloc((c->plan.ndelete + 1) * sizeof *keys);
-	size_t n = 0;
-	for (size_t i = 0; i < c->plan.n; i++) {
-		if (c->plan.items[i].action != CP_SYNC_DELETE)
-			continue;
-		const cp_sync_obj *d = &c->dst.list.v[c->plan.items[i].dst];
-		char *key = c->dst.loc.is_s3 ? cp_xasprintf("%s%s", c->dst.loc.prefix, d->rel)
-					     : cp_path_join(c->dst.real, d->rel);
-		/* Locally, by the path's text and by the folders on the way: a
-		 * link in the destination (made since the listing) never carries
-		 * a delete outside it, nor to another path of the same files. */
-		int inside = c->dst.loc.is_s3 ? cp_sync_key_within(key, c->dst.loc.prefix)
-					      : cp_path_is_safe_rel(d->rel) &&
-						    cp_path_no_link_below(c->dst.real, d->rel);
-		result_set(c, i, "delete", c->plan.items[i].why, !inside,
-			   inside
-			       ? NULL
-			       : "a symlink on the way, or outside the destination: not deleted");
-		if (!inside) {
-			c->failed++;
-			free(key);
-			continue;
-		}
-		if (c->dst.loc.is_s3) {
-			keys[n++] = key;
-			continue;
-		}
-		if (unlink(key) && errno != ENOENT) {
-			c->results[i].failed = 1;
-			c->results[i].error = cp_xasprintf("cannot delete: %s", strerror(errno));
-			c->failed++;
-		} else {
-			rmdir_up(c->dst.real, key);
-		}
-		free(key);
-	}
-	if (n) {
-		cp_error err = {0};
-		if (cp_s3_delete(c->dst.s3, c->dst.loc.bucket, keys, n, del_fail, c, &err)) {
-			char msg[2200];
-			cp_error_format(&err, msg, sizeof msg);
-			for (size_t i = 0; i < c->plan.n; i++) {
-				cp_sync_result *r = &c->results[i];
-				if (r->action && !strcmp(r->action, "delete") && !r->failed) {
-					r->failed = 1;
-					r->error = cp_xstrdup(msg);
-					c->failed++;
-				}
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free((char *)keys[i]);
-	free(keys);
-}
-
-/* ---- the run ---------------------------------------------------------------------------- */
-
-static void fill_report(sync_ctx *c, cp_sync_report *r)
-{
-	for (size_t i = 0; i < c->plan.n; i++) {
-		cp_sync_result *x = &c->results[i];
-		if (!x->rel) {
-			const cp_sync_item *it = &c->plan.items[i];
-			int unreadable = it->why && !strcmp(it->why, "unreadable");
-			if (!c->o->dry_run && !unreadable && it->action == CP_SYNC_SKIP)
-				continue;
-			const char *a = it->action == CP_SYNC_COPY     ? "copy"
-					: it->action == CP_SYNC_DELETE ? "delete"
-								       : "skip";
-			const char *why = it->why;
-			if (!c->o->dry_run && it->action == CP_SYNC_DELETE) {
-				a = "keep"; /* deletes withheld: a copy failed */
-				why = "not in source; not deleted because a copy failed";
-			}
-			result_set(c, i, a, why, unreadable, unreadable ? "cannot read" : NULL);
-			if (unreadable)
-				c->failed++;
-		}
+	if (x->failed)
+		r->nfailed++;
+	else if (!strcmp(x->action, "copy")) {
+		r->ncopied++;
+		r->bytes += x->size;
+	} else if (!strcmp(x->action, "delete"))
+		r->ndeleted++;
+	if (c->o->on_result) {
+		c->o->on_result(c->o->result_ctx, x);
+		free(x->rel);
+		free(x->error);
+	} else {
 		if (r->n == r->cap) {
 			r->cap = r->cap ? r->cap * 2 : 64;
 			r->v = cp_xrealloc(r->v, r->cap * sizeof *r->v);
 		}
 		r->v[r->n++] = *x;
-		memset(x, 0, sizeof *x);
-		const cp_sync_result *y = &r->v[r->n - 1];
-		if (y->failed)
-			r->nfailed++;
-		else if (!strcmp(y->action, "copy")) {
-			r->ncopied++;
-			r->bytes += y->size;
-		} else if (!strcmp(y->action, "delete"))
-			r->ndeleted++;
 	}
-	r->nskipped = c->plan.nskip;
-	r->hashed = c->plan.hashed + c->hashed;
-	r->resumed_parts = c->resumed_parts;
+	memset(x, 0, sizeof *x);
 }
+
+/* The delete candidates of a run, one line each ("size escaped-rel"), in a
+ * file that has no name (unlinked once open): what a run of ten million
+ * deletes holds is this file, not a plan. */
+typedef struct spill {
+	FILE *f;
+	size_t n;
+} spill;
+
+static int spill_add(spill *sp, const char *tmp_dir, const cp_sync_obj *o, cp_error *err)
+{
+	if (!sp->f) {
+		char *path = cp_xasprintf("%s/cdnpipe-deletes-XXXXXX", tmp_dir);
+		int fd = mkstemp(path); /* 0600 */
+		if (fd < 0 || !(sp->f = fdopen(fd, "w+"))) {
+			int rc =
+			    cp_error_set(err, path, 0, 0, "cannot hold the delete candidates: %s",
+					 strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(path);
+			return rc;
+		}
+		unlink(path);
+		free(path);
+	}
+	cp_buf b = {0};
+	cp_sync_escape(&b, o->rel);
+	fprintf(sp->f, "%llu %.*s\n", (unsigned long long)o->size, (int)b.len, b.data);
+	cp_buf_free(&b);
+	sp->n++;
+	if (ferror(sp->f))
+		return cp_error_set(err, tmp_dir, 0, 0, "cannot hold the delete candidates: %s",
+				    strerror(errno));
+	return 0;
+}
+
+/* Reads up to max candidates back into the window's destination list, each
+ * a DELETE item of the plan. */
+static void spill_read(spill *sp, sync_ctx *c, size_t max)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while (c->dst.list.n < max && (len = getline(&line, &cap, sp->f)) > 0) {
+		char *sp1 = strchr(line, ' ');
+		if (!sp1 || line[len - 1] != '\n')
+			continue; /* cannot happen: the file is ours, unlinked */
+		cp_sync_obj o = {.rel =
+				     cp_sync_unescape(sp1 + 1, (size_t)(line + len - 1 - sp1 - 1)),
+				 .size = strtoull(line, NULL, 10)};
+		cp_sync_list_take(&c->dst.list, &o);
+		if (c->plan.n == c->plan.cap) {
+			c->plan.cap = c->plan.cap ? c->plan.cap * 2 : 256;
+			c->plan.items =
+			    cp_xrealloc(c->plan.items, c->plan.cap * sizeof *c->plan.items);
+		}
+		c->plan.items[c->plan.n++] = (cp_sync_item){
+		    .action = CP_SYNC_DELETE, .dst = c->dst.list.n - 1, .why = "not in source"};
+		c->plan.ndelete++;
+	}
+	free(line);
+}
+
+/* ---- the merge of the two streams -------------------------------------------------------- */
+
+typedef struct merge {
+	sync_feed *feed[2]; /* source, destination */
+	sync_entry head[2];
+	int have[2];	  /* sync_feed_next's answer for head[] */
+	size_t window;	  /* entries per window; 0: one window */
+	const char *wmax; /* largest key in the window (its entry's string) */
+	char *bound;	  /* largest key of the windows planned before */
+	char *disorder;	  /* the first key that came after a window it belongs to */
+	cp_sync_tally tally;
+	spill spill;
+	int changed; /* a copy or delete was done (or tried) */
+} merge;
+
+static void take(sync_ctx *c, merge *m, int dst, sync_entry *e)
+{
+	const char *rel = e->o.rel;
+	sync_side *side = dst ? &c->dst : &c->src;
+	/* S3 lists in UTF-8 byte order and the walk yields it; disorder inside a
+	 * window is harmless (the planner matches keys in any order), but a key
+	 * at or below a planned window's end was judged without it. */
+	if (m->bound && strcmp(rel, m->bound) <= 0 && !m->disorder) {
+		char *show = cp_name_show(rel);
+		m->disorder = cp_xasprintf("%s%s", side->loc.is_s3 ? side->loc.prefix : "", show);
+		free(show);
+	}
+	if (e->dangling) { /* nothing at or below it is deleted */
+		free(e->o.path);
+		if (dst) {
+			free(e->o.rel);
+			return;
+		}
+		c->src.dangling =
+		    cp_xrealloc(c->src.dangling, (c->src.ndangling + 1) * sizeof *c->src.dangling);
+		c->src.dangling[c->src.ndangling++] = e->o.rel;
+		if (!m->wmax || strcmp(rel, m->wmax) > 0)
+			m->wmax = rel; /* lives as long as the run */
+		return;
+	}
+	if (!m->wmax || strcmp(rel, m->wmax) > 0)
+		m->wmax = rel; /* lives as long as the window */
+	if (c->have_state && !side->loc.is_s3) {
+		pthread_mutex_lock(&c->state.lock);
+		cp_sync_state_keep(&c->state, rel);
+		pthread_mutex_unlock(&c->state.lock);
+	}
+	if (dst)
+		sync_generation_seen(c, rel);
+	cp_sync_list_take(&side->list, &e->o);
+}
+
+static void window_free(sync_ctx *c)
+{
+	if (c->results)
+		for (size_t i = 0; i < c->plan.n; i++) {
+			free(c->results[i].rel);
+			free(c->results[i].error);
+		}
+	free(c->results);
+	c->results = NULL;
+	cp_sync_plan_free(&c->plan);
+	cp_sync_list_free(&c->src.list);
+	cp_sync_list_free(&c->dst.list);
+}
+
+/* Emits the window's copies and skips; its deletes go to the spill file. */
+static int window_report(sync_ctx *c, merge *m, cp_sync_report *r, cp_error *err)
+{
+	for (size_t i = 0; i < c->plan.n; i++) {
+		const cp_sync_item *it = &c->plan.items[i];
+		cp_sync_result *x = &c->results[i];
+		if (it->action == CP_SYNC_DELETE) {
+			if (spill_add(&m->spill, c->tmp_dir, &c->dst.list.v[it->dst], err))
+				return CP_ERR_BUILD;
+			continue;
+		}
+		if (!x->rel) {
+			int unreadable = it->why && !strcmp(it->why, "unreadable");
+			if (!c->o->dry_run && !unreadable && it->action == CP_SYNC_SKIP)
+				continue;
+			sync_result_set(c, i, it->action == CP_SYNC_COPY ? "copy" : "skip", it->why,
+					unreadable, unreadable ? "cannot read" : NULL);
+			if (unreadable)
+				c->failed++;
+		}
+		emit(c, r, x);
+	}
+	r->nskipped += c->plan.nskip;
+	r->hashed += c->plan.hashed;
+	return 0;
+}
+
+/* Plans and carries out the window the merge has gathered.  last: both
+ * streams ended, so the guards can judge the whole tally now, before the
+ * window's copies (a refused sync of one window changes nothing). */
+static int window(sync_ctx *c, merge *m, int last, cp_sync_report *r, cp_diags *diags,
+		  cp_error *err)
+{
+	const cp_sync_opts *o = c->o;
+	cp_sync_plan_opts po = {
+	    .rules = o->plan,
+	    .keep = (const char *const *)c->src.dangling,
+	    .nkeep = c->src.ndangling,
+	    .part_size = o->part_size,
+	    .head = head_cb,
+	    .head_ctx = c,
+	    .state = c->have_state ? &c->state : NULL,
+	    .jobs = cp_cpu_count() * 2,
+	};
+	cp_sync_plan_window(&c->src.list, !c->src.loc.is_s3, &c->dst.list, !c->dst.loc.is_s3, &po,
+			    &c->plan, &m->tally, diags);
+	c->results = cp_xcalloc(c->plan.n + 1, sizeof *c->results);
+	/* --max-delete refuses as soon as the count passes it (the count only
+	 * grows); the share of the scope only once the scope is known. */
+	cp_sync_tally early = m->tally;
+	early.job_scope = early.shard_scope = SIZE_MAX / 4;
+	int rc = cp_sync_plan_guard(last ? &m->tally : &early, &o->plan, err);
+	if (!rc && !o->dry_run && c->plan.ncopy) {
+		pthread_mutex_lock(&c->lock);
+		c->total_files += c->plan.ncopy;
+		c->total_bytes += c->plan.copy_bytes;
+		pthread_mutex_unlock(&c->lock);
+		if (!c->dst.loc.is_s3 && !c->dst.exists && !cp_mkdirs(c->dst.loc.root, err))
+			c->dst.exists = 1;
+		if (!c->dst.loc.is_s3 && !c->dst.exists)
+			rc = CP_ERR_BUILD;
+		else if (!c->dst.loc.is_s3 && !c->dst.real)
+			rc = side_real(&c->dst, err); /* made just now */
+		if (!rc)
+			rc = sync_generations_bump(c, 0, err);
+		if (!rc) {
+			m->changed = 1;
+			sync_run_copies(c);
+		}
+	}
+	if (!rc)
+		rc = window_report(c, m, r, err);
+	free(m->bound);
+	m->bound = m->wmax ? cp_xstrdup(m->wmax) : NULL;
+	m->wmax = NULL;
+	window_free(c);
+	return rc;
+}
+
+/* After both listings completed: the deletes, once the guards allow them,
+ * read back from the spill file a thousand at a time (one DeleteObjects
+ * request each). */
+static int run_deletes(sync_ctx *c, merge *m, cp_sync_report *r, cp_error *err)
+{
+	const cp_sync_opts *o = c->o;
+	int rc = cp_sync_plan_guard(&m->tally, &o->plan, err);
+	if (rc || !m->spill.n)
+		return rc;
+	const char *withheld = NULL;
+	if (m->disorder) {
+		withheld = "not in source; not deleted because a listing was out of key order";
+		rc = cp_error_set(err, m->disorder, 0, 0,
+				  "listed after keys that sort after it (a server that does not "
+				  "list in UTF-8 byte order): nothing was deleted; "
+				  "CDNPIPE_SYNC_WINDOW=0 plans such a sync in one window");
+	} else if (c->failed) {
+		withheld = "not in source; not deleted because a copy failed";
+	}
+	if (!withheld && !o->dry_run && (rc = sync_generations_bump(c, 0, err)))
+		return rc;
+	rewind(m->spill.f);
+	for (;;) {
+		spill_read(&m->spill, c, 1000);
+		if (!c->plan.n)
+			break;
+		c->results = cp_xcalloc(c->plan.n + 1, sizeof *c->results);
+		if (!withheld && !o->dry_run) {
+			m->changed = 1;
+			sync_run_deletes(c);
+		}
+		for (size_t i = 0; i < c->plan.n; i++) {
+			if (!c->results[i].rel)
+				sync_result_set(c, i, o->dry_run ? "delete" : "keep",
+						o->dry_run ? "not in source" : withheld, 0, NULL);
+			emit(c, r, &c->results[i]);
+		}
+		window_free(c);
+	}
+	return rc;
+}
+
+static size_t window_size(void)
+{
+	const char *s = getenv("CDNPIPE_SYNC_WINDOW");
+	char *end;
+	unsigned long long n = s && *s ? strtoull(s, &end, 10) : 10000;
+	return s && *s && *end ? 10000 : (size_t)n;
+}
+
+/* Reads both streams in key order, a window of keys at a time: a key
+ * present on both sides lands in one window (equal heads are taken
+ * together), so each window is planned on its own. */
+static int run_merge(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *err)
+{
+	merge m = {.window = window_size()};
+	m.feed[0] = sync_feed_start(&c->src, 0, !c->dst.loc.is_s3, diags);
+	m.feed[1] = sync_feed_start(&c->dst, 1, !c->src.loc.is_s3, diags);
+	for (int k = 0; k < 2; k++)
+		m.have[k] = sync_feed_next(m.feed[k], &m.head[k]);
+	int rc = 0;
+	while (m.have[0] >= 0 && m.have[1] >= 0) {
+		int end = !m.have[0] && !m.have[1];
+		size_t n = c->src.list.n + c->dst.list.n;
+		if ((end && (n || m.wmax)) || (m.window && n >= m.window)) {
+			if ((rc = window(c, &m, end, r, diags, err)))
+				break;
+		}
+		if (end)
+			break;
+		int cmp = !m.have[0]   ? 1
+			  : !m.have[1] ? -1
+				       : strcmp(m.head[0].o.rel, m.head[1].o.rel);
+		for (int k = 0; k < 2; k++)
+			if (k ? cmp >= 0 : cmp <= 0) {
+				take(c, &m, k, &m.head[k]);
+				m.have[k] = sync_feed_next(m.feed[k], &m.head[k]);
+			}
+	}
+	size_t count[2];
+	for (int k = 0; k < 2; k++) {
+		cp_error e = {0};
+		if (m.have[k] > 0) { /* stopped early: the head is still ours */
+			free(m.head[k].o.rel);
+			free(m.head[k].o.path);
+			free(m.head[k].o.etag);
+		}
+		int lrc = sync_feed_finish(m.feed[k], &count[k], &e);
+		if (lrc && !rc) {
+			*err = e;
+			rc = lrc;
+		}
+	}
+	r->listed = count[0] + count[1];
+	if (!rc) {
+		c->listed = 1; /* the whole tree was walked: what it lacks is gone */
+		rc = run_deletes(c, &m, r, err);
+	} else if (m.spill.n && !c->o->dry_run) {
+		cp_diags_add(diags, CP_DIAG_WARN, "", 0, 0,
+			     "%zu objects not in the source were not deleted: the sync stopped "
+			     "early",
+			     m.spill.n);
+	}
+	if (m.disorder && !m.spill.n)
+		cp_diags_add(diags, CP_DIAG_WARN, m.disorder, 0, 0,
+			     "listed after keys that sort after it (a server that does not list in "
+			     "UTF-8 byte order): some keys may have been copied again");
+	if (m.changed) {
+		cp_error e = {0};
+		if (sync_generations_bump(c, 1, &e))
+			cp_diags_add(diags, CP_DIAG_WARN, e.path, 0, 0, "%s", e.msg);
+	}
+	window_free(c);
+	if (m.spill.f)
+		fclose(m.spill.f);
+	free(m.bound);
+	free(m.disorder);
+	return rc;
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
 
 static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *err)
 {
@@ -539,48 +522,14 @@ static int run_inner(sync_ctx *c, cp_sync_report *r, cp_diags *diags, cp_error *
 	 * written and deleted in by that real path only. */
 	if (!c->dst.loc.is_s3 && c->dst.exists && (rc = side_real(&c->dst, err)))
 		return rc;
-	if ((rc = list_side(&c->src, 0, !c->dst.loc.is_s3, diags, err)) ||
-	    (rc = list_side(&c->dst, 1, !c->src.loc.is_s3, diags, err)))
-		return rc;
-	for (size_t i = 0; c->have_state && i < local->list.n; i++)
-		cp_sync_state_keep(&c->state, local->list.v[i].rel);
-	c->listed = 1;
 	if (o->abort_incomplete && c->dst.loc.is_s3 && !o->dry_run)
 		r->aborted = abort_incomplete(c);
-
-	cp_sync_plan_opts po = {
-	    .rules = o->plan,
-	    .keep = (const char *const *)c->src.dangling,
-	    .nkeep = c->src.ndangling,
-	    .part_size = o->part_size,
-	    .head = head_cb,
-	    .head_ctx = c,
-	    .state = c->have_state ? &c->state : NULL,
-	    .jobs = cp_cpu_count() * 2,
-	};
-	rc = cp_sync_plan_build(&c->src.list, !c->src.loc.is_s3, &c->dst.list, !c->dst.loc.is_s3,
-				&po, &c->plan, diags, err);
-	if (rc)
-		return rc;
-	c->results = cp_xcalloc(c->plan.n + 1, sizeof *c->results);
-	if (!o->dry_run) {
-		if (c->plan.ncopy && !c->dst.loc.is_s3 && !c->dst.exists &&
-		    cp_mkdirs(c->dst.loc.root, err))
-			return CP_ERR_BUILD;
-		if (!c->dst.loc.is_s3 && !c->dst.real && (rc = side_real(&c->dst, err)))
-			return rc; /* made just now */
-		int changes = c->plan.ncopy || c->plan.ndelete;
-		if (changes && (rc = sync_generations_bump(c, err)))
-			return rc;
-		run_copies(c);
-		if (!c->failed && c->plan.ndelete)
-			run_deletes(c);
-		cp_error e = {0};
-		if (changes && sync_generations_bump(c, &e))
-			cp_diags_add(diags, CP_DIAG_WARN, e.path, 0, 0, "%s", e.msg);
-	}
-	fill_report(c, r);
-	return 0;
+	sync_progress_start(c);
+	rc = run_merge(c, r, diags, err);
+	sync_progress_stop(c);
+	r->hashed += c->hashed;
+	r->resumed_parts = c->resumed_parts;
+	return rc;
 }
 
 int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_error *err)
@@ -604,27 +553,19 @@ int cp_sync_run(const cp_sync_opts *o, cp_sync_report *r, cp_diags *diags, cp_er
 	if (!rc)
 		rc = run_inner(&c, r, diags, err);
 	if (c.have_state) {
-		if (c.listed) /* the whole tree was walked: what it lacks is gone */
+		if (c.listed)
 			cp_sync_state_prune(&c.state);
 		cp_sync_state_free(&c.state);
 	}
 	if (!rc && c.failed)
 		rc = cp_error_set(err, "", 0, 0, "%zu of %zu keys failed", r->nfailed,
 				  r->ncopied + r->ndeleted + r->nfailed);
-	if (c.results)
-		for (size_t i = 0; i < c.plan.n; i++) {
-			free(c.results[i].rel);
-			free(c.results[i].error);
-		}
-	free(c.results);
-	cp_sync_plan_free(&c.plan);
 	for (int k = 0; k < 2; k++) {
 		sync_side *s = k ? &c.dst : &c.src;
 		if (s->s3)
 			cp_s3_free(s->s3);
 		if (s->loc.is_s3)
 			cp_s3_config_free(&s->cfg);
-		cp_sync_list_free(&s->list);
 		cp_sync_loc_free(&s->loc);
 	}
 	for (size_t i = 0; i < c.ngenerations; i++)
