@@ -21,6 +21,8 @@ A scenario is data, so a new case costs a line:
                 "error-200"      200 with <Error><Code>InternalError</Code>...
                 "cut"            Content-Length of the whole page, half sent
                 "key-count"      KeyCount one more than the keys it holds
+    order       "reverse": listings in descending key order (a server that does
+                not list in UTF-8 byte order, as s3rver's file-system order)
     get         {key: "cut" | "html" | "wrong-bytes"} faults of GetObject
     sse         "aws:kms": objects PUT or copied get a random 32-hex ETag and
                 x-amz-server-side-encryption: aws:kms (as AWS answers them)
@@ -360,7 +362,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         page_size = int(f.scenario.get("page_size", 1000))
         prefix = q.get("prefix", "")
         objs = f.objects(self.bucket)
-        keys = sorted(k for k in objs if k.startswith(prefix))
+        keys = sorted((k for k in objs if k.startswith(prefix)),
+                      reverse=f.scenario.get("order") == "reverse")
         start = int(q.get("continuation-token", "p0")[1:] or 0)
         page = start // page_size + 1
         chunk = keys[start:start + page_size]

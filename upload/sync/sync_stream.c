@@ -10,9 +10,9 @@
  * ring, so memory is bounded by the ring's size, one listing page and one
  * folder's names per level of the walk, whatever the number of keys.
  *
- * Trade-offs: one mutex round trip per entry (cheap next to the bytes of a
- * key and the XML around it; popping in batches would save a little and
- * complicate the order check); a producer that fails stops the stream, and
+ * Trade-offs: entries cross in batches of BATCH each way (one lock per
+ * batch, a wake-up only for a thread that sleeps), so a batch waits on the
+ * producer's side until it is full or the listing ends; a producer that fails stops the stream, and
  * the merge tells "ended" from "failed" (sync_feed_next's -1) before it
  * plans anything from the partial stream.
  *
@@ -25,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING 4096
+#define RING  4096
+#define BATCH 256 /* entries moved per lock, each way */
 
 struct sync_feed {
 	sync_side *side;
@@ -36,35 +37,63 @@ struct sync_feed {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	sync_entry ring[RING];
-	size_t head, n; /* entries ring[head..head+n) wait, modulo RING */
-	int done;	/* the producer returned */
-	int cancel;	/* the merge stopped reading */
+	size_t head, n;	       /* entries ring[head..head+n) wait, modulo RING */
+	int waiting[2];	       /* the producer (0) / the merge (1) sleeps on cond */
+	sync_entry out[BATCH]; /* the producer's entries not yet in the ring */
+	size_t nout;
+	sync_entry in[BATCH]; /* the merge's entries taken from the ring */
+	size_t nin, iin;
+	int done;   /* the producer returned */
+	int cancel; /* the merge stopped reading */
 	int rc;
 	cp_error err;
 	size_t count; /* entries produced (for the report's "listed") */
 };
 
-/* Hands one entry (its strings owned by it) to the merge; nonzero when the
- * merge stopped reading, which stops the producer. */
-static int push(sync_feed *f, sync_entry *e)
+static void free_entry(sync_entry *e)
+{
+	free(e->o.rel);
+	free(e->o.path);
+	free(e->o.etag);
+}
+
+/* Moves the producer's batch into the ring; nonzero when the merge stopped
+ * reading, which stops the producer.  The lock is taken once per batch and
+ * the other thread woken only when it sleeps: a futex call per entry would
+ * cost more than the entry. */
+static int flush(sync_feed *f)
 {
 	pthread_mutex_lock(&f->lock);
-	while (f->n == RING && !f->cancel)
-		pthread_cond_wait(&f->cond, &f->lock);
+	size_t i = 0;
+	while (i < f->nout && !f->cancel) {
+		if (f->n == RING) {
+			f->waiting[0] = 1;
+			pthread_cond_broadcast(&f->cond);
+			pthread_cond_wait(&f->cond, &f->lock);
+			f->waiting[0] = 0;
+			continue;
+		}
+		for (; i < f->nout && f->n < RING; i++) {
+			f->ring[(f->head + f->n) % RING] = f->out[i];
+			f->n++;
+			f->count++;
+		}
+		if (f->waiting[1])
+			pthread_cond_broadcast(&f->cond);
+	}
 	int cancel = f->cancel;
-	if (!cancel) {
-		f->ring[(f->head + f->n) % RING] = *e;
-		f->n++;
-		f->count++;
-		pthread_cond_broadcast(&f->cond);
-	}
 	pthread_mutex_unlock(&f->lock);
-	if (cancel) {
-		free(e->o.rel);
-		free(e->o.path);
-		free(e->o.etag);
-	}
+	for (; i < f->nout; i++)
+		free_entry(&f->out[i]);
+	f->nout = 0;
 	return cancel;
+}
+
+/* Hands one entry (its strings owned by it) to the merge. */
+static int push(sync_feed *f, sync_entry *e)
+{
+	f->out[f->nout++] = *e;
+	return f->nout == BATCH ? flush(f) : 0;
 }
 
 static int walk_cb(void *ctx, const cp_walk_entry *we)
@@ -146,6 +175,7 @@ static void *feed_main(void *arg)
 				   .tmp = CP_WALK_TMP_WARN};
 		rc = cp_walk_each(f->root, &wo, walk_cb, f, &f->err);
 	}
+	flush(f);
 	pthread_mutex_lock(&f->lock);
 	f->rc = f->cancel ? 0 : rc;
 	f->done = 1;
@@ -173,16 +203,25 @@ sync_feed *sync_feed_start(sync_side *side, int is_dst, int other_local, cp_diag
 
 int sync_feed_next(sync_feed *f, sync_entry *out)
 {
+	if (f->iin < f->nin) {
+		*out = f->in[f->iin++];
+		return 1;
+	}
 	pthread_mutex_lock(&f->lock);
-	while (!f->n && !f->done)
+	while (!f->n && !f->done) {
+		f->waiting[1] = 1;
 		pthread_cond_wait(&f->cond, &f->lock);
+		f->waiting[1] = 0;
+	}
 	int got = 0;
-	if (f->n) {
-		*out = f->ring[f->head];
-		f->head = (f->head + 1) % RING;
-		f->n--;
-		pthread_cond_broadcast(&f->cond);
+	f->nin = f->iin = 0;
+	for (; f->n && f->nin < BATCH; f->n--, f->head = (f->head + 1) % RING)
+		f->in[f->nin++] = f->ring[f->head];
+	if (f->nin) {
+		*out = f->in[f->iin++];
 		got = 1;
+		if (f->waiting[0])
+			pthread_cond_broadcast(&f->cond);
 	} else if (f->rc) {
 		got = -1;
 	}
@@ -197,11 +236,10 @@ int sync_feed_finish(sync_feed *f, size_t *count, cp_error *err)
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->th, NULL);
-	for (; f->n; f->n--, f->head = (f->head + 1) % RING) {
-		free(f->ring[f->head].o.rel);
-		free(f->ring[f->head].o.path);
-		free(f->ring[f->head].o.etag);
-	}
+	for (; f->n; f->n--, f->head = (f->head + 1) % RING)
+		free_entry(&f->ring[f->head]);
+	for (; f->iin < f->nin; f->iin++)
+		free_entry(&f->in[f->iin]);
 	int rc = f->rc;
 	if (rc && err)
 		*err = f->err;
